@@ -1,0 +1,16 @@
+"""homegallery: a private, self-hosted photo and video gallery with a Rust core.
+
+The public Python API grows here as the pipeline stages land; every stage is also
+callable from its own module (``homegallery.index``, ``homegallery.extract``, …).
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from homegallery.config import Config, ConfigError, load_config
+
+try:
+    __version__ = version("homegallery")
+except PackageNotFoundError:  # running from a source tree without an install
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["Config", "ConfigError", "__version__", "load_config"]

@@ -1,0 +1,1 @@
+"""The ``homegallery`` command line: one module per command, wired in ``main``."""

@@ -1,0 +1,17 @@
+"""Pieces every command shares: loading the config and reporting failures plainly."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from homegallery.config import Config, load_config
+
+
+class CommandError(Exception):
+    """A failure already phrased for the user; the CLI prints it and exits 1."""
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    path: Path | None = getattr(args, "config", None)
+    return load_config(path)

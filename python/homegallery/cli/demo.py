@@ -1,0 +1,81 @@
+"""``homegallery demo``: a ready-made gallery to look at in one command.
+
+Uses the real camera photos shipped beside the project when they are there (they show
+real-world metadata), else generates sample photos, then runs every pipeline stage this
+version has.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+from pathlib import Path
+
+from homegallery.atomic import write_text
+from homegallery.config import load_config
+from homegallery.config_template import render_config
+from homegallery.samples import write_sample_gallery
+
+# python/homegallery/cli/demo.py → the repository's parent holds shared/testdata.
+_REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def shared_photos() -> Path | None:
+    """The real test photos, if this checkout sits beside them (or the variable says where)."""
+    configured = os.environ.get("HOMEGALLERY_TEST_PHOTOS")
+    candidate = (
+        Path(configured) if configured else _REPO_ROOT.parent / "shared" / "testdata" / "photos"
+    )
+    return candidate if candidate.is_dir() else None
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    parser = subparsers.add_parser(
+        "demo",
+        parents=[common],
+        help="create a demo gallery and run the pipeline on it",
+        description=__doc__,
+    )
+    parser.add_argument(
+        "--dir", type=Path, default=Path("demo"), help="folder of the demo gallery (default: demo)"
+    )
+    parser.add_argument(
+        "--generated", action="store_true", help="use generated photos even when real ones exist"
+    )
+    parser.set_defaults(func=run)
+
+
+def prepare_demo(gallery_dir: Path, generated: bool = False) -> Path:
+    """Creates (or reuses) the demo gallery folder; returns its config file."""
+    gallery_dir = gallery_dir.resolve()
+    photos_dir = gallery_dir / "photos"
+    if not photos_dir.is_dir():
+        real = None if generated else shared_photos()
+        if real is not None:
+            print(f"demo: copying the test photos from {real}")
+            shutil.copytree(real, photos_dir, ignore=shutil.ignore_patterns("README.md"))
+        else:
+            print("demo: generating sample photos")
+            write_sample_gallery(photos_dir)
+    config_file = gallery_dir / "gallery.yml"
+    if not config_file.exists():
+        text = render_config(
+            [photos_dir], storage_dir="{baseDir}/storage", database_file="{baseDir}/catalog.db"
+        )
+        write_text(config_file, text)
+    load_config(config_file)
+    return config_file
+
+
+def run(args: argparse.Namespace) -> int:
+    config_file = prepare_demo(args.dir, generated=args.generated)
+    print(f"demo: gallery config at {config_file}")
+    print(
+        "demo: the index, extract, build and serve stages are not in this version yet; "
+        "the demo gallery is ready for them"
+    )
+    return 0

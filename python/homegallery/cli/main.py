@@ -1,0 +1,102 @@
+"""Entry point of the ``homegallery`` command.
+
+Each command lives in a module with ``register(subparsers, common)``; commands whose
+stage is not in this version yet are listed too, and say so plainly when called, so
+``--help`` always shows the whole product.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from homegallery import __version__
+from homegallery.cli import demo, init
+from homegallery.cli.common import CommandError
+from homegallery.config import ConfigError
+from homegallery.log import setup_logging
+
+log = logging.getLogger("homegallery")
+
+# Commands of the product whose stage has not landed yet: name → what it will do.
+PLANNED_COMMANDS: dict[str, str] = {
+    "index": "walk the sources and update the file index",
+    "extract": "extract metadata, previews and videos into the storage",
+    "build": "build the catalog from the index and the storage",
+    "serve": "serve the web app and the HTTP API",
+    "run": "run the whole import (index, extract, build) or the server with watch",
+    "search": "search the catalog with the query language",
+    "bench": "measure every stage on this machine and recommend settings",
+    "models": "list and install the models for embeddings, objects and faces",
+}
+
+
+def _not_built(args: argparse.Namespace) -> int:
+    raise CommandError(
+        f"`homegallery {args.command}` is not built in version {__version__} yet"
+    )
+
+
+def _common_options() -> argparse.ArgumentParser:
+    """Options every command accepts, before or after the command name."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=argparse.SUPPRESS,
+        metavar="FILE",
+        help="config file (default: $HOMEGALLERY_CONFIG or ~/.config/homegallery/gallery.yml)",
+    )
+    common.add_argument(
+        "-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more output"
+    )
+    common.add_argument(
+        "-q", "--quiet", action="count", default=argparse.SUPPRESS, help="less output"
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="homegallery",
+        parents=[common],
+        description="A private, self-hosted photo and video gallery.",
+    )
+    parser.add_argument("--version", action="version", version=f"homegallery {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    init.register(subparsers, common)
+    for name, summary in PLANNED_COMMANDS.items():
+        planned = subparsers.add_parser(
+            name, parents=[common], help=f"{summary} (not built yet)", description=summary
+        )
+        planned.set_defaults(func=_not_built)
+    demo.register(subparsers, common)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.config = getattr(args, "config", None)
+    setup_logging(getattr(args, "verbose", 0) - getattr(args, "quiet", 0))
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        result: int = args.func(args)
+    except (CommandError, ConfigError) as error:
+        print(f"homegallery {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"homegallery {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

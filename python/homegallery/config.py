@@ -1,0 +1,262 @@
+"""The gallery configuration: schema, defaults, loading and validation.
+
+The file is YAML with camelCase keys, close to HomeGallery's so that its users
+recognise (and can paste) their settings. Loading converts the YAML into typed msgspec
+structs in one pass; every problem is reported as a single ``ConfigError`` line that
+names the file and the key, because a traceback tells a user nothing about a typo.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import yaml
+
+from homegallery import xdg
+
+Matcher = Literal["size-ctime-inode", "size-ctime", "size"]
+PreviewEngine = Literal["pyvips", "pillow"]
+GeoProvider = Literal["offline", "nominatim", "off"]
+
+
+class ConfigError(Exception):
+    """A configuration problem, already phrased for the user (file, key, cause)."""
+
+
+class _Section(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, rename="camel"):
+    """Common options: YAML keys in camelCase and unknown keys refused (typos)."""
+
+
+class Source(_Section):
+    dir: str
+    index: str = ""
+    excludes: list[str] = msgspec.field(default_factory=list)
+    exclude_from_file: str = ""
+    exclude_if_present: str = ".galleryignore"
+    max_file_size: str = ""
+    offline: bool = False
+    downloadable: bool = False
+    matcher: Matcher = "size-ctime-inode"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.dir)
+
+    @property
+    def index_path(self) -> Path:
+        return Path(self.index)
+
+    @property
+    def max_file_size_bytes(self) -> int | None:
+        return parse_size(self.max_file_size) if self.max_file_size else None
+
+
+class Storage(_Section):
+    dir: str = "{dataDir}/storage"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.dir)
+
+
+class Database(_Section):
+    file: str = "{dataDir}/catalog.db"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.file)
+
+
+class ImageExtractor(_Section):
+    engine: PreviewEngine = "pyvips"
+    preview_sizes: list[int] = msgspec.field(default_factory=lambda: [1920, 1280, 800, 320, 128])
+    preview_quality: int = 80
+
+
+class VideoExtractor(_Section):
+    enabled: bool = True
+    preview_size: int = 720
+    frame_rate: int = 30
+    encoder: str = "libx264"
+    preset: str = "slow"
+    profile: str = "baseline"
+    level: str = "3.0"
+    maxrate: str = "4000k"
+    bufsize: str = "8000k"
+    audio_bitrate: str = "128k"
+    extra_args: list[str] = msgspec.field(default_factory=list)
+
+
+class GeoReverse(_Section):
+    provider: GeoProvider = "offline"
+    url: str = "https://nominatim.openstreetmap.org"
+    languages: list[str] = msgspec.field(default_factory=lambda: ["en", "de"])
+    user_agent: str = "homegallery (self-hosted photo gallery)"
+
+
+class Extractor(_Section):
+    workers: int = 0
+    image: ImageExtractor = msgspec.field(default_factory=ImageExtractor)
+    video: VideoExtractor = msgspec.field(default_factory=VideoExtractor)
+    geo_reverse: GeoReverse = msgspec.field(default_factory=GeoReverse)
+
+
+class Server(_Section):
+    host: str = "127.0.0.1"
+    port: int = 3000
+    prefix: str = "/"
+    tile_url: str = ""
+
+
+class Config(_Section):
+    sources: list[Source] = msgspec.field(default_factory=list)
+    storage: Storage = msgspec.field(default_factory=Storage)
+    database: Database = msgspec.field(default_factory=Database)
+    extractor: Extractor = msgspec.field(default_factory=Extractor)
+    server: Server = msgspec.field(default_factory=Server)
+
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """Bytes of a human size such as ``20M`` or ``1.5G`` (binary units, like HomeGallery)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"not a size: {text!r} (use e.g. 500K, 20M, 1G)")
+    return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+
+
+def _expand(value: str, variables: dict[str, str], base_dir: Path) -> str:
+    for name, replacement in variables.items():
+        value = value.replace("{" + name + "}", replacement)
+    path = Path(os.path.expandvars(value)).expanduser()
+    return str(path if path.is_absolute() else base_dir / path)
+
+
+def _resolve_paths(config: Config, config_file: Path) -> None:
+    """Makes every path absolute: relative paths are taken from the config's folder."""
+    base_dir = config_file.parent.resolve()
+    variables = {
+        "baseDir": str(base_dir),
+        "configDir": str(xdg.config_home()),
+        "dataDir": str(xdg.data_home()),
+        "cacheDir": str(xdg.cache_home()),
+    }
+    config.storage.dir = _expand(config.storage.dir, variables, base_dir)
+    config.database.file = _expand(config.database.file, variables, base_dir)
+    index_dir = Path(config.database.file).parent / "index"
+    for source in config.sources:
+        source.dir = _expand(source.dir, variables, base_dir)
+        if source.exclude_from_file:
+            source.exclude_from_file = _expand(source.exclude_from_file, variables, base_dir)
+        if source.index:
+            source.index = _expand(source.index, variables, base_dir)
+        else:
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source.dir).name).strip("-") or "source"
+            source.index = str(index_dir / f"{name}.idx")
+
+
+def _location(path: str) -> str:
+    """``$.sources[0].dir`` → ``sources[0].dir``: the key as the user wrote it."""
+    return path.removeprefix("$").removeprefix(".") or "(top level)"
+
+
+def _validation_message(error: msgspec.ValidationError) -> str:
+    text = str(error)
+    match = re.match(r"^(.*?)(?: - at `([^`]*)`)?$", text)
+    assert match is not None
+    cause, where = match.group(1), match.group(2)
+    unknown = re.match(r"Object contains unknown field `([^`]*)`", cause)
+    if unknown:
+        key = unknown.group(1)
+        prefix = _location(where) + "." if where else ""
+        return f"unknown key `{prefix}{key}`"
+    missing = re.match(r"Object missing required field `([^`]*)`", cause)
+    if missing:
+        prefix = _location(where) + "." if where else ""
+        return f"missing key `{prefix}{missing.group(1)}`"
+    if where:
+        return f"`{_location(where)}`: {cause[0].lower()}{cause[1:]}"
+    return cause
+
+
+def _check(config: Config) -> list[str]:
+    """Checks that need more than types: folders, sizes, unique index files."""
+    problems = []
+    seen_index: dict[str, int] = {}
+    for number, source in enumerate(config.sources):
+        key = f"sources[{number}]"
+        if not source.offline and not source.path.is_dir():
+            reason = "does not exist" if not source.path.exists() else "is not a folder"
+            problems.append(
+                f"`{key}.dir`: folder {source.dir} {reason} "
+                "(mark the source `offline: true` if its disk is unmounted)"
+            )
+        if source.max_file_size:
+            try:
+                parse_size(source.max_file_size)
+            except ValueError as error:
+                problems.append(f"`{key}.maxFileSize`: {error}")
+        if source.exclude_from_file and not Path(source.exclude_from_file).is_file():
+            problems.append(
+                f"`{key}.excludeFromFile`: file {source.exclude_from_file} does not exist"
+            )
+        if source.index in seen_index:
+            problems.append(
+                f"`{key}.index`: {source.index} is already used by sources[{seen_index[source.index]}]"
+                " (each source needs its own index file)"
+            )
+        seen_index[source.index] = number
+    if not 1 <= config.server.port <= 65535:
+        problems.append(f"`server.port`: {config.server.port} is not a TCP port (1-65535)")
+    if config.extractor.workers < 0:
+        problems.append("`extractor.workers`: must be 0 (one per core) or more")
+    if not 1 <= config.extractor.image.preview_quality <= 100:
+        problems.append("`extractor.image.previewQuality`: must be between 1 and 100")
+    if any(size <= 0 for size in config.extractor.image.preview_sizes):
+        problems.append("`extractor.image.previewSizes`: sizes must be positive")
+    return problems
+
+
+def parse_config(data: Any, config_file: Path) -> Config:
+    """Typed, resolved and checked config from already-decoded YAML data."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{config_file}: the top level must be a mapping of keys")
+    try:
+        config = msgspec.convert(data, Config)
+    except msgspec.ValidationError as error:
+        raise ConfigError(f"{config_file}: {_validation_message(error)}") from None
+    _resolve_paths(config, config_file)
+    problems = _check(config)
+    if problems:
+        raise ConfigError(f"{config_file}: {problems[0]}")
+    return config
+
+
+def load_config(path: Path | str | None = None) -> Config:
+    """Reads, validates and resolves a config file (default: the XDG location)."""
+    config_file = Path(path) if path is not None else xdg.default_config_file()
+    try:
+        text = config_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{config_file}: config file not found (create one with `homegallery init`)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{config_file}: cannot read the config file: {error}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(f"{config_file}: invalid YAML{where}: {problem}") from None
+    return parse_config(data, config_file)

@@ -1,0 +1,110 @@
+"""The commented config file that ``homegallery init`` writes.
+
+Written as text rather than dumped from the schema so that every option carries a
+comment next to it; a test loads the rendered text to keep it in step with the schema.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+_TEMPLATE = """\
+# homegallery configuration
+#
+# Paths may use {{baseDir}} (the folder of this file), {{configDir}}, {{dataDir}},
+# {{cacheDir}}, ~ and $ENVIRONMENT variables. Relative paths start at this file's folder.
+
+# Folders with your photos and videos. Each source keeps its own file index.
+sources:
+{sources}
+# Derived files (previews, web videos, metadata, embeddings), named by content id.
+# Needs about 20% of the size of the originals.
+storage:
+  dir: {storage_dir}
+
+# The catalog the web app and the Python API read (SQLite).
+database:
+  file: {database_file}
+
+extractor:
+  # Worker processes for previews and videos; 0 = one per CPU core.
+  workers: 0
+  image:
+    # pyvips (fast, low memory) or pillow (slower; Pillow-SIMD speeds it up).
+    engine: pyvips
+    # Longest side in pixels; an image never gets a preview larger than itself.
+    previewSizes: [1920, 1280, 800, 320, 128]
+    previewQuality: 80
+  video:
+    # Web videos take long on small machines; set false to skip them.
+    enabled: true
+    previewSize: 720
+    frameRate: 30
+    encoder: libx264
+    preset: slow
+    profile: baseline
+    level: "3.0"
+    maxrate: 4000k
+    bufsize: 8000k
+    audioBitrate: 128k
+  geoReverse:
+    # offline: places from data shipped with the package, no network.
+    # nominatim: ask the server at `url` (at most one request per second, cached).
+    # off: no places.
+    provider: offline
+    url: https://nominatim.openstreetmap.org
+    languages: [en, de]
+
+server:
+  # 127.0.0.1 keeps the gallery on this machine; 0.0.0.0 opens it to your network.
+  host: 127.0.0.1
+  port: 3000
+  prefix: /
+  # Map tiles, e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png
+  # Empty: the map shows no background and the browser makes no outside requests.
+  tileUrl: ""
+"""
+
+_SOURCE = """\
+  - dir: {dir}
+    # gitignore-style patterns, last match wins; `!` re-includes.
+    excludes:
+      - .Trash*/
+      - "@eaDir/"
+      - .thumbnails/
+    # A folder holding this file is skipped with everything below it.
+    excludeIfPresent: .galleryignore
+    # Files above this size are left out (e.g. 20M, 1G); empty: no limit.
+    maxFileSize: ""
+    # true: the disk is unmounted; keep its entries and do not re-index it.
+    offline: false
+    # true: originals can be downloaded from the web app.
+    downloadable: false
+    # How to tell a file is unchanged without reading it again:
+    # size-ctime-inode (default), size-ctime or size.
+    matcher: size-ctime-inode
+"""
+
+_NO_SOURCES = """\
+  # - dir: ~/Pictures
+  #   excludes: [.Trash*/]
+"""
+
+
+def _quote(value: str) -> str:
+    """YAML double-quoted scalar, so paths with colons or hashes stay literal."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def render_config(
+    sources: list[Path],
+    storage_dir: str = "{dataDir}/storage",
+    database_file: str = "{dataDir}/catalog.db",
+) -> str:
+    sources_text = "".join(_SOURCE.format(dir=_quote(str(source))) for source in sources)
+    return _TEMPLATE.format(
+        sources=sources_text or _NO_SOURCES,
+        storage_dir=_quote(storage_dir),
+        database_file=_quote(database_file),
+    )

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what homegallery needs on a Debian machine: system packages through apt and
+# a virtual environment in .venv with the package (Rust extension included) built in
+# editable mode, so both README commands start from a machine where nothing was set up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# ffmpeg: web video and video metadata; libvips42: previews (it pulls libheif for HEIC);
+# chromium: the browser tests; python3-venv: the environment below.
+APT_PACKAGES=(ffmpeg libvips42 python3-venv chromium)
+
+missing=()
+for package in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "bootstrap: installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "bootstrap: cargo (Rust >= 1.85) is required to build the extension; install it with rustup" >&2
+  exit 1
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+echo "bootstrap: building and installing homegallery into .venv"
+.venv/bin/python -m pip install -q -e ".[dev]"

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Sets everything up, then runs every check the project holds itself to. Any failure
+# stops the run with a non-zero exit, so CI cannot pass on a partial result.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+
+# cargo test links the crate against the venv's libpython rather than loading it as an
+# extension module; PYO3_PYTHON makes both builds agree on the interpreter.
+export PYO3_PYTHON="$PWD/.venv/bin/python"
+
+step() { echo; echo "==> $*"; "$@"; }
+step cargo fmt --all --check
+step cargo clippy --all-targets --locked -- -D warnings
+step cargo test --locked
+step .venv/bin/ruff check .
+step .venv/bin/ruff format --check .
+step .venv/bin/mypy
+step .venv/bin/pytest "$@"
