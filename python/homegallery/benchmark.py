@@ -1,0 +1,173 @@
+"""Shared machinery for benchmarks: timing, figures, ratios against a baseline, tables.
+
+Every script in ``benches/`` and ``homegallery bench`` measure through here, so all
+figures are taken the same way (best of several repeats after a warm-up, which is the
+figure least disturbed by other work on a small machine) and print in the same shape:
+the candidate, its baseline measured in the same run, and the ratio between them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class Timing:
+    """Seconds of each repeat of one measured call."""
+
+    name: str
+    seconds: list[float]
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def measure(
+    name: str, function: Callable[[], object], repeat: int = 5, warmup: int = 1
+) -> Timing:
+    """Times ``function`` ``repeat`` times after ``warmup`` untimed calls."""
+    for _ in range(warmup):
+        function()
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        seconds.append(time.perf_counter() - start)
+    return Timing(name, seconds)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile; exact for the small samples a benchmark takes."""
+    ordered = sorted(values)
+    if not ordered:
+        raise ValueError("no values")
+    rank = max(0, min(len(ordered) - 1, int(round(fraction * len(ordered) + 0.5)) - 1))
+    return ordered[rank]
+
+
+@dataclass
+class Figure:
+    """One result line: a value with its unit, optionally compared with a baseline."""
+
+    group: str
+    name: str
+    value: float
+    unit: str
+    baseline_name: str = ""
+    baseline_value: float = 0.0
+    higher_is_better: bool = True
+    target: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times better than the baseline (> 1 means better)."""
+        if not self.baseline_name or self.baseline_value == 0 or self.value == 0:
+            return None
+        if self.higher_is_better:
+            return self.value / self.baseline_value
+        return self.baseline_value / self.value
+
+
+@dataclass
+class Report:
+    """Figures of one run, with the machine they were taken on."""
+
+    title: str
+    figures: list[Figure] = field(default_factory=list)
+    machine: dict[str, Any] = field(default_factory=lambda: machine_facts())
+
+    def add(self, figure: Figure) -> Figure:
+        self.figures.append(figure)
+        return figure
+
+    def table(self) -> str:
+        rows = [("group", "measure", "value", "baseline", "ratio", "target")]
+        for figure in self.figures:
+            baseline = (
+                f"{_number(figure.baseline_value)} {figure.unit} ({figure.baseline_name})"
+                if figure.baseline_name
+                else ""
+            )
+            ratio = figure.ratio
+            rows.append(
+                (
+                    figure.group,
+                    figure.name,
+                    f"{_number(figure.value)} {figure.unit}",
+                    baseline,
+                    f"{ratio:.2f}x" if ratio is not None else "",
+                    figure.target,
+                )
+            )
+        widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+        lines = [f"{self.title}  ({self.machine['summary']})"]
+        for index, row in enumerate(rows):
+            lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+            if index == 0:
+                lines.append("  ".join("-" * width for width in widths))
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "machine": self.machine,
+            "figures": [asdict(figure) | {"ratio": figure.ratio} for figure in self.figures],
+        }
+
+    def write_json(self, path: Path) -> None:
+        from homegallery.atomic import write_text
+
+        write_text(path, json.dumps(self.to_json(), indent=2) + "\n")
+
+
+def _number(value: float) -> str:
+    if value == 0:
+        return "0"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 1:
+        return f"{value:.2f}"
+    return f"{value:.4g}"
+
+
+def machine_facts() -> dict[str, Any]:
+    cores = os.cpu_count() or 1
+    facts: dict[str, Any] = {
+        "machine": platform.machine(),
+        "system": platform.system(),
+        "python": platform.python_version(),
+        "cores": cores,
+    }
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "hardware", "model")):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    facts["cpu"] = model
+    facts["summary"] = f"{facts['machine']}, {cores} cores, {model or 'unknown CPU'}"
+    return facts
+
+
+def print_report(report: Report, json_path: Path | None = None) -> None:
+    """Prints the table; writes JSON too when a path is given (benches take --json)."""
+    print(report.table())
+    sys.stdout.flush()
+    if json_path is not None:
+        report.write_json(json_path)
