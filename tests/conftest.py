@@ -15,12 +15,16 @@ def photos_dir() -> Path:
     """The real camera photos; the test is skipped, with the reason, where they are absent."""
     folder = shared_photos()
     if folder is None:
-        pytest.skip("the shared test photos (../shared/testdata/photos) are not beside this checkout")
+        pytest.skip(
+            "the shared test photos (../shared/testdata/photos) are not beside this checkout"
+        )
     return folder
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """Points every XDG default into a temporary home so no test touches the user's files."""
     home = tmp_path_factory.mktemp("home")
     for variable, folder in (

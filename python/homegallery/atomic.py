@@ -41,7 +41,7 @@ def atomic_path(target: Path) -> Iterator[Path]:
 @contextmanager
 def atomic_open(target: Path, mode: str = "wb") -> Iterator[IO[bytes]]:
     with atomic_path(target) as temporary, temporary.open(mode) as handle:
-        yield handle  # type: ignore[misc]
+        yield handle
 
 
 def write_bytes(target: Path, data: bytes) -> None:

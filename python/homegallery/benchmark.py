@@ -36,9 +36,7 @@ class Timing:
         return statistics.median(self.seconds)
 
 
-def measure(
-    name: str, function: Callable[[], object], repeat: int = 5, warmup: int = 1
-) -> Timing:
+def measure(name: str, function: Callable[[], object], repeat: int = 5, warmup: int = 1) -> Timing:
     """Times ``function`` ``repeat`` times after ``warmup`` untimed calls."""
     for _ in range(warmup):
         function()
@@ -116,7 +114,11 @@ class Report:
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
         lines = [f"{self.title}  ({self.machine['summary']})"]
         for index, row in enumerate(rows):
-            lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+            lines.append(
+                "  ".join(
+                    cell.ljust(width) for cell, width in zip(row, widths, strict=True)
+                ).rstrip()
+            )
             if index == 0:
                 lines.append("  ".join("-" * width for width in widths))
         return "\n".join(lines)

@@ -35,9 +35,7 @@ PLANNED_COMMANDS: dict[str, str] = {
 
 
 def _not_built(args: argparse.Namespace) -> int:
-    raise CommandError(
-        f"`homegallery {args.command}` is not built in version {__version__} yet"
-    )
+    raise CommandError(f"`homegallery {args.command}` is not built in version {__version__} yet")
 
 
 def _common_options() -> argparse.ArgumentParser:

@@ -1,0 +1,75 @@
+"""Where derived files live in the storage folder, and how they are written.
+
+Files are named by media id (blake3 hex of the content) as
+``<dir>/<id[0:2]>/<id[2:4]>/<id[4:]>-<kind>``, so two copies of the same photo share
+their previews, and a moved file keeps them. Every write is atomic (temp name +
+rename): a finished-looking file is always complete, which lets every extractor decide
+"already done" by existence alone.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+from homegallery.atomic import atomic_path, write_bytes
+
+_MEDIA_ID = re.compile(r"^[0-9a-f]{8,128}$")
+_KIND = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+class Storage:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def folder(self, media_id: str) -> Path:
+        _check_id(media_id)
+        return self.root / media_id[0:2] / media_id[2:4]
+
+    def path(self, media_id: str, kind: str) -> Path:
+        """Path of one derived file, e.g. kind ``image-preview-320.jpg``."""
+        if not _KIND.match(kind):
+            raise ValueError(f"invalid storage kind: {kind!r}")
+        return self.folder(media_id) / f"{media_id[4:]}-{kind}"
+
+    def relative(self, media_id: str, kind: str) -> str:
+        """The path below the storage root, as the catalog and the web app name it."""
+        return self.path(media_id, kind).relative_to(self.root).as_posix()
+
+    def exists(self, media_id: str, kind: str) -> bool:
+        return self.path(media_id, kind).is_file()
+
+    def kinds(self, media_id: str) -> list[str]:
+        """Kinds present for one media id (temporary files excluded)."""
+        folder = self.folder(media_id)
+        prefix = media_id[4:] + "-"
+        if not folder.is_dir():
+            return []
+        return sorted(
+            child.name[len(prefix) :]
+            for child in folder.iterdir()
+            if child.name.startswith(prefix) and ".part" not in child.name
+        )
+
+    def write(self, media_id: str, kind: str, data: bytes) -> Path:
+        target = self.path(media_id, kind)
+        write_bytes(target, data)
+        return target
+
+    def writing(self, media_id: str, kind: str) -> AbstractContextManager[Path]:
+        """Context manager yielding a temp path that becomes the stored file on success."""
+        return atomic_path(self.path(media_id, kind))
+
+    def resolve_relative(self, relative: str) -> Path:
+        """Maps a catalog path back to a file, refusing anything outside the storage."""
+        candidate = (self.root / relative).resolve()
+        root = self.root.resolve()
+        if root not in candidate.parents:
+            raise ValueError(f"path outside the storage: {relative!r}")
+        return candidate
+
+
+def _check_id(media_id: str) -> None:
+    if not _MEDIA_ID.match(media_id):
+        raise ValueError(f"invalid media id: {media_id!r}")
