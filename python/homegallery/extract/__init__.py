@@ -1,0 +1,16 @@
+"""Extractors: metadata, previews, web videos and places, written into the storage.
+
+Each extractor is a module with one job (``meta``, ``dates``, ``preview``, ``video``,
+``geo``); ``runner`` runs them over many files in worker processes. ``schema`` holds
+the stored formats that the catalog build reads. This package file stays free of heavy
+imports (pyvips, ffmpeg) so that readers of the schema load fast.
+"""
+
+from homegallery.extract.schema import (
+    MediaMeta,
+    Place,
+    read_meta,
+    read_place,
+)
+
+__all__ = ["MediaMeta", "Place", "read_meta", "read_place"]

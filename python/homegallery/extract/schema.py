@@ -1,0 +1,179 @@
+"""What the extractors store per media id, and how other stages read it back.
+
+These structs are the contract between extract (the writer) and the catalog build
+(the reader): both import them from here, so a field added on one side is seen on the
+other. Every stored file is JSON encoded by msgspec; unknown fields are ignored on
+reading so that an older build can read a newer storage (new fields are additive),
+and ``schema`` counts incompatible changes so the runner can redo outdated files.
+
+Storage kinds (``Storage.path(media_id, kind)``):
+
+- ``meta.json``: :class:`MediaMeta`
+- ``place.json``: :class:`Place`
+- ``image-preview-<size>.jpg``: previews, longest side ``size`` (see :func:`preview_kind`)
+- ``video-preview-<size>.mp4``: web video, height ``size`` (default 720)
+- ``video-frame-1.jpg``: poster frame of a video, full preview size
+- ``failed-<step>.json``: :class:`Failure`, one per step that failed for the id
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from homegallery.storage import Storage
+
+META_SCHEMA = 1
+PLACE_SCHEMA = 1
+
+META_KIND = "meta.json"
+PLACE_KIND = "place.json"
+POSTER_KIND = "video-frame-1.jpg"
+
+MediaType = Literal["image", "rawImage", "video"]
+# Where the date came from, best first: the capture time in EXIF, XMP or the video
+# container, a date written in the file name, or (last resort) the file's mtime.
+DateSource = Literal["exif", "xmp", "video", "filename", "file"]
+PlaceSource = Literal["offline", "nominatim"]
+Step = Literal["meta", "preview", "video", "geo"]
+STEPS: tuple[Step, ...] = ("meta", "preview", "video", "geo")
+
+
+class MediaMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Metadata of one media file, merged from embedded EXIF/XMP, sidecars and ffprobe.
+
+    ``width``/``height`` are as displayed, i.e. after EXIF orientation (a portrait
+    photo stored sideways has width < height here) and after video rotation. ``date``
+    is ISO 8601; it carries a UTC offset (``2018-01-10T11:39:53+01:00``) only when the
+    file says which zone it was taken in, and is naive local time otherwise.
+    """
+
+    schema: int = META_SCHEMA
+    type: MediaType
+    mime: str | None = None
+    format: str | None = None  # short container/codec name: jpeg, heif, png, mp4, dng …
+    width: int | None = None
+    height: int | None = None
+    orientation: int = 1  # EXIF orientation 1-8 of the original
+    date: str | None = None
+    date_source: DateSource | None = None
+    make: str | None = None
+    model: str | None = None
+    lens: str | None = None
+    iso: int | None = None
+    aperture: float | None = None  # f-number, e.g. 2.8
+    exposure_time: float | None = None  # seconds, e.g. 0.004 for 1/250
+    focal_length: float | None = None  # millimetres, as recorded (not 35 mm equivalent)
+    latitude: float | None = None
+    longitude: float | None = None
+    altitude: float | None = None  # metres above sea level; negative below
+    rating: int | None = None  # XMP rating, -1 (rejected) to 5
+    title: str | None = None
+    description: str | None = None
+    keywords: list[str] = msgspec.field(default_factory=list)
+    duration: float | None = None  # seconds (videos)
+    video_codec: str | None = None
+    audio_codec: str | None = None
+    frame_rate: float | None = None
+    rotation: int | None = None  # degrees the player turns the video (0, 90, 180, 270)
+    # Content ids of the .xmp sidecars merged in: a sidecar edit changes its id but not
+    # the photo's, so the runner compares this list to re-read changed sidecars.
+    sidecar_ids: list[str] = msgspec.field(default_factory=list)
+
+
+class Place(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The place a media's GPS position falls in (reverse geocoding)."""
+
+    schema: int = PLACE_SCHEMA
+    source: PlaceSource
+    country: str | None = None
+    country_code: str | None = None  # ISO 3166-1 alpha-2, upper case
+    state: str | None = None  # region / first-level administrative area
+    county: str | None = None  # second-level administrative area, where known
+    city: str | None = None
+    road: str | None = None  # Nominatim only
+    latitude: float | None = None  # the position that was looked up
+    longitude: float | None = None
+
+
+class Failure(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """Why one step failed for one media id; stored so a re-run does not retry it.
+
+    ``reason`` is a short stable word for grouping in summaries (``decode``,
+    ``unsupported``, ``too-large``, ``timeout``, ``ffmpeg``, ``io``, ``crash`` …);
+    ``message`` is the full cause for the user.
+    """
+
+    step: Step
+    reason: str
+    message: str
+    path: str  # the original file, absolute, at the time of the failure
+    time: str  # ISO 8601 UTC
+    attempts: int = 1
+
+
+class StoredFileError(ValueError):
+    """A stored JSON file exists but cannot be read (names the file and the cause)."""
+
+
+def preview_kind(size: int) -> str:
+    return f"image-preview-{size}.jpg"
+
+
+def video_kind(size: int = 720) -> str:
+    return f"video-preview-{size}.mp4"
+
+
+def failure_kind(step: Step) -> str:
+    return f"failed-{step}.json"
+
+
+def encode(value: msgspec.Struct) -> bytes:
+    """Stored JSON form: compact, one trailing newline so ``cat`` stays readable."""
+    return msgspec.json.encode(value) + b"\n"
+
+
+def _read(storage: Storage, media_id: str, kind: str, type_: type[msgspec.Struct]) -> object:
+    path: Path = storage.path(media_id, kind)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    try:
+        return msgspec.json.decode(data, type=type_)
+    except (msgspec.DecodeError, msgspec.ValidationError) as error:
+        raise StoredFileError(f"{path}: cannot read {kind}: {error}") from None
+
+
+def read_meta(storage: Storage, media_id: str) -> MediaMeta | None:
+    """The stored metadata of ``media_id``, or None when not extracted (yet)."""
+    value = _read(storage, media_id, META_KIND, MediaMeta)
+    assert value is None or isinstance(value, MediaMeta)
+    return value
+
+
+def read_place(storage: Storage, media_id: str) -> Place | None:
+    """The stored place of ``media_id``, or None (no GPS, geo off, or not yet done)."""
+    value = _read(storage, media_id, PLACE_KIND, Place)
+    assert value is None or isinstance(value, Place)
+    return value
+
+
+def read_failure(storage: Storage, media_id: str, step: Step) -> Failure | None:
+    value = _read(storage, media_id, failure_kind(step), Failure)
+    assert value is None or isinstance(value, Failure)
+    return value
+
+
+def write_meta(storage: Storage, media_id: str, meta: MediaMeta) -> Path:
+    return storage.write(media_id, META_KIND, encode(meta))
+
+
+def write_place(storage: Storage, media_id: str, place: Place) -> Path:
+    return storage.write(media_id, PLACE_KIND, encode(place))
+
+
+def write_failure(storage: Storage, media_id: str, failure: Failure) -> Path:
+    return storage.write(media_id, failure_kind(failure.step), encode(failure))
