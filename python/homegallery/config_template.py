@@ -86,6 +86,8 @@ _SOURCE = """\
 """
 
 _NO_SOURCES = """\
+  []
+  # Replace [] with your folders, for example:
   # - dir: ~/Pictures
   #   excludes: [.Trash*/]
 """

@@ -46,6 +46,9 @@ def register(
     parser.add_argument(
         "--generated", action="store_true", help="use generated photos even when real ones exist"
     )
+    parser.add_argument(
+        "--no-serve", action="store_true", help="import only; do not start the server afterwards"
+    )
     parser.set_defaults(func=run)
 
 
