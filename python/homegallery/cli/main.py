@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from homegallery import __version__
-from homegallery.cli import demo, init
+from homegallery.cli import demo, init, show_config
 from homegallery.cli.common import CommandError
 from homegallery.config import ConfigError
 from homegallery.log import setup_logging
@@ -73,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
             name, parents=[common], help=f"{summary} (not built yet)", description=summary
         )
         planned.set_defaults(func=_not_built)
+    show_config.register(subparsers, common)
     demo.register(subparsers, common)
     return parser
 
