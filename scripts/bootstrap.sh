@@ -33,3 +33,12 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip
 echo "bootstrap: building and installing homegallery into .venv"
 .venv/bin/python -m pip install -q -e ".[dev]"
+
+# pyvips compiles its binding against the system libvips when libvips-dev is present,
+# and that binding and the pyvips-binary wheel share one module file: whichever was
+# installed last wins. The wheel's libvips (8.16+, SIMD resampling) makes previews
+# about twice as fast, so make sure it is the one in use.
+if ! .venv/bin/python -c "import pyvips, sys; sys.exit(not pyvips.at_least_libvips(8, 16))" 2>/dev/null; then
+  echo "bootstrap: reinstalling pyvips-binary so pyvips uses its libvips"
+  .venv/bin/python -m pip install -q --force-reinstall --no-deps pyvips-binary
+fi

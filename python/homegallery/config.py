@@ -75,6 +75,8 @@ class ImageExtractor(_Section):
     engine: PreviewEngine = "pyvips"
     preview_sizes: list[int] = msgspec.field(default_factory=lambda: [1920, 1280, 800, 320, 128])
     preview_quality: int = 80
+    # Images above this size are refused instead of decoded (decompression bombs).
+    max_megapixels: int = 250
 
 
 class VideoExtractor(_Section):
@@ -221,6 +223,8 @@ def _check(config: Config) -> list[str]:
         problems.append("`extractor.image.previewQuality`: must be between 1 and 100")
     if any(size <= 0 for size in config.extractor.image.preview_sizes):
         problems.append("`extractor.image.previewSizes`: sizes must be positive")
+    if config.extractor.image.max_megapixels <= 0:
+        problems.append("`extractor.image.maxMegapixels`: must be positive")
     return problems
 
 

@@ -35,6 +35,8 @@ extractor:
     # Longest side in pixels; an image never gets a preview larger than itself.
     previewSizes: [1920, 1280, 800, 320, 128]
     previewQuality: 80
+    # Larger images are refused with an error instead of decoded (decompression bombs).
+    maxMegapixels: 250
   video:
     # Web videos take long on small machines; set false to skip them.
     enabled: true

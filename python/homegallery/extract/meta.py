@@ -1,0 +1,501 @@
+"""Metadata of photos (EXIF, XMP, IPTC, sidecars) and videos (ffprobe) as a MediaMeta.
+
+Photos are read with exiv2 (through pyexiv2): it parses EXIF, IPTC and XMP in JPEG,
+HEIC/AVIF, PNG, WebP, TIFF and the RAW formats (CR2, NEF, ARW, DNG …) in-process, at
+thousands of files per second, where exiftool covers a little more but costs a Perl
+process round trip per file (see benches/bench_meta.py for the figures). The pixel
+size comes from libvips' header read, which knows the real decoded size of HEIC
+images (their EXIF often names the uncropped sensor size). Values in a ``.xmp``
+sidecar win over embedded ones: the sidecar is where photo managers write edits.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import mimetypes
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from homegallery.extract import dates
+from homegallery.extract.ffmpeg_tools import ToolError, ffmpeg_binary, ffprobe_binary, run_tool
+from homegallery.extract.schema import DateSource, MediaMeta, MediaType
+
+# Descriptions cameras write by themselves; they say nothing about the picture.
+_CAMERA_DESCRIPTIONS = {
+    "olympus digital camera",
+    "sony dsc",
+    "digital camera",
+    "default",
+    "minolta digital camera",
+    "samsung digital camera",
+    "kodak digital still camera",
+    "<kenox s630  / samsung s630>",
+}
+_ISO6709 = re.compile(r"^\s*([+\-]\d+(?:\.\d+)?)([+\-]\d+(?:\.\d+)?)([+\-]\d+(?:\.\d+)?)?")
+_XMP_GPS = re.compile(r"^\s*(\d+),(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?\s*([NSEW])\s*$")
+_PROBE_TIMEOUT = 60.0
+
+
+class MetaError(Exception):
+    """The file's metadata cannot be read at all (not a picture, unreadable, …)."""
+
+    def __init__(self, message: str, reason: str = "meta") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    path: Path
+    media_id: str
+
+
+def media_type_for(kind: str) -> MediaType:
+    """Index kind (``image``, ``raw``, ``video``) → stored type."""
+    return {"image": "image", "raw": "rawImage", "video": "video"}.get(kind, "image")  # type: ignore[return-value]
+
+
+# --- small value parsers -----------------------------------------------------------------
+
+
+def _text(value: object) -> str | None:
+    """A clean string: the x-default of XMP language alternatives, no NULs or padding."""
+    if isinstance(value, dict):
+        value = value.get('lang="x-default"') or next(iter(value.values()), None)
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if not isinstance(value, str):
+        return None
+    value = value.replace("\x00", "").strip()
+    return value or None
+
+
+def _rational(value: object) -> float | None:
+    """``4/300`` or ``2.8`` → float; None for 0/0, empty or malformed values."""
+    text = _text(value)
+    if text is None:
+        return None
+    try:
+        number = float(Fraction(text.split()[0]))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return float(number) if math.isfinite(number) else None
+
+
+def _integer(value: object) -> int | None:
+    number = _rational(value)
+    return round(number) if number is not None else None
+
+
+def _exif_gps(degrees: object, reference: object) -> float | None:
+    """EXIF ``43/1 28/1 281/100`` with ref ``N`` → 43.467…"""
+    text = _text(degrees)
+    if text is None:
+        return None
+    try:
+        parts = [float(Fraction(part)) for part in text.split()]
+    except (ValueError, ZeroDivisionError):
+        return None
+    if not parts or len(parts) > 3:
+        return None
+    value = float(sum(part / 60.0**index for index, part in enumerate(parts)))
+    return -value if (_text(reference) or "").upper() in {"S", "W"} else value
+
+
+def _xmp_gps(value: object) -> float | None:
+    """XMP ``43,28.0469N`` or ``43,28,2.81N`` → 43.467…"""
+    text = _text(value)
+    match = _XMP_GPS.match(text or "")
+    if not match:
+        return None
+    degrees, minutes, seconds, hemisphere = match.groups()
+    result = float(degrees) + float(minutes) / 60 + float(seconds or 0) / 3600
+    return -result if hemisphere in "SW" else result
+
+
+def _position(latitude: float | None, longitude: float | None) -> tuple[float, float] | None:
+    """A usable position; (0, 0) is what a GPS without a fix writes, so it counts as none."""
+    if latitude is None or longitude is None:
+        return None
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    if abs(latitude) < 1e-6 and abs(longitude) < 1e-6:
+        return None
+    return round(latitude, 7), round(longitude, 7)
+
+
+def _keywords(*values: object) -> list[str]:
+    seen: dict[str, str] = {}
+    for value in values:
+        items = value if isinstance(value, list) else [value] if value else []
+        for item in items:
+            text = _text(item)
+            if text:
+                for word in (
+                    text.split(",") if "," in text and not isinstance(value, list) else [text]
+                ):
+                    word = word.strip()
+                    if word and word.lower() not in seen:
+                        seen[word.lower()] = word
+    return list(seen.values())
+
+
+def _description(*values: object) -> str | None:
+    for value in values:
+        text = _text(value)
+        if text and text.lower() not in _CAMERA_DESCRIPTIONS:
+            return text
+    return None
+
+
+# --- photos --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Tags:
+    exif: dict[str, Any]
+    iptc: dict[str, Any]
+    xmp: dict[str, Any]
+    mime: str | None
+    pixel_size: tuple[int, int]
+
+
+def _read_tags(path: Path) -> _Tags:
+    import pyexiv2
+
+    pyexiv2.set_log_level(4)  # exiv2 warnings about maker notes would be raised as errors
+    try:
+        with pyexiv2.Image(str(path)) as image:
+            try:
+                exif = image.read_exif()
+            except UnicodeDecodeError:
+                exif = image.read_exif(encoding="latin-1")
+            try:
+                iptc = image.read_iptc()
+            except UnicodeDecodeError:
+                iptc = image.read_iptc(encoding="latin-1")
+            xmp = image.read_xmp()
+            mime = image.get_mime_type() or None
+            size = (image.get_pixel_width(), image.get_pixel_height())
+    except RuntimeError as error:
+        message = str(error).strip() or type(error).__name__
+        reason = "unsupported" if "unknown image type" in message.lower() else "meta"
+        raise MetaError(f"{path}: cannot read metadata: {message}", reason) from None
+    return _Tags(exif, iptc, xmp, mime, size)
+
+
+def _read_sidecar(path: Path) -> dict[str, Any]:
+    import pyexiv2
+
+    pyexiv2.set_log_level(4)
+    try:
+        with pyexiv2.Image(str(path)) as sidecar:
+            xmp: dict[str, Any] = sidecar.read_xmp()
+    except RuntimeError as error:
+        raise MetaError(f"{path}: cannot read the XMP sidecar: {error}", "sidecar") from None
+    return xmp
+
+
+def _decoded_size(path: Path) -> tuple[int, int, int, str | None] | None:
+    """(width, height, orientation, loader) from libvips' header, or None if it can't load."""
+    import pyvips
+
+    try:
+        image = pyvips.Image.new_from_file(str(path), access="sequential")
+    except pyvips.Error:
+        return None
+    fields = image.get_fields()
+    orientation = int(image.get("orientation")) if "orientation" in fields else 1
+    loader = str(image.get("vips-loader")) if "vips-loader" in fields else None
+    return image.width, image.height, orientation, loader
+
+
+def _format(path: Path, mime: str | None, loader: str | None) -> str:
+    if loader:
+        name = loader.removesuffix("_source").removesuffix("_file").removesuffix("load")
+        if name == "heif" and path.suffix.lower() == ".avif":
+            return "avif"
+        return name
+    if mime and "/" in mime:
+        return mime.split("/", 1)[1].removeprefix("x-")
+    return path.suffix.lower().lstrip(".") or "unknown"
+
+
+def read_image_meta(
+    path: Path,
+    media_type: MediaType = "image",
+    sidecars: Sequence[Sidecar] = (),
+    mtime_ns: int | None = None,
+) -> MediaMeta:
+    """Metadata of one photo (or RAW) merged with its ``.xmp`` sidecars."""
+    tags = _read_tags(path)
+    exif, iptc = tags.exif, tags.iptc
+    xmp = dict(tags.xmp)
+    for sidecar in sidecars:
+        xmp.update(_read_sidecar(sidecar.path))
+
+    decoded = _decoded_size(path) if media_type == "image" else None
+    orientation = _integer(exif.get("Exif.Image.Orientation")) or 1
+    if decoded is not None:
+        width, height, orientation, loader = decoded
+    else:
+        width, height = tags.pixel_size
+        loader = None
+    if not 1 <= orientation <= 8:
+        orientation = 1
+    if orientation >= 5:
+        width, height = height, width
+
+    date_candidates: list[tuple[DateSource, Any]] = [
+        (
+            "exif",
+            dates.parse_datetime(
+                _text(exif.get("Exif.Photo.DateTimeOriginal")),
+                _text(exif.get("Exif.Photo.OffsetTimeOriginal")),
+            ),
+        ),
+        (
+            "exif",
+            dates.parse_datetime(
+                _text(exif.get("Exif.Photo.DateTimeDigitized")),
+                _text(exif.get("Exif.Photo.OffsetTimeDigitized")),
+            ),
+        ),
+        ("xmp", dates.parse_datetime(_text(xmp.get("Xmp.exif.DateTimeOriginal")))),
+        ("xmp", dates.parse_datetime(_text(xmp.get("Xmp.photoshop.DateCreated")))),
+        ("xmp", dates.parse_datetime(_text(xmp.get("Xmp.xmp.CreateDate")))),
+        (
+            "exif",
+            dates.parse_datetime(
+                _text(exif.get("Exif.Image.DateTime")), _text(exif.get("Exif.Photo.OffsetTime"))
+            ),
+        ),
+        ("filename", dates.date_from_filename(path.name)),
+        ("file", dates.date_from_mtime(mtime_ns) if mtime_ns is not None else None),
+    ]
+    chosen = dates.choose_date(date_candidates)
+
+    position = _position(
+        _exif_gps(exif.get("Exif.GPSInfo.GPSLatitude"), exif.get("Exif.GPSInfo.GPSLatitudeRef")),
+        _exif_gps(exif.get("Exif.GPSInfo.GPSLongitude"), exif.get("Exif.GPSInfo.GPSLongitudeRef")),
+    ) or _position(
+        _xmp_gps(xmp.get("Xmp.exif.GPSLatitude")), _xmp_gps(xmp.get("Xmp.exif.GPSLongitude"))
+    )
+    altitude = _rational(exif.get("Exif.GPSInfo.GPSAltitude"))
+    if altitude is not None and _text(exif.get("Exif.GPSInfo.GPSAltitudeRef")) == "1":
+        altitude = -altitude
+
+    rating = _integer(xmp.get("Xmp.xmp.Rating"))
+    if rating is None:
+        rating = _integer(exif.get("Exif.Image.Rating"))
+
+    mime = tags.mime
+    if not mime or mime == "application/octet-stream":
+        mime = mimetypes.guess_type(path.name)[0]
+    return MediaMeta(
+        type=media_type,
+        mime=mime,
+        format=_format(path, mime, loader),
+        width=width or None,
+        height=height or None,
+        orientation=orientation,
+        date=chosen[0] if chosen else None,
+        date_source=chosen[1] if chosen else None,
+        make=_text(exif.get("Exif.Image.Make")) or _text(xmp.get("Xmp.tiff.Make")),
+        model=_text(exif.get("Exif.Image.Model")) or _text(xmp.get("Xmp.tiff.Model")),
+        lens=_text(exif.get("Exif.Photo.LensModel"))
+        or _text(xmp.get("Xmp.aux.Lens"))
+        or _text(xmp.get("Xmp.exifEX.LensModel")),
+        iso=_integer(exif.get("Exif.Photo.ISOSpeedRatings"))
+        or _integer(exif.get("Exif.Photo.PhotographicSensitivity")),
+        aperture=_rational(exif.get("Exif.Photo.FNumber")),
+        exposure_time=_rational(exif.get("Exif.Photo.ExposureTime")),
+        focal_length=_rational(exif.get("Exif.Photo.FocalLength")),
+        latitude=position[0] if position else None,
+        longitude=position[1] if position else None,
+        altitude=round(altitude, 2) if position and altitude is not None else None,
+        rating=rating if rating is not None and -1 <= rating <= 5 else None,
+        title=_text(xmp.get("Xmp.dc.title")) or _text(iptc.get("Iptc.Application2.ObjectName")),
+        description=_description(
+            xmp.get("Xmp.dc.description"),
+            iptc.get("Iptc.Application2.Caption"),
+            exif.get("Exif.Image.ImageDescription"),
+        ),
+        keywords=_keywords(xmp.get("Xmp.dc.subject"), iptc.get("Iptc.Application2.Keywords")),
+        sidecar_ids=sorted(sidecar.media_id for sidecar in sidecars),
+    )
+
+
+# --- videos --------------------------------------------------------------------------------
+
+
+def _probe(path: Path) -> dict[str, Any]:
+    probe = ffprobe_binary()
+    if probe is None:
+        return _probe_with_ffmpeg(path)
+    output = run_tool(
+        [probe, "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
+        f"{path}: ffprobe",
+        _PROBE_TIMEOUT,
+    )
+    try:
+        result: dict[str, Any] = json.loads(output)
+    except json.JSONDecodeError as error:
+        raise MetaError(f"{path}: ffprobe gave unreadable output: {error}") from None
+    return result
+
+
+_DURATION = re.compile(r"Duration: (\d+):(\d{2}):(\d{2}(?:\.\d+)?)")
+_VIDEO_LINE = re.compile(r"Stream #\S+.*?: Video: (\w+).*?, (\d{2,5})x(\d{2,5})")
+_AUDIO_LINE = re.compile(r"Stream #\S+.*?: Audio: (\w+)")
+_TAG_LINE = re.compile(r"^\s{4,}(\w[\w.\-]*)\s*: (.*)$")
+_ROTATE = re.compile(r"rotation of (-?\d+(?:\.\d+)?) degrees")
+
+
+def _probe_with_ffmpeg(path: Path) -> dict[str, Any]:
+    """ffprobe's JSON rebuilt from ``ffmpeg -i`` (for the imageio-ffmpeg binary alone)."""
+    import subprocess
+
+    try:
+        completed = subprocess.run(
+            [ffmpeg_binary(), "-hide_banner", "-i", str(path)],
+            capture_output=True,
+            timeout=_PROBE_TIMEOUT,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise MetaError(f"{path}: ffmpeg gave up after {_PROBE_TIMEOUT:.0f} s", "timeout") from None
+    report = completed.stderr.decode("utf-8", "replace")
+    duration = _DURATION.search(report)
+    video = _VIDEO_LINE.search(report)
+    if not duration or not video:
+        last = report.strip().splitlines()[-1:] or ["no video stream"]
+        raise MetaError(f"{path}: not a readable video: {last[0]}", "unsupported")
+    hours, minutes, seconds = duration.groups()
+    tags = {
+        match.group(1): match.group(2).strip()
+        for match in map(_TAG_LINE.match, report.splitlines())
+        if match
+    }
+    stream: dict[str, Any] = {
+        "codec_type": "video",
+        "codec_name": video.group(1),
+        "width": int(video.group(2)),
+        "height": int(video.group(3)),
+    }
+    rotation = _ROTATE.search(report)
+    if rotation:
+        stream["side_data_list"] = [{"rotation": float(rotation.group(1))}]
+    streams = [stream]
+    audio = _AUDIO_LINE.search(report)
+    if audio:
+        streams.append({"codec_type": "audio", "codec_name": audio.group(1)})
+    return {
+        "format": {
+            "duration": str(int(hours) * 3600 + int(minutes) * 60 + float(seconds)),
+            "tags": tags,
+        },
+        "streams": streams,
+    }
+
+
+def _iso6709(text: str | None) -> tuple[float, float, float | None] | None:
+    match = _ISO6709.match(text or "")
+    if not match:
+        return None
+    latitude, longitude, altitude = match.groups()
+    return float(latitude), float(longitude), float(altitude) if altitude else None
+
+
+def _frame_rate(text: object) -> float | None:
+    rate = _rational(text)
+    return round(rate, 3) if rate else None
+
+
+def _rotation(stream: Mapping[str, Any]) -> int:
+    """Clockwise degrees a player turns the picture, from the display matrix or a tag."""
+    for side_data in stream.get("side_data_list") or []:
+        if "rotation" in side_data:
+            return round(-float(side_data["rotation"])) % 360
+    rotate = (stream.get("tags") or {}).get("rotate")
+    return int(rotate) % 360 if rotate and str(rotate).lstrip("-").isdigit() else 0
+
+
+def read_video_meta(path: Path, mtime_ns: int | None = None) -> MediaMeta:
+    """Metadata of one video: size as shown, duration, codecs, creation time and place."""
+    try:
+        probe = _probe(path)
+    except ToolError as error:
+        raise MetaError(str(error), error.reason) from None
+    streams = probe.get("streams") or []
+    video = next((s for s in streams if s.get("codec_type") == "video"), None)
+    if video is None:
+        raise MetaError(f"{path}: no video stream", "unsupported")
+    audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
+    container = probe.get("format") or {}
+    tags = {str(key).lower(): str(value) for key, value in (container.get("tags") or {}).items()}
+    for key, value in (video.get("tags") or {}).items():
+        tags.setdefault(str(key).lower(), str(value))
+
+    rotation = _rotation(video)
+    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
+    if rotation in (90, 270):
+        width, height = height, width
+
+    # Apple writes the local time with its zone; creation_time is UTC (or, from some
+    # cameras, local time wrongly marked UTC, which no file tells apart).
+    taken = dates.parse_datetime(tags.get("com.apple.quicktime.creationdate")) or (
+        dates.parse_datetime(tags.get("creation_time"))
+    )
+    chosen = dates.choose_date(
+        [
+            ("video", taken),
+            ("filename", dates.date_from_filename(path.name)),
+            ("file", dates.date_from_mtime(mtime_ns) if mtime_ns is not None else None),
+        ]
+    )
+    location = _iso6709(
+        tags.get("com.apple.quicktime.location.iso6709")
+        or tags.get("location")
+        or tags.get("location-eng")
+    )
+    position = _position(location[0], location[1]) if location else None
+    duration = _rational(container.get("duration")) or _rational(video.get("duration"))
+    mime = mimetypes.guess_type(path.name)[0]
+    return MediaMeta(
+        type="video",
+        mime=mime,
+        format=path.suffix.lower().lstrip(".") or None,
+        width=width or None,
+        height=height or None,
+        date=chosen[0] if chosen else None,
+        date_source=chosen[1] if chosen else None,
+        make=tags.get("com.apple.quicktime.make") or tags.get("com.android.manufacturer"),
+        model=tags.get("com.apple.quicktime.model") or tags.get("com.android.model"),
+        latitude=position[0] if position else None,
+        longitude=position[1] if position else None,
+        altitude=location[2] if position and location else None,
+        title=tags.get("title"),
+        description=tags.get("description") or tags.get("comment"),
+        duration=round(duration, 3) if duration else None,
+        video_codec=video.get("codec_name"),
+        audio_codec=audio.get("codec_name") if audio else None,
+        frame_rate=_frame_rate(video.get("avg_frame_rate") or video.get("r_frame_rate")),
+        rotation=rotation,
+    )
+
+
+def read_meta(
+    path: Path,
+    media_type: MediaType,
+    sidecars: Sequence[Sidecar] = (),
+    mtime_ns: int | None = None,
+) -> MediaMeta:
+    if media_type == "video":
+        return read_video_meta(path, mtime_ns)
+    return read_image_meta(path, media_type, sidecars, mtime_ns)

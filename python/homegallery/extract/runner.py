@@ -1,0 +1,494 @@
+"""Runs the extractors over many files: plan, process pool, places, summary.
+
+Planning decides by existence alone what is left to do (outputs are written
+atomically, so an existing file is a finished one): a re-run after a crash or a kill
+resumes where it stopped, and a run over an unchanged gallery does no work. Failures
+are stored per media id and step; they are not retried unless asked (``retry_failed``),
+so one broken file costs one attempt, not one per run.
+
+Workers are separate processes: a decoder that crashes (a segfault in a C library on
+a hostile file) kills only its process. The pool is then rebuilt, and the files that
+were in flight are tried again one by one, so the file that crashes is found and
+recorded while the others are still extracted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path, PurePosixPath
+from typing import Any, Protocol
+
+from homegallery.config import Config
+from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
+from homegallery.extract.meta import Sidecar
+from homegallery.extract.preview import sizes_for
+from homegallery.extract.schema import (
+    META_KIND,
+    META_SCHEMA,
+    PLACE_KIND,
+    POSTER_KIND,
+    STEPS,
+    Place,
+    Step,
+    failure_kind,
+    preview_kind,
+    read_meta,
+    video_kind,
+    write_place,
+)
+from homegallery.extract.worker import (
+    ItemResult,
+    Settings,
+    StepOutcome,
+    WorkItem,
+    init_worker,
+    process_item,
+    record_failure,
+)
+from homegallery.storage import Storage
+
+log = logging.getLogger("homegallery.extract")
+
+MEDIA_KINDS = {"image", "raw", "video"}
+_TASKS_PER_WORKER = 200  # a fresh process now and then returns memory a decoder kept
+
+
+@dataclass
+class StepStats:
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0  # output already there
+    failed_before: int = 0  # a stored failure, not retried
+    seconds: float = 0.0
+
+
+@dataclass
+class Summary:
+    items: int = 0
+    planned: int = 0
+    steps: dict[str, StepStats] = field(default_factory=lambda: {s: StepStats() for s in STEPS})
+    failures: Counter[tuple[str, str]] = field(default_factory=Counter)
+    wall_seconds: float = 0.0
+
+    @property
+    def work_done(self) -> int:
+        return sum(stats.done + stats.failed for stats in self.steps.values())
+
+    def add(self, outcome: StepOutcome) -> None:
+        stats = self.steps[outcome.step]
+        stats.seconds += outcome.seconds
+        if outcome.ok:
+            stats.done += 1
+        else:
+            stats.failed += 1
+            self.failures[(outcome.step, outcome.reason)] += 1
+
+    def lines(self) -> list[str]:
+        lines = [f"{self.items} media files, {self.planned} with work, {self.wall_seconds:.1f} s"]
+        for step, stats in self.steps.items():
+            if stats.done or stats.failed or stats.skipped or stats.failed_before:
+                extra = f", {stats.failed_before} failed earlier" if stats.failed_before else ""
+                lines.append(
+                    f"  {step:<8} {stats.done} done, {stats.failed} failed, "
+                    f"{stats.skipped} already there{extra}, {stats.seconds:.1f} s"
+                )
+        for (step, reason), count in sorted(self.failures.items()):
+            lines.append(f"  failed  {step}/{reason}: {count}")
+        return lines
+
+
+class ProgressLike(Protocol):
+    def advance(self, count: int = 1) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _PlainProgress:
+    """Done/total, rate and ETA on stderr, for when no progress bar is available."""
+
+    def __init__(self, label: str, total: int) -> None:
+        self.label, self.total, self.done = label, total, 0
+        self.started = time.monotonic()
+        self._last_print = 0.0
+
+    def advance(self, count: int = 1) -> None:
+        self.done += count
+        now = time.monotonic()
+        if now - self._last_print >= 1.0 or self.done == self.total:
+            self._last_print = now
+            elapsed = max(now - self.started, 1e-9)
+            rate = self.done / elapsed
+            eta = (self.total - self.done) / rate if rate else 0
+            print(
+                f"\r{self.label}: {self.done}/{self.total} {rate:.1f}/s ETA {eta:.0f} s",
+                end="",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def close(self) -> None:
+        if self.total:
+            print(file=sys.stderr)
+
+
+def make_progress(label: str, total: int) -> ProgressLike:
+    try:
+        from homegallery.progress import Progress  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return _PlainProgress(label, total)
+    progress: ProgressLike = Progress(label, total)
+    return progress
+
+
+def settings_from_config(config: Config) -> Settings:
+    image = config.extractor.image
+    return Settings(
+        storage_dir=config.storage.path,
+        preview_sizes=tuple(image.preview_sizes),
+        preview_quality=image.preview_quality,
+        engine=image.engine,
+        max_pixels=image.max_megapixels * 1_000_000,
+        video=config.extractor.video,
+    )
+
+
+# --- from the file index -----------------------------------------------------------------
+
+
+def work_items_from_index(entries: Iterable[Any], source_dir: Path) -> list[WorkItem]:
+    """Work items of one source's index entries (``homegallery.index.IndexEntry``).
+
+    ``.xmp`` sidecars join every media file of the same folder and base name
+    (``IMG_1.xmp`` and ``IMG_1.jpg.xmp`` both belong to ``IMG_1.jpg``; a RAW+JPEG pair
+    shares one). Copies of the same content become one item: the extract output is
+    per content, so it is made once.
+    """
+    media: list[Any] = []
+    sidecars: dict[tuple[str, str], list[Any]] = {}
+    for entry in entries:
+        if entry.kind in MEDIA_KINDS:
+            media.append(entry)
+        elif entry.kind == "sidecar" and entry.path.lower().endswith(".xmp"):
+            path = PurePosixPath(entry.path)
+            sidecars.setdefault((str(path.parent), path.stem.lower()), []).append(entry)
+    items: dict[str, WorkItem] = {}
+    for entry in media:
+        path = PurePosixPath(entry.path)
+        found = sidecars.get((str(path.parent), path.stem.lower()), []) + sidecars.get(
+            (str(path.parent), path.name.lower()), []
+        )
+        if entry.id in items:
+            continue
+        items[entry.id] = WorkItem(
+            media_id=entry.id,
+            path=source_dir / path,
+            kind=entry.kind,
+            sidecars=tuple(Sidecar(source_dir / sidecar.path, sidecar.id) for sidecar in found),
+            mtime_ns=entry.mtime_ns,
+        )
+    return list(items.values())
+
+
+def work_items_from_config(config: Config) -> list[WorkItem]:
+    """Work items of every source whose index exists (offline sources are skipped)."""
+    from homegallery.index import load_index  # type: ignore[import-not-found,unused-ignore]
+
+    items: dict[str, WorkItem] = {}
+    for source in config.sources:
+        if source.offline:
+            log.info("source %s is offline: skipped", source.dir)
+            continue
+        if not source.index_path.is_file():
+            log.warning("source %s has no index yet (run `homegallery index`)", source.dir)
+            continue
+        for item in work_items_from_index(load_index(source.index_path), source.path):
+            items.setdefault(item.media_id, item)
+    return list(items.values())
+
+
+# --- planning ------------------------------------------------------------------------------
+
+
+def _expected_previews(item: WorkItem, settings: Settings, storage: Storage) -> list[str]:
+    kinds = []
+    longest = None
+    try:
+        meta = read_meta(storage, item.media_id)
+    except ValueError:
+        meta = None
+    if meta is not None and meta.width and meta.height:
+        longest = max(meta.width, meta.height)
+    if longest is not None and item.kind != "video":
+        kinds = [preview_kind(size) for size in sizes_for(longest, settings.preview_sizes)]
+    else:  # size unknown (videos: the poster's size): the last one written says "done"
+        kinds = [preview_kind(min(settings.preview_sizes))]
+    if item.kind == "video":
+        kinds.append(POSTER_KIND)
+    return kinds
+
+
+def _needs_meta(item: WorkItem, storage: Storage) -> bool:
+    if not storage.exists(item.media_id, META_KIND):
+        return True
+    try:
+        meta = read_meta(storage, item.media_id)
+    except ValueError:  # unreadable: make it again
+        return True
+    if meta is None or meta.schema < META_SCHEMA:
+        return True
+    return sorted(sidecar.media_id for sidecar in item.sidecars) != meta.sidecar_ids
+
+
+def plan_item(
+    item: WorkItem,
+    steps: Sequence[Step],
+    settings: Settings,
+    storage: Storage,
+    retry_failed: bool,
+    summary: Summary,
+) -> tuple[Step, ...]:
+    """The worker steps still to do for one item (geo is planned after the workers)."""
+    needed: list[Step] = []
+    for step in steps:
+        if step == "geo":
+            continue
+        if step == "video" and (item.kind != "video" or not settings.video.enabled):
+            continue
+        if step == "meta":
+            todo = _needs_meta(item, storage)
+        elif step == "preview":
+            todo = not all(
+                storage.exists(item.media_id, kind)
+                for kind in _expected_previews(item, settings, storage)
+            )
+        else:
+            todo = not storage.exists(item.media_id, video_kind(settings.video.preview_size))
+        if not todo:
+            summary.steps[step].skipped += 1
+        elif not retry_failed and storage.exists(item.media_id, failure_kind(step)):
+            summary.steps[step].failed_before += 1
+        else:
+            needed.append(step)
+    return tuple(needed)
+
+
+# --- running -------------------------------------------------------------------------------
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # forkserver: workers start from a clean process, not a copy of this one with its
+    # threads and open libraries, and faster than a full spawn per worker.
+    context = get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
+    options: dict[str, Any] = {"mp_context": context, "initializer": init_worker}
+    if sys.version_info >= (3, 11):
+        options["max_tasks_per_child"] = _TASKS_PER_WORKER
+    return ProcessPoolExecutor(workers, **options)
+
+
+def _record_crash(item: WorkItem, steps: tuple[Step, ...], storage: Storage) -> ItemResult:
+    message = f"{item.path}: the worker process died while extracting this file"
+    outcomes = []
+    for step in steps:
+        record_failure(storage, item, step, "crash", message)
+        outcomes.append(StepOutcome(step, False, 0.0, "crash", message))
+    return ItemResult(item.media_id, outcomes)
+
+
+def _run_alone(
+    item: WorkItem, steps: tuple[Step, ...], settings: Settings, storage: Storage
+) -> ItemResult:
+    """One item in a pool of its own: tells whether this very file kills its worker."""
+    with _pool(1) as pool:
+        try:
+            return pool.submit(process_item, item, steps, settings).result()
+        except BrokenProcessPool:
+            return _record_crash(item, steps, storage)
+
+
+def run_workers(
+    tasks: Sequence[tuple[WorkItem, tuple[Step, ...]]],
+    settings: Settings,
+    workers: int,
+    on_result: Callable[[ItemResult], None],
+) -> None:
+    """Processes the tasks in a pool, at most two per worker in flight."""
+    storage = Storage(settings.storage_dir)
+    queue = deque(tasks)
+    suspects: list[tuple[WorkItem, tuple[Step, ...]]] = []
+    while queue:
+        pool = _pool(workers)
+        in_flight: dict[Future[ItemResult], tuple[WorkItem, tuple[Step, ...]]] = {}
+        broken = False
+        try:
+            while (queue or in_flight) and not broken:
+                while queue and len(in_flight) < workers * 2:
+                    task = queue.popleft()
+                    in_flight[pool.submit(process_item, task[0], task[1], settings)] = task
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    task = in_flight.pop(future)
+                    try:
+                        on_result(future.result())
+                    except BrokenProcessPool:
+                        suspects.append(task)
+                        broken = True
+            if broken:
+                suspects.extend(in_flight.values())
+                in_flight.clear()
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        for item, steps in suspects:
+            on_result(_run_alone(item, steps, settings, storage))
+        suspects.clear()
+
+
+def _geocoder(config: Config | None, provider: str) -> OfflineGeocoder | NominatimGeocoder | None:
+    if provider == "off":
+        return None
+    if provider == "nominatim" and config is not None:
+        from homegallery import xdg
+
+        geo = config.extractor.geo_reverse
+        return NominatimGeocoder(
+            geo.url,
+            geo.languages,
+            geo.user_agent,
+            xdg.cache_home() / "homegallery" / "nominatim.db",
+        )
+    return OfflineGeocoder()
+
+
+def run_geo(
+    positions: dict[str, tuple[float, float]],
+    paths: dict[str, Path],
+    storage: Storage,
+    geocoder: OfflineGeocoder | NominatimGeocoder,
+    summary: Summary,
+    progress: ProgressLike | None = None,
+) -> None:
+    """Places for media ids with a position; offline in one batch, Nominatim one by one."""
+    started = time.perf_counter()
+    ids = list(positions)
+    if isinstance(geocoder, OfflineGeocoder):
+        try:
+            places = geocoder.lookup_many([positions[media_id] for media_id in ids])
+        except GeoError as error:
+            places = [error] * len(ids)  # type: ignore[list-item]
+    else:
+        places = []
+        for media_id in ids:
+            try:
+                places.append(geocoder.lookup(*positions[media_id]))
+            except GeoError as error:
+                places.append(error)  # type: ignore[arg-type]
+            if progress is not None:
+                progress.advance()
+    for media_id, place in zip(ids, places, strict=True):
+        item = WorkItem(media_id, paths.get(media_id, Path("?")), "image")
+        if isinstance(place, GeoError):
+            record_failure(storage, item, "geo", place.reason, str(place))
+            summary.add(StepOutcome("geo", False, 0.0, place.reason, str(place)))
+            continue
+        if place is None:  # nothing known there (open sea): stored, so it is not asked again
+            latitude, longitude = positions[media_id]
+            place = Place(
+                source="offline" if isinstance(geocoder, OfflineGeocoder) else "nominatim",
+                latitude=latitude,
+                longitude=longitude,
+            )
+        write_place(storage, media_id, place)
+        storage.path(media_id, failure_kind("geo")).unlink(missing_ok=True)
+        summary.add(StepOutcome("geo", True, 0.0))
+    summary.steps["geo"].seconds += time.perf_counter() - started
+
+
+def run_extract(
+    items: Sequence[WorkItem],
+    settings: Settings,
+    steps: Sequence[Step] = STEPS,
+    retry_failed: bool = False,
+    workers: int = 0,
+    geo_provider: str = "offline",
+    config: Config | None = None,
+    progress_factory: Callable[[str, int], ProgressLike] = make_progress,
+) -> Summary:
+    """Extracts what is missing for ``items`` into the storage; returns the summary."""
+    started = time.perf_counter()
+    storage = Storage(settings.storage_dir)
+    summary = Summary(items=len(items))
+    tasks = []
+    for item in items:
+        needed = plan_item(item, steps, settings, storage, retry_failed, summary)
+        if needed:
+            tasks.append((item, needed))
+    summary.planned = len(tasks)
+
+    positions: dict[str, tuple[float, float]] = {}
+
+    def on_result(result: ItemResult) -> None:
+        for outcome in result.outcomes:
+            summary.add(outcome)
+        if result.position is not None:
+            positions[result.media_id] = result.position
+        progress.advance()
+
+    if tasks:
+        progress = progress_factory("extract", len(tasks))
+        try:
+            run_workers(tasks, settings, workers or os.cpu_count() or 1, on_result)
+        finally:
+            progress.close()
+
+    if "geo" in steps and geo_provider != "off":
+        todo = _plan_geo(items, positions, storage, retry_failed, summary)
+        if todo:
+            geocoder = _geocoder(config, geo_provider)
+            assert geocoder is not None
+            geo_progress = progress_factory("places", len(todo))
+            try:
+                paths = {item.media_id: item.path for item in items}
+                run_geo(todo, paths, storage, geocoder, summary, geo_progress)
+            finally:
+                geo_progress.close()
+                if isinstance(geocoder, NominatimGeocoder):
+                    geocoder.close()
+    summary.wall_seconds = time.perf_counter() - started
+    return summary
+
+
+def _plan_geo(
+    items: Sequence[WorkItem],
+    fresh_positions: dict[str, tuple[float, float]],
+    storage: Storage,
+    retry_failed: bool,
+    summary: Summary,
+) -> dict[str, tuple[float, float]]:
+    todo: dict[str, tuple[float, float]] = {}
+    for item in items:
+        media_id = item.media_id
+        if storage.exists(media_id, PLACE_KIND):
+            summary.steps["geo"].skipped += 1
+            continue
+        if not retry_failed and storage.exists(media_id, failure_kind("geo")):
+            summary.steps["geo"].failed_before += 1
+            continue
+        position = fresh_positions.get(media_id)
+        if position is None:
+            try:
+                meta = read_meta(storage, media_id)
+            except ValueError:
+                meta = None
+            if meta is None or meta.latitude is None or meta.longitude is None:
+                continue
+            position = (meta.latitude, meta.longitude)
+        todo[media_id] = position
+    return todo
