@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from homegallery import __version__
-from homegallery.cli import demo, init, show_config
+from homegallery.cli import demo, extract, init, show_config
 from homegallery.cli.common import CommandError
 from homegallery.config import ConfigError
 from homegallery.log import setup_logging
@@ -24,7 +24,6 @@ log = logging.getLogger("homegallery")
 # Commands of the product whose stage has not landed yet: name → what it will do.
 PLANNED_COMMANDS: dict[str, str] = {
     "index": "walk the sources and update the file index",
-    "extract": "extract metadata, previews and videos into the storage",
     "build": "build the catalog from the index and the storage",
     "serve": "serve the web app and the HTTP API",
     "run": "run the whole import (index, extract, build) or the server with watch",
@@ -68,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"homegallery {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     init.register(subparsers, common)
+    extract.register(subparsers, common)
     for name, summary in PLANNED_COMMANDS.items():
         planned = subparsers.add_parser(
             name, parents=[common], help=f"{summary} (not built yet)", description=summary

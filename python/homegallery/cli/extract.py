@@ -1,0 +1,82 @@
+"""``homegallery extract``: metadata, previews, web videos and places into the storage."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from homegallery.cli.common import CommandError, config_from_args
+from homegallery.extract.schema import STEPS, Step
+
+log = logging.getLogger(__name__)
+
+
+def parse_steps(text: str) -> tuple[Step, ...]:
+    """``meta,preview`` → the steps in pipeline order; unknown names are an error."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in STEPS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown step {', '.join(unknown) or '(none)'}; choose from {','.join(STEPS)}"
+        )
+    return tuple(step for step in STEPS if step in names)
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    parser = subparsers.add_parser(
+        "extract",
+        parents=[common],
+        help="extract metadata, previews and videos into the storage",
+        description=(
+            "Extract metadata, image previews, web videos and places of every indexed file "
+            "into the storage. Work already done is skipped, so an interrupted run resumes; "
+            "files that failed before are skipped too unless --retry-failed is given."
+        ),
+    )
+    parser.add_argument(
+        "--only",
+        type=parse_steps,
+        default=STEPS,
+        metavar="STEPS",
+        help=f"comma-separated steps to run (default: all of {','.join(STEPS)})",
+    )
+    parser.add_argument(
+        "--retry-failed", action="store_true", help="try again the files that failed before"
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="worker processes (default: extractor.workers, 0 = one per core)",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from homegallery.extract.runner import run_extract, settings_from_config, work_items_from_config
+
+    config = config_from_args(args)
+    if not config.sources:
+        raise CommandError("the config has no sources; add a folder under `sources:`")
+    if args.workers is not None and args.workers < 0:
+        raise CommandError("--workers: must be 0 (one per core) or more")
+    try:
+        items = work_items_from_config(config)
+    except ImportError as error:
+        raise CommandError(f"the file index is not available: {error}") from None
+    workers = args.workers if args.workers is not None else config.extractor.workers
+    summary = run_extract(
+        items,
+        settings_from_config(config),
+        steps=args.only,
+        retry_failed=args.retry_failed,
+        workers=workers,
+        geo_provider=config.extractor.geo_reverse.provider,
+        config=config,
+    )
+    for line in summary.lines():
+        print(line)
+    return 0
