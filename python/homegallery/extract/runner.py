@@ -294,24 +294,29 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, **options)
 
 
-def _record_crash(item: WorkItem, steps: tuple[Step, ...], storage: Storage) -> ItemResult:
-    message = f"{item.path}: the worker process died while extracting this file"
-    outcomes = []
-    for step in steps:
-        record_failure(storage, item, step, "crash", message)
-        outcomes.append(StepOutcome(step, False, 0.0, "crash", message))
-    return ItemResult(item.media_id, outcomes)
-
-
 def _run_alone(
     item: WorkItem, steps: tuple[Step, ...], settings: Settings, storage: Storage
 ) -> ItemResult:
-    """One item in a pool of its own: tells whether this very file kills its worker."""
-    with _pool(1) as pool:
-        try:
-            return pool.submit(process_item, item, steps, settings).result()
-        except BrokenProcessPool:
-            return _record_crash(item, steps, storage)
+    """Each step of one item in a pool of its own: finds the step that kills its worker.
+
+    Only files that were in flight when a worker died come here, so the cost of a
+    process per step is paid for a handful of files, and every step that can be done
+    still is.
+    """
+    outcomes: list[StepOutcome] = []
+    position = None
+    for step in steps:
+        with _pool(1) as pool:
+            try:
+                result = pool.submit(process_item, item, (step,), settings).result()
+            except BrokenProcessPool:
+                message = f"{item.path}: the worker process died during the {step} step"
+                record_failure(storage, item, step, "crash", message)
+                outcomes.append(StepOutcome(step, False, 0.0, "crash", message))
+                continue
+        outcomes.extend(result.outcomes)
+        position = result.position or position
+    return ItemResult(item.media_id, outcomes, position)
 
 
 def run_workers(

@@ -234,9 +234,23 @@ def _step_video(context: _Context, settings: Settings) -> None:
 _STEPS = {"meta": _step_meta, "preview": _step_preview, "video": _step_video}
 
 
+def remove_leftovers(storage: Storage, media_id: str) -> None:
+    """Deletes temporary files a killed worker left for this media id.
+
+    They never look finished (a dot in front, ``.part`` inside), so they do no harm but
+    take space; the next attempt at the same id is the moment to clear them.
+    """
+    folder = storage.folder(media_id)
+    if folder.is_dir():
+        for leftover in folder.glob(f".{media_id[4:]}-*"):
+            if ".part" in leftover.name:
+                leftover.unlink(missing_ok=True)
+
+
 def process_item(item: WorkItem, steps: tuple[Step, ...], settings: Settings) -> ItemResult:
     """Runs the given steps for one item; never raises for a problem of the file."""
     storage = Storage(settings.storage_dir)
+    remove_leftovers(storage, item.media_id)
     context = _Context(item, storage)
     outcomes = []
     for step in steps:

@@ -1,0 +1,178 @@
+"""Previews from both engines: sizes, orientation, colour, formats and refusals."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+import pyvips
+from PIL import Image
+
+from homegallery.extract.preview import (
+    PillowEngine,
+    PreviewError,
+    VipsEngine,
+    embedded_raw_preview,
+    sizes_for,
+)
+from homegallery.samples import write_sample_photo
+
+SIZES = [1920, 1280, 800, 320, 128]
+Engine = VipsEngine | PillowEngine
+
+
+@pytest.fixture(params=["pyvips", "pillow"])
+def engine(request: pytest.FixtureRequest) -> Engine:
+    return VipsEngine() if request.param == "pyvips" else PillowEngine()
+
+
+def opened(data: bytes) -> Image.Image:
+    image = Image.open(io.BytesIO(data))
+    image.load()
+    return image
+
+
+def test_sizes_never_upscale() -> None:
+    assert sizes_for(4000, SIZES) == SIZES
+    assert sizes_for(640, SIZES) == [320, 128]
+    assert sizes_for(1920, SIZES) == SIZES
+    assert sizes_for(60, SIZES) == [128]  # still one preview, at the image's own size
+
+
+def test_previews_of_a_photo(engine: Engine, tmp_path: Path) -> None:
+    photo = write_sample_photo(tmp_path / "a.jpg", 2400, 1600, seed=1, gps=(43.7, 11.2))
+    previews = engine.render(photo.path, SIZES, 80)
+    assert [size for size, _ in previews] == [1920, 1280, 800, 320, 128]
+    for size, data in previews:
+        image = opened(data)
+        assert image.format == "JPEG" and image.mode == "RGB"
+        assert max(image.size) == size
+        assert image.size[0] > image.size[1]
+        assert not image.getexif(), "metadata must be stripped (privacy: GPS)"
+    quality_10 = engine.render(photo.path, [320], 10)[0][1]
+    assert len(quality_10) < len(dict(previews)[320])
+
+
+def test_small_photo_gets_only_smaller_sizes(engine: Engine, tmp_path: Path) -> None:
+    photo = write_sample_photo(tmp_path / "small.jpg", 640, 480, seed=2)
+    previews = engine.render(photo.path, SIZES, 80)
+    assert [(size, opened(data).size) for size, data in previews] == [
+        (320, (320, 240)),
+        (128, (128, 96)),
+    ]
+    tiny = write_sample_photo(tmp_path / "tiny.jpg", 60, 40, seed=3)
+    [(size, data)] = engine.render(tiny.path, SIZES, 80)
+    assert size == 128 and opened(data).size == (60, 40)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_is_applied(engine: Engine, tmp_path: Path, orientation: int) -> None:
+    # Stored 300x200 (landscape). Orientations 5-8 turn it by 90° to portrait.
+    photo = write_sample_photo(tmp_path / "o.jpg", 300, 200, seed=4, orientation=orientation)
+    [(_, data)] = engine.render(photo.path, [128], 80)
+    width, height = opened(data).size
+    assert (width > height) == (orientation <= 4)
+
+
+def test_real_orientation_photos_come_out_upright(engine: Engine, photos_dir: Path) -> None:
+    for path in sorted((photos_dir / "orientation").glob("*.jpg")):
+        width, height = opened(engine.render(path, [320], 80)[0][1]).size
+        if path.name.startswith("landscape"):
+            assert width > height, path.name
+        else:
+            assert height > width, path.name
+
+
+def test_transparent_png_is_flattened_on_white(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "alpha.png"
+    Image.new("RGBA", (400, 300), (255, 0, 0, 0)).save(path)
+    [(_, data)] = engine.render(path, [320], 90)
+    image = opened(data)
+    assert image.mode == "RGB"
+    red, green, blue = image.getpixel((160, 120))  # type: ignore[misc]
+    assert min(red, green, blue) > 240
+
+
+def test_grey_cmyk_and_16_bit_become_srgb(engine: Engine, tmp_path: Path) -> None:
+    grey = tmp_path / "grey.png"
+    Image.new("L", (300, 200), 128).save(grey)
+    cmyk = tmp_path / "cmyk.jpg"
+    Image.new("CMYK", (300, 200), (0, 255, 255, 0)).save(cmyk)
+    deep = tmp_path / "deep.tif"
+    pyvips.Image.black(300, 200, bands=3).cast("ushort").new_from_image([65535, 0, 0]).copy(
+        interpretation="rgb16"
+    ).tiffsave(str(deep))
+    for path in (grey, cmyk, deep):
+        [(_, data)] = engine.render(path, [128], 90)
+        assert opened(data).mode == "RGB", path.name
+    red = opened(engine.render(deep, [128], 90)[0][1]).getpixel((10, 10))
+    assert red[0] > 240 and red[1] < 20  # type: ignore[index]
+
+
+def test_webp_tiff_and_heic(engine: Engine, tmp_path: Path, photos_dir: Path) -> None:
+    webp = tmp_path / "a.webp"
+    Image.new("RGB", (500, 300), "navy").save(webp)
+    assert [size for size, _ in engine.render(webp, SIZES, 80)] == [320, 128]
+    for path in sorted((photos_dir / "tiff").glob("*.tiff")):
+        assert engine.render(path, SIZES, 80), path
+    heic = photos_dir / "heic" / "IMG_5195.HEIC"
+    previews = engine.render(heic, SIZES, 80)
+    assert [size for size, _ in previews] == SIZES
+    width, height = opened(previews[0][1]).size
+    assert (width, height) == (1487, 1920)
+
+
+def test_avif(tmp_path: Path) -> None:
+    path = tmp_path / "a.avif"
+    try:
+        pyvips.Image.black(400, 200, bands=3).heifsave(str(path), compression="av1")
+    except pyvips.Error:
+        pytest.skip("this libvips cannot write AVIF")
+    assert [size for size, _ in VipsEngine().render(path, SIZES, 80)] == [320, 128]
+
+
+def test_decompression_bomb_is_refused(engine: Engine, tmp_path: Path) -> None:
+    photo = write_sample_photo(tmp_path / "big.jpg", 2000, 1500, seed=5)
+    small_limit = (
+        VipsEngine(max_pixels=1_000_000)
+        if isinstance(engine, VipsEngine)
+        else (PillowEngine(max_pixels=1_000_000))
+    )
+    with pytest.raises(PreviewError) as caught:
+        small_limit.render(photo.path, SIZES, 80)
+    assert caught.value.reason == "too-large"
+    assert "big.jpg" in str(caught.value) and "3 MP" in str(caught.value)
+
+
+def test_truncated_and_junk_files_fail_clearly(engine: Engine, tmp_path: Path) -> None:
+    photo = write_sample_photo(tmp_path / "whole.jpg", 1200, 900, seed=6)
+    truncated = tmp_path / "truncated.jpg"
+    data = photo.path.read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(b"not a picture at all")
+    for path in (truncated, junk):
+        with pytest.raises(PreviewError) as caught:
+            engine.render(path, SIZES, 80)
+        assert str(path) in str(caught.value)
+
+
+def test_corrupted_real_photo(photos_dir: Path) -> None:
+    with pytest.raises(PreviewError, match=r"corrupted\.jpg: cannot decode"):
+        VipsEngine().render(photos_dir / "invalid" / "corrupted.jpg", SIZES, 80)
+
+
+def test_raw_without_a_preview_is_a_clear_error(tmp_path: Path) -> None:
+    fake = tmp_path / "fake.cr2"
+    fake.write_bytes(b"II*\x00" + b"\x00" * 64)
+    with pytest.raises(PreviewError) as caught:
+        embedded_raw_preview(fake)
+    assert "fake.cr2" in str(caught.value)
+
+
+def test_memory_source(engine: Engine, tmp_path: Path) -> None:
+    photo = write_sample_photo(tmp_path / "m.jpg", 900, 600, seed=7, orientation=6)
+    previews = engine.render(photo.path.read_bytes(), [800, 320], 80)
+    assert [max(opened(data).size) for _, data in previews] == [800, 320]
+    assert all(opened(data).width < opened(data).height for _, data in previews)
