@@ -29,19 +29,19 @@ from typing import Any, Protocol
 
 from homegallery.config import Config
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
+from homegallery.extract.listing import StorageListing
 from homegallery.extract.meta import Sidecar
 from homegallery.extract.preview import sizes_for
 from homegallery.extract.schema import (
     META_KIND,
-    META_SCHEMA,
     PLACE_KIND,
     POSTER_KIND,
     STEPS,
+    MediaMeta,
     Place,
     Step,
     failure_kind,
     preview_kind,
-    read_meta,
     video_kind,
     write_place,
 )
@@ -218,16 +218,9 @@ def work_items_from_config(config: Config) -> list[WorkItem]:
 # --- planning ------------------------------------------------------------------------------
 
 
-def _expected_previews(item: WorkItem, settings: Settings, storage: Storage) -> list[str]:
-    kinds = []
-    longest = None
-    try:
-        meta = read_meta(storage, item.media_id)
-    except ValueError:
-        meta = None
-    if meta is not None and meta.width and meta.height:
+def _expected_previews(item: WorkItem, settings: Settings, meta: MediaMeta | None) -> list[str]:
+    if meta is not None and meta.width and meta.height and item.kind != "video":
         longest = max(meta.width, meta.height)
-    if longest is not None and item.kind != "video":
         kinds = [preview_kind(size) for size in sizes_for(longest, settings.preview_sizes)]
     else:  # size unknown (videos: the poster's size): the last one written says "done"
         kinds = [preview_kind(min(settings.preview_sizes))]
@@ -236,45 +229,52 @@ def _expected_previews(item: WorkItem, settings: Settings, storage: Storage) -> 
     return kinds
 
 
-def _needs_meta(item: WorkItem, storage: Storage) -> bool:
-    if not storage.exists(item.media_id, META_KIND):
-        return True
-    try:
-        meta = read_meta(storage, item.media_id)
-    except ValueError:  # unreadable: make it again
-        return True
-    if meta is None or meta.schema < META_SCHEMA:
-        return True
-    return sorted(sidecar.media_id for sidecar in item.sidecars) != meta.sidecar_ids
-
-
 def plan_item(
     item: WorkItem,
     steps: Sequence[Step],
     settings: Settings,
-    storage: Storage,
+    listing: StorageListing,
     retry_failed: bool,
     summary: Summary,
 ) -> tuple[Step, ...]:
-    """The worker steps still to do for one item (geo is planned after the workers)."""
+    """The worker steps still to do for one item (geo is planned after the workers).
+
+    The stored metadata is read only when the answer depends on it (sidecars to
+    compare, a preview size missing that the image may be too small for), so an
+    unchanged gallery plans with one folder listing per storage folder.
+    """
     needed: list[Step] = []
+    stored = listing.kinds(item.media_id)
+    all_previews = {preview_kind(size) for size in settings.preview_sizes}
+    meta: MediaMeta | None = None
+    if META_KIND in stored and (
+        item.sidecars or item.kind == "video" or not all_previews <= stored
+    ):
+        meta = listing.meta(item.media_id)
     for step in steps:
         if step == "geo":
             continue
         if step == "video" and (item.kind != "video" or not settings.video.enabled):
             continue
         if step == "meta":
-            todo = _needs_meta(item, storage)
-        elif step == "preview":
-            todo = not all(
-                storage.exists(item.media_id, kind)
-                for kind in _expected_previews(item, settings, storage)
+            todo = META_KIND not in stored or (
+                bool(item.sidecars)
+                and (
+                    meta is None
+                    or sorted(sidecar.media_id for sidecar in item.sidecars) != meta.sidecar_ids
+                )
             )
+        elif step == "preview":
+            todo = not all_previews <= stored and not all(
+                kind in stored for kind in _expected_previews(item, settings, meta)
+            )
+            if item.kind == "video":
+                todo = todo or POSTER_KIND not in stored
         else:
-            todo = not storage.exists(item.media_id, video_kind(settings.video.preview_size))
+            todo = video_kind(settings.video.preview_size) not in stored
         if not todo:
             summary.steps[step].skipped += 1
-        elif not retry_failed and storage.exists(item.media_id, failure_kind(step)):
+        elif not retry_failed and failure_kind(step) in stored:
             summary.steps[step].failed_before += 1
         else:
             needed.append(step)
@@ -430,9 +430,11 @@ def run_extract(
     started = time.perf_counter()
     storage = Storage(settings.storage_dir)
     summary = Summary(items=len(items))
+    items = sorted(items, key=lambda item: item.media_id)  # one storage folder after another
+    listing = StorageListing(settings.storage_dir)
     tasks = []
     for item in items:
-        needed = plan_item(item, steps, settings, storage, retry_failed, summary)
+        needed = plan_item(item, steps, settings, listing, retry_failed, summary)
         if needed:
             tasks.append((item, needed))
     summary.planned = len(tasks)
@@ -454,7 +456,9 @@ def run_extract(
             progress.close()
 
     if "geo" in steps and geo_provider != "off":
-        todo = _plan_geo(items, positions, storage, retry_failed, summary)
+        todo = _plan_geo(
+            items, positions, StorageListing(settings.storage_dir), retry_failed, summary
+        )
         if todo:
             geocoder = _geocoder(config, geo_provider)
             assert geocoder is not None
@@ -473,25 +477,23 @@ def run_extract(
 def _plan_geo(
     items: Sequence[WorkItem],
     fresh_positions: dict[str, tuple[float, float]],
-    storage: Storage,
+    listing: StorageListing,
     retry_failed: bool,
     summary: Summary,
 ) -> dict[str, tuple[float, float]]:
     todo: dict[str, tuple[float, float]] = {}
     for item in items:
         media_id = item.media_id
-        if storage.exists(media_id, PLACE_KIND):
+        stored = listing.kinds(media_id)
+        if PLACE_KIND in stored:
             summary.steps["geo"].skipped += 1
             continue
-        if not retry_failed and storage.exists(media_id, failure_kind("geo")):
+        if not retry_failed and failure_kind("geo") in stored:
             summary.steps["geo"].failed_before += 1
             continue
         position = fresh_positions.get(media_id)
         if position is None:
-            try:
-                meta = read_meta(storage, media_id)
-            except ValueError:
-                meta = None
+            meta = listing.meta(media_id)
             if meta is None or meta.latitude is None or meta.longitude is None:
                 continue
             position = (meta.latitude, meta.longitude)

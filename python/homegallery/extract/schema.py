@@ -4,7 +4,7 @@ These structs are the contract between extract (the writer) and the catalog buil
 (the reader): both import them from here, so a field added on one side is seen on the
 other. Every stored file is JSON encoded by msgspec; unknown fields are ignored on
 reading so that an older build can read a newer storage (new fields are additive),
-and ``schema`` counts incompatible changes so the runner can redo outdated files.
+and ``schema`` counts incompatible changes so a reader can tell an outdated file.
 
 Storage kinds (``Storage.path(media_id, kind)``):
 
