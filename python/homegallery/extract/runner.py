@@ -200,8 +200,6 @@ def work_items_from_index(entries: Iterable[Any], source_dir: Path) -> list[Work
 
 def work_items_from_config(config: Config) -> list[WorkItem]:
     """Work items of every source whose index exists (offline sources are skipped)."""
-    from homegallery.index import load_index  # type: ignore[import-not-found,unused-ignore]
-
     items: dict[str, WorkItem] = {}
     for source in config.sources:
         if source.offline:
@@ -210,6 +208,8 @@ def work_items_from_config(config: Config) -> list[WorkItem]:
         if not source.index_path.is_file():
             log.warning("source %s has no index yet (run `homegallery index`)", source.dir)
             continue
+        from homegallery.index import load_index  # type: ignore[import-not-found,unused-ignore]
+
         for item in work_items_from_index(load_index(source.index_path), source.path):
             items.setdefault(item.media_id, item)
     return list(items.values())
