@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+import struct
 from pathlib import Path
 
 import pytest
 import pyvips
 from PIL import Image
 
+from homegallery.extract.meta import read_image_meta
 from homegallery.extract.preview import (
     PillowEngine,
     PreviewError,
     VipsEngine,
     embedded_raw_preview,
+    render_previews,
     sizes_for,
 )
 from homegallery.samples import write_sample_photo
@@ -176,3 +179,70 @@ def test_memory_source(engine: Engine, tmp_path: Path) -> None:
     previews = engine.render(photo.path.read_bytes(), [800, 320], 80)
     assert [max(opened(data).size) for _, data in previews] == [800, 320]
     assert all(opened(data).width < opened(data).height for _, data in previews)
+
+
+def _ifd(entries: list[tuple[int, int, object]], offset: int) -> bytes:
+    """One little-endian TIFF IFD at ``offset``, its out-of-line values right after it."""
+    size = 2 + 12 * len(entries) + 4
+    head, extra = struct.pack("<H", len(entries)), b""
+    for tag, kind, values in sorted(entries, key=lambda entry: entry[0]):
+        if kind == 2:
+            data = str(values).encode() + b"\0"
+        else:
+            numbers = list(values)  # type: ignore[call-overload]
+            data = struct.pack(f"<{len(numbers)}{ {1: 'B', 3: 'H', 4: 'I'}[kind] }", *numbers)
+        count = len(data) // {1: 1, 2: 1, 3: 2, 4: 4}[kind]
+        if len(data) <= 4:
+            head += struct.pack("<HHI", tag, kind, count) + data.ljust(4, b"\0")
+        else:
+            head += struct.pack("<HHII", tag, kind, count, offset + size + len(extra))
+            extra += data + b"\0" * (len(data) % 2)
+    return head + struct.pack("<I", 0) + extra
+
+
+def write_dng(path: Path, preview: tuple[int, int], orientation: int) -> None:
+    """A minimal DNG: a 64x48 Bayer raw image and the camera's JPEG preview in IFD0."""
+    buffer = io.BytesIO()
+    Image.new("RGB", preview, (200, 30, 30)).save(buffer, "JPEG", quality=80)
+    jpeg, raw = buffer.getvalue(), bytes(64 * 48 * 2)
+
+    def layout(raw_ifd_at: int, data_at: int) -> tuple[bytes, bytes]:
+        first = [
+            (254, 4, [1]), (256, 4, [preview[0]]), (257, 4, [preview[1]]), (258, 3, [8, 8, 8]),
+            (259, 3, [7]), (262, 3, [6]), (271, 2, "Canon"), (272, 2, "Test Camera"),
+            (273, 4, [data_at]), (274, 3, [orientation]), (277, 3, [3]), (278, 4, [preview[1]]),
+            (279, 4, [len(jpeg)]), (330, 4, [raw_ifd_at]), (50706, 1, [1, 4, 0, 0]),
+            (50708, 2, "Test Camera"),
+        ]  # fmt: skip
+        sensor = [
+            (254, 4, [0]), (256, 4, [64]), (257, 4, [48]), (258, 3, [16]), (259, 3, [1]),
+            (262, 3, [32803]), (273, 4, [data_at + len(jpeg)]), (277, 3, [1]), (278, 4, [48]),
+            (279, 4, [len(raw)]), (284, 3, [1]), (33421, 3, [2, 2]), (33422, 1, [0, 1, 1, 2]),
+        ]  # fmt: skip
+        return _ifd(first, 8), _ifd(sensor, raw_ifd_at)  # type: ignore[arg-type]
+
+    first, sensor = layout(0, 0)
+    first, sensor = layout(8 + len(first), 8 + len(first) + len(sensor))
+    path.write_bytes(b"II*\0" + struct.pack("<I", 8) + first + sensor + jpeg + raw)
+
+
+@pytest.mark.parametrize(("orientation", "portrait"), [(1, False), (6, True), (8, True)])
+def test_raw_previews_come_from_the_embedded_jpeg(
+    engine: Engine, tmp_path: Path, orientation: int, portrait: bool
+) -> None:
+    dng = tmp_path / "IMG_0001.dng"
+    write_dng(dng, (640, 480), orientation)
+    previews = render_previews(engine, dng, SIZES, 80, raw=True)
+    assert [size for size, _ in previews] == [320, 128]
+    image = opened(previews[0][1])
+    assert (image.height > image.width) == portrait
+    red, green, _ = image.getpixel((image.width // 2, image.height // 2))  # type: ignore[misc]
+    assert red > 150 and green < 80
+
+    meta = read_image_meta(dng, "rawImage")
+    assert (meta.type, meta.make, meta.model, meta.orientation) == (
+        "rawImage",
+        "Canon",
+        "Test Camera",
+        orientation,
+    )
