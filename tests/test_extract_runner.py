@@ -281,3 +281,14 @@ def test_a_killed_worker_is_retried_and_a_file_that_always_kills_is_recorded(
     assert failure is not None and "worker process died during the video step" in failure.message
     time.sleep(1)  # the orphaned ffmpeg processes finish their (unlinked) files
     assert storage.exists(media_id(doomed), preview_kind(320))
+
+
+def test_a_file_gone_since_indexing_is_recorded_as_missing(tmp_path: Path) -> None:
+    photo = write_sample_photo(tmp_path / "gone.jpg", 300, 200, seed=9).path
+    entry = item(photo)
+    photo.unlink()
+    settings = Settings(storage_dir=tmp_path / "storage")
+    summary = run_extract([entry], settings, workers=1, progress_factory=quiet)
+    assert dict(summary.failures) == {("meta", "missing"): 1, ("preview", "missing"): 1}
+    failure = read_failure(Storage(settings.storage_dir), entry.media_id, "meta")
+    assert failure is not None and "gone.jpg: file not found" in failure.message

@@ -255,6 +255,11 @@ def process_item(item: WorkItem, steps: tuple[Step, ...], settings: Settings) ->
     outcomes = []
     for step in steps:
         started = time.perf_counter()
+        if not item.path.is_file():  # moved or deleted since it was indexed
+            message = f"{item.path}: file not found (moved or deleted since the last index)"
+            record_failure(storage, item, step, "missing", message)
+            outcomes.append(StepOutcome(step, False, 0.0, "missing", message))
+            continue
         try:
             _STEPS[step](context, settings)
         except Exception as error:
