@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -292,3 +293,56 @@ def test_a_file_gone_since_indexing_is_recorded_as_missing(tmp_path: Path) -> No
     assert dict(summary.failures) == {("meta", "missing"): 1, ("preview", "missing"): 1}
     failure = read_failure(Storage(settings.storage_dir), entry.media_id, "meta")
     assert failure is not None and "gone.jpg: file not found" in failure.message
+
+
+_RUN_SCRIPT = """
+import sys
+from pathlib import Path
+from homegallery.extract.runner import run_extract
+from homegallery.extract.worker import Settings, WorkItem
+items = [WorkItem(line.split()[0], Path(line.split()[1]), "image") for line in sys.stdin]
+run_extract(items, Settings(storage_dir=Path(sys.argv[1])), workers=2)
+"""
+
+
+def test_killing_the_whole_run_leaves_only_whole_files_and_a_rerun_finishes(
+    tmp_path: Path,
+) -> None:
+    photos = [
+        write_sample_photo(tmp_path / f"k{n}.jpg", 2400, 1800, seed=100 + n).path for n in range(10)
+    ]
+    items = [item(path) for path in photos]
+    storage_dir = tmp_path / "storage"
+    run = subprocess.Popen(
+        [sys.executable, "-c", _RUN_SCRIPT, str(storage_dir)],
+        stdin=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    assert run.stdin is not None
+    run.stdin.write("".join(f"{entry.media_id} {entry.path}\n" for entry in items).encode())
+    run.stdin.close()
+    deadline = time.monotonic() + 30
+    while not list(storage_dir.rglob("*-image-preview-1920.jpg")) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.killpg(run.pid, signal.SIGKILL)  # the run and its workers, mid-way
+    run.wait()
+
+    storage = Storage(storage_dir)
+    finished = [entry for entry in items if storage.exists(entry.media_id, preview_kind(128))]
+    assert len(finished) < len(items), "the kill came too late to test anything"
+    for path in storage_dir.rglob("*"):
+        if path.is_file() and ".part" not in path.name:
+            if path.suffix == ".jpg":
+                with Image.open(path) as image:
+                    image.load()  # a half-written JPEG would fail here
+            elif path.suffix == ".json":
+                json.loads(path.read_bytes())
+
+    summary = run_extract(
+        items, Settings(storage_dir=storage_dir), workers=2, progress_factory=quiet
+    )
+    assert not summary.failures
+    assert summary.steps["meta"].done + summary.steps["meta"].skipped == len(items)
+    assert all(storage.exists(entry.media_id, preview_kind(128)) for entry in items)
+    assert not leftovers(storage_dir)
