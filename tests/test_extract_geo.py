@@ -14,6 +14,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder, distance_km
+from homegallery.extract.runner import Summary, run_geo
+from homegallery.storage import Storage
 
 
 def test_offline_places() -> None:
@@ -126,3 +128,16 @@ def test_nominatim_errors_are_geo_errors(server: str, tmp_path: Path) -> None:
     unreachable.close()
     with pytest.raises(GeoError, match="User-Agent"):
         NominatimGeocoder(server, ["en"], " ", tmp_path / "e.db")
+
+
+def test_a_server_outage_stops_the_lookups_and_records_nothing(tmp_path: Path) -> None:
+    geocoder = NominatimGeocoder(
+        "http://127.0.0.1:9", ["en"], "gallery-test/1", tmp_path / "c.db", min_interval=0
+    )
+    positions = {f"{n:064x}": (43.0 + n / 100, 11.0) for n in range(10)}
+    storage = Storage(tmp_path / "storage")
+    summary = Summary()
+    run_geo(positions, {}, storage, geocoder, summary)
+    geocoder.close()
+    assert summary.steps["geo"].failed == 3 and summary.steps["geo"].done == 0
+    assert not list(storage.root.rglob("*.json"))  # all of them are asked again next run

@@ -372,6 +372,9 @@ def _geocoder(config: Config | None, provider: str) -> OfflineGeocoder | Nominat
     return OfflineGeocoder()
 
 
+_GIVE_UP_AFTER = 3  # network failures in a row: the server is down, stop asking for now
+
+
 def run_geo(
     positions: dict[str, tuple[float, float]],
     paths: dict[str, Path],
@@ -380,27 +383,39 @@ def run_geo(
     summary: Summary,
     progress: ProgressLike | None = None,
 ) -> None:
-    """Places for media ids with a position; offline in one batch, Nominatim one by one."""
+    """Places for media ids with a position; offline in one batch, Nominatim one by one.
+
+    When the server fails several times in a row, the remaining positions are left
+    for the next run (not recorded as failures): one outage must not cost an hour of
+    rate-limited timeouts, nor mark thousands of photos as failed.
+    """
     started = time.perf_counter()
     ids = list(positions)
+    results: list[Place | GeoError | None] = []
     if isinstance(geocoder, OfflineGeocoder):
         try:
-            places = geocoder.lookup_many([positions[media_id] for media_id in ids])
+            results.extend(geocoder.lookup_many([positions[media_id] for media_id in ids]))
         except GeoError as error:
-            places = [error] * len(ids)  # type: ignore[list-item]
+            results.extend([error] * len(ids))
     else:
-        places = []
+        failures_in_a_row = 0
         for media_id in ids:
             try:
-                places.append(geocoder.lookup(*positions[media_id]))
+                results.append(geocoder.lookup(*positions[media_id]))
+                failures_in_a_row = 0
             except GeoError as error:
-                places.append(error)  # type: ignore[arg-type]
+                results.append(error)
+                failures_in_a_row += 1
+                if failures_in_a_row >= _GIVE_UP_AFTER:
+                    log.warning("places: %s; the rest is left for the next run", error)
+                    break
             if progress is not None:
                 progress.advance()
-    for media_id, place in zip(ids, places, strict=True):
+    for media_id, place in zip(ids, results, strict=False):
         item = WorkItem(media_id, paths.get(media_id, Path("?")), "image")
         if isinstance(place, GeoError):
-            record_failure(storage, item, "geo", place.reason, str(place))
+            if place.reason != "network":  # a network problem is tried again next run
+                record_failure(storage, item, "geo", place.reason, str(place))
             summary.add(StepOutcome("geo", False, 0.0, place.reason, str(place)))
             continue
         if place is None:  # nothing known there (open sea): stored, so it is not asked again
