@@ -56,7 +56,7 @@ def register(
 
 
 def run(args: argparse.Namespace) -> int:
-    from homegallery.extract.runner import run_extract, settings_from_config, work_items_from_config
+    from homegallery.extract.runner import extract_gallery
 
     config = config_from_args(args)
     if not config.sources:
@@ -64,19 +64,11 @@ def run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 0:
         raise CommandError("--workers: must be 0 (one per core) or more")
     try:
-        items = work_items_from_config(config)
+        summary = extract_gallery(
+            config, steps=args.only, retry_failed=args.retry_failed, workers=args.workers
+        )
     except ImportError as error:
         raise CommandError(f"the file index is not available: {error}") from None
-    workers = args.workers if args.workers is not None else config.extractor.workers
-    summary = run_extract(
-        items,
-        settings_from_config(config),
-        steps=args.only,
-        retry_failed=args.retry_failed,
-        workers=workers,
-        geo_provider=config.extractor.geo_reverse.provider,
-        config=config,
-    )
     for line in summary.lines():
         print(line)
     return 0

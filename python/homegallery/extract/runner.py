@@ -514,3 +514,27 @@ def _plan_geo(
             position = (meta.latitude, meta.longitude)
         todo[media_id] = position
     return todo
+
+
+def extract_gallery(
+    config: Config,
+    steps: Sequence[Step] = STEPS,
+    retry_failed: bool = False,
+    workers: int | None = None,
+    progress_factory: Callable[[str, int], ProgressLike] = make_progress,
+) -> Summary:
+    """The whole extract stage for a config: every indexed file of every online source.
+
+    The entry point for the CLI, the import loop and the Python API; ``workers`` None
+    takes ``extractor.workers`` from the config (0 = one per core).
+    """
+    return run_extract(
+        work_items_from_config(config),
+        settings_from_config(config),
+        steps=steps,
+        retry_failed=retry_failed,
+        workers=config.extractor.workers if workers is None else workers,
+        geo_provider=config.extractor.geo_reverse.provider,
+        config=config,
+        progress_factory=progress_factory,
+    )
