@@ -5,7 +5,8 @@ with each candidate and counts the files where it found the fields a gallery nee
 (make, model, capture date, GPS, orientation, XMP keywords). exiftool is the coverage
 reference and the speed baseline; it runs in ``-stay_open`` mode, its fastest, and is
 left out where it is not installed. "homegallery" is the extractor as shipped
-(exiv2 through pyexiv2, plus libvips' header read for the decoded size).
+(exiv2 through pyexiv2 with EXIF, IPTC and XMP parsed into a MediaMeta, plus libvips'
+header read for the decoded size); "pyexiv2" is exiv2's raw read alone.
 
     .venv/bin/python benches/bench_meta.py [--quick] [--json FILE]
 """
@@ -45,6 +46,22 @@ def read_homegallery(path: Path) -> set[str]:
         gps=meta.latitude,
         orientation=meta.orientation if meta.orientation != 1 else None,
         keywords=meta.keywords,
+    )
+
+
+def read_pyexiv2(path: Path) -> set[str]:
+    import pyexiv2
+
+    pyexiv2.set_log_level(4)
+    with pyexiv2.Image(str(path)) as image:
+        exif, xmp = image.read_exif(), image.read_xmp()
+    return _present(
+        make=exif.get("Exif.Image.Make"),
+        model=exif.get("Exif.Image.Model"),
+        date=exif.get("Exif.Photo.DateTimeOriginal"),
+        gps=exif.get("Exif.GPSInfo.GPSLatitude"),
+        orientation=exif.get("Exif.Image.Orientation") not in (None, "1"),
+        keywords=xmp.get("Xmp.dc.subject"),
     )
 
 
@@ -171,6 +188,7 @@ def run(quick: bool) -> Report:
         files = _files(quick, Path(folder))
         readers: dict[str, Reader] = {
             "homegallery": read_homegallery,
+            "pyexiv2": read_pyexiv2,
             "exifread": read_exifread,
             "pillow": read_pillow,
             "pyvips": read_pyvips,
