@@ -179,6 +179,10 @@ def test_cameras_get_make_model_and_date(photos_dir: Path) -> None:
     assert metas["Canon_40D.jpg"].aperture == pytest.approx(7.1)
     assert metas["Canon_40D.jpg"].exposure_time == pytest.approx(1 / 160)
     assert metas["Nikon_D70.jpg"].date == "2008-03-15T09:52:01-04:00"
+    # stock texts of cameras are no descriptions; real ones are kept
+    assert metas["Konica_Minolta_DiMAGE_Z3.jpg"].description is None
+    assert metas["sanyo-vpcg250.jpg"].description is None
+    assert (metas["long_description.jpg"].description or "").startswith("Operation Mountain")
     # exiv2 complains about this maker note; the metadata is still read
     assert metas["Nikon_COOLPIX_P1.jpg"].model == "COOLPIX P1"
 

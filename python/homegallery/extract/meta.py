@@ -26,16 +26,11 @@ from homegallery.extract.ffmpeg_tools import ToolError, ffmpeg_binary, ffprobe_b
 from homegallery.extract.schema import DateSource, MediaMeta, MediaType
 
 # Descriptions cameras write by themselves; they say nothing about the picture.
-_CAMERA_DESCRIPTIONS = {
-    "olympus digital camera",
-    "sony dsc",
-    "digital camera",
-    "default",
-    "minolta digital camera",
-    "samsung digital camera",
-    "kodak digital still camera",
-    "<kenox s630  / samsung s630>",
-}
+# Descriptions cameras write by themselves ("OLYMPUS DIGITAL CAMERA", "SONY DSC"): they
+# say nothing about the picture, so they are dropped like an empty field.
+_CAMERA_DESCRIPTION = re.compile(
+    r"^(?:[\w .,&-]*digital (?:still )?camera|[\w ]*\bdsc|default|<[^>]*>)$", re.IGNORECASE
+)
 _ISO6709 = re.compile(r"^\s*([+\-]\d+(?:\.\d+)?)([+\-]\d+(?:\.\d+)?)([+\-]\d+(?:\.\d+)?)?")
 _XMP_GPS = re.compile(r"^\s*(\d+),(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?\s*([NSEW])\s*$")
 _PROBE_TIMEOUT = 60.0
@@ -130,25 +125,30 @@ def _position(latitude: float | None, longitude: float | None) -> tuple[float, f
 
 
 def _keywords(*values: object) -> list[str]:
-    seen: dict[str, str] = {}
+    """Keywords of all sources, first spelling kept, duplicates (any case) dropped.
+
+    A list holds one keyword per item (XMP bags, repeated IPTC tags); a single string
+    may hold several separated by commas (what some tools write into one IPTC tag).
+    """
+    words: list[str] = []
     for value in values:
-        items = value if isinstance(value, list) else [value] if value else []
-        for item in items:
-            text = _text(item)
-            if text:
-                for word in (
-                    text.split(",") if "," in text and not isinstance(value, list) else [text]
-                ):
-                    word = word.strip()
-                    if word and word.lower() not in seen:
-                        seen[word.lower()] = word
-    return list(seen.values())
+        if isinstance(value, list):
+            words.extend(text for text in map(_text, value) if text)
+        elif (text := _text(value)) is not None:
+            words.extend(text.split(","))
+    unique: dict[str, str] = {}
+    for word in (word.strip() for word in words):
+        if word:
+            unique.setdefault(word.lower(), word)
+    return list(unique.values())
 
 
-def _description(*values: object) -> str | None:
+def _description(camera: Sequence[str | None], *values: object) -> str | None:
+    """The first real description: not a camera's stock text, not its make or model."""
+    names = {name.lower() for name in camera if name}
     for value in values:
         text = _text(value)
-        if text and text.lower() not in _CAMERA_DESCRIPTIONS:
+        if text and not _CAMERA_DESCRIPTION.match(text) and text.lower() not in names:
             return text
     return None
 
@@ -294,6 +294,8 @@ def read_image_meta(
     if rating is None:
         rating = _integer(exif.get("Exif.Image.Rating"))
 
+    make = _text(exif.get("Exif.Image.Make")) or _text(xmp.get("Xmp.tiff.Make"))
+    model = _text(exif.get("Exif.Image.Model")) or _text(xmp.get("Xmp.tiff.Model"))
     mime = tags.mime
     if not mime or mime == "application/octet-stream":
         mime = mimetypes.guess_type(path.name)[0]
@@ -306,8 +308,8 @@ def read_image_meta(
         orientation=orientation,
         date=chosen[0] if chosen else None,
         date_source=chosen[1] if chosen else None,
-        make=_text(exif.get("Exif.Image.Make")) or _text(xmp.get("Xmp.tiff.Make")),
-        model=_text(exif.get("Exif.Image.Model")) or _text(xmp.get("Xmp.tiff.Model")),
+        make=make,
+        model=model,
         lens=_text(exif.get("Exif.Photo.LensModel"))
         or _text(xmp.get("Xmp.aux.Lens"))
         or _text(xmp.get("Xmp.exifEX.LensModel")),
@@ -322,6 +324,7 @@ def read_image_meta(
         rating=rating if rating is not None and -1 <= rating <= 5 else None,
         title=_text(xmp.get("Xmp.dc.title")) or _text(iptc.get("Iptc.Application2.ObjectName")),
         description=_description(
+            (make, model),
             xmp.get("Xmp.dc.description"),
             iptc.get("Iptc.Application2.Caption"),
             exif.get("Exif.Image.ImageDescription"),
