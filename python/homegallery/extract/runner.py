@@ -19,7 +19,7 @@ import os
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -522,14 +522,22 @@ def extract_gallery(
     retry_failed: bool = False,
     workers: int | None = None,
     progress_factory: Callable[[str, int], ProgressLike] = make_progress,
+    media_ids: Collection[str] | None = None,
 ) -> Summary:
     """The whole extract stage for a config: every indexed file of every online source.
 
     The entry point for the CLI, the import loop and the Python API; ``workers`` None
-    takes ``extractor.workers`` from the config (0 = one per core).
+    takes ``extractor.workers`` from the config (0 = one per core). ``media_ids``
+    limits the run to those ids (e.g. the added and changed ids of the index
+    journals); without it every indexed file is planned, which costs a folder listing
+    per storage folder when nothing changed.
     """
+    items = work_items_from_config(config)
+    if media_ids is not None:
+        wanted = set(media_ids)
+        items = [item for item in items if item.media_id in wanted]
     return run_extract(
-        work_items_from_config(config),
+        items,
         settings_from_config(config),
         steps=steps,
         retry_failed=retry_failed,
