@@ -6,11 +6,23 @@ callable from its own module (``homegallery.index``, ``homegallery.extract``, â€
 
 from importlib.metadata import PackageNotFoundError, version
 
+from homegallery.catalog import CatalogError, Entry, QueryError
 from homegallery.config import Config, ConfigError, load_config
+from homegallery.gallery import Gallery, open_gallery
 
 try:
     __version__ = version("homegallery")
 except PackageNotFoundError:  # running from a source tree without an install
     __version__ = "0.0.0+unknown"
 
-__all__ = ["Config", "ConfigError", "__version__", "load_config"]
+__all__ = [
+    "CatalogError",
+    "Config",
+    "ConfigError",
+    "Entry",
+    "Gallery",
+    "QueryError",
+    "__version__",
+    "load_config",
+    "open_gallery",
+]

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from homegallery import __version__
-from homegallery.cli import demo, extract, init, show_config
+from homegallery.cli import build, demo, extract, init, search, show_config
 from homegallery.cli.common import CommandError
 from homegallery.config import ConfigError
 from homegallery.log import setup_logging
@@ -24,10 +24,8 @@ log = logging.getLogger("homegallery")
 # Commands of the product whose stage has not landed yet: name → what it will do.
 PLANNED_COMMANDS: dict[str, str] = {
     "index": "walk the sources and update the file index",
-    "build": "build the catalog from the index and the storage",
     "serve": "serve the web app and the HTTP API",
     "run": "run the whole import (index, extract, build) or the server with watch",
-    "search": "search the catalog with the query language",
     "bench": "measure every stage on this machine and recommend settings",
     "models": "list and install the models for embeddings, objects and faces",
 }
@@ -68,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     init.register(subparsers, common)
     extract.register(subparsers, common)
+    build.register(subparsers, common)
+    search.register(subparsers, common)
     for name, summary in PLANNED_COMMANDS.items():
         planned = subparsers.add_parser(
             name, parents=[common], help=f"{summary} (not built yet)", description=summary

@@ -1,0 +1,30 @@
+"""The catalog: one SQLite file with an entry per media, built from index and storage.
+
+- :mod:`.build` merges indexes and storage into the catalog (incremental, one
+  transaction per build);
+- :mod:`.events` keeps user changes as an append-only log that survives builds;
+- :mod:`.query` parses and compiles the query language; :mod:`.search` runs it;
+- :mod:`.vectors` answers ``similar:`` from the similarity codes.
+"""
+
+from homegallery.catalog.build import BuildSummary, build_catalog, build_from_config
+from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face
+from homegallery.catalog.events import Event, EventError
+from homegallery.catalog.grouping import SourceFiles
+from homegallery.catalog.query import QueryError
+from homegallery.catalog.schema import CatalogError
+
+__all__ = [
+    "BuildSummary",
+    "CatalogError",
+    "DetectedObject",
+    "Entry",
+    "EntryFile",
+    "Event",
+    "EventError",
+    "Face",
+    "QueryError",
+    "SourceFiles",
+    "build_catalog",
+    "build_from_config",
+]

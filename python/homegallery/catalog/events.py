@@ -1,0 +1,219 @@
+"""User changes (tags, favourite, rating) as an append-only log in the catalog.
+
+Changes are never written into entries alone: a build makes every entry anew from
+the index and the storage, and would lose them. Each change is an :class:`Event`
+with its time and user, appended to ``events`` and applied to the entries it names;
+every build applies the whole log again, so changes survive rebuilds. Events carry a
+unique ``uid`` so that importing the same export twice adds nothing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+import msgspec
+
+from homegallery.atomic import atomic_open
+from homegallery.catalog.entry import ENTRY_DECODER, Entry
+from homegallery.catalog.rows import replace_entries
+
+
+class EventError(ValueError):
+    """An event that cannot be recorded (bad rating, empty tag, unreadable line …)."""
+
+
+class Event(msgspec.Struct, kw_only=True, omit_defaults=True):
+    uid: str
+    time: str  # ISO 8601, UTC
+    user: str
+    ids: list[str]
+    add_tags: list[str] = msgspec.field(default_factory=list)
+    remove_tags: list[str] = msgspec.field(default_factory=list)
+    favorite: bool | None = None
+    rating: int | None = None
+
+
+_ENCODER = msgspec.json.Encoder()
+_DECODER = msgspec.json.Decoder(Event)
+
+
+def _clean_tags(tags: Iterable[str], what: str) -> list[str]:
+    if isinstance(tags, str):
+        tags = [tags]
+    cleaned: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip():
+            raise EventError(f"{what}: a tag must be non-empty text, got {tag!r}")
+        text = " ".join(tag.split())
+        if text.casefold() not in (t.casefold() for t in cleaned):
+            cleaned.append(text)
+    return cleaned
+
+
+def _check(event: Event) -> Event:
+    if not event.ids:
+        raise EventError("an event needs at least one media id")
+    if any(not isinstance(media_id, str) or not media_id for media_id in event.ids):
+        raise EventError(f"invalid media id in {event.ids!r}")
+    if not event.user:
+        raise EventError("an event needs a user")
+    if event.rating is not None and not -1 <= event.rating <= 5:
+        raise EventError(f"rating {event.rating} is outside -1 (rejected) … 5")
+    if not (event.add_tags or event.remove_tags or event.favorite is not None
+            or event.rating is not None):  # fmt: skip
+        raise EventError("the event changes nothing (no tags, favourite or rating)")
+    return event
+
+
+def new_event(
+    ids: Sequence[str],
+    *,
+    user: str,
+    add_tags: Iterable[str] = (),
+    remove_tags: Iterable[str] = (),
+    favorite: bool | None = None,
+    rating: int | None = None,
+) -> Event:
+    """A checked event stamped with a fresh uid and the current UTC time."""
+    return _check(
+        Event(
+            uid=uuid.uuid4().hex,
+            time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            user=user,
+            ids=list(dict.fromkeys(ids)),
+            add_tags=_clean_tags(add_tags, "add"),
+            remove_tags=_clean_tags(remove_tags, "remove"),
+            favorite=favorite,
+            rating=rating,
+        )
+    )
+
+
+def apply_event(entry: Entry, event: Event) -> Entry:
+    """The entry with one event's changes (tags compare without case)."""
+    tags = list(entry.tags)
+    if event.remove_tags:
+        removed = {tag.casefold() for tag in event.remove_tags}
+        tags = [tag for tag in tags if tag.casefold() not in removed]
+    present = {tag.casefold() for tag in tags}
+    for tag in event.add_tags:
+        if tag.casefold() not in present:
+            tags.append(tag)
+            present.add(tag.casefold())
+    favorite = entry.favorite if event.favorite is None else event.favorite
+    rating = entry.rating if event.rating is None else event.rating
+    return msgspec.structs.replace(entry, tags=tags, favorite=favorite, rating=rating)
+
+
+def read_events(connection: sqlite3.Connection, after: int = 0) -> list[tuple[int, Event]]:
+    """Events in the order they were recorded, after sequence number ``after``."""
+    return [
+        (seq, _DECODER.decode(data))
+        for seq, data in connection.execute(
+            "SELECT seq, data FROM events WHERE seq > ? ORDER BY seq", (after,)
+        )
+    ]
+
+
+def events_by_entry(connection: sqlite3.Connection) -> dict[str, list[Event]]:
+    """Every event, grouped by the media id it applies to, in recorded order."""
+    grouped: dict[str, list[Event]] = {}
+    for _, event in read_events(connection):
+        for media_id in event.ids:
+            grouped.setdefault(media_id, []).append(event)
+    return grouped
+
+
+def _append(connection: sqlite3.Connection, events: Sequence[Event]) -> list[Event]:
+    """Appends events whose uid is new; returns those appended."""
+    added: list[Event] = []
+    for event in events:
+        cursor = connection.execute(
+            "INSERT OR IGNORE INTO events (uid, time, user, data) VALUES (?, ?, ?, ?)",
+            (event.uid, event.time, event.user, _ENCODER.encode(event)),
+        )
+        if cursor.rowcount:
+            added.append(event)
+    return added
+
+
+def _apply_to_catalog(connection: sqlite3.Connection, events: Sequence[Event]) -> int:
+    """Rewrites the entries the events name; returns how many entries changed."""
+    touched: dict[str, Entry] = {}
+    signatures: dict[str, str] = {}
+    for event in events:
+        for media_id in event.ids:
+            if media_id not in touched:
+                row = connection.execute(
+                    "SELECT d.doc, e.signature FROM entry_docs d JOIN entries e ON e.id = d.id "
+                    "WHERE d.id = ?",
+                    (media_id,),
+                ).fetchone()
+                if row is None:
+                    continue  # not in the catalog (yet): the next build applies it
+                touched[media_id] = ENTRY_DECODER.decode(row[0])
+                signatures[media_id] = row[1]
+            touched[media_id] = apply_event(touched[media_id], event)
+    replace_entries(connection, [(entry, signatures[entry.id]) for entry in touched.values()])
+    return len(touched)
+
+
+def record_events(connection: sqlite3.Connection, events: Sequence[Event]) -> int:
+    """Appends and applies events in one transaction; returns the entries changed."""
+    for event in events:
+        _check(event)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        added = _append(connection, events)
+        changed = _apply_to_catalog(connection, added)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return changed
+
+
+def export_events(connection: sqlite3.Connection, target: Path) -> int:
+    """Writes every event as one JSON line (atomically); returns how many."""
+    count = 0
+    with atomic_open(target) as handle:
+        for _, event in read_events(connection):
+            handle.write(_ENCODER.encode(event) + b"\n")
+            count += 1
+    return count
+
+
+def parse_event_lines(source: Path) -> list[Event]:
+    """Events of a JSON-lines file; a bad line is an error naming file and line."""
+    events: list[Event] = []
+    with source.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                events.append(_check(_DECODER.decode(line)))
+            except (msgspec.DecodeError, msgspec.ValidationError, EventError) as error:
+                raise EventError(f"{source}:{number}: not a valid event: {error}") from None
+    return events
+
+
+def import_events(connection: sqlite3.Connection, source: Path) -> tuple[int, int]:
+    """Records the events of a JSON-lines export; returns (added, already present).
+
+    The whole file is checked before anything is recorded, so a bad line loses nothing
+    and adds nothing.
+    """
+    events = parse_event_lines(source)
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        added = _append(connection, events)
+        _apply_to_catalog(connection, added)
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return len(added), len(events) - len(added)

@@ -1,0 +1,149 @@
+"""Index files → media groups, the unit that becomes one catalog entry.
+
+One entry per media id: copies of the same content (in one source or several) are
+listed as files of one entry. A RAW and a JPEG with the same base name in the same
+folder are one photo taken once, so they become one entry whose main file is the
+JPEG (it shows what the photographer kept); ``.xmp`` and other sidecars join the media
+of the same base name (``IMG_1.xmp`` and ``IMG_1.CR2.xmp`` both belong to ``IMG_1.CR2``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+MEDIA_KINDS = frozenset({"image", "raw", "video"})
+
+
+class IndexedFile(Protocol):
+    """What the build needs of an index record (``homegallery.index.IndexEntry``)."""
+
+    @property
+    def path(self) -> str: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def mtime_ns(self) -> int: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class SourceFiles:
+    """The indexed files of one source folder."""
+
+    source: str  # the source folder, absolute
+    files: Sequence[IndexedFile]
+
+
+@dataclass(frozen=True)
+class GroupFile:
+    source: str
+    path: str
+    size: int
+    mtime_ns: int
+    id: str
+    kind: str
+
+
+@dataclass
+class MediaGroup:
+    """The files of one entry; ``id`` is the main file's content id."""
+
+    id: str
+    kind: str  # index kind of the main file
+    files: list[GroupFile] = field(default_factory=list)
+    twin_ids: list[str] = field(default_factory=list)  # RAW ids paired with the main JPEG
+
+    def ordered_files(self) -> list[GroupFile]:
+        """Main file (and its copies) first, then RAW twins, then sidecars."""
+
+        def rank(file: GroupFile) -> tuple[int, str, str]:
+            if file.id == self.id:
+                order = 0
+            elif file.kind == "sidecar":
+                order = 2
+            else:
+                order = 1
+            return (order, file.source, file.path)
+
+        return sorted(self.files, key=rank)
+
+
+def _split(path: str) -> tuple[str, str, str]:
+    """``a/b/IMG_1.JPG`` → (``a/b``, ``img_1``, ``img_1.jpg``)."""
+    folder, _, name = path.rpartition("/")
+    lowered = name.lower()
+    stem = lowered.rpartition(".")[0] or lowered
+    return folder, stem, lowered
+
+
+def group_files(sources: Iterable[SourceFiles]) -> list[MediaGroup]:
+    """Groups every source's files into media entries (ordered by id)."""
+    all_files: list[GroupFile] = []
+    for source in sources:
+        for record in source.files:
+            all_files.append(
+                GroupFile(
+                    source.source, record.path, int(record.size), int(record.mtime_ns),
+                    record.id, record.kind,
+                )
+            )  # fmt: skip
+
+    # Which media share a folder and base name: the candidates for RAW+JPEG pairs.
+    by_stem: dict[tuple[str, str, str], list[GroupFile]] = {}
+    sidecars: list[GroupFile] = []
+    for file in all_files:
+        if file.kind in MEDIA_KINDS:
+            folder, stem, _ = _split(file.path)
+            by_stem.setdefault((file.source, folder, stem), []).append(file)
+        elif file.kind == "sidecar":
+            sidecars.append(file)
+
+    absorbed: dict[str, str] = {}  # RAW id → id of the JPEG it is paired with
+    for members in by_stem.values():
+        if len(members) < 2:
+            continue
+        images = {file.id for file in members if file.kind == "image"}
+        raws = {file.id for file in members if file.kind == "raw"}
+        if len(images) == 1 and raws:
+            (main,) = images
+            for raw in raws:
+                absorbed.setdefault(raw, main)
+
+    groups: dict[str, MediaGroup] = {}
+    for file in all_files:
+        if file.kind not in MEDIA_KINDS:
+            continue
+        entry_id = absorbed.get(file.id, file.id)
+        group = groups.get(entry_id)
+        if group is None:
+            # A RAW is only ever absorbed into a JPEG, so a group it joins is an image.
+            kind = file.kind if file.id == entry_id else "image"
+            group = groups[entry_id] = MediaGroup(entry_id, kind)
+        group.files.append(file)
+        if file.id != entry_id and file.id not in group.twin_ids:
+            group.twin_ids.append(file.id)
+
+    # Sidecars: by base name (IMG_1.xmp) or by full name (IMG_1.jpg.xmp), same folder.
+    for sidecar in sidecars:
+        folder, stem, _ = _split(sidecar.path)
+        targets = by_stem.get((sidecar.source, folder, stem), [])
+        if not targets and "." in stem:  # IMG_1.jpg.xmp → media named IMG_1.jpg
+            inner_stem = stem.rpartition(".")[0]
+            targets = [
+                file
+                for file in by_stem.get((sidecar.source, folder, inner_stem), [])
+                if _split(file.path)[2] == stem
+            ]
+        attached: set[str] = set()
+        for target in targets:
+            entry_id = absorbed.get(target.id, target.id)
+            if entry_id in attached:
+                continue
+            attached.add(entry_id)
+            groups[entry_id].files.append(sidecar)
+    return [groups[media_id] for media_id in sorted(groups)]

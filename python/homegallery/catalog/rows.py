@@ -1,0 +1,153 @@
+"""Entries → catalog rows: the searchable columns, values, files and the JSON doc.
+
+One place writes entries, for the build and for user events alike, so the searchable
+columns always agree with the stored entry. Searchable text is casefolded here once,
+which lets queries compare with plain ``=`` and ``instr`` (SQLite's own ``lower()``
+knows only ASCII).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Sequence
+from pathlib import PurePosixPath
+
+from homegallery.catalog.entry import ENTRY_ENCODER, Entry
+
+_COLUMNS = (
+    "rowid", "id", "type", "date", "year", "month", "day", "hour", "minute",
+    "width", "height", "ratio", "orientation", "mime", "format", "make", "model", "lens",
+    "iso", "aperture", "exposure_time", "focal_length", "latitude", "longitude", "altitude",
+    "country", "country_code", "state", "county", "city", "road", "title", "description",
+    "duration", "rating", "favorite", "size", "tag_count", "object_count", "face_count",
+    "file_count", "preview_count", "has_vector", "text", "signature",
+)  # fmt: skip
+_INSERT_ENTRY = (
+    f"INSERT INTO entries ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+)
+
+
+def _fold(text: str | None) -> str | None:
+    return text.casefold() if text else None
+
+
+def text_cache(entry: Entry) -> str:
+    """What bare words search: type, date, tags, places, camera, titles, objects, files."""
+    parts: list[str] = [entry.type]
+    if entry.date:
+        parts.append(entry.date[:10])
+    parts.extend(entry.tags)
+    parts.extend(
+        text
+        for text in (
+            entry.country, entry.state, entry.county, entry.city, entry.road,
+            entry.make, entry.model, entry.lens, entry.title, entry.description,
+        )
+        if text
+    )  # fmt: skip
+    parts.extend(found.class_ for found in entry.objects)
+    for file in entry.files:
+        parts.append(file.path)
+    return " ".join(parts).casefold()
+
+
+def entry_row(rowid: int, entry: Entry, signature: str) -> tuple[object, ...]:
+    ratio = entry.width / entry.height if entry.width and entry.height else None
+    return (
+        rowid, entry.id, entry.type, entry.date, entry.year, entry.month, entry.day,
+        entry.hour, entry.minute, entry.width, entry.height, ratio, entry.orientation,
+        _fold(entry.mime), _fold(entry.format), _fold(entry.make), _fold(entry.model),
+        _fold(entry.lens), entry.iso, entry.aperture, entry.exposure_time, entry.focal_length,
+        entry.latitude, entry.longitude, entry.altitude, _fold(entry.country),
+        _fold(entry.country_code), _fold(entry.state), _fold(entry.county), _fold(entry.city),
+        _fold(entry.road), _fold(entry.title), _fold(entry.description), entry.duration,
+        entry.rating, 1 if entry.favorite else 0, entry.size, len(entry.tags),
+        len(entry.objects), len(entry.faces), len(entry.files), len(entry.previews),
+        1 if entry.has_vector else 0, text_cache(entry), signature,
+    )  # fmt: skip
+
+
+def _extension(path: str) -> str:
+    return PurePosixPath(path).suffix.removeprefix(".").casefold()
+
+
+def insert_entries(
+    connection: sqlite3.Connection, entries: Iterable[tuple[Entry, str]], first_rowid: int
+) -> int:
+    """Inserts new entries (ids not in the catalog) with rowids from ``first_rowid``.
+
+    Rowids are assigned here rather than read back after each insert so that every
+    table can be filled with one ``executemany``. Returns the next free rowid.
+    """
+    entry_rows: list[tuple[object, ...]] = []
+    value_rows: list[tuple[int, str, str]] = []
+    file_rows: list[tuple[object, ...]] = []
+    doc_rows: list[tuple[str, bytes]] = []
+    rowid = first_rowid
+    for entry, signature in entries:
+        entry_rows.append(entry_row(rowid, entry, signature))
+        seen: set[tuple[str, str]] = set()
+        for key, values in (("tag", entry.tags), ("object", [o.class_ for o in entry.objects])):
+            for value in values:
+                item = (key, value.casefold())
+                if item not in seen:
+                    seen.add(item)
+                    value_rows.append((rowid, key, item[1]))
+        for file in entry.files:
+            file_rows.append(
+                (
+                    rowid,
+                    file.source.casefold(),
+                    file.path.casefold(),
+                    file.path.rpartition("/")[2].casefold(),
+                    _extension(file.path),
+                    file.kind,
+                    file.id,
+                )
+            )
+        doc_rows.append((entry.id, ENTRY_ENCODER.encode(entry)))
+        rowid += 1
+    connection.executemany(_INSERT_ENTRY, entry_rows)
+    connection.executemany(
+        "INSERT INTO entry_values (entry, key, value) VALUES (?, ?, ?)", value_rows
+    )
+    connection.executemany(
+        "INSERT INTO entry_files (entry, source, path, name, ext, kind, file_id) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        file_rows,
+    )
+    connection.executemany("INSERT INTO entry_docs (id, doc) VALUES (?, ?)", doc_rows)
+    return rowid
+
+
+def next_rowid(connection: sqlite3.Connection) -> int:
+    row = connection.execute("SELECT coalesce(max(rowid), 0) + 1 FROM entries").fetchone()
+    return int(row[0])
+
+
+def delete_entries(connection: sqlite3.Connection, ids: Sequence[str]) -> None:
+    """Removes entries (all their rows); ids not in the catalog are ignored."""
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        rowids = [
+            row[0]
+            for row in connection.execute(f"SELECT rowid FROM entries WHERE id IN ({marks})", chunk)
+        ]
+        if rowids:
+            rowid_marks = ", ".join("?" * len(rowids))
+            connection.execute(f"DELETE FROM entry_values WHERE entry IN ({rowid_marks})", rowids)
+            connection.execute(f"DELETE FROM entry_files WHERE entry IN ({rowid_marks})", rowids)
+            connection.execute(f"DELETE FROM entries WHERE rowid IN ({rowid_marks})", rowids)
+        connection.execute(f"DELETE FROM entry_docs WHERE id IN ({marks})", chunk)
+
+
+def replace_entries(connection: sqlite3.Connection, entries: Sequence[tuple[Entry, str]]) -> None:
+    """Writes entries over their previous version (or as new ones)."""
+    delete_entries(connection, [entry.id for entry, _ in entries])
+    insert_entries(connection, entries, next_rowid(connection))
+
+
+def clear_entries(connection: sqlite3.Connection) -> None:
+    for table in ("entries", "entry_docs", "entry_values", "entry_files"):
+        connection.execute(f"DELETE FROM {table}")

@@ -1,0 +1,200 @@
+"""The catalog's SQLite schema, and how to open the catalog for reading or writing.
+
+The catalog runs in WAL mode: readers keep reading their snapshot while a build
+writes, and a build is one transaction, so a reader sees the catalog before the
+build or after it, never in between.
+
+Tables (``entries`` is narrow on purpose: every search scans it, so the full
+entries live in ``entry_docs`` and are read only for the rows returned):
+
+- ``entries``: one row per media id; searchable columns, text stored casefolded.
+- ``entry_docs``: the full :class:`~homegallery.catalog.entry.Entry` as JSON.
+- ``entry_values``: tags and object classes, one row each (casefolded).
+- ``entry_files``: every file of an entry (name, path, extension, source).
+- ``index_files``: the file index as of the last build (per source).
+- ``build_state``: the last index journal sequence read per source.
+- ``events``: user changes, append-only; never touched by a build.
+- ``vectors``: similarity codes per media id and model.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+SCHEMA_VERSION = 1
+
+# Tables a build may drop and make again; events and vectors survive every build.
+DERIVED_TABLES = (
+    "entries",
+    "entry_docs",
+    "entry_values",
+    "entry_files",
+    "index_files",
+    "build_state",
+)
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS catalog_info (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entries (
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    date TEXT,
+    year INTEGER, month INTEGER, day INTEGER, hour INTEGER, minute INTEGER,
+    width INTEGER, height INTEGER, ratio REAL, orientation INTEGER,
+    mime TEXT, format TEXT, make TEXT, model TEXT, lens TEXT,
+    iso INTEGER, aperture REAL, exposure_time REAL, focal_length REAL,
+    latitude REAL, longitude REAL, altitude REAL,
+    country TEXT, country_code TEXT, state TEXT, county TEXT, city TEXT, road TEXT,
+    title TEXT, description TEXT,
+    duration REAL, rating INTEGER, favorite INTEGER NOT NULL DEFAULT 0,
+    size INTEGER,
+    tag_count INTEGER NOT NULL DEFAULT 0,
+    object_count INTEGER NOT NULL DEFAULT 0,
+    face_count INTEGER NOT NULL DEFAULT 0,
+    file_count INTEGER NOT NULL DEFAULT 0,
+    preview_count INTEGER NOT NULL DEFAULT 0,
+    has_vector INTEGER NOT NULL DEFAULT 0,
+    text TEXT NOT NULL,
+    signature TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS entries_by_date ON entries (date, id);
+CREATE TABLE IF NOT EXISTS entry_docs (
+    id TEXT PRIMARY KEY,
+    doc BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS entry_values (
+    entry INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entry_values_by_value ON entry_values (key, value);
+CREATE INDEX IF NOT EXISTS entry_values_by_entry ON entry_values (entry);
+CREATE TABLE IF NOT EXISTS entry_files (
+    entry INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ext TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    file_id TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entry_files_by_entry ON entry_files (entry);
+CREATE TABLE IF NOT EXISTS index_files (
+    source TEXT NOT NULL,
+    path TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (source, path)
+);
+CREATE TABLE IF NOT EXISTS build_state (
+    source TEXT PRIMARY KEY,
+    sequence INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    uid TEXT NOT NULL UNIQUE,
+    time TEXT NOT NULL,
+    user TEXT NOT NULL,
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS vectors (
+    media_id TEXT NOT NULL,
+    model TEXT NOT NULL,
+    code BLOB NOT NULL,
+    vector BLOB,
+    scale REAL,
+    PRIMARY KEY (media_id, model)
+);
+"""
+
+
+class CatalogError(Exception):
+    """A catalog that is missing, unreadable or from another version (says which file)."""
+
+
+def _configure(connection: sqlite3.Connection) -> None:
+    connection.execute("PRAGMA busy_timeout = 30000")
+    connection.execute("PRAGMA foreign_keys = OFF")
+    connection.execute("PRAGMA cache_size = -65536")  # 64 MiB: the whole entries table at 100k
+    connection.execute("PRAGMA temp_store = MEMORY")
+
+
+def open_writer(path: Path) -> sqlite3.Connection:
+    """A connection for building and events; creates the catalog when missing.
+
+    ``isolation_level=None``: transactions are explicit (``BEGIN IMMEDIATE``), so a
+    build holds the write lock from its first read to its commit.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        _configure(connection)
+        _ensure_schema(connection, path)
+    except sqlite3.DatabaseError as error:
+        raise CatalogError(f"{path}: cannot open the catalog: {error}") from None
+    return connection
+
+
+def open_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection; the catalog must exist (readers never create it)."""
+    if not path.is_file():
+        raise CatalogError(f"{path}: no catalog yet (run `homegallery build`)")
+    try:
+        # Not `mode=ro`: a read-only connection cannot create the WAL index when it is
+        # the first to open the file; `query_only` refuses writes just the same.
+        connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        _configure(connection)
+        connection.execute("PRAGMA query_only = 1")
+        version = _stored_version(connection)
+    except sqlite3.DatabaseError as error:
+        raise CatalogError(f"{path}: cannot read the catalog: {error}") from None
+    if version != SCHEMA_VERSION:
+        connection.close()
+        raise CatalogError(
+            f"{path}: catalog format {version} is not the supported {SCHEMA_VERSION} "
+            "(run `homegallery build` to convert it)"
+        )
+    return connection
+
+
+def _stored_version(connection: sqlite3.Connection) -> int | None:
+    try:
+        row = connection.execute("SELECT value FROM catalog_info WHERE key = 'schema'").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    return int(row[0]) if row else None
+
+
+def _ensure_schema(connection: sqlite3.Connection, path: Path) -> None:
+    """Creates the tables; an older format's derived tables are dropped and made anew."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        version = _stored_version(connection)
+        if version is not None and version != SCHEMA_VERSION:
+            if version > SCHEMA_VERSION:
+                raise CatalogError(
+                    f"{path}: catalog format {version} is newer than this homegallery "
+                    f"({SCHEMA_VERSION}); upgrade homegallery"
+                )
+            for table in DERIVED_TABLES:
+                connection.execute(f"DROP TABLE IF EXISTS {table}")
+        for statement in _DDL.split(";"):
+            if statement.strip():
+                connection.execute(statement)
+        connection.execute(
+            "INSERT INTO catalog_info (key, value) VALUES ('schema', ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (str(SCHEMA_VERSION),),
+        )
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise

@@ -1,0 +1,109 @@
+"""Similarity codes in the catalog and the ``similar`` search over them.
+
+The ``vectors`` table holds, per media id and model, the packed code the similarity
+scan reads (``code``), and optionally the int8 vector with its scale for exact
+re-ranking later. The scan itself is :class:`homegallery.similarity.SimilarityIndex`;
+this module loads the codes once per catalog state and keeps the index between
+searches, because loading 100k codes costs far more than one scan.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+NO_VECTORS = "no similarity vectors in this catalog yet (they come with the embedding extractor)"
+
+
+class NoSimilarityError(LookupError):
+    """The catalog (or this entry) has no similarity vectors."""
+
+
+def write_codes(
+    connection: sqlite3.Connection,
+    model: str,
+    ids: Sequence[str],
+    codes: np.ndarray[Any, np.dtype[np.uint8]],
+    vectors: np.ndarray[Any, np.dtype[np.int8]] | None = None,
+    scales: Sequence[float] | None = None,
+) -> None:
+    """Stores codes (one row of ``codes`` per id), replacing earlier ones of ``model``."""
+    if len(ids) != len(codes):
+        raise ValueError(f"{len(ids)} ids but {len(codes)} codes")
+    rows = []
+    for index, media_id in enumerate(ids):
+        vector = vectors[index].tobytes() if vectors is not None else None
+        scale = float(scales[index]) if scales is not None else None
+        rows.append((media_id, model, codes[index].tobytes(), vector, scale))
+    connection.executemany(
+        "INSERT INTO vectors (media_id, model, code, vector, scale) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (media_id, model) DO UPDATE SET code = excluded.code, "
+        "vector = excluded.vector, scale = excluded.scale",
+        rows,
+    )
+    connection.execute(
+        "UPDATE entries SET has_vector = 1 WHERE id IN "
+        "(SELECT media_id FROM vectors WHERE model = ?)",
+        (model,),
+    )
+
+
+class VectorCache:
+    """The similarity index of the catalog's codes, rebuilt when the catalog changes."""
+
+    def __init__(self) -> None:
+        self._key: tuple[int, int, str] | None = None
+        self._index: Any = None
+
+    def _load(self, connection: sqlite3.Connection, model: str | None) -> Any:
+        if model is None:
+            row = connection.execute(
+                "SELECT model FROM vectors GROUP BY model ORDER BY count(*) DESC, model LIMIT 1"
+            ).fetchone()
+            if row is None:
+                raise NoSimilarityError(NO_VECTORS)
+            model = str(row[0])
+        version = int(connection.execute("PRAGMA data_version").fetchone()[0])
+        key = (id(connection), version, model)
+        if key == self._key:
+            return self._index
+        rows = connection.execute(
+            "SELECT media_id, code FROM vectors WHERE model = ? ORDER BY media_id", (model,)
+        ).fetchall()
+        if not rows:
+            raise NoSimilarityError(f"no similarity vectors of model {model!r} in this catalog")
+        try:
+            from homegallery.similarity import SimilarityIndex  # type: ignore[import-not-found,unused-ignore]
+        except ImportError as error:
+            raise NoSimilarityError(f"similarity search is not available: {error}") from None
+        ids = [row[0] for row in rows]
+        codes = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint8).reshape(
+            len(rows), -1
+        )
+        self._index = SimilarityIndex.from_codes(ids, codes)
+        self._key = key
+        return self._index
+
+    def similar(
+        self,
+        connection: sqlite3.Connection,
+        media_id: str,
+        k: int | None,
+        min_score: float,
+        model: str | None = None,
+    ) -> list[tuple[str, float]]:
+        """Entries most like ``media_id``, best first, the entry itself included."""
+        index = self._load(connection, model)
+        assert self._key is not None
+        model = self._key[2]
+        row = connection.execute(
+            "SELECT 1 FROM vectors WHERE media_id = ? AND model = ?", (media_id, model)
+        ).fetchone()
+        if row is None:
+            raise NoSimilarityError(f"entry {media_id} has no similarity vector")
+        count = int(connection.execute("SELECT count(*) FROM vectors").fetchone()[0])
+        found = index.search_id(media_id, k if k is not None else count, min_score)
+        return [(str(found_id), float(score)) for found_id, score in found]

@@ -1,0 +1,231 @@
+"""The Python scripting API: open a gallery, search it, read and tag entries.
+
+Works without a server, from a script or a notebook::
+
+    from homegallery import open_gallery
+
+    gallery = open_gallery("~/.config/homegallery/gallery.yml")
+    for entry in gallery.search("year:2021 country:italy order by date asc", limit=10):
+        print(entry.date, entry.city, entry.files[0].path)
+    gallery.tag([entry.id], add=["holiday"], user="me")
+
+Searches read the catalog the last build made; a build running meanwhile becomes
+visible when it finishes. A :class:`Gallery` may be used from several threads: each
+thread gets its own catalog connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from homegallery import xdg
+from homegallery.catalog.build import BuildSummary, build_from_config
+from homegallery.catalog.entry import Entry
+from homegallery.catalog.events import (
+    Event,
+    export_events,
+    import_events,
+    new_event,
+    read_events,
+    record_events,
+)
+from homegallery.catalog.schema import CatalogError, open_reader, open_writer
+from homegallery.catalog.search import DEFAULT_MIN_SCORE, Searcher
+from homegallery.catalog.vectors import NoSimilarityError
+from homegallery.config import Config, Database, Source, Storage, load_config
+
+CONFIG_NAMES = ("gallery.yml", "gallery.yaml")
+
+
+class Gallery:
+    """One gallery: its config, its catalog (SQLite) and its storage."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.catalog_path = config.database.path
+        self.storage_path = config.storage.path
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Gallery({str(self.catalog_path)!r})"
+
+    # --- connections ---------------------------------------------------------------------
+
+    def _searcher(self) -> Searcher:
+        searcher: Searcher | None = getattr(self._local, "searcher", None)
+        if searcher is None:
+            searcher = Searcher(open_reader(self.catalog_path))
+            self._local.searcher = searcher
+        return searcher
+
+    def close(self) -> None:
+        """Closes this thread's connection (others close when their thread ends)."""
+        searcher: Searcher | None = getattr(self._local, "searcher", None)
+        if searcher is not None:
+            searcher.connection.close()
+            self._local.searcher = None
+
+    def __enter__(self) -> Gallery:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reading -------------------------------------------------------------------------
+
+    def search(self, query: str = "", limit: int | None = None, offset: int = 0) -> list[Entry]:
+        """Entries matching ``query`` (the query language), newest first unless ordered.
+
+        Raises :class:`~homegallery.catalog.QueryError` (with ``column`` and
+        ``expected``) for a query it cannot understand.
+        """
+        return self._searcher().entries(query, _limit(limit), _offset(offset))
+
+    def search_ids(self, query: str = "", limit: int | None = None, offset: int = 0) -> list[str]:
+        """Ids of the matching entries, in order; cheaper than :meth:`search`."""
+        return self._searcher().ids(query, _limit(limit), _offset(offset))
+
+    def count(self, query: str = "") -> int:
+        return self._searcher().count(query)
+
+    def entry(self, media_id: str) -> Entry | None:
+        """The entry with this id, or None."""
+        return self._searcher().entry(media_id)
+
+    def __iter__(self) -> Iterator[Entry]:
+        """Every entry, newest first, from one consistent catalog state."""
+        searcher = Searcher(open_reader(self.catalog_path))
+        try:
+            yield from searcher.all_entries()
+        finally:
+            searcher.connection.close()
+
+    def __len__(self) -> int:
+        return self.count("")
+
+    def similar(
+        self, media_id: str, k: int = 20, min_score: float = DEFAULT_MIN_SCORE
+    ) -> list[tuple[Entry, float]]:
+        """The ``k`` entries most like ``media_id`` (itself left out), with cosine scores.
+
+        Raises :class:`CatalogError` when the catalog has no similarity vectors.
+        """
+        searcher = self._searcher()
+        try:
+            full_id = searcher.resolve_id(media_id)
+            found = searcher.vectors.similar(searcher.connection, full_id, k + 1, min_score)
+        except NoSimilarityError as error:
+            raise CatalogError(str(error)) from None
+        except LookupError as error:
+            raise CatalogError(str(error.args[0])) from None
+        pairs = [(found_id, score) for found_id, score in found if found_id != full_id][:k]
+        entries = {entry.id: entry for entry in searcher._docs([i for i, _ in pairs])}
+        return [(entries[i], score) for i, score in pairs if i in entries]
+
+    # --- changing ------------------------------------------------------------------------
+
+    def _record(self, event: Event) -> int:
+        with self._write_lock:
+            connection = open_writer(self.catalog_path)
+            try:
+                return record_events(connection, [event])
+            finally:
+                connection.close()
+
+    def tag(
+        self,
+        ids: str | Iterable[str],
+        add: str | Iterable[str] = (),
+        remove: str | Iterable[str] = (),
+        user: str = "script",
+    ) -> int:
+        """Adds and removes tags (one event); returns how many entries changed."""
+        return self._record(
+            new_event(_ids(ids), user=user, add_tags=_tags(add), remove_tags=_tags(remove))
+        )
+
+    def favorite(self, ids: str | Iterable[str], value: bool = True, user: str = "script") -> int:
+        return self._record(new_event(_ids(ids), user=user, favorite=value))
+
+    def rate(self, ids: str | Iterable[str], rating: int, user: str = "script") -> int:
+        return self._record(new_event(_ids(ids), user=user, rating=rating))
+
+    def events(self) -> list[Event]:
+        """Every user change, oldest first."""
+        return [event for _, event in read_events(self._searcher().connection)]
+
+    def export_events(self, target: str | os.PathLike[str]) -> int:
+        return export_events(self._searcher().connection, Path(target))
+
+    def import_events(self, source: str | os.PathLike[str]) -> tuple[int, int]:
+        """Records the events of an export; returns (added, already present)."""
+        with self._write_lock:
+            connection = open_writer(self.catalog_path)
+            try:
+                return import_events(connection, Path(source))
+            finally:
+                connection.close()
+
+    def build(self, full: bool = False) -> BuildSummary:
+        """Builds the catalog from the sources' indexes and the storage."""
+        with self._write_lock:
+            return build_from_config(self.config, full=full)
+
+
+def _ids(ids: str | Iterable[str]) -> list[str]:
+    return [ids] if isinstance(ids, str) else list(ids)
+
+
+def _tags(tags: str | Iterable[str]) -> list[str]:
+    return [tags] if isinstance(tags, str) else list(tags)
+
+
+def _limit(limit: Any) -> int | None:
+    if limit is None:
+        return None
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+        raise ValueError(f"limit must be a whole number ≥ 0 or None, got {limit!r}")
+    return limit
+
+
+def _offset(offset: Any) -> int:
+    if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+        raise ValueError(f"offset must be a whole number ≥ 0, got {offset!r}")
+    return offset
+
+
+def _folder_config(folder: Path) -> Config:
+    """A gallery of one photo folder, its catalog and storage kept in the data home."""
+    resolved = folder.resolve()
+    digest = hashlib.blake2b(str(resolved).encode(), digest_size=4).hexdigest()
+    home = xdg.data_home() / "folders" / f"{resolved.name or 'root'}-{digest}"
+    return Config(
+        sources=[Source(dir=str(resolved), index=str(home / "index" / "source.idx"))],
+        storage=Storage(dir=str(home / "storage")),
+        database=Database(file=str(home / "catalog.db")),
+    )
+
+
+def open_gallery(config_or_folder: Config | str | os.PathLike[str]) -> Gallery:
+    """Opens a gallery from a config, a config file, or a folder.
+
+    A folder holding ``gallery.yml`` opens that config; any other folder is taken as
+    the one source of a gallery whose catalog and storage live in the data home.
+    """
+    if isinstance(config_or_folder, Config):
+        return Gallery(config_or_folder)
+    path = Path(config_or_folder).expanduser()
+    if path.is_file():
+        return Gallery(load_config(path))
+    if path.is_dir():
+        for name in CONFIG_NAMES:
+            if (path / name).is_file():
+                return Gallery(load_config(path / name))
+        return Gallery(_folder_config(path))
+    raise CatalogError(f"{path}: no such config file or folder")
