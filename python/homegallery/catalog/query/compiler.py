@@ -94,7 +94,7 @@ class _Compiler:
         self.terms = 0
 
     def compile(self, query: Query) -> CompiledQuery:
-        where = "1" if query.filter is None else self.node(query.filter)
+        where = "1" if query.filter is None else self.node(_normal(query.filter))
         order, by_similarity = self.order(query.order)
         if self.similar and query.order is None:
             by_similarity = True
@@ -115,8 +115,8 @@ class _Compiler:
             return "(" + " AND ".join(self.node(operand) for operand in node.operands) + ")"
         if isinstance(node, Or):
             return "(" + " OR ".join(self.node(operand) for operand in node.operands) + ")"
-        if isinstance(node, Not):
-            return f"(NOT coalesce({self.node(node.operand)}, 0))"
+        if isinstance(node, Not):  # only ever around a single term (see _normal)
+            return f"NOT coalesce({self.node(node.operand)}, 0)"
         if isinstance(node, Text):
             return self.text(node.value)
         if isinstance(node, Compare):
@@ -404,6 +404,30 @@ class _Compiler:
                 "a key with one value such as date, year, width",
             )
         return f"{field.sql} {direction} NULLS LAST, e.id {direction}", False
+
+
+def _normal(node: Node, negate: bool = False) -> Node:
+    """Negations pushed down to single terms, nested ANDs and ORs flattened.
+
+    Keeps the SQL shallow (SQLite's parser refuses deeply nested expressions) and is
+    exact: with every negated term made two-valued by ``coalesce``, De Morgan holds.
+    """
+    if isinstance(node, Not):
+        return _normal(node.operand, not negate)
+    if isinstance(node, (And, Or)):
+        flip = negate
+        joined: type[And] | type[Or] = (
+            (Or if isinstance(node, And) else And) if flip else type(node)
+        )
+        operands: list[Node] = []
+        for operand in node.operands:
+            normal = _normal(operand, negate)
+            if isinstance(normal, joined):
+                operands.extend(normal.operands)
+            else:
+                operands.append(normal)
+        return joined(tuple(operands))
+    return Not(node) if negate else node
 
 
 def _column(node: Node) -> int:

@@ -42,7 +42,7 @@ from homegallery.catalog.query.ast import (
 from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.lexer import Token, tokenize
 
-MAX_DEPTH = 64  # nesting of parentheses and `not`; deeper input is refused, not recursed
+MAX_DEPTH = 16  # nesting of parentheses; deeper input is refused (SQLite's parser stack is small)
 _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=", "~")
 _OPERATORS_TEXT = "':', '=', '!=', '<', '<=', '>', '>=' or '~'"
 
@@ -137,12 +137,12 @@ class _Parser:
         return operands[0] if len(operands) == 1 else And(tuple(operands))
 
     def parse_unary(self) -> Node:
-        token = self.peek()
-        if token.keyword == "not":
+        negations = 0
+        while self.peek().keyword == "not":  # a loop: `not not … x` must not recurse
             self.advance()
-            with _Nesting(self, token):
-                return Not(self.parse_unary())
-        return self.parse_primary()
+            negations += 1
+        node = self.parse_primary()
+        return Not(node) if negations % 2 else node
 
     def parse_primary(self) -> Node:
         token = self.peek()
@@ -300,7 +300,11 @@ class _Parser:
 
 
 class _Nesting:
-    """Counts nesting so hostile input ends in a QueryError, not a RecursionError."""
+    """Counts nesting so hostile input ends in a QueryError, not a RecursionError.
+
+    The bound is SQLite's: its parser stack holds about 100 entries, which a query
+    nested 20 levels deep (each level with the SQL of its terms) can fill.
+    """
 
     def __init__(self, parser: _Parser, token: Token) -> None:
         self.parser = parser
@@ -312,7 +316,7 @@ class _Nesting:
             raise QueryError(
                 f"the query is nested too deeply (more than {MAX_DEPTH} levels)",
                 column=self.token.column,
-                expected="fewer '(' or 'not'",
+                expected="fewer '('",
                 found=self.token.describe(),
             )
 

@@ -1,0 +1,352 @@
+"""The build: index records + storage → catalog entries, incrementally, with events.
+
+Index records here are plain structs with the fields of the file index
+(``path``, ``size``, ``mtime_ns``, ``id``, ``kind``); the storage is written with the
+extract stage's own writers, or by running extract itself on the real photos.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import blake3
+import msgspec
+import pytest
+
+from homegallery.catalog import CatalogError, EventError, SourceFiles, build_catalog
+from homegallery.catalog.events import export_events, import_events, new_event, record_events
+from homegallery.catalog.grouping import group_files
+from homegallery.catalog.schema import open_reader, open_writer
+from homegallery.catalog.search import Searcher
+from homegallery.extract.runner import run_extract
+from homegallery.extract.schema import MediaMeta, Place, preview_kind, write_meta, write_place
+from homegallery.extract.worker import Settings, WorkItem
+from homegallery.storage import Storage
+
+KINDS = {".jpg": "image", ".jpeg": "image", ".heic": "image", ".png": "image",
+         ".nef": "raw", ".cr2": "raw", ".dng": "raw", ".mp4": "video", ".xmp": "sidecar"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """The fields of a file index record that the build reads."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    id: str
+    kind: str
+
+
+def index_folder(folder: Path) -> list[Indexed]:
+    records = []
+    for path in sorted(folder.rglob("*")):
+        if path.is_file():
+            stat = path.stat()
+            records.append(
+                Indexed(
+                    path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns,
+                    blake3.blake3(path.read_bytes()).hexdigest(),
+                    KINDS.get(path.suffix.lower(), "other"),
+                )
+            )  # fmt: skip
+    return records
+
+
+def fake_id(number: int) -> str:
+    return f"{number:064x}"
+
+
+def record(path: str, number: int, kind: str = "image", size: int = 1000) -> Indexed:
+    return Indexed(path, size, 1_700_000_000_000_000_000 + number, fake_id(number), kind)
+
+
+class _Silent:
+    def advance(self, count: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+# --- from real photos through extract ---------------------------------------------------
+
+
+def test_real_photos_build_into_entries(photos_dir: Path, tmp_path: Path) -> None:
+    source = tmp_path / "photos"
+    source.mkdir()
+    chosen = [
+        photos_dir / "gps" / "DSCN0010.jpg",
+        photos_dir / "gps" / "DSCN0012.jpg",
+        photos_dir / "cameras" / "Canon_DIGITAL_IXUS_400.jpg",
+        photos_dir / "heic" / "IMG_5195.HEIC",
+        photos_dir / "invalid" / "corrupted.jpg",
+    ]
+    for path in chosen:  # links, not copies: the photos stay where they are
+        (source / path.name).symlink_to(path)
+    records = index_folder(source)
+    items = [
+        WorkItem(r.id, source / r.path, r.kind, (), r.mtime_ns)
+        for r in records
+        if r.kind == "image"
+    ]
+    storage_dir = tmp_path / "storage"
+    run_extract(
+        items, Settings(storage_dir=storage_dir), steps=("meta", "preview", "geo"), workers=1,
+        progress_factory=lambda label, total: _Silent(),
+    )  # fmt: skip
+    catalog = tmp_path / "catalog.db"
+
+    summary = build_catalog(catalog, storage_dir, [SourceFiles(str(source), records)])
+
+    assert (summary.entries, summary.added, summary.problems) == (5, 5, [])
+    searcher = Searcher(open_reader(catalog))
+    by_name = {entry.files[0].path: entry for entry in searcher.entries("")}
+    gps = by_name["DSCN0010.jpg"]
+    assert (gps.width, gps.height, gps.make, gps.model) == (640, 480, "NIKON", "COOLPIX P6000")
+    assert gps.date == "2008-10-22T16:28:39" and (gps.year, gps.month, gps.day) == (2008, 10, 22)
+    assert (gps.country, gps.state, gps.city) == ("Italy", "Tuscany", "Arezzo")
+    assert gps.latitude == pytest.approx(43.4674, abs=1e-3)
+    heic = by_name["IMG_5195.HEIC"]
+    assert (heic.width, heic.height, heic.make) == (2566, 3313, "Apple")
+    assert heic.date == "2021-04-11T15:47:53-05:00" and heic.hour == 15
+    assert heic.city == "Blue Springs" and len(heic.previews) == 5
+    ixus = by_name["Canon_DIGITAL_IXUS_400.jpg"]
+    assert ixus.date == "2004-08-27T13:52:55+02:00" and ixus.model == "Canon DIGITAL IXUS 400"
+    # a 100 px image lists only the one preview it has, and it exists
+    assert [Path(p).name.split("-", 1)[1] for p in ixus.previews] == [preview_kind(128)]
+    assert all((storage_dir / p).is_file() for entry in by_name.values() for p in entry.previews)
+    broken = by_name["corrupted.jpg"]
+    assert broken.previews == []  # its header is readable, its pixels are not
+    # and the query language finds them
+    assert sorted(e.files[0].path for e in searcher.entries("city:arezzo")) == [
+        "DSCN0010.jpg",
+        "DSCN0012.jpg",
+    ]
+    assert [e.id for e in searcher.entries("make:apple portrait")] == [heic.id]
+    assert [e.id for e in searcher.entries("date:2004-08-27")] == [ixus.id]
+
+
+# --- grouping -------------------------------------------------------------------------------
+
+
+def test_raw_jpeg_pairs_sidecars_and_copies_make_one_entry() -> None:
+    photos = [
+        record("2021/IMG_1.JPG", 1),
+        record("2021/IMG_1.CR2", 2, "raw"),
+        record("2021/IMG_1.xmp", 3, "sidecar"),
+        record("2021/IMG_1.CR2.xmp", 4, "sidecar"),
+        record("2021/IMG_2.jpg", 5),
+        record("2021/IMG_2.mp4", 6, "video"),  # same name, but a video is its own entry
+        record("2021/notes.txt", 7, "other"),
+        record("raw-only/IMG_3.NEF", 8, "raw"),
+    ]
+    backup = [record("copy/IMG_1.JPG", 1), record("copy/IMG_2_copy.jpg", 5)]
+    groups = group_files([SourceFiles("/photos", photos), SourceFiles("/backup", backup)])
+    by_id = {group.id: group for group in groups}
+    assert sorted(by_id) == [fake_id(1), fake_id(5), fake_id(6), fake_id(8)]
+    pair = by_id[fake_id(1)]
+    assert pair.kind == "image" and pair.twin_ids == [fake_id(2)]
+    assert [(f.source, f.path) for f in pair.ordered_files()] == [
+        ("/backup", "copy/IMG_1.JPG"),
+        ("/photos", "2021/IMG_1.JPG"),
+        ("/photos", "2021/IMG_1.CR2"),
+        ("/photos", "2021/IMG_1.CR2.xmp"),
+        ("/photos", "2021/IMG_1.xmp"),
+    ]
+    assert len(by_id[fake_id(5)].files) == 2 and by_id[fake_id(8)].kind == "raw"
+
+
+def test_a_pair_takes_the_jpeg_metadata_and_fills_gaps_from_the_raw(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "storage")
+    write_meta(storage, fake_id(1), MediaMeta(type="image", width=600, height=400, make="Canon"))
+    write_meta(
+        storage,
+        fake_id(2),
+        MediaMeta(type="rawImage", width=6000, height=4000, make="Canon", model="EOS R",
+                  date="2020-02-02T10:00:00", keywords=["raw-keyword"]),
+    )  # fmt: skip
+    storage.write(fake_id(2), preview_kind(320), b"raw preview")
+    records = [record("a/IMG_1.jpg", 1), record("a/IMG_1.CR3", 2, "raw")]
+    catalog = tmp_path / "catalog.db"
+    build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
+    (entry,) = Searcher(open_reader(catalog)).entries("")
+    assert (entry.id, entry.type, entry.width, entry.model) == (fake_id(1), "image", 600, "EOS R")
+    assert entry.date == "2020-02-02T10:00:00" and entry.tags == ["raw-keyword"]
+    assert entry.previews == [storage.relative(fake_id(2), preview_kind(320))]
+    assert [f.kind for f in entry.files] == ["image", "raw"]
+
+
+# --- incremental builds ------------------------------------------------------------------
+
+
+def _storage_with(tmp_path: Path, count: int) -> tuple[Storage, list[Indexed]]:
+    storage = Storage(tmp_path / "storage")
+    records = []
+    for number in range(1, count + 1):
+        media_id = fake_id(number)
+        write_meta(
+            storage,
+            media_id,
+            MediaMeta(type="image", width=800, height=600, date=f"2020-01-{number:02d}T12:00:00",
+                      keywords=["even" if number % 2 == 0 else "odd"]),
+        )  # fmt: skip
+        storage.write(media_id, preview_kind(320), b"x")
+        records.append(record(f"p/{number}.jpg", number))
+    return storage, records
+
+
+def test_an_unchanged_build_writes_nothing_and_changes_are_picked_up(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 6)
+    catalog = tmp_path / "catalog.db"
+    first = build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
+    assert (first.added, first.entries) == (6, 6)
+
+    again = build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
+    assert (again.unchanged, again.added, again.changed, again.removed) == (6, 0, 0, 0)
+
+    # extract produced more for one id; one file is gone; a new one came
+    storage.write(fake_id(2), preview_kind(128), b"x")
+    write_place(storage, fake_id(3), Place(source="offline", country="Italy", city="Rome"))
+    changed = [r for r in records if r.id != fake_id(6)] + [record("p/7.jpg", 7)]
+    later = build_catalog(catalog, storage.root, [SourceFiles("/p", changed)])
+    assert (later.unchanged, later.changed, later.removed, later.added) == (3, 2, 1, 1)
+    searcher = Searcher(open_reader(catalog))
+    assert searcher.ids("city:rome") == [fake_id(3)]
+    entry = searcher.entry(fake_id(2))
+    assert entry is not None and len(entry.previews) == 2
+    assert searcher.entry(fake_id(6)) is None and searcher.count("") == 6
+    assert searcher.entry(fake_id(7)) is not None  # no meta yet: listed with its file
+    full = build_catalog(catalog, storage.root, [SourceFiles("/p", changed)], full=True)
+    assert (full.added, full.entries) == (6, 6) and searcher.ids("city:rome") == [fake_id(3)]
+
+
+def test_an_unreadable_stored_file_is_reported_and_the_build_goes_on(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 3)
+    storage.path(fake_id(2), "meta.json").write_bytes(b"{not json")
+    summary = build_catalog(tmp_path / "c.db", storage.root, [SourceFiles("/p", records)])
+    assert summary.entries == 3
+    assert (
+        len(summary.problems) == 1
+        and str(storage.path(fake_id(2), "meta.json")) in summary.problems[0]
+    )
+    assert any("could not be read" in line for line in summary.lines())
+
+
+def test_a_newer_catalog_format_is_refused(tmp_path: Path) -> None:
+    catalog = tmp_path / "c.db"
+    writer = open_writer(catalog)
+    writer.execute("UPDATE catalog_info SET value = '99' WHERE key = 'schema'")
+    writer.close()
+    with pytest.raises(CatalogError, match="newer"):
+        open_writer(catalog)
+    with pytest.raises(CatalogError, match="format 99"):
+        open_reader(catalog)
+    with pytest.raises(CatalogError, match="no catalog yet"):
+        open_reader(tmp_path / "missing.db")
+
+
+# --- events ----------------------------------------------------------------------------------
+
+
+def test_tag_events_change_results_and_survive_rebuilds(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 4)
+    catalog = tmp_path / "catalog.db"
+    sources = [SourceFiles("/p", records)]
+    build_catalog(catalog, storage.root, sources)
+    searcher = Searcher(open_reader(catalog))
+    writer = open_writer(catalog)
+
+    assert searcher.ids("tag:holiday") == []
+    changed = record_events(
+        writer, [new_event([fake_id(1), fake_id(2), fake_id(99)], user="ann", add_tags=["Holiday"])]
+    )
+    assert changed == 2  # fake_id(99) is not in the catalog (yet)
+    record_events(writer, [new_event([fake_id(2)], user="bob", remove_tags=["holiday", "even"])])
+    record_events(writer, [new_event([fake_id(1)], user="ann", favorite=True, rating=4)])
+    assert searcher.ids("tag:holiday") == [fake_id(1)]
+    assert searcher.ids("tag:even") == [fake_id(4)]
+    assert searcher.ids("favorite:yes rating:4") == [fake_id(1)]
+    entry = searcher.entry(fake_id(1))
+    assert entry is not None and entry.tags == ["odd", "Holiday"]
+
+    for full in (False, True):
+        build_catalog(catalog, storage.root, sources, full=full)
+        assert searcher.ids("tag:holiday") == [fake_id(1)]
+        assert searcher.ids("tag:even") == [fake_id(4)]
+        assert searcher.ids("favorite:true") == [fake_id(1)]
+
+    # an event for an id not built yet applies when it arrives
+    write_meta(storage, fake_id(99), MediaMeta(type="image"))
+    build_catalog(catalog, storage.root, [SourceFiles("/p", [*records, record("p/99.jpg", 99)])])
+    assert sorted(searcher.ids("tag:holiday")) == [fake_id(1), fake_id(99)]
+
+    # export, and import into a catalog built from scratch
+    exported = tmp_path / "events.jsonl"
+    assert export_events(writer, exported) == 3
+    assert all(line.count('"user"') == 1 for line in exported.read_text().splitlines())
+    other = tmp_path / "other.db"
+    build_catalog(other, storage.root, sources)
+    other_writer = open_writer(other)
+    assert import_events(other_writer, exported) == (3, 0)
+    assert import_events(other_writer, exported) == (0, 3)
+    assert Searcher(open_reader(other)).ids("tag:holiday") == [fake_id(1)]
+
+
+def test_a_bad_event_file_is_refused_whole(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 2)
+    catalog = tmp_path / "catalog.db"
+    build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
+    writer = open_writer(catalog)
+    good = new_event([fake_id(1)], user="ann", add_tags=["x"])
+    lines = tmp_path / "events.jsonl"
+
+    lines.write_bytes(msgspec.json.encode(good) + b"\n" + b'{"uid": "b", "user": "x"}\n')
+    with pytest.raises(EventError, match=r"events.jsonl:2: not a valid event"):
+        import_events(writer, lines)
+    assert Searcher(open_reader(catalog)).ids("tag:x") == []
+    with pytest.raises(EventError, match="rating"):
+        new_event([fake_id(1)], user="ann", rating=9)
+    with pytest.raises(EventError, match="changes nothing"):
+        new_event([fake_id(1)], user="ann")
+    with pytest.raises(EventError, match="non-empty"):
+        new_event([fake_id(1)], user="ann", add_tags=["  "])
+
+
+# --- readers during a build ---------------------------------------------------------------
+
+
+def test_a_search_during_a_build_sees_the_old_or_the_new_catalog(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 30)
+    catalog = tmp_path / "catalog.db"
+    old = [r for r in records if int(r.id, 16) <= 10]
+    build_catalog(catalog, storage.root, [SourceFiles("/p", old)])
+    many = [record(f"q/{n}.jpg", n) for n in range(100, 6100)]  # no stored data: quick to read
+    counts: set[int] = set()
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def search() -> None:
+        searcher = Searcher(open_reader(catalog))
+        try:
+            while not done.is_set():
+                counts.add(searcher.count(""))
+                counts.add(len(searcher.ids("")))
+                counts.add(len(searcher.entries("order by date asc")))
+        except BaseException as error:
+            errors.append(error)
+
+    reader = threading.Thread(target=search)
+    reader.start()
+    time.sleep(0.05)
+    for full in (True, False, True):
+        sources = [SourceFiles("/p", records + many)] if full else [SourceFiles("/p", old)]
+        build_catalog(catalog, storage.root, sources, full=full)
+        time.sleep(0.05)
+    done.set()
+    reader.join()
+    assert errors == []
+    assert counts <= {10, 6030} and len(counts) == 2
