@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from homegallery import __version__
-from homegallery.cli import build, demo, extract, init, search, show_config
+from homegallery.cli import build, demo, extract, index, init, search, show_config
 from homegallery.cli.common import CommandError
 from homegallery.config import ConfigError
 from homegallery.log import setup_logging
@@ -23,7 +23,6 @@ log = logging.getLogger("homegallery")
 
 # Commands of the product whose stage has not landed yet: name → what it will do.
 PLANNED_COMMANDS: dict[str, str] = {
-    "index": "walk the sources and update the file index",
     "serve": "serve the web app and the HTTP API",
     "run": "run the whole import (index, extract, build) or the server with watch",
     "bench": "measure every stage on this machine and recommend settings",
@@ -65,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"homegallery {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     init.register(subparsers, common)
+    index.register(subparsers, common)
     extract.register(subparsers, common)
     build.register(subparsers, common)
     search.register(subparsers, common)
