@@ -156,10 +156,14 @@ def machine_facts() -> dict[str, Any]:
     }
     model = ""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith(("model name", "hardware", "model")):
-                model = line.split(":", 1)[1].strip()
-                break
+        fields = dict(
+            line.split(":", 1)
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if ":" in line
+        )
+        fields = {key.strip().lower(): value.strip() for key, value in fields.items()}
+        # x86 names the CPU in "model name"; many ARM kernels only in "hardware"/"model".
+        model = fields.get("model name") or fields.get("hardware") or fields.get("model", "")
     except OSError:
         pass
     facts["cpu"] = model
