@@ -17,9 +17,15 @@ import blake3
 import pytest
 from PIL import Image
 
-from homegallery.config import VideoExtractor
+from homegallery.config import VideoExtractor, parse_config
 from homegallery.extract.meta import Sidecar
-from homegallery.extract.runner import Summary, run_extract, work_items_from_index
+from homegallery.extract.runner import (
+    Summary,
+    run_extract,
+    settings_from_config,
+    work_items_from_config,
+    work_items_from_index,
+)
 from homegallery.extract.schema import (
     POSTER_KIND,
     preview_kind,
@@ -29,6 +35,7 @@ from homegallery.extract.schema import (
     video_kind,
 )
 from homegallery.extract.worker import Settings, WorkItem
+from homegallery.index import update_index
 from homegallery.samples import write_sample_photo
 from homegallery.storage import Storage
 
@@ -73,19 +80,33 @@ class _Silent:
 
 
 def test_real_photos_and_a_phone_video(photos_dir: Path, tmp_path: Path) -> None:
+    videos = tmp_path / "videos"
+    videos.mkdir()
     video = make_video(
-        tmp_path / "VID_20190504_123000.mp4",
+        videos / "VID_20190504_123000.mp4",
         "1280x720",
         1,
         "creation_time=2019-05-04T10:30:00Z",
         "location=+43.7696+011.2558/",
     )
-    photos = sorted(
-        path for path in photos_dir.rglob("*") if path.is_file() and path.suffix != ".md"
+    # the real way in: the file index of two sources, read back as work items
+    config = parse_config(
+        {
+            "sources": [{"dir": str(photos_dir)}, {"dir": str(videos)}],
+            "storage": {"dir": str(tmp_path / "storage")},
+            "database": {"file": str(tmp_path / "catalog.db")},
+            "extractor": {"video": {"preset": "ultrafast"}},
+        },
+        tmp_path / "gallery.yml",
     )
-    items = [item(path) for path in photos] + [item(video, "video")]
+    assert update_index(config).ok
+    items = work_items_from_config(config)
+    photos = [path for path in photos_dir.rglob("*") if path.is_file() and path.suffix != ".md"]
+    assert len(items) == len(photos) + 1
     by_name = {entry.path.name: entry for entry in items}
-    settings = Settings(storage_dir=tmp_path / "storage", video=FAST_VIDEO)
+    assert by_name[video.name].kind == "video"
+    assert by_name["IMG_5195.HEIC"].media_id == media_id(photos_dir / "heic" / "IMG_5195.HEIC")
+    settings = settings_from_config(config)
     storage = Storage(settings.storage_dir)
 
     summary = run_extract(items, settings, workers=2, progress_factory=quiet)
@@ -300,6 +321,7 @@ import sys
 from pathlib import Path
 from homegallery.extract.runner import run_extract
 from homegallery.extract.worker import Settings, WorkItem
+from homegallery.index import update_index
 items = [WorkItem(line.split()[0], Path(line.split()[1]), "image") for line in sys.stdin]
 run_extract(items, Settings(storage_dir=Path(sys.argv[1])), workers=2)
 """

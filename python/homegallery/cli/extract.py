@@ -7,6 +7,7 @@ import logging
 
 from homegallery.cli.common import CommandError, config_from_args
 from homegallery.extract.schema import STEPS, Step
+from homegallery.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -63,9 +64,14 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("the config has no sources; add a folder under `sources:`")
     if args.workers is not None and args.workers < 0:
         raise CommandError("--workers: must be 0 (one per core) or more")
+    quiet = getattr(args, "quiet", 0) > 0
     try:
         summary = extract_gallery(
-            config, steps=args.only, retry_failed=args.retry_failed, workers=args.workers
+            config,
+            steps=args.only,
+            retry_failed=args.retry_failed,
+            workers=args.workers,
+            progress_factory=lambda label, total: Progress(label, total, quiet=quiet),
         )
     except ImportError as error:
         raise CommandError(f"the file index is not available: {error}") from None

@@ -54,6 +54,7 @@ from homegallery.extract.worker import (
     process_item,
     record_failure,
 )
+from homegallery.progress import Progress
 from homegallery.storage import Storage
 
 log = logging.getLogger("homegallery.extract")
@@ -112,41 +113,8 @@ class ProgressLike(Protocol):
     def close(self) -> None: ...
 
 
-class _PlainProgress:
-    """Done/total, rate and ETA on stderr, for when no progress bar is available."""
-
-    def __init__(self, label: str, total: int) -> None:
-        self.label, self.total, self.done = label, total, 0
-        self.started = time.monotonic()
-        self._last_print = 0.0
-
-    def advance(self, count: int = 1) -> None:
-        self.done += count
-        now = time.monotonic()
-        if now - self._last_print >= 1.0 or self.done == self.total:
-            self._last_print = now
-            elapsed = max(now - self.started, 1e-9)
-            rate = self.done / elapsed
-            eta = (self.total - self.done) / rate if rate else 0
-            print(
-                f"\r{self.label}: {self.done}/{self.total} {rate:.1f}/s ETA {eta:.0f} s",
-                end="",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def close(self) -> None:
-        if self.total:
-            print(file=sys.stderr)
-
-
 def make_progress(label: str, total: int) -> ProgressLike:
-    try:
-        from homegallery.progress import Progress  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return _PlainProgress(label, total)
-    progress: ProgressLike = Progress(label, total)
-    return progress
+    return Progress(label, total)
 
 
 def settings_from_config(config: Config) -> Settings:
@@ -208,7 +176,7 @@ def work_items_from_config(config: Config) -> list[WorkItem]:
         if not source.index_path.is_file():
             log.warning("source %s has no index yet (run `homegallery index`)", source.dir)
             continue
-        from homegallery.index import load_index  # type: ignore[import-not-found,unused-ignore]
+        from homegallery.index import load_index
 
         for item in work_items_from_index(load_index(source.index_path), source.path):
             items.setdefault(item.media_id, item)
@@ -533,9 +501,13 @@ def extract_gallery(
     per storage folder when nothing changed.
     """
     items = work_items_from_config(config)
-    if media_ids is not None:
+    if media_ids is not None:  # a changed sidecar changes its own id, not its photo's
         wanted = set(media_ids)
-        items = [item for item in items if item.media_id in wanted]
+        items = [
+            item
+            for item in items
+            if item.media_id in wanted or any(s.media_id in wanted for s in item.sidecars)
+        ]
     return run_extract(
         items,
         settings_from_config(config),
