@@ -21,6 +21,7 @@ from homegallery.config import VideoExtractor, parse_config
 from homegallery.extract.meta import Sidecar
 from homegallery.extract.runner import (
     Summary,
+    extract_gallery,
     run_extract,
     settings_from_config,
     work_items_from_config,
@@ -368,3 +369,36 @@ def test_killing_the_whole_run_leaves_only_whole_files_and_a_rerun_finishes(
     assert summary.steps["meta"].done + summary.steps["meta"].skipped == len(items)
     assert all(storage.exists(entry.media_id, preview_kind(128)) for entry in items)
     assert not leftovers(storage_dir)
+
+
+def test_only_what_the_index_journal_touched(tmp_path: Path) -> None:
+    source = tmp_path / "photos"
+    first = write_sample_photo(source / "IMG_1.jpg", 640, 480, seed=21).path
+    write_sample_photo(source / "IMG_2.jpg", 640, 480, seed=22)
+    sidecar = source / "IMG_1.xmp"
+    rating = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+        '22-rdf-syntax-ns#"><rdf:Description xmlns:xmp="http://ns.adobe.com/xap/1.0/" '
+        'xmp:Rating="{}"/></rdf:RDF></x:xmpmeta>'
+    )
+    sidecar.write_text(rating.format(2))
+    config = parse_config(
+        {
+            "sources": [{"dir": str(source)}],
+            "storage": {"dir": str(tmp_path / "storage")},
+            "database": {"file": str(tmp_path / "catalog.db")},
+        },
+        tmp_path / "gallery.yml",
+    )
+    assert update_index(config).ok
+    everything = extract_gallery(config, workers=1, progress_factory=quiet)
+    assert everything.steps["meta"].done == 2
+
+    sidecar.write_text(rating.format(4))  # an edit in a photo manager
+    result = update_index(config)
+    touched = set().union(*(journal.touched_ids for journal in result.journals))
+    assert media_id(first) not in touched  # only the sidecar's id changed
+    summary = extract_gallery(config, workers=1, progress_factory=quiet, media_ids=touched)
+    assert summary.items == 1 and summary.steps["meta"].done == 1
+    meta = read_meta(Storage(config.storage.path), media_id(first))
+    assert meta is not None and meta.rating == 4
