@@ -12,20 +12,16 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import re
 from pathlib import Path
 
 import msgspec
 
 from homegallery.catalog.entry import Entry, EntryFile, EntryType
 from homegallery.catalog.grouping import MediaGroup
-from homegallery.extract.listing import StorageListing
 from homegallery.extract.schema import META_KIND, PLACE_KIND, MediaMeta, Place
 
 log = logging.getLogger("homegallery.catalog")
 
-_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?")
-_PREVIEW = re.compile(r"^image-preview-(\d+)\.jpg$")
 _TYPES: dict[str, EntryType] = {"image": "image", "raw": "rawImage", "video": "video"}
 _FILE_KINDS = frozenset({"image", "raw", "video", "sidecar"})
 # MediaMeta fields an entry takes over as they are.
@@ -44,26 +40,51 @@ _FILLABLE = (
 
 
 class StorageReader:
-    """Kinds, metadata and places of media ids, read with one listing per folder."""
+    """Kinds, metadata and places of media ids, read with one listing per folder.
+
+    (Plain ``os`` calls and f-strings here, not pathlib: this runs per media file.)
+    Ids are asked for in sorted order, so each storage folder is listed once; a few
+    folders are kept because a RAW twin's id sends the reader elsewhere for a moment.
+    """
+
+    _FOLDERS_KEPT = 8
 
     def __init__(self, root: Path) -> None:
         self.root = os.fspath(root)
-        self.listing = StorageListing(root)
+        self._folders: dict[str, dict[str, list[str]]] = {}
         self.problems: list[str] = []
 
-    def kinds(self, media_id: str) -> frozenset[str] | set[str]:
-        return self.listing.kinds(media_id)
-
-    def _path(self, media_id: str, kind: str) -> str:
-        return os.path.join(self.root, media_id[0:2], media_id[2:4], f"{media_id[4:]}-{kind}")  # noqa: PTH118
+    def kinds(self, media_id: str) -> list[str]:
+        """Kinds stored for ``media_id`` (temporary files left out)."""
+        key = media_id[0:4]
+        folder = self._folders.get(key)
+        if folder is None:
+            if len(self._folders) >= self._FOLDERS_KEPT:
+                self._folders.clear()
+            folder = self._folders[key] = {}
+            try:
+                names = os.listdir(f"{self.root}/{media_id[0:2]}/{media_id[2:4]}")  # noqa: PTH208
+            except (FileNotFoundError, NotADirectoryError):
+                names = []
+            for name in names:
+                stem, separator, kind = name.partition("-")
+                if separator and not name.startswith(".") and ".part" not in kind:
+                    folder.setdefault(stem, []).append(kind)
+        return folder.get(media_id[4:], [])
 
     def _read(self, media_id: str, kind: str, decoder: msgspec.json.Decoder[object]) -> object:
         if kind not in self.kinds(media_id):
             return None
-        path = self._path(media_id, kind)
+        path = f"{self.root}/{media_id[0:2]}/{media_id[2:4]}/{media_id[4:]}-{kind}"
         try:
-            with open(path, "rb") as handle:  # noqa: PTH123
-                return decoder.decode(handle.read())
+            descriptor = os.open(path, os.O_RDONLY)
+            try:
+                data = b""
+                while chunk := os.read(descriptor, 1 << 20):
+                    data += chunk
+            finally:
+                os.close(descriptor)
+            return decoder.decode(data)
         except (OSError, msgspec.DecodeError, msgspec.ValidationError) as error:
             message = f"{path}: cannot read {kind}: {error}"
             log.warning("%s", message)
@@ -84,14 +105,15 @@ def storage_relative(media_id: str, kind: str) -> str:
     return f"{media_id[0:2]}/{media_id[2:4]}/{media_id[4:]}-{kind}"
 
 
-def preview_kinds(kinds: frozenset[str] | set[str]) -> list[str]:
+def preview_kinds(kinds: list[str]) -> list[str]:
     """Previews present, largest image preview first, then web video and poster."""
     images: list[tuple[int, str]] = []
     others: list[str] = []
     for kind in kinds:
-        match = _PREVIEW.match(kind)
-        if match:
-            images.append((int(match.group(1)), kind))
+        if kind.startswith("image-preview-") and kind.endswith(".jpg"):
+            size = kind[14:-4]
+            if size.isdigit():
+                images.append((int(size), kind))
         elif kind.startswith(("video-preview-", "video-frame-")):
             others.append(kind)
     images.sort(reverse=True)
@@ -100,11 +122,14 @@ def preview_kinds(kinds: frozenset[str] | set[str]) -> list[str]:
 
 def signature(group: MediaGroup, reader: StorageReader, has_vector: bool) -> str:
     """Changes whenever anything the entry is made from changes (files or storage)."""
-    parts: list[str] = [str(has_vector)]
-    for file in group.files:
-        parts.append(f"{file.source}\0{file.path}\0{file.size}\0{file.mtime_ns}\0{file.id}")
-    for media_id in (group.id, *group.twin_ids):
-        parts.append(",".join(sorted(reader.kinds(media_id))))
+    parts = [
+        f"{file.source}\0{file.path}\0{file.size}\0{file.mtime_ns}\0{file.id}"
+        for file in group.files
+    ]
+    parts.append("|".join(sorted(reader.kinds(group.id))))  # listing order varies
+    for twin in group.twin_ids:
+        parts.append("|".join(sorted(reader.kinds(twin))))
+    parts.append("v" if has_vector else "")
     return hashlib.blake2b("\n".join(parts).encode(), digest_size=10).hexdigest()
 
 
@@ -130,10 +155,12 @@ def _merged_meta(group: MediaGroup, reader: StorageReader) -> MediaMeta | None:
 
 def _date_parts(date: str | None) -> tuple[int | None, ...]:
     """(year, month, day, hour, minute) of an ISO date; None where it does not say."""
-    match = _DATE.match(date) if date else None
-    if match is None:
+    if not date or len(date) < 10 or not (date[0:4] + date[5:7] + date[8:10]).isdigit():
         return (None, None, None, None, None)
-    return tuple(int(part) if part is not None else None for part in match.groups())
+    year, month, day = int(date[0:4]), int(date[5:7]), int(date[8:10])
+    if len(date) >= 16 and (date[11:13] + date[14:16]).isdigit():
+        return (year, month, day, int(date[11:13]), int(date[14:16]))
+    return (year, month, day, None, None)
 
 
 def assemble(group: MediaGroup, reader: StorageReader, has_vector: bool) -> Entry:

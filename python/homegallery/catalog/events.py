@@ -149,8 +149,8 @@ def _apply_to_catalog(connection: sqlite3.Connection, events: Sequence[Event]) -
         for media_id in event.ids:
             if media_id not in touched:
                 row = connection.execute(
-                    "SELECT d.doc, e.signature FROM entry_docs d JOIN entries e ON e.id = d.id "
-                    "WHERE d.id = ?",
+                    "SELECT d.doc, e.signature FROM entries e JOIN entry_docs d "
+                    "ON d.entry = e.rowid WHERE e.id = ?",
                     (media_id,),
                 ).fetchone()
                 if row is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 MEDIA_KINDS = frozenset({"image", "raw", "video"})
 
@@ -39,8 +39,7 @@ class SourceFiles:
     files: Sequence[IndexedFile]
 
 
-@dataclass(frozen=True)
-class GroupFile:
+class GroupFile(NamedTuple):
     source: str
     path: str
     size: int

@@ -82,7 +82,7 @@ def insert_entries(
     entry_rows: list[tuple[object, ...]] = []
     value_rows: list[tuple[int, str, str]] = []
     file_rows: list[tuple[object, ...]] = []
-    doc_rows: list[tuple[str, bytes]] = []
+    doc_rows: list[tuple[int, bytes]] = []
     rowid = first_rowid
     for entry, signature in entries:
         entry_rows.append(entry_row(rowid, entry, signature))
@@ -105,7 +105,7 @@ def insert_entries(
                     file.id,
                 )
             )
-        doc_rows.append((entry.id, ENTRY_ENCODER.encode(entry)))
+        doc_rows.append((rowid, ENTRY_ENCODER.encode(entry)))
         rowid += 1
     connection.executemany(_INSERT_ENTRY, entry_rows)
     connection.executemany(
@@ -116,7 +116,7 @@ def insert_entries(
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         file_rows,
     )
-    connection.executemany("INSERT INTO entry_docs (id, doc) VALUES (?, ?)", doc_rows)
+    connection.executemany("INSERT INTO entry_docs (entry, doc) VALUES (?, ?)", doc_rows)
     return rowid
 
 
@@ -138,16 +138,11 @@ def delete_entries(connection: sqlite3.Connection, ids: Sequence[str]) -> None:
             rowid_marks = ", ".join("?" * len(rowids))
             connection.execute(f"DELETE FROM entry_values WHERE entry IN ({rowid_marks})", rowids)
             connection.execute(f"DELETE FROM entry_files WHERE entry IN ({rowid_marks})", rowids)
+            connection.execute(f"DELETE FROM entry_docs WHERE entry IN ({rowid_marks})", rowids)
             connection.execute(f"DELETE FROM entries WHERE rowid IN ({rowid_marks})", rowids)
-        connection.execute(f"DELETE FROM entry_docs WHERE id IN ({marks})", chunk)
 
 
 def replace_entries(connection: sqlite3.Connection, entries: Sequence[tuple[Entry, str]]) -> None:
     """Writes entries over their previous version (or as new ones)."""
     delete_entries(connection, [entry.id for entry, _ in entries])
     insert_entries(connection, entries, next_rowid(connection))
-
-
-def clear_entries(connection: sqlite3.Connection) -> None:
-    for table in ("entries", "entry_docs", "entry_values", "entry_files"):
-        connection.execute(f"DELETE FROM {table}")

@@ -8,11 +8,10 @@ Tables (``entries`` is narrow on purpose: every search scans it, so the full
 entries live in ``entry_docs`` and are read only for the rows returned):
 
 - ``entries``: one row per media id; searchable columns, text stored casefolded.
-- ``entry_docs``: the full :class:`~homegallery.catalog.entry.Entry` as JSON.
+- ``entry_docs``: the full :class:`~homegallery.catalog.entry.Entry` as JSON, by
+  the rowid of its ``entries`` row.
 - ``entry_values``: tags and object classes, one row each (casefolded).
 - ``entry_files``: every file of an entry (name, path, extension, source).
-- ``index_files``: the file index as of the last build (per source).
-- ``build_state``: the last index journal sequence read per source.
 - ``events``: user changes, append-only; never touched by a build.
 - ``vectors``: similarity codes per media id and model.
 """
@@ -34,13 +33,11 @@ DERIVED_TABLES = (
     "build_state",
 )
 
-_DDL = """
-CREATE TABLE IF NOT EXISTS catalog_info (
-    key TEXT PRIMARY KEY,
-    value TEXT NOT NULL
-);
+# The entry tables, made anew by a full build (their indexes come after the rows:
+# building an index over sorted keys once is faster than keeping it up row by row).
+_ENTRY_TABLES = """
 CREATE TABLE IF NOT EXISTS entries (
-    id TEXT NOT NULL UNIQUE,
+    id TEXT NOT NULL,
     type TEXT NOT NULL,
     date TEXT,
     year INTEGER, month INTEGER, day INTEGER, hour INTEGER, minute INTEGER,
@@ -61,9 +58,8 @@ CREATE TABLE IF NOT EXISTS entries (
     text TEXT NOT NULL,
     signature TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX IF NOT EXISTS entries_by_date ON entries (date, id);
 CREATE TABLE IF NOT EXISTS entry_docs (
-    id TEXT PRIMARY KEY,
+    entry INTEGER PRIMARY KEY,
     doc BLOB NOT NULL
 );
 CREATE TABLE IF NOT EXISTS entry_values (
@@ -71,8 +67,6 @@ CREATE TABLE IF NOT EXISTS entry_values (
     key TEXT NOT NULL,
     value TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS entry_values_by_value ON entry_values (key, value);
-CREATE INDEX IF NOT EXISTS entry_values_by_entry ON entry_values (entry);
 CREATE TABLE IF NOT EXISTS entry_files (
     entry INTEGER NOT NULL,
     source TEXT NOT NULL,
@@ -81,20 +75,20 @@ CREATE TABLE IF NOT EXISTS entry_files (
     ext TEXT NOT NULL,
     kind TEXT NOT NULL,
     file_id TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS entry_files_by_entry ON entry_files (entry);
-CREATE TABLE IF NOT EXISTS index_files (
-    source TEXT NOT NULL,
-    path TEXT NOT NULL,
-    size INTEGER NOT NULL,
-    mtime_ns INTEGER NOT NULL,
-    id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    PRIMARY KEY (source, path)
-);
-CREATE TABLE IF NOT EXISTS build_state (
-    source TEXT PRIMARY KEY,
-    sequence INTEGER NOT NULL
+)
+"""
+_ENTRY_INDEXES = """
+CREATE UNIQUE INDEX IF NOT EXISTS entries_by_id ON entries (id);
+CREATE INDEX IF NOT EXISTS entries_by_date ON entries (date, id);
+CREATE INDEX IF NOT EXISTS entry_values_by_value ON entry_values (key, value);
+CREATE INDEX IF NOT EXISTS entry_values_by_entry ON entry_values (entry);
+CREATE INDEX IF NOT EXISTS entry_files_by_entry ON entry_files (entry)
+"""
+ENTRY_TABLES = ("entries", "entry_docs", "entry_values", "entry_files")
+_LASTING_TABLES = """
+CREATE TABLE IF NOT EXISTS catalog_info (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -110,8 +104,30 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector BLOB,
     scale REAL,
     PRIMARY KEY (media_id, model)
-);
+)
 """
+
+
+def _run(connection: sqlite3.Connection, script: str) -> None:
+    """Runs statements one by one (``executescript`` would commit the transaction)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            connection.execute(statement)
+
+
+def create_entry_tables(connection: sqlite3.Connection, indexes: bool = True) -> None:
+    _run(connection, _ENTRY_TABLES)
+    if indexes:
+        _run(connection, _ENTRY_INDEXES)
+
+
+def create_entry_indexes(connection: sqlite3.Connection) -> None:
+    _run(connection, _ENTRY_INDEXES)
+
+
+def drop_entry_tables(connection: sqlite3.Connection) -> None:
+    for table in ENTRY_TABLES:
+        connection.execute(f"DROP TABLE IF EXISTS {table}")
 
 
 class CatalogError(Exception):
@@ -136,6 +152,9 @@ def open_writer(path: Path) -> sqlite3.Connection:
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA synchronous = NORMAL")
+        # Freed pages need no zeroing here (some SQLite builds do it by default): the
+        # catalog holds nothing the build does not write again, and it halves deletes.
+        connection.execute("PRAGMA secure_delete = OFF")
         _configure(connection)
         _ensure_schema(connection, path)
     except sqlite3.DatabaseError as error:
@@ -184,11 +203,9 @@ def _ensure_schema(connection: sqlite3.Connection, path: Path) -> None:
                     f"{path}: catalog format {version} is newer than this homegallery "
                     f"({SCHEMA_VERSION}); upgrade homegallery"
                 )
-            for table in DERIVED_TABLES:
-                connection.execute(f"DROP TABLE IF EXISTS {table}")
-        for statement in _DDL.split(";"):
-            if statement.strip():
-                connection.execute(statement)
+            drop_entry_tables(connection)
+        _run(connection, _LASTING_TABLES)
+        create_entry_tables(connection)
         connection.execute(
             "INSERT INTO catalog_info (key, value) VALUES ('schema', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -114,7 +114,7 @@ class Searcher:
                 return self._docs(self._ids(compiled, limit, offset))
             params, _ = self._resolve(compiled)
             sql = (
-                "SELECT d.doc FROM entries e JOIN entry_docs d ON d.id = e.id "
+                "SELECT d.doc FROM entries e JOIN entry_docs d ON d.entry = e.rowid "
                 f"WHERE {compiled.where} ORDER BY {compiled.order}"
             )
             sql, params = _paged(sql, params, limit, offset)
@@ -131,7 +131,8 @@ class Searcher:
 
     def entry(self, media_id: str) -> Entry | None:
         row = self.connection.execute(
-            "SELECT doc FROM entry_docs WHERE id = ?", (media_id,)
+            "SELECT d.doc FROM entries e JOIN entry_docs d ON d.entry = e.rowid WHERE e.id = ?",
+            (media_id,),
         ).fetchone()
         return ENTRY_DECODER.decode(row[0]) if row else None
 
@@ -141,7 +142,9 @@ class Searcher:
             chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
             for media_id, doc in self.connection.execute(
-                f"SELECT id, doc FROM entry_docs WHERE id IN ({marks})", chunk
+                "SELECT e.id, d.doc FROM entries e JOIN entry_docs d ON d.entry = e.rowid "
+                f"WHERE e.id IN ({marks})",
+                chunk,
             ):
                 found[media_id] = ENTRY_DECODER.decode(doc)
         return [found[media_id] for media_id in ids if media_id in found]
@@ -150,7 +153,7 @@ class Searcher:
         """Every entry in timeline order, read in batches from one snapshot."""
         with snapshot(self.connection):
             cursor = self.connection.execute(
-                "SELECT d.doc FROM entries e JOIN entry_docs d ON d.id = e.id "
+                "SELECT d.doc FROM entries e JOIN entry_docs d ON d.entry = e.rowid "
                 "ORDER BY e.date DESC NULLS LAST, e.id DESC"
             )
             while True:

@@ -1,0 +1,156 @@
+"""The scripting API (``open_gallery`` → ``Gallery``) and the build/search commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import msgspec
+import pytest
+
+import homegallery
+from homegallery import CatalogError, Entry, Gallery, QueryError, open_gallery
+from homegallery.catalog import SourceFiles, build_catalog
+from homegallery.cli.main import main
+from homegallery.extract.schema import MediaMeta, Place, preview_kind, write_meta, write_place
+from homegallery.storage import Storage
+
+
+class Indexed(msgspec.Struct, frozen=True):
+    """The fields of a file index record that the build reads."""
+
+    path: str
+    size: int
+    mtime_ns: int
+    id: str
+    kind: str
+
+
+def fake_id(number: int) -> str:
+    return f"{number:064x}"
+
+
+def record(path: str, number: int) -> Indexed:
+    return Indexed(path, 1000, 1_700_000_000_000_000_000 + number, fake_id(number), "image")
+
+
+def make_gallery(folder: Path, count: int = 5) -> Path:
+    """A config with one source, its storage and a built catalog; returns the config file."""
+    (folder / "photos").mkdir(parents=True)
+    config_file = folder / "gallery.yml"
+    config_file.write_text(
+        "sources:\n  - dir: photos\nstorage:\n  dir: storage\ndatabase:\n  file: catalog.db\n"
+    )
+    storage = Storage(folder / "storage")
+    records = []
+    for number in range(1, count + 1):
+        write_meta(
+            storage,
+            fake_id(number),
+            MediaMeta(type="image", width=400 + number, height=300, make="Canon",
+                      date=f"2020-05-{number:02d}T10:00:00", keywords=["sea"] if number < 3 else []),
+        )  # fmt: skip
+        storage.write(fake_id(number), preview_kind(320), b"x")
+        records.append(record(f"2020/IMG_{number}.jpg", number))
+    write_place(storage, fake_id(1), Place(source="offline", country="Italy", city="Rome"))
+    build_catalog(
+        folder / "catalog.db", storage.root, [SourceFiles(str(folder / "photos"), records)]
+    )
+    return config_file
+
+
+def test_the_api_is_exported_from_the_package() -> None:
+    for name in ("open_gallery", "Gallery", "Entry", "QueryError", "CatalogError"):
+        assert name in homegallery.__all__
+
+
+def test_search_entry_iterate_and_tag(tmp_path: Path) -> None:
+    gallery = open_gallery(make_gallery(tmp_path))
+    assert isinstance(gallery, Gallery) and len(gallery) == 5
+
+    found = gallery.search("sea")
+    assert all(isinstance(entry, Entry) for entry in found)
+    assert [entry.id for entry in found] == [fake_id(2), fake_id(1)]  # newest first
+    assert [e.id for e in gallery.search("", limit=2, offset=1)] == [fake_id(4), fake_id(3)]
+    assert gallery.search_ids("city:rome") == [fake_id(1)]
+    assert gallery.count("make:canon width > 403") == 2
+
+    entry = gallery.entry(fake_id(1))
+    assert entry is not None and (entry.city, entry.width, entry.size) == ("Rome", 401, 1000)
+    assert entry.previews == [Storage(tmp_path / "storage").relative(fake_id(1), preview_kind(320))]
+    assert gallery.entry(fake_id(99)) is None
+    assert sorted(e.id for e in gallery) == [fake_id(n) for n in range(1, 6)]
+
+    assert gallery.tag([fake_id(3), fake_id(4)], add=["Holiday", "sea"], user="ann") == 2
+    assert gallery.tag(fake_id(1), remove="sea", user="bob") == 1
+    assert gallery.search_ids("tag:sea order by date asc") == [fake_id(2), fake_id(3), fake_id(4)]
+    assert gallery.favorite(fake_id(5), user="ann") == 1 and gallery.rate(fake_id(5), 3) == 1
+    assert gallery.search_ids("favorite:yes rating:3") == [fake_id(5)]
+    assert [(e.user, e.add_tags, e.remove_tags) for e in gallery.events()][:2] == [
+        ("ann", ["Holiday", "sea"], []),
+        ("bob", [], ["sea"]),
+    ]
+    exported = tmp_path / "events.jsonl"
+    assert gallery.export_events(exported) == 4
+    assert gallery.import_events(exported) == (0, 4)
+    gallery.close()
+
+
+def test_bad_queries_and_arguments_say_what_is_wrong(tmp_path: Path) -> None:
+    gallery = open_gallery(make_gallery(tmp_path))
+    with pytest.raises(QueryError) as caught:
+        gallery.search("year >= soon")
+    assert caught.value.column == 9 and "number" in caught.value.expected
+    with pytest.raises(ValueError, match="limit"):
+        gallery.search("", limit=-1)
+    with pytest.raises(CatalogError, match="no similarity vectors in this catalog yet"):
+        gallery.similar(fake_id(1))
+    with pytest.raises(QueryError, match="no similarity vectors"):
+        gallery.search(f"similar:{fake_id(1)}")
+    with pytest.raises(QueryError, match="matches more than one entry"):
+        gallery.search(f"similar:{fake_id(1)[:8]}")
+
+
+def test_open_gallery_from_config_folder_or_photo_folder(
+    tmp_path: Path, isolated_home: Path
+) -> None:
+    config_file = make_gallery(tmp_path / "g")
+    assert open_gallery(tmp_path / "g").catalog_path == tmp_path / "g" / "catalog.db"
+    assert open_gallery(str(config_file)).count() == 5
+    assert open_gallery(homegallery.load_config(config_file)).count() == 5
+
+    photos = tmp_path / "just-photos"
+    photos.mkdir()
+    plain = open_gallery(photos)
+    assert plain.config.sources[0].path == photos.resolve()
+    assert isolated_home in plain.catalog_path.parents
+    with pytest.raises(CatalogError, match="no catalog yet"):
+        plain.search("")
+    with pytest.raises(CatalogError, match="no such config file or folder"):
+        open_gallery(tmp_path / "missing")
+
+
+def test_search_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config_file = str(make_gallery(tmp_path))
+    assert main(["search", "sea", "--config", config_file]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(fake_id(2)[:12]) and "2020/IMG_2.jpg" in lines[0]
+
+    assert main(["search", "", "--json", "--limit", "3", "-c", config_file]) == 0
+    entries = json.loads(capsys.readouterr().out)
+    assert len(entries) == 3 and entries[0]["id"] == fake_id(5) and entries[0]["make"] == "Canon"
+
+    assert main(["search", "make:canon", "--count", "-c", config_file]) == 0
+    assert capsys.readouterr().out.strip() == "5"
+
+    assert main(["search", "year >= soon", "-c", config_file]) == 1
+    error = capsys.readouterr().err
+    assert "column 9: expected a number for year" in error
+    assert "  year >= soon\n          ^" in error
+
+
+def test_build_command_needs_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config_file = tmp_path / "gallery.yml"
+    config_file.write_text("database:\n  file: catalog.db\n")
+    assert main(["build", "-c", str(config_file)]) == 1
+    assert "no sources" in capsys.readouterr().err
