@@ -130,3 +130,19 @@ def test_parse_size(text: str, expected: int) -> None:
 def test_parse_size_rejects_nonsense() -> None:
     with pytest.raises(ValueError, match="not a size"):
         parse_size("twelve")
+
+
+def test_unquoted_off_turns_places_off(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path / "g.yml", "extractor: {geoReverse: {provider: off}}\n"))
+    assert config.extractor.geo_reverse.provider == "off"
+
+
+def test_missing_folder_of_an_indexed_source_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "index.idx").write_bytes(b"")
+    config = load_config(
+        write(tmp_path / "g.yml", "sources: [{dir: ./unmounted, index: index.idx}]\n")
+    )
+    assert config.sources[0].dir == str(tmp_path / "unmounted")
+    assert "missing (unmounted?)" in caplog.text

@@ -8,6 +8,7 @@ names the file and the key, because a traceback tells a user nothing about a typ
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -17,6 +18,8 @@ import msgspec
 import yaml
 
 from homegallery import xdg
+
+log = logging.getLogger(__name__)
 
 Matcher = Literal["size-ctime-inode", "size-ctime", "size"]
 PreviewEngine = Literal["pyvips", "pillow"]
@@ -188,13 +191,23 @@ def _validation_message(error: msgspec.ValidationError) -> str:
     return cause
 
 
-def _check(config: Config) -> list[str]:
+def _check(config: Config, config_file: Path) -> list[str]:
     """Checks that need more than types: folders, sizes, unique index files."""
     problems = []
     seen_index: dict[str, int] = {}
     for number, source in enumerate(config.sources):
         key = f"sources[{number}]"
-        if not source.offline and not source.path.is_dir():
+        if not source.offline and not source.path.exists() and source.index_path.is_file():
+            # Indexed before, gone now: an unmounted disk, not a typo. The stages keep
+            # its entries and report it; refusing the whole config would stop the
+            # server and the other sources too.
+            log.warning(
+                "%s: `%s.dir`: folder %s is missing (unmounted?); its index is kept",
+                config_file,
+                key,
+                source.dir,
+            )
+        elif not source.offline and not source.path.is_dir():
             reason = "does not exist" if not source.path.exists() else "is not a folder"
             problems.append(
                 f"`{key}.dir`: folder {source.dir} {reason} "
@@ -228,18 +241,27 @@ def _check(config: Config) -> list[str]:
     return problems
 
 
+def _unquoted_off(data: dict[str, Any]) -> None:
+    """YAML 1.1 reads an unquoted ``off`` as false; ``provider: off`` means "off"."""
+    geo = data.get("extractor", {})
+    geo = geo.get("geoReverse") if isinstance(geo, dict) else None
+    if isinstance(geo, dict) and geo.get("provider") is False:
+        geo["provider"] = "off"
+
+
 def parse_config(data: Any, config_file: Path) -> Config:
     """Typed, resolved and checked config from already-decoded YAML data."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{config_file}: the top level must be a mapping of keys")
+    _unquoted_off(data)
     try:
         config = msgspec.convert(data, Config)
     except msgspec.ValidationError as error:
         raise ConfigError(f"{config_file}: {_validation_message(error)}") from None
     _resolve_paths(config, config_file)
-    problems = _check(config)
+    problems = _check(config, config_file)
     if problems:
         raise ConfigError(f"{config_file}: {problems[0]}")
     return config

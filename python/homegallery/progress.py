@@ -32,6 +32,9 @@ def _bytes(count: float) -> str:
 
 
 class Progress:
+    plain_only = False
+    """Set by ``--plain``: log lines even on a terminal (for `script` or tmux logs)."""
+
     def __init__(
         self,
         label: str,
@@ -46,7 +49,7 @@ class Progress:
         self.nbytes = 0
         self.quiet = quiet
         self.stream = stream or sys.stderr
-        self.interactive = self.stream.isatty()
+        self.interactive = self.stream.isatty() and not Progress.plain_only
         self.interval = 0.1 if self.interactive else interval
         self.started = time.monotonic()
         self._last_shown = 0.0

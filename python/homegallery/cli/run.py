@@ -1,0 +1,97 @@
+"""``homegallery run import``: the whole import loop, once, chunked, or watching."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from homegallery.cli.common import CommandError, config_from_args
+from homegallery.importer import (
+    GalleryBusyError,
+    ImportOptions,
+    ImportReport,
+    import_initial,
+    import_update,
+    watch_and_import,
+)
+from homegallery.index import AddLimits
+from homegallery.progress import Progress
+
+log = logging.getLogger("homegallery.import")
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        parents=[common],
+        help="run the whole import (index, extract, build), once, chunked or watching",
+        description="Run several stages as one job.",
+    )
+    jobs = parser.add_subparsers(dest="job", metavar="JOB", required=True)
+    job = jobs.add_parser(
+        "import",
+        parents=[common],
+        help="index, extract and build until every file is in the catalog",
+        description=(
+            "Import the sources: index, extract and build. --initial takes big archives "
+            "in chunks (add-limits) so photos show after the first chunk; --update makes "
+            "one full pass; --watch follows changes and imports them within seconds. "
+            "A killed import resumes where it stopped when run again."
+        ),
+    )
+    mode = job.add_mutually_exclusive_group()
+    mode.add_argument("--initial", action="store_true", help="chunked first import (default)")
+    mode.add_argument("--update", action="store_true", help="one incremental pass")
+    mode.add_argument("--watch", action="store_true", help="update, then follow changes")
+    job.add_argument(
+        "--add-limits",
+        default="200,500,1.25,8000",
+        metavar="INITIAL,OFFSET,FACTOR,MAX",
+        help="chunk sizes of --initial (default 200,500,1.25,8000)",
+    )
+    job.add_argument(
+        "--defer-videos", action="store_true", help="make web videos after all images are in"
+    )
+    job.add_argument("--workers", type=int, help="extract workers (default: from the config)")
+    job.add_argument(
+        "--plain", action="store_true", help="plain log lines, no redrawn progress bars"
+    )
+    job.set_defaults(func=run_import)
+
+
+def _print(report: ImportReport, quiet: bool) -> None:
+    if not quiet:
+        for line in report.lines():
+            print(line, flush=True)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if not config.sources:
+        raise CommandError("the config lists no sources; add folders under `sources:`")
+    quiet = getattr(args, "quiet", 0) > 0
+    Progress.plain_only = args.plain
+    try:
+        limits = AddLimits.parse(args.add_limits)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    options = ImportOptions(
+        add_limits=limits, defer_videos=args.defer_videos, workers=args.workers, quiet=quiet
+    )
+    try:
+        if args.watch:
+            watch_and_import(config, options, on_import=lambda report: _print(report, quiet))
+            return 0
+        report = import_update(config, options) if args.update else import_initial(config, options)
+    except GalleryBusyError as error:
+        raise CommandError(str(error)) from None
+    _print(report, quiet)
+    if not report.ok:
+        for problem in report.source_errors:
+            print(f"homegallery run import: error: {problem}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,205 @@
+"""The import loop as a user runs it: chunks, kill -9 and resume, watch, unmounted disks."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from homegallery.config import Config, load_config
+from homegallery.gallery import open_gallery
+from homegallery.importer import (
+    GalleryBusyError,
+    ImportOptions,
+    import_initial,
+    import_lock,
+    import_update,
+    watch_and_import,
+)
+from homegallery.index import AddLimits
+from homegallery.samples import write_sample_photo
+
+HOMEGALLERY = [sys.executable, "-m", "homegallery.cli.main"]
+
+
+def make_gallery(folder: Path, photos: int = 12) -> Path:
+    """A gallery config over generated photos (and one short video when ffmpeg exists)."""
+    source = folder / "photos"
+    for number in range(photos):
+        write_sample_photo(
+            source / f"{2010 + number % 3}" / f"IMG_{number:03d}.jpg",
+            480 if number % 2 else 360,
+            360 if number % 2 else 480,
+            seed=number,
+            gps=(43.77, 11.25) if number % 4 == 0 else None,
+        )
+    if shutil.which("ffmpeg"):
+        subprocess.run(
+            [
+                "ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15",
+                "-t", "1", "-metadata", "creation_time=2012-05-04T12:30:00Z",
+                "-pix_fmt", "yuv420p", str(source / "clip.mp4"),
+            ],
+            check=True,
+        )  # fmt: skip
+    config_file = folder / "gallery.yml"
+    config_file.write_text(
+        "sources: [{dir: photos}]\n"
+        "database: {file: data/catalog.db}\n"
+        "storage: {dir: data/storage}\n"
+        "extractor: {workers: 1, image: {previewSizes: [320, 128]}, geoReverse: {provider: off}}\n"
+    )
+    return config_file
+
+
+def catalog_snapshot(config: Config) -> list[dict[str, object]]:
+    with open_gallery(config) as gallery:
+        entries = [msgspec.to_builtins(entry) for entry in gallery]
+    return sorted(entries, key=lambda entry: str(entry["id"]))
+
+
+def test_initial_import_shows_entries_after_the_first_chunk(
+    photos_dir: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "photos"
+    shutil.copytree(photos_dir / "gps", source / "gps")
+    shutil.copytree(photos_dir / "orientation", source / "orientation")
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=size=320x240:rate=15",
+         "-t", "1", "-pix_fmt", "yuv420p", str(source / "clip.mp4")],
+        check=True,
+    )  # fmt: skip
+    config_file = tmp_path / "gallery.yml"
+    config_file.write_text(
+        "sources: [{dir: photos}]\ndatabase: {file: data/catalog.db}\n"
+        "storage: {dir: data/storage}\nextractor: {workers: 1, geoReverse: {provider: off}}\n"
+    )
+    config = load_config(config_file)
+    seen_after_chunk: list[tuple[int, int, int]] = []
+
+    def after_chunk(chunk: object) -> None:
+        with open_gallery(config) as gallery:
+            indexed = chunk.index.total("entries")  # type: ignore[attr-defined]
+            seen_after_chunk.append((indexed, chunk.index.total("seen"), len(gallery)))  # type: ignore[attr-defined]
+
+    options = ImportOptions(
+        add_limits=AddLimits.parse("5,5,1.5,100"), on_chunk=after_chunk, quiet=True
+    )
+    report = import_initial(config, options)
+    assert report.ok
+    first_indexed, total_files, first_entries = seen_after_chunk[0]
+    assert first_indexed == 5 and total_files == 26
+    assert first_entries == 5  # photos are in the catalog after the first chunk
+    assert len(seen_after_chunk) > 2
+    with open_gallery(config) as gallery:
+        assert len(gallery) == 26
+        assert len(gallery.search("type:video")) == 1
+        assert len(gallery.search("year:2008")) == 9
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_killed_import_resumes_to_the_same_catalog(tmp_path: Path, seed: int) -> None:
+    reference_file = make_gallery(tmp_path / "reference")
+    killed_file = make_gallery(tmp_path / "killed")
+    command = ["run", "import", "--initial", "--add-limits", "3,3,1.5,10", "-q"]
+    subprocess.run([*HOMEGALLERY, "-c", str(reference_file), *command], check=True, timeout=300)
+
+    rng = random.Random(seed)
+    for _ in range(2):
+        process = subprocess.Popen([*HOMEGALLERY, "-c", str(killed_file), *command])
+        time.sleep(rng.uniform(0.5, 6.0))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    subprocess.run([*HOMEGALLERY, "-c", str(killed_file), *command], check=True, timeout=300)
+
+    reference = catalog_snapshot(load_config(reference_file))
+    resumed = catalog_snapshot(load_config(killed_file))
+    for entries in (reference, resumed):
+        for entry in entries:
+            for file in entry["files"]:  # type: ignore[attr-defined]
+                file.pop("source")
+                file.pop("mtime_ns", None)
+    assert resumed == reference
+    storage = tmp_path / "killed" / "data" / "storage"
+    leftovers = [path for path in storage.rglob("*") if ".part" in path.name]
+    assert leftovers == []
+
+
+def test_new_file_in_a_watched_source_is_searchable_within_five_seconds(tmp_path: Path) -> None:
+    config = load_config(make_gallery(tmp_path, photos=2))
+    stop = threading.Event()
+    imports: list[float] = []
+    watcher = threading.Thread(
+        target=watch_and_import,
+        args=(config, ImportOptions(quiet=True), stop),
+        kwargs={"debounce_ms": 300, "on_import": lambda report: imports.append(time.monotonic())},
+        daemon=True,
+    )
+    watcher.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not imports and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert imports, "the first update did not finish"
+        time.sleep(0.5)
+        dropped_at = time.monotonic()
+        write_sample_photo(
+            Path(config.sources[0].dir) / "new" / "IMG_20200102_101010.jpg", 400, 300, seed=99
+        )
+        found = False
+        while time.monotonic() - dropped_at < 5 and not found:
+            with open_gallery(config) as gallery:
+                found = bool(gallery.search("IMG_20200102_101010"))
+            time.sleep(0.1)
+        assert found, "the new photo was not searchable within 5 s"
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+
+
+def test_unmounted_source_keeps_its_entries(tmp_path: Path) -> None:
+    config_file = make_gallery(tmp_path, photos=3)
+    config = load_config(config_file)
+    import_update(config, ImportOptions(quiet=True))
+    before = catalog_snapshot(config)
+    assert before
+    shutil.rmtree(tmp_path / "photos")  # the disk is gone
+    result = subprocess.run(
+        [*HOMEGALLERY, "-c", str(config_file), "run", "import", "--update"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert "index kept" in result.stderr
+    assert catalog_snapshot(config) == before
+
+
+def test_one_import_at_a_time(tmp_path: Path) -> None:
+    config = load_config(make_gallery(tmp_path, photos=1))
+    with (
+        import_lock(config.database.path),
+        pytest.raises(GalleryBusyError, match=f"pid {os.getpid()}"),
+    ):
+        import_update(config, ImportOptions(quiet=True))
+    assert import_update(config, ImportOptions(quiet=True)).ok  # released after use
+
+
+def test_deferred_videos_come_after_the_images(tmp_path: Path) -> None:
+    config = load_config(make_gallery(tmp_path, photos=2))
+    report = import_initial(config, ImportOptions(defer_videos=True, quiet=True))
+    assert all(chunk.extract.steps["video"].done == 0 for chunk in report.chunks)
+    assert report.videos is not None and report.videos.steps["video"].done == 1
+    with open_gallery(config) as gallery:
+        (video,) = gallery.search("type:video")
+        assert any(preview.endswith("video-preview-720.mp4") for preview in video.previews)
