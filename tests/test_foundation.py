@@ -10,6 +10,7 @@ from PIL import Image
 from homegallery.atomic import atomic_path, write_text
 from homegallery.cli.main import main
 from homegallery.config import load_config
+from homegallery.gallery import open_gallery
 from homegallery.samples import write_sample_gallery, write_sample_photo
 from homegallery.storage import Storage
 
@@ -84,9 +85,12 @@ def test_sample_gallery_spans_years(tmp_path: Path) -> None:
     assert all(photo.path.is_file() for photo in photos)
 
 
-def test_demo_prepares_a_gallery_from_generated_photos(tmp_path: Path) -> None:
+def test_demo_imports_a_gallery_of_generated_photos(tmp_path: Path) -> None:
     gallery = tmp_path / "demo"
-    assert main(["demo", "--dir", str(gallery), "--generated", "--no-serve"]) == 0
+    assert main(["demo", "--dir", str(gallery), "--generated", "--no-serve", "-q"]) == 0
     config = load_config(gallery / "gallery.yml")
     assert config.sources[0].path == gallery / "photos"
     assert len(list((gallery / "photos").rglob("*.jpg"))) == 24
+    with open_gallery(config) as opened:
+        assert len(opened) == 24
+        assert all(entry.previews for entry in opened)

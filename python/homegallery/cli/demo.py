@@ -1,8 +1,8 @@
 """``homegallery demo``: a ready-made gallery to look at in one command.
 
 Uses the real camera photos shipped beside the project when they are there (they show
-real-world metadata), else generates sample photos, then runs every pipeline stage this
-version has.
+real-world metadata), else generates sample photos, imports them (index, extract,
+build) and serves the gallery.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 from homegallery.atomic import write_text
 from homegallery.config import load_config
 from homegallery.config_template import render_config
+from homegallery.importer import ImportOptions, import_initial
 from homegallery.samples import write_sample_gallery
 
 # python/homegallery/cli/demo.py → the repository's parent holds shared/testdata.
@@ -77,8 +78,14 @@ def prepare_demo(gallery_dir: Path, generated: bool = False) -> Path:
 def run(args: argparse.Namespace) -> int:
     config_file = prepare_demo(args.dir, generated=args.generated)
     print(f"demo: gallery config at {config_file}")
-    print(
-        "demo: the index, extract, build and serve stages are not in this version yet; "
-        "the demo gallery is ready for them"
-    )
-    return 0
+    config = load_config(config_file)
+    report = import_initial(config, ImportOptions(quiet=getattr(args, "quiet", 0) > 0))
+    for line in report.lines():
+        print(f"demo: {line}")
+    if args.no_serve:
+        print(f"demo: serve it with `homegallery serve --config {config_file}`")
+        return 0 if report.ok else 1
+    # Imported here: the command table lives in main, which imports this module.
+    from homegallery.cli.main import main
+
+    return main(["serve", "--config", str(config_file)])
