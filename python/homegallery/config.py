@@ -8,6 +8,7 @@ names the file and the key, because a traceback tells a user nothing about a typ
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import re
@@ -110,11 +111,77 @@ class Extractor(_Section):
     geo_reverse: GeoReverse = msgspec.field(default_factory=GeoReverse)
 
 
+class User(_Section):
+    """A login; ``password`` holds a hash, never the password itself.
+
+    argon2 (``$argon2id$…``, from ``homegallery serve --hash-password``) is the form to
+    use; HomeGallery's ``{SHA}…`` and ``{SHA256-salted}…`` are accepted so that its
+    users can bring their config along.
+    """
+
+    username: str
+    password: str
+    filter: str = ""  # a query: this user sees only the entries it matches
+
+
+class PublicAccess(_Section):
+    """Visitors who are not logged in: none unless enabled, and then only ``filter``."""
+
+    enabled: bool = False
+    filter: str = ""
+
+
+class AccessRule(_Section):
+    """``allow: <address>`` or ``deny: <address>``: an IP, a CIDR, ``localhost`` or ``all``."""
+
+    allow: str = ""
+    deny: str = ""
+
+
+class Auth(_Section):
+    users: list[User] = msgspec.field(default_factory=list)
+    public: PublicAccess = msgspec.field(default_factory=PublicAccess)
+    # By the client's address, first match wins; no match: allowed.
+    rules: list[AccessRule] = msgspec.field(default_factory=list)
+    session_days: int = 30
+
+
 class Server(_Section):
     host: str = "127.0.0.1"
     port: int = 3000
     prefix: str = "/"
     tile_url: str = ""
+    auth: Auth = msgspec.field(default_factory=Auth)
+
+
+PASSWORD_HASH_PREFIXES = ("$argon2id$", "$argon2i$", "$argon2d$", "{SHA}", "{SHA256-salted}")
+_LOCALHOST = ("127.0.0.0/8", "::1/128")
+_ANY = ("0.0.0.0/0", "::/0")
+
+
+def rule_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """The networks an access rule names; HomeGallery's short ``192.168/16`` is accepted.
+
+    Raises ValueError with the value for anything else.
+    """
+    text = value.strip().lower()
+    if text in ("all", "*"):
+        names: tuple[str, ...] = _ANY
+    elif text == "localhost":
+        names = _LOCALHOST
+    else:
+        address, _, bits = text.partition("/")
+        if ":" not in address and address.count(".") < 3 and bits:
+            parts = address.split(".")
+            address = ".".join(parts + ["0"] * (4 - len(parts)))
+        names = (f"{address}/{bits}" if bits else address,)
+    try:
+        return tuple(ipaddress.ip_network(name, strict=False) for name in names)
+    except ValueError:
+        raise ValueError(
+            f"not an address: {value!r} (use an IP, a CIDR such as 192.168.0.0/16, "
+            "localhost or all)"
+        ) from None
 
 
 class Config(_Section):
@@ -230,6 +297,7 @@ def _check(config: Config, config_file: Path) -> list[str]:
         seen_index[source.index] = number
     if not 1 <= config.server.port <= 65535:
         problems.append(f"`server.port`: {config.server.port} is not a TCP port (1-65535)")
+    problems.extend(_check_auth(config.server.auth))
     if config.extractor.workers < 0:
         problems.append("`extractor.workers`: must be 0 (one per core) or more")
     if not 1 <= config.extractor.image.preview_quality <= 100:
@@ -238,6 +306,35 @@ def _check(config: Config, config_file: Path) -> list[str]:
         problems.append("`extractor.image.previewSizes`: sizes must be positive")
     if config.extractor.image.max_megapixels <= 0:
         problems.append("`extractor.image.maxMegapixels`: must be positive")
+    return problems
+
+
+def _check_auth(auth: Auth) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for number, user in enumerate(auth.users):
+        key = f"server.auth.users[{number}]"
+        if not user.username.strip():
+            problems.append(f"`{key}.username`: must not be empty")
+        elif user.username in seen:
+            problems.append(f"`{key}.username`: {user.username!r} is listed twice")
+        seen.add(user.username)
+        if not user.password.startswith(PASSWORD_HASH_PREFIXES):
+            problems.append(
+                f"`{key}.password`: store a password hash, not the password "
+                "(make one with `homegallery serve --hash-password`)"
+            )
+    for number, rule in enumerate(auth.rules):
+        key = f"server.auth.rules[{number}]"
+        if bool(rule.allow) == bool(rule.deny):
+            problems.append(f"`{key}`: give exactly one of `allow: <address>` or `deny: <address>`")
+            continue
+        try:
+            rule_networks(rule.allow or rule.deny)
+        except ValueError as error:
+            problems.append(f"`{key}`: {error}")
+    if auth.session_days <= 0:
+        problems.append("`server.auth.sessionDays`: must be positive")
     return problems
 
 

@@ -65,6 +65,26 @@ server:
   # Map tiles, e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png
   # Empty: the map shows no background and the browser makes no outside requests.
   tileUrl: ""
+  auth:
+    # Logins. Without any, everyone who reaches the server sees everything.
+    # password: a hash from `homegallery serve --hash-password` (argon2); HomeGallery's
+    # {{SHA}}… and {{SHA256-salted}}… forms work too. filter: a query limiting what the
+    # user sees, e.g. "not tag:private".
+    users: []
+    #  - username: anna
+    #    password: "$argon2id$v=19$m=65536,t=3,p=4$…"
+    #    filter: ""
+    # Visitors who are not logged in (only when users are set): nothing unless enabled.
+    public:
+      enabled: false
+      filter: ""
+    # By the client's address (IP, CIDR such as 192.168.0.0/16, localhost or all);
+    # the first rule that matches wins; an address no rule matches is allowed.
+    rules: []
+    #  - allow: 192.168.0.0/16
+    #  - deny: all
+    # Days a login lasts.
+    sessionDays: 30
 """
 
 _SOURCE = """\

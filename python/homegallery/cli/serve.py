@@ -1,0 +1,65 @@
+"""``homegallery serve``: the web app and the HTTP API on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from homegallery.cli.common import CommandError, config_from_args
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
+) -> None:
+    parser = subparsers.add_parser(
+        "serve",
+        parents=[common],
+        help="serve the web app and the HTTP API",
+        description=(
+            "Serve the gallery in the browser (http://127.0.0.1:3000 by default; host, port "
+            "and prefix come from the config's `server` section). Open pages update by "
+            "themselves when a build or a tag change lands in the catalog."
+        ),
+    )
+    parser.add_argument("--host", help="address to listen on (default: server.host)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: server.port)")
+    parser.add_argument(
+        "--hash-password",
+        action="store_true",
+        help="print an argon2 hash of a password for `server.auth.users` and exit",
+    )
+    parser.set_defaults(func=run)
+
+
+def _hash_password() -> int:
+    from homegallery.server.passwords import hash_password
+
+    if sys.stdin.isatty():
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Again: ") != password:
+            raise CommandError("the two passwords differ")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CommandError("the password is empty")
+    print(hash_password(password))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.hash_password:
+        return _hash_password()
+    from homegallery.server import create_app
+    from homegallery.server.runner import serve
+
+    config = config_from_args(args)
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    if not 1 <= port <= 65535:
+        raise CommandError(f"{port} is not a TCP port (1-65535)")
+    app = create_app(config)
+    prefix = config.server.prefix.strip("/")
+    print(f"homegallery: serving {config.database.path} at http://{host}:{port}/{prefix}")
+    serve(app, host, port)
+    return 0

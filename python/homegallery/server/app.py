@@ -1,0 +1,126 @@
+"""The Litestar application: ``create_app(config)`` gives an ASGI app ready to serve."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+
+from litestar import Litestar, Response, Router
+from litestar.config.compression import CompressionConfig
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.status_codes import HTTP_403_FORBIDDEN
+from litestar.types import ControllerRouterHandler
+
+from homegallery import __version__
+from homegallery.config import Config
+from homegallery.gallery import Gallery
+from homegallery.server.access import Access
+from homegallery.server.catalog_view import CatalogView
+from homegallery.server.headers import security_headers_hook
+from homegallery.server.live import POLL_SECONDS, CatalogWatcher
+from homegallery.server.routes import entries, events, files, live, session, summaries, web
+from homegallery.server.rules import Rule, address_allowed, compile_rules
+from homegallery.server.services import AnyRequest, Services, provide_viewer
+from homegallery.server.sessions import Sessions, load_secret
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def mount_prefix(prefix: str) -> str:
+    """``""`` for the root, else ``/name`` without a trailing slash."""
+    cleaned = "/" + prefix.strip().strip("/")
+    return "" if cleaned == "/" else cleaned
+
+
+def _guard_requests(
+    rules: Sequence[Rule],
+) -> Callable[[AnyRequest], Awaitable[Response[dict[str, str]] | None]]:
+    """Refuses clients the address rules deny, and cross-site writes.
+
+    A write must be JSON (a cross-site form cannot send that without the browser
+    asking first) and, when the browser names its origin, come from this host.
+    """
+
+    async def check(request: AnyRequest) -> Response[dict[str, str]] | None:
+        host = request.client.host if request.client else None
+        if not address_allowed(rules, host):
+            return Response(
+                {"detail": "your address may not use this gallery"}, status_code=HTTP_403_FORBIDDEN
+            )
+        if request.method not in _SAFE_METHODS:
+            content_type = request.headers.get("content-type", "")
+            origin = request.headers.get("origin")
+            host_header = request.headers.get("host", "")
+            if not content_type.startswith("application/json"):
+                return Response({"detail": "send JSON"}, status_code=HTTP_403_FORBIDDEN)
+            if origin and origin.split("://", 1)[-1] != host_header:
+                return Response(
+                    {"detail": "cross-site request refused"}, status_code=HTTP_403_FORBIDDEN
+                )
+        return None
+
+    return check
+
+
+def create_app(
+    config: Config, *, gallery: Gallery | None = None, poll_seconds: float = POLL_SECONDS
+) -> Litestar:
+    gallery = gallery or Gallery(config)
+    prefix = mount_prefix(config.server.prefix)
+    sessions = Sessions(
+        load_secret(config.database.path.parent / "server-secret"),
+        config.server.auth.session_days,
+    )
+    watcher = CatalogWatcher(config.database.path, poll_seconds)
+    services = Services(
+        config=config,
+        gallery=gallery,
+        view=CatalogView(gallery),
+        access=Access(config.server.auth, sessions, gallery),
+        sessions=sessions,
+        watcher=watcher,
+        prefix=prefix,
+    )
+
+    def provide_services() -> Services:
+        return services
+
+    handlers: list[ControllerRouterHandler] = [
+        *entries.ROUTES,
+        *summaries.ROUTES,
+        *events.ROUTES,
+        *files.ROUTES,
+        *live.ROUTES,
+        *session.ROUTES,
+        *web.ROUTES,
+        *web.static_routers(),
+    ]
+    router = Router(
+        path=prefix or "/",
+        route_handlers=handlers,
+        dependencies={
+            "services": Provide(provide_services, sync_to_thread=False),
+            "viewer": Provide(provide_viewer, sync_to_thread=False),
+        },
+    )
+
+    async def stop() -> None:
+        await watcher.stop()
+
+    return Litestar(
+        route_handlers=[router],
+        before_request=_guard_requests(compile_rules(config.server.auth.rules)),
+        before_send=[security_headers_hook(config.server.tile_url)],
+        on_startup=[watcher.start],
+        on_shutdown=[stop],
+        openapi_config=OpenAPIConfig(
+            title="homegallery",
+            version=__version__,
+            path=f"{prefix}/api/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, exclude=[r"/files/", r"/api/live"]
+        ),
+    )

@@ -1,0 +1,90 @@
+"""Conditional and partial responses for files: ETag, If-None-Match, Range, If-Range.
+
+Video seeking needs ``Range``: a browser asks for ``bytes=<start>-`` whenever the user
+jumps, and a server that answers 200 with the whole file makes every jump download it
+again. Previews never change under a name (content-addressed storage), so their ETag
+from size and modification time is stable and a revisit costs a 304 at most.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+CHUNK = 256 * 1024
+_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+
+
+class RangeNotSatisfiableError(Exception):
+    """A range that starts beyond the end of the file."""
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    start: int
+    end: int  # inclusive
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start + 1
+
+
+def etag_of(stat: os.stat_result) -> str:
+    return f'"{stat.st_size:x}-{stat.st_mtime_ns:x}"'
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """The one range a ``Range`` header asks for; None: send the whole file.
+
+    Several ranges, other units or a malformed header give None (the whole file is
+    a valid answer to any of them); a start past the end raises
+    :class:`RangeNotSatisfiableError`.
+    """
+    if not header:
+        return None
+    match = _RANGE.match(header)
+    if match is None:
+        return None
+    first, last = match.group(1), match.group(2)
+    if not first and not last:
+        return None
+    if not first:  # the last N bytes
+        length = int(last)
+        if length == 0:
+            raise RangeNotSatisfiableError
+        return ByteRange(max(0, size - length), size - 1) if size else None
+    start = int(first)
+    end = int(last) if last else size - 1
+    if start >= size:
+        raise RangeNotSatisfiableError
+    if end < start:
+        return None
+    return ByteRange(start, min(end, size - 1))
+
+
+def etag_matches(header: str | None, etag: str) -> bool:
+    """``If-None-Match``: a list of tags (weak ones compare by value) or ``*``."""
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = [tag.strip().removeprefix("W/") for tag in header.split(",")]
+    return etag in tags
+
+
+async def read_chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
+    """The bytes ``start … start+length`` of a file, a chunk at a time, off the event loop."""
+    async with await anyio.open_file(path, "rb") as handle:
+        await handle.seek(start)
+        remaining = length
+        while remaining > 0:
+            data = await handle.read(min(CHUNK, remaining))
+            if not data:
+                return
+            remaining -= len(data)
+            yield data

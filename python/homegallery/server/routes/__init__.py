@@ -1,0 +1,1 @@
+"""Route handlers, one module per concern; ``ROUTES`` is what the app mounts."""

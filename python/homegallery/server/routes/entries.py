@@ -1,0 +1,76 @@
+"""Entries: pages of a query's matches, and one entry by id."""
+
+from __future__ import annotations
+
+from litestar import get
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery, Parameter
+
+from homegallery.catalog.entry import Entry
+from homegallery.server.access import Viewer
+from homegallery.server.schemas import ApiEntry, EntryPage, api_entry
+from homegallery.server.services import Services, run_query, scoped_or_400
+
+MAX_PAGE = 1000
+
+
+def downloadable_sources(services: Services) -> frozenset[str]:
+    return frozenset(source.dir for source in services.config.sources if source.downloadable)
+
+
+def to_api(services: Services, entries: list[Entry]) -> list[ApiEntry]:
+    sources = downloadable_sources(services)
+    return [api_entry(entry, sources) for entry in entries]
+
+
+def page_of(services: Services, text: str, limit: int, offset: int) -> list[Entry]:
+    """A page of entries: ids in the query's order, then each entry by its key."""
+    gallery = services.gallery
+    ids = gallery.search_ids(text, limit=limit, offset=offset)
+    found = (gallery.entry(media_id) for media_id in ids)
+    return [entry for entry in found if entry is not None]
+
+
+@get("/api/entries", sync_to_thread=True, summary="A page of the entries a query matches")
+def entries(
+    services: NamedDependency[Services],
+    viewer: NamedDependency[Viewer],
+    q: FromQuery[str] = "",
+    offset: int = Parameter(default=0, ge=0),
+    limit: int = Parameter(default=100, ge=1, le=MAX_PAGE),
+) -> EntryPage:
+    scoped = scoped_or_400(services, viewer, q)
+    total = run_query(scoped, services.gallery.count)
+    page = run_query(scoped, lambda text: page_of(services, text, limit, offset))
+    return EntryPage(query=q, total=total, offset=offset, entries=to_api(services, page))
+
+
+@get("/api/entries/{media_id:str}", sync_to_thread=True, summary="One entry")
+def entry(
+    services: NamedDependency[Services], viewer: NamedDependency[Viewer], media_id: FromPath[str]
+) -> ApiEntry:
+    found = services.access.visible_entry(viewer, media_id, services.watcher.version)
+    if found is None:
+        raise NotFoundException(detail=f"no entry {media_id}")
+    return to_api(services, [found])[0]
+
+
+@get("/api/entries/{media_id:str}/similar", sync_to_thread=True, summary="Entries like this one")
+def similar(
+    services: NamedDependency[Services],
+    viewer: NamedDependency[Viewer],
+    media_id: FromPath[str],
+    limit: int = Parameter(default=24, ge=1, le=200),
+) -> list[ApiEntry]:
+    found = services.access.visible_entry(viewer, media_id, services.watcher.version)
+    if found is None:
+        raise NotFoundException(detail=f"no entry {media_id}")
+    if not found.has_vector:
+        return []
+    scoped = scoped_or_400(services, viewer, f"similar:{found.id}")
+    page = run_query(scoped, lambda text: page_of(services, text, limit + 1, 0))
+    return to_api(services, [item for item in page if item.id != found.id][:limit])
+
+
+ROUTES = [entries, entry, similar]

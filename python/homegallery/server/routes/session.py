@@ -1,0 +1,69 @@
+"""The app's settings for this viewer, and logging in and out."""
+
+from __future__ import annotations
+
+from litestar import Response, get, post
+from litestar.datastructures import Cookie
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
+from litestar.params import JSONBody
+
+from homegallery.server.schemas import AppSettings, Login
+from homegallery.server.services import AnyRequest, Services
+from homegallery.server.sessions import COOKIE_NAME
+
+
+def _settings(services: Services, token: str | None) -> AppSettings:
+    viewer = services.access.viewer(token)
+    return AppSettings(
+        user=viewer.username if viewer else None,
+        login_enabled=services.access.login_enabled,
+        login_required=viewer is None,
+        can_edit=bool(viewer and viewer.can_edit),
+        tile_url=services.config.server.tile_url,
+        version=services.watcher.version,
+    )
+
+
+@get("/api/settings", sync_to_thread=False, summary="Who is logged in and what the app may show")
+def settings(request: AnyRequest, services: NamedDependency[Services]) -> AppSettings:
+    return _settings(services, request.cookies.get(COOKIE_NAME))
+
+
+def _cookie(services: Services, request: AnyRequest, value: str, max_age: int) -> Cookie:
+    return Cookie(
+        key=COOKIE_NAME,
+        value=value,
+        max_age=max_age,
+        path=services.prefix or "/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+
+
+@post("/api/login", sync_to_thread=True, summary="Log in; sets the session cookie")
+def login(
+    request: AnyRequest, services: NamedDependency[Services], data: JSONBody[Login]
+) -> Response[AppSettings]:
+    address = request.client.host if request.client else ""
+    if services.access.throttled(address):
+        raise TooManyRequestsException(
+            detail="too many wrong logins from your address; try again in a few minutes"
+        )
+    token = services.access.login(data.username, data.password, address)
+    if token is None:
+        raise NotAuthorizedException(detail="wrong user name or password")
+    cookie = _cookie(services, request, token, services.sessions.max_age)
+    return Response(_settings(services, token), cookies=[cookie])
+
+
+@post("/api/logout", sync_to_thread=False, summary="Log out; ends the session")
+def logout(request: AnyRequest, services: NamedDependency[Services]) -> Response[AppSettings]:
+    token = request.cookies.get(COOKIE_NAME)
+    if token:
+        services.sessions.revoke(token)
+    return Response(_settings(services, None), cookies=[_cookie(services, request, "", 0)])
+
+
+ROUTES = [settings, login, logout]

@@ -1,0 +1,94 @@
+"""What the HTTP API sends and receives (msgspec Structs, camelCase on the wire)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import msgspec
+
+from homegallery.catalog.entry import Entry, EntryFile
+
+
+class ApiEntry(Entry, kw_only=True, omit_defaults=True):
+    """An entry as a viewer gets it: sources by name, not by their path on the server."""
+
+    downloadable: bool = False  # originals of this entry may be downloaded
+
+
+def api_entry(entry: Entry, downloadable_sources: frozenset[str]) -> ApiEntry:
+    files = [
+        msgspec.structs.replace(file, source=Path(file.source).name or file.source)
+        for file in entry.files
+    ]
+    fields = msgspec.structs.asdict(entry)
+    fields["files"] = files
+    downloadable = any(_downloadable(file, downloadable_sources) for file in entry.files)
+    return ApiEntry(**fields, downloadable=downloadable)
+
+
+def _downloadable(file: EntryFile, sources: frozenset[str]) -> bool:
+    return file.kind != "sidecar" and file.source in sources
+
+
+class _Wire(msgspec.Struct, kw_only=True, rename="camel"):
+    pass
+
+
+class EntryPage(_Wire):
+    query: str
+    total: int
+    offset: int
+    entries: list[ApiEntry]
+
+
+class Timeline(_Wire):
+    """Everything the grid lays out before it loads a single entry."""
+
+    query: str
+    total: int
+    version: int
+    ratios: list[float]  # width / height per match, in order (1.0 when unknown)
+    groups: list[tuple[int, int, int]]  # runs of (year, month, count); 0 when unknown
+
+
+class Places(_Wire):
+    points: list[tuple[float, float, str]]  # latitude, longitude, media id
+
+
+class TagCount(_Wire):
+    tag: str
+    count: int
+
+
+class Tags(_Wire):
+    tags: list[TagCount]
+
+
+class Similar(_Wire):
+    entries: list[ApiEntry]
+
+
+class TagChange(_Wire):
+    ids: list[str]
+    add: list[str] = msgspec.field(default_factory=list)
+    remove: list[str] = msgspec.field(default_factory=list)
+
+
+class TagChangeResult(_Wire):
+    changed: int
+
+
+class Login(_Wire):
+    username: str
+    password: str
+
+
+class AppSettings(_Wire):
+    """What the web app needs to know before it shows anything."""
+
+    user: str | None
+    login_enabled: bool
+    login_required: bool
+    can_edit: bool
+    tile_url: str
+    version: int

@@ -1,0 +1,75 @@
+"""The objects every route shares, and the two dependencies routes ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
+
+from litestar import Request
+from litestar.di import NamedDependency
+from litestar.exceptions import HTTPException, NotAuthorizedException
+from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_503_SERVICE_UNAVAILABLE
+
+from homegallery.catalog import CatalogError, QueryError
+from homegallery.config import Config
+from homegallery.gallery import Gallery
+from homegallery.server.access import Access, Viewer
+from homegallery.server.catalog_view import CatalogView
+from homegallery.server.live import CatalogWatcher
+from homegallery.server.scope import ScopedQuery
+from homegallery.server.sessions import COOKIE_NAME, Sessions
+
+T = TypeVar("T")
+AnyRequest: TypeAlias = Request[Any, Any, Any]
+
+
+@dataclass
+class Services:
+    config: Config
+    gallery: Gallery
+    view: CatalogView
+    access: Access
+    sessions: Sessions
+    watcher: CatalogWatcher
+    prefix: str  # "" or "/photos": where the app is mounted
+
+
+class QueryProblem(HTTPException):
+    """A query the catalog cannot understand: 400 with the column for the search box."""
+
+    status_code = HTTP_400_BAD_REQUEST
+
+    def __init__(self, error: QueryError) -> None:
+        super().__init__(
+            detail=error.message,
+            extra={"column": error.column, "expected": error.expected, "found": error.found},
+        )
+
+
+class CatalogUnavailable(HTTPException):
+    status_code = HTTP_503_SERVICE_UNAVAILABLE
+
+
+def run_query(scoped: ScopedQuery, search: Callable[[str], T]) -> T:
+    """Runs a search on the scoped text; errors point into the user's own query."""
+    try:
+        return search(scoped.text)
+    except QueryError as error:
+        raise QueryProblem(scoped.user_error(error)) from None
+    except CatalogError as error:
+        raise CatalogUnavailable(detail=str(error)) from None
+
+
+def provide_viewer(request: AnyRequest, services: NamedDependency[Services]) -> Viewer:
+    viewer = services.access.viewer(request.cookies.get(COOKIE_NAME))
+    if viewer is None:
+        raise NotAuthorizedException(detail="log in to see this gallery")
+    return viewer
+
+
+def scoped_or_400(services: Services, viewer: Viewer, query: str) -> ScopedQuery:
+    try:
+        return services.access.scoped(viewer, query)
+    except QueryError as error:
+        raise QueryProblem(error) from None

@@ -1,0 +1,98 @@
+// Maps with Leaflet and marker clusters, loaded only when a map is shown.
+//
+// Tiles come from the configured tile URL; with none, the map has no background
+// layer and the browser makes no request to any other host.
+
+let loading = null;
+
+function addScript(src) {
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = src;
+    script.onload = resolve;
+    script.onerror = () => reject(new Error(`cannot load ${src}`));
+    document.head.append(script);
+  });
+}
+
+function addStyle(href) {
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = href;
+  document.head.append(link);
+}
+
+export function loadLeaflet() {
+  if (!loading) {
+    addStyle("vendor/leaflet/leaflet.css");
+    addStyle("vendor/markercluster/MarkerCluster.css");
+    addStyle("vendor/markercluster/MarkerCluster.Default.css");
+    loading = addScript("vendor/leaflet/leaflet.js")
+      .then(() => addScript("vendor/markercluster/leaflet.markercluster.js"))
+      .then(() => window.L);
+  }
+  return loading;
+}
+
+function baseMap(L, container, tileUrl, options = {}) {
+  const map = L.map(container, { worldCopyJump: true, attributionControl: Boolean(tileUrl), ...options });
+  if (tileUrl) {
+    L.tileLayer(tileUrl, { maxZoom: 19, attribution: "map tiles: see the server's tile URL" }).addTo(map);
+  } else {
+    container.classList.add("no-tiles");
+  }
+  return map;
+}
+
+function dot(L) {
+  return L.divIcon({ className: "map-dot", iconSize: [14, 14] });
+}
+
+export async function smallMap(container, latitude, longitude, tileUrl) {
+  const L = await loadLeaflet();
+  const map = baseMap(L, container, tileUrl, { zoomControl: false, attributionControl: false });
+  map.setView([latitude, longitude], tileUrl ? 12 : 5);
+  L.marker([latitude, longitude], { icon: dot(L), keyboard: false }).addTo(map);
+  return map;
+}
+
+export class MapView {
+  constructor(container, onOpen) {
+    this.container = container;
+    this.onOpen = onOpen;
+    this.map = null;
+    this.cluster = null;
+  }
+
+  async show(points, tileUrl, thumbnail) {
+    const L = await loadLeaflet();
+    if (!this.map) {
+      this.map = baseMap(L, this.container, tileUrl);
+      this.map.setView([30, 0], 2);
+    }
+    if (this.cluster) this.cluster.remove();
+    this.cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
+    const markers = points.map(([latitude, longitude, id]) => {
+      const marker = L.marker([latitude, longitude], { icon: dot(L), title: id.slice(0, 10) });
+      marker.on("click", () => this.onOpen(id));
+      marker.on("mouseover", () => {
+        if (!marker.getTooltip()) {
+          const image = document.createElement("img");
+          image.src = thumbnail(id);
+          image.alt = "";
+          image.className = "map-thumb";
+          marker.bindTooltip(image, { direction: "top", offset: [0, -8] }).openTooltip();
+        }
+      });
+      return marker;
+    });
+    this.cluster.addLayers(markers);
+    this.map.addLayer(this.cluster);
+    this.map.invalidateSize();
+    if (markers.length) this.map.fitBounds(this.cluster.getBounds(), { padding: [30, 30], maxZoom: 14 });
+  }
+
+  resize() {
+    if (this.map) this.map.invalidateSize();
+  }
+}
