@@ -350,3 +350,30 @@ def test_a_search_during_a_build_sees_the_old_or_the_new_catalog(tmp_path: Path)
     reader.join()
     assert errors == []
     assert counts <= {10, 6030} and len(counts) == 2
+
+
+def test_search_snapshots_follow_events_in_place_and_reload_after_builds(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 4)
+    catalog = tmp_path / "catalog.db"
+    sources = [SourceFiles("/p", records)]
+    build_catalog(catalog, storage.root, sources)
+    searcher = Searcher(open_reader(catalog))
+    writer = open_writer(catalog)
+    assert searcher.ids("tag:odd count(tags) = 1 favorite:false") == [fake_id(3), fake_id(1)]
+    assert searcher.loads == 1
+
+    record_events(
+        writer, [new_event([fake_id(1)], user="ann", add_tags=["New"], favorite=True, rating=2)]
+    )
+    assert searcher.ids("tag:new") == [fake_id(1)]
+    assert searcher.ids("count(tags) = 2 favorite:true rating:2") == [fake_id(1)]
+    record_events(writer, [new_event([fake_id(1)], user="ann", remove_tags=["odd"])])
+    assert searcher.ids("tag:odd") == [fake_id(3)]
+    assert searcher.ids("new") == [fake_id(1)]
+    assert searcher.loads == 1  # patched, not read again
+
+    storage.write(fake_id(4), preview_kind(128), b"x")
+    build_catalog(catalog, storage.root, sources)
+    assert searcher.ids("tag:new favorite:true") == [fake_id(1)]
+    assert searcher.ids("count(previews) = 2") == [fake_id(4)]
+    assert searcher.loads == 2

@@ -41,8 +41,10 @@ _VALID = [
 ]
 
 
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+@pytest.fixture(scope="module", params=["memory", "sql"])
+def searcher(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Searcher]:
     catalog: Path = tmp_path_factory.mktemp("catalog") / "catalog.db"
     writer = open_writer(catalog)
     writer.execute("BEGIN IMMEDIATE")
@@ -59,7 +61,7 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     writer.execute("COMMIT")
     writer.close()
     reader = open_reader(catalog)
-    yield Searcher(reader)
+    yield Searcher(reader, engine=request.param)
     reader.close()
 
 

@@ -302,8 +302,11 @@ ERRORS: list[tuple[str, int, str]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+@pytest.fixture(scope="module", params=["memory", "sql"])
+def searcher(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Searcher]:
+    """The same catalog searched by each engine: every case must agree on both."""
     catalog: Path = tmp_path_factory.mktemp("catalog") / "catalog.db"
     writer = open_writer(catalog)
     writer.execute("BEGIN IMMEDIATE")
@@ -311,7 +314,7 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     writer.execute("COMMIT")
     writer.close()
     reader = open_reader(catalog)
-    yield Searcher(reader)
+    yield Searcher(reader, engine=request.param)
     reader.close()
 
 
@@ -331,6 +334,7 @@ def test_the_table_is_big_enough() -> None:
 def test_query_finds(searcher: Searcher, query: str, expected: str) -> None:
     assert sorted(_names(searcher.ids(query))) == sorted(expected)
     assert searcher.count(query) == len(expected)
+    assert [entry.id for entry in searcher.entries(query)] == searcher.ids(query)
 
 
 @pytest.mark.parametrize(("query", "expected"), ORDERED, ids=[query for query, _ in ORDERED])

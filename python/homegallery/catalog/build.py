@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homegallery.catalog.assemble import StorageReader, assemble, signature
+from homegallery.catalog.columns import bump_generation
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.events import apply_event, events_by_entry
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
@@ -156,6 +157,7 @@ def _write(
                 connection, gone + [entry.id for entry, _ in applied if entry.id in stored]
             )
             insert_entries(connection, applied, next_rowid(connection))
+        bump_generation(connection)
         connection.execute(
             "INSERT INTO catalog_info (key, value) VALUES ('built', ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -18,6 +18,7 @@ from pathlib import Path
 import msgspec
 
 from homegallery.atomic import atomic_open
+from homegallery.catalog.columns import bump_generation
 from homegallery.catalog.entry import ENTRY_DECODER, Entry
 from homegallery.catalog.rows import replace_entries
 
@@ -143,6 +144,8 @@ def _append(connection: sqlite3.Connection, events: Sequence[Event]) -> list[Eve
 
 def _apply_to_catalog(connection: sqlite3.Connection, events: Sequence[Event]) -> int:
     """Rewrites the entries the events name; returns how many entries changed."""
+    if events:
+        bump_generation(connection, rebuilt=False)
     touched: dict[str, Entry] = {}
     signatures: dict[str, str] = {}
     for event in events:

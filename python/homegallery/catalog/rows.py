@@ -27,28 +27,33 @@ _INSERT_ENTRY = (
 )
 
 
-def _fold(text: str | None) -> str | None:
-    return text.casefold() if text else None
+# Between the parts of the text cache: no query word can span two parts (a tag and
+# the next one), which lets the in-memory search test each part on its own.
+SEPARATOR = "\x00"
+
+
+def fold(text: str | None) -> str | None:
+    """The searchable form of a text: casefolded, never holding the separator."""
+    return text.casefold().replace(SEPARATOR, " ") if text else None
 
 
 def text_cache(entry: Entry) -> str:
-    """What bare words search: type, date, tags, places, camera, titles, objects, files."""
-    parts: list[str] = [entry.type]
-    if entry.date:
-        parts.append(entry.date[:10])
+    """What bare words search: type, day, tags, places, camera, titles, objects, files.
+
+    :meth:`homegallery.catalog.query.evaluate.Evaluator.text` searches the same parts
+    from the columns; the two must list the same ones.
+    """
+    parts: list[str | None] = [entry.type, entry.date[:10] if entry.date else None]
     parts.extend(entry.tags)
     parts.extend(
-        text
-        for text in (
+        (
             entry.country, entry.state, entry.county, entry.city, entry.road,
             entry.make, entry.model, entry.lens, entry.title, entry.description,
         )
-        if text
     )  # fmt: skip
     parts.extend(found.class_ for found in entry.objects)
-    for file in entry.files:
-        parts.append(file.path)
-    return " ".join(parts).casefold()
+    parts.extend(file.path for file in entry.files)
+    return SEPARATOR.join(folded for folded in map(fold, parts) if folded)
 
 
 def entry_row(rowid: int, entry: Entry, signature: str) -> tuple[object, ...]:
@@ -56,11 +61,11 @@ def entry_row(rowid: int, entry: Entry, signature: str) -> tuple[object, ...]:
     return (
         rowid, entry.id, entry.type, entry.date, entry.year, entry.month, entry.day,
         entry.hour, entry.minute, entry.width, entry.height, ratio, entry.orientation,
-        _fold(entry.mime), _fold(entry.format), _fold(entry.make), _fold(entry.model),
-        _fold(entry.lens), entry.iso, entry.aperture, entry.exposure_time, entry.focal_length,
-        entry.latitude, entry.longitude, entry.altitude, _fold(entry.country),
-        _fold(entry.country_code), _fold(entry.state), _fold(entry.county), _fold(entry.city),
-        _fold(entry.road), _fold(entry.title), _fold(entry.description), entry.duration,
+        fold(entry.mime), fold(entry.format), fold(entry.make), fold(entry.model),
+        fold(entry.lens), entry.iso, entry.aperture, entry.exposure_time, entry.focal_length,
+        entry.latitude, entry.longitude, entry.altitude, fold(entry.country),
+        fold(entry.country_code), fold(entry.state), fold(entry.county), fold(entry.city),
+        fold(entry.road), fold(entry.title), fold(entry.description), entry.duration,
         entry.rating, 1 if entry.favorite else 0, entry.size, len(entry.tags),
         len(entry.objects), len(entry.faces), len(entry.files), len(entry.previews),
         1 if entry.has_vector else 0, text_cache(entry), signature,
@@ -89,7 +94,7 @@ def insert_entries(
         seen: set[tuple[str, str]] = set()
         for key, values in (("tag", entry.tags), ("object", [o.class_ for o in entry.objects])):
             for value in values:
-                item = (key, value.casefold())
+                item = (key, fold(value) or "")
                 if item not in seen:
                     seen.add(item)
                     value_rows.append((rowid, key, item[1]))
@@ -97,9 +102,9 @@ def insert_entries(
             file_rows.append(
                 (
                     rowid,
-                    file.source.casefold(),
-                    file.path.casefold(),
-                    file.path.rpartition("/")[2].casefold(),
+                    fold(file.source) or "",
+                    fold(file.path) or "",
+                    fold(file.path.rpartition("/")[2]) or "",
                     _extension(file.path),
                     file.kind,
                     file.id,

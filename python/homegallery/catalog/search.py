@@ -10,20 +10,41 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from typing import Literal
 
 import msgspec
+import numpy as np
 
+from homegallery.catalog.columns import Columns, IntArray, generation, load_columns
 from homegallery.catalog.entry import ENTRY_DECODER, Entry
-from homegallery.catalog.query.compiler import CompiledQuery, SimilarTerm, compile_query
+from homegallery.catalog.query.ast import Query, Value
+from homegallery.catalog.query.compiler import (
+    CompiledQuery,
+    SimilarTerm,
+    compile_query,
+    normal_form,
+)
 from homegallery.catalog.query.errors import QueryError
+from homegallery.catalog.query.evaluate import Evaluator
+from homegallery.catalog.query.parser import parse
 from homegallery.catalog.vectors import VectorCache
 
 DEFAULT_MIN_SCORE = 0.5  # HomeGallery's similar: threshold (cosine)
 
 
+Engine = Literal["memory", "sql"]
+
+
 @lru_cache(maxsize=256)
 def _compiled(text: str) -> CompiledQuery:
     return compile_query(text)
+
+
+@lru_cache(maxsize=256)
+def parse_cached(text: str) -> Query:
+    """The parsed query with negations pushed down (see the compiler's ``_normal``)."""
+    parsed = parse(text)
+    return Query(None if parsed.filter is None else normal_form(parsed.filter), parsed.order)
 
 
 def compile_cached(text: str) -> CompiledQuery:
@@ -44,33 +65,36 @@ def snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 class Searcher:
-    """Queries over one reader connection (one per thread: sqlite3 objects are not shared)."""
+    """Queries over one reader connection (one per thread: sqlite3 objects are not shared).
 
-    def __init__(self, connection: sqlite3.Connection, vectors: VectorCache | None = None) -> None:
+    ``engine="memory"`` (the default) evaluates queries over an in-memory column
+    snapshot (:mod:`homegallery.catalog.columns`), loaded on first use and again after
+    each change to the catalog; ``engine="sql"`` runs the compiled SQL instead, which
+    needs no memory and no loading, for one-off queries over a very large catalog.
+    Both give the same answers.
+    """
+
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        vectors: VectorCache | None = None,
+        engine: Engine = "memory",
+    ) -> None:
         self.connection = connection
         self.vectors = vectors or VectorCache()
+        self.engine = engine
+        self._columns: Columns | None = None
+        self.loads = 0  # column snapshots read so far (user events patch, builds reload)
 
-    def _resolve(self, compiled: CompiledQuery) -> tuple[list[object], dict[str, float]]:
-        """Parameters with every ``similar:`` placeholder replaced by matching ids."""
-        scores: dict[str, float] = {}
-        params: list[object] = []
-        for param in compiled.params:
-            if isinstance(param, SimilarTerm):
-                found = self._similar(param)
-                for media_id, score in found:
-                    scores[media_id] = max(score, scores.get(media_id, -1.0))
-                params.append(msgspec.json.encode([media_id for media_id, _ in found]).decode())
-            else:
-                params.append(param)
-        return params, scores
+    # --- similar: ----------------------------------------------------------------------
 
-    def _similar(self, term: SimilarTerm) -> list[tuple[str, float]]:
+    def _similar(self, media_id: str, column: int) -> list[tuple[str, float]]:
         try:
-            media_id = self.resolve_id(term.media_id)
-            return self.vectors.similar(self.connection, media_id, None, DEFAULT_MIN_SCORE)
+            full_id = self.resolve_id(media_id)
+            return self.vectors.similar(self.connection, full_id, None, DEFAULT_MIN_SCORE)
         except LookupError as error:
             raise QueryError(
-                str(error.args[0]), column=term.column, expected="a media id with a vector"
+                str(error.args[0]), column=column, expected="a media id with a vector"
             ) from None
 
     def resolve_id(self, prefix: str) -> str:
@@ -85,13 +109,59 @@ class Searcher:
             raise LookupError(f"id prefix {prefix} matches more than one entry; give more of it")
         return str(rows[0][0])
 
-    def ids(self, query: str, limit: int | None = None, offset: int = 0) -> list[str]:
-        """Ids of the matching entries, in the query's order."""
-        with snapshot(self.connection):
-            return self._ids(compile_cached(query), limit, offset)
+    # --- matching ------------------------------------------------------------------------
 
-    def _ids(self, compiled: CompiledQuery, limit: int | None, offset: int) -> list[str]:
-        params, scores = self._resolve(compiled)
+    def columns(self) -> Columns:
+        """The column snapshot of the catalog state this transaction reads."""
+        current = generation(self.connection)
+        columns = self._columns
+        if columns is None or (columns.generation != current and not columns.refresh()):
+            self._columns = columns = None  # free the old snapshot before reading anew
+            self._columns = columns = load_columns(self.connection)
+            self.loads += 1
+        return columns
+
+    def _match(self, query: str) -> Match:
+        """Every match in order; call inside ``snapshot``."""
+        compiled = compile_cached(query)
+        if self.engine == "sql":
+            return Match(ids=self._match_sql(compiled))
+        parsed = parse_cached(query)
+        columns = self.columns()
+        scores: dict[str, float] = {}
+
+        def similar_rows(value: Value) -> IntArray:
+            found = self._similar(value.text.strip().casefold(), value.column)
+            rows = []
+            for media_id, score in found:
+                row = columns.row_of(media_id)
+                if row is not None:
+                    rows.append(row)
+                    scores[media_id] = max(score, scores.get(media_id, -1.0))
+            return np.array(rows, np.int64)
+
+        evaluator = Evaluator(columns, similar_rows)
+        if parsed.filter is None:
+            rows = np.arange(columns.size)
+        else:
+            rows = np.flatnonzero(evaluator.node(parsed.filter))
+        if compiled.order_by_similarity:
+            matched = columns.id_array[rows].tolist()
+            matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
+            return Match(ids=matched)
+        return Match(rows=evaluator.order(rows, parsed.order), columns=columns)
+
+    def _match_sql(self, compiled: CompiledQuery) -> list[str]:
+        scores: dict[str, float] = {}
+        params: list[object] = []
+        for param in compiled.params:
+            if isinstance(param, SimilarTerm):
+                found = self._similar(param.media_id, param.column)
+                for media_id, score in found:
+                    scores[media_id] = max(score, scores.get(media_id, -1.0))
+                params.append(msgspec.json.encode([media_id for media_id, _ in found]).decode())
+            else:
+                params.append(param)
         if compiled.order_by_similarity:
             matched = [
                 row[0]
@@ -100,34 +170,32 @@ class Searcher:
                 )
             ]
             matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
-            end = None if limit is None else offset + limit
-            return matched[offset:end]
+            return matched
         sql = f"SELECT e.id FROM entries e WHERE {compiled.where} ORDER BY {compiled.order}"
-        sql, params = _paged(sql, params, limit, offset)
         return [row[0] for row in self.connection.execute(sql, params)]
+
+    # --- public ---------------------------------------------------------------------------
+
+    def ids(self, query: str, limit: int | None = None, offset: int = 0) -> list[str]:
+        """Ids of the matching entries, in the query's order."""
+        with snapshot(self.connection):
+            return self._match(query).page(limit, offset)
 
     def entries(self, query: str, limit: int | None = None, offset: int = 0) -> list[Entry]:
         """The matching entries, decoded, in the query's order."""
-        compiled = compile_cached(query)
         with snapshot(self.connection):
-            if compiled.order_by_similarity:
-                return self._docs(self._ids(compiled, limit, offset))
-            params, _ = self._resolve(compiled)
-            sql = (
-                "SELECT d.doc FROM entries e JOIN entry_docs d ON d.entry = e.rowid "
-                f"WHERE {compiled.where} ORDER BY {compiled.order}"
-            )
-            sql, params = _paged(sql, params, limit, offset)
-            return [ENTRY_DECODER.decode(row[0]) for row in self.connection.execute(sql, params)]
+            return self._docs(self._match(query).page(limit, offset))
 
     def count(self, query: str) -> int:
-        compiled = compile_cached(query)
         with snapshot(self.connection):
-            params, _ = self._resolve(compiled)
-            row = self.connection.execute(
-                f"SELECT count(*) FROM entries e WHERE {compiled.where}", params
-            ).fetchone()
-        return int(row[0])
+            if self.engine == "sql":
+                compiled = compile_cached(query)
+                if not compiled.similar:
+                    row = self.connection.execute(
+                        f"SELECT count(*) FROM entries e WHERE {compiled.where}", compiled.params
+                    ).fetchone()
+                    return int(row[0])
+            return self._match(query).count
 
     def entry(self, media_id: str) -> Entry | None:
         row = self.connection.execute(
@@ -164,9 +232,27 @@ class Searcher:
                     yield ENTRY_DECODER.decode(row[0])
 
 
-def _paged(
-    sql: str, params: list[object], limit: int | None, offset: int
-) -> tuple[str, list[object]]:
-    if limit is None and not offset:
-        return sql, params
-    return sql + " LIMIT ? OFFSET ?", [*params, -1 if limit is None else limit, offset]
+class Match:
+    """The matches of one query, in order: rows of a column snapshot, or ids."""
+
+    def __init__(
+        self,
+        rows: IntArray | None = None,
+        columns: Columns | None = None,
+        ids: list[str] | None = None,
+    ) -> None:
+        self.rows = rows
+        self.columns = columns
+        self.ids = ids
+
+    @property
+    def count(self) -> int:
+        return len(self.ids) if self.ids is not None else len(self.rows)  # type: ignore[arg-type]
+
+    def page(self, limit: int | None, offset: int) -> list[str]:
+        end = None if limit is None else offset + limit
+        if self.ids is not None:
+            return self.ids[offset:end]
+        assert self.rows is not None and self.columns is not None
+        selected: list[str] = self.columns.id_array[self.rows[offset:end]].tolist()
+        return selected

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from homegallery.catalog.columns import bump_generation
+
 NO_VECTORS = "no similarity vectors in this catalog yet (they come with the embedding extractor)"
 
 
@@ -44,6 +46,7 @@ def write_codes(
         "vector = excluded.vector, scale = excluded.scale",
         rows,
     )
+    bump_generation(connection)
     connection.execute(
         "UPDATE entries SET has_vector = 1 WHERE id IN "
         "(SELECT media_id FROM vectors WHERE model = ?)",

@@ -94,7 +94,7 @@ class _Compiler:
         self.terms = 0
 
     def compile(self, query: Query) -> CompiledQuery:
-        where = "1" if query.filter is None else self.node(_normal(query.filter))
+        where = "1" if query.filter is None else self.node(normal_form(query.filter))
         order, by_similarity = self.order(query.order)
         if self.similar and query.order is None:
             by_similarity = True
@@ -115,7 +115,7 @@ class _Compiler:
             return "(" + " AND ".join(self.node(operand) for operand in node.operands) + ")"
         if isinstance(node, Or):
             return "(" + " OR ".join(self.node(operand) for operand in node.operands) + ")"
-        if isinstance(node, Not):  # only ever around a single term (see _normal)
+        if isinstance(node, Not):  # only ever around a single term (see normal_form)
             return f"NOT coalesce({self.node(node.operand)}, 0)"
         if isinstance(node, Text):
             return self.text(node.value)
@@ -147,6 +147,8 @@ class _Compiler:
             return f"({_RATIO_SQL[word]})"
         if not word:
             return "1"
+        if "\x00" in word:  # the separator of the text cache's parts: never inside one
+            return "0"
         return (
             f"(instr(e.text, {self.param(word)}) > 0 OR "
             f"(e.id >= {self.param(word)} AND e.id < {self.param(word + _TOP)}))"
@@ -371,7 +373,7 @@ class _Compiler:
         if field.count_column:
             return f"({field.count_column} > 0)"
         if field.kind in ("text", "date"):
-            return f"(coalesce({field.sql}, '') != '')"
+            return f"(trim(coalesce({field.sql}, '')) != '')"
         if field.kind == "bool":
             return f"({field.sql} = 1)"
         if field.kind in ("similar",):
@@ -406,14 +408,14 @@ class _Compiler:
         return f"{field.sql} {direction} NULLS LAST, e.id {direction}", False
 
 
-def _normal(node: Node, negate: bool = False) -> Node:
+def normal_form(node: Node, negate: bool = False) -> Node:
     """Negations pushed down to single terms, nested ANDs and ORs flattened.
 
     Keeps the SQL shallow (SQLite's parser refuses deeply nested expressions) and is
     exact: with every negated term made two-valued by ``coalesce``, De Morgan holds.
     """
     if isinstance(node, Not):
-        return _normal(node.operand, not negate)
+        return normal_form(node.operand, not negate)
     if isinstance(node, (And, Or)):
         flip = negate
         joined: type[And] | type[Or] = (
@@ -421,7 +423,7 @@ def _normal(node: Node, negate: bool = False) -> Node:
         )
         operands: list[Node] = []
         for operand in node.operands:
-            normal = _normal(operand, negate)
+            normal = normal_form(operand, negate)
             if isinstance(normal, joined):
                 operands.extend(normal.operands)
             else:
