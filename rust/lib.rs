@@ -5,6 +5,8 @@
 
 mod checksum;
 mod exclude;
+mod quantize;
+mod similarity;
 mod walk;
 
 use pyo3::exceptions::{PyFileNotFoundError, PyValueError};
@@ -272,7 +274,7 @@ mod similarity_bindings {
         let dims = matrix.as_array().dim().1;
         if queries.as_array().dim().1 != dims {
             return Err(PyValueError::new_err(format!(
-                "queries have {} values per row, the matrix {dims}",
+                "query rows have {} values, the matrix rows {dims}",
                 queries.as_array().dim().1
             )));
         }

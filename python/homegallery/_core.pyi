@@ -1,5 +1,8 @@
 """Types of the Rust extension module `homegallery._core`."""
 
+import numpy as np
+import numpy.typing as npt
+
 def core_version() -> str:
     """Version of the compiled core; equals the package version of a fresh build."""
 
@@ -31,3 +34,54 @@ def hash_files(paths: list[str], threads: int = 0) -> list[tuple[str | None, int
 
     ``threads`` 0 uses every core. Never raises for a single file's problem.
     """
+
+_Found = list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]
+
+def quantize_codes(
+    vectors: npt.NDArray[np.float32],
+    stride: int,
+    scale: float,
+    levels: str,
+    normalize: bool,
+    threads: int = 0,
+) -> npt.NDArray[np.uint8]:
+    """Packed 2-bit codes of float32 rows (C-contiguous), GIL released.
+
+    Raises ValueError naming the row and position of the first NaN or infinity.
+    """
+
+def quantize_int8(
+    vectors: npt.NDArray[np.float32], threads: int = 0
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]]:
+    """int8 rows and one scale per row (value ≈ code · scale), GIL released."""
+
+def scan_codes(
+    codes: npt.NDArray[np.uint8],
+    queries: npt.NDArray[np.uint8],
+    values: int,
+    levels: str,
+    k: int,
+    min_score: float,
+    threads: int = 0,
+) -> _Found:
+    """Per query row: (rows, cosines) of the best k codes with cosine >= min_score."""
+
+def scan_float32(
+    matrix: npt.NDArray[np.float32],
+    queries: npt.NDArray[np.float32],
+    k: int,
+    min_score: float,
+    candidates: npt.NDArray[np.int64] | None = None,
+    threads: int = 0,
+) -> _Found:
+    """Per query row: (rows, cosines) of the best k float32 rows (of candidates)."""
+
+def scan_int8(
+    matrix: npt.NDArray[np.int8],
+    queries: npt.NDArray[np.int8],
+    k: int,
+    min_score: float,
+    candidates: npt.NDArray[np.int64] | None = None,
+    threads: int = 0,
+) -> _Found:
+    """Per query row: (rows, cosines) of the best k int8 rows (of candidates)."""
