@@ -304,13 +304,38 @@ struct CodeQuery {
 impl CodeQuery {
     fn new(query: &[u8], codes: &Codes<'_>) -> CodeQuery {
         let level = codes.levels.integer_levels();
-        let bias = byte_bias(codes.levels);
-        let mut tables = vec![[0u64; 256]; codes.width];
         let mut norm = 0i64;
         for slot in 0..codes.values {
             let q = level[level_at(query, slot)] as i64;
             norm += q * q;
         }
+        #[cfg(target_arch = "x86_64")]
+        let simd = avx2::Weights::new(query, codes);
+        #[cfg(target_arch = "x86_64")]
+        let need_tables = simd.is_none();
+        #[cfg(not(target_arch = "x86_64"))]
+        let need_tables = true;
+        // The tables cost about 0.1 ms a query: made only for the kernel that reads them.
+        let (tables, bias) = if need_tables {
+            Self::tables(query, codes)
+        } else {
+            (Vec::new(), 0)
+        };
+        CodeQuery {
+            tables,
+            bias,
+            norm: norm as f64,
+            #[cfg(target_arch = "x86_64")]
+            simd,
+        }
+    }
+
+    /// Per byte position, for each byte value: dot product with the query's levels
+    /// plus a bias (low half) and the byte's own squared norm (high half).
+    fn tables(query: &[u8], codes: &Codes<'_>) -> (Vec<[u64; 256]>, i64) {
+        let level = codes.levels.integer_levels();
+        let bias = byte_bias(codes.levels);
+        let mut tables = vec![[0u64; 256]; codes.width];
         for (position, table) in tables.iter_mut().enumerate() {
             // Slots past `values` are padding: they count for neither sum.
             let slots = (codes.values - 4 * position).min(4);
@@ -326,13 +351,7 @@ impl CodeQuery {
                 *entry = dot as u64 | (own as u64) << 32;
             }
         }
-        CodeQuery {
-            tables,
-            bias: bias * codes.width as i64,
-            norm: norm as f64,
-            #[cfg(target_arch = "x86_64")]
-            simd: avx2::Weights::new(query, codes),
-        }
+        (tables, bias * codes.width as i64)
     }
 
     /// Dot product with the query and squared norm of one candidate code.
@@ -825,6 +844,13 @@ mod tests {
                 };
                 let query = CodeQuery::new(&data[width..2 * width], &codes);
                 let weights = query.simd.as_ref().expect("AVX2 weights");
+                let (tables, bias) = CodeQuery::tables(&data[width..2 * width], &codes);
+                let query = CodeQuery {
+                    tables,
+                    bias,
+                    norm: query.norm,
+                    simd: None,
+                };
                 for code in data.chunks_exact(width) {
                     // SAFETY: AVX2 was detected above.
                     let simd = unsafe { avx2::sums(weights, code) };
