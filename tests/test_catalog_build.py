@@ -17,6 +17,7 @@ import msgspec
 import pytest
 
 from homegallery.catalog import CatalogError, EventError, SourceFiles, build_catalog
+from homegallery.catalog import build as build_module
 from homegallery.catalog.events import export_events, import_events, new_event, record_events
 from homegallery.catalog.grouping import group_files
 from homegallery.catalog.schema import open_reader, open_writer
@@ -199,7 +200,13 @@ def _storage_with(tmp_path: Path, count: int) -> tuple[Storage, list[Indexed]]:
     return storage, records
 
 
-def test_an_unchanged_build_writes_nothing_and_changes_are_picked_up(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["in-process", "worker-processes"])
+def test_an_unchanged_build_writes_nothing_and_changes_are_picked_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    if workers == "worker-processes":  # two parts of three groups, made by a process pool
+        monkeypatch.setattr(build_module, "_GROUPS_PER_WORKER", 3)
+        monkeypatch.setattr(build_module.os, "sched_getaffinity", lambda pid: {0, 1})
     storage, records = _storage_with(tmp_path, 6)
     catalog = tmp_path / "catalog.db"
     first = build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
@@ -222,6 +229,8 @@ def test_an_unchanged_build_writes_nothing_and_changes_are_picked_up(tmp_path: P
     assert searcher.entry(fake_id(7)) is not None  # no meta yet: listed with its file
     full = build_catalog(catalog, storage.root, [SourceFiles("/p", changed)], full=True)
     assert (full.added, full.entries) == (6, 6) and searcher.ids("city:rome") == [fake_id(3)]
+    assert sorted(searcher.ids("")) == sorted(r.id for r in changed)
+    assert not list(tmp_path.glob(".catalog.db.part-*"))  # the parts are gone
 
 
 def test_an_unreadable_stored_file_is_reported_and_the_build_goes_on(tmp_path: Path) -> None:

@@ -15,24 +15,26 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from multiprocessing import get_context
 from pathlib import Path
 
-from homegallery.catalog.assemble import StorageReader, assemble, signature
 from homegallery.catalog.columns import bump_generation
-from homegallery.catalog.entry import Entry
-from homegallery.catalog.events import apply_event, events_by_entry
+from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
-from homegallery.catalog.rows import delete_entries, insert_entries, next_rowid
+from homegallery.catalog.rows import delete_entries, next_rowid
 from homegallery.catalog.schema import (
     create_entry_indexes,
     create_entry_tables,
     drop_entry_tables,
     open_writer,
 )
+from homegallery.catalog.shards import ShardResult, ShardTask, copy_shard, make_shard
 from homegallery.config import Config
 
 log = logging.getLogger("homegallery.catalog")
@@ -88,85 +90,141 @@ def build_catalog(
             gc.enable()
 
 
+_GROUPS_PER_WORKER = 4000  # fewer groups are made in this process (a worker costs ~0.5 s)
+
+
+def _worker_count(groups: int) -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, 8, groups // _GROUPS_PER_WORKER))
+
+
+def _tasks(
+    groups: list[MediaGroup],
+    parts: int,
+    storage_dir: Path,
+    catalog: Path,
+    stored: dict[str, str],
+    vector_ids: set[str],
+    events: dict[str, list[Event]],
+) -> list[ShardTask]:
+    size = -(-len(groups) // parts) if groups else 0
+    tasks = []
+    for part in range(parts):
+        chunk = groups[part * size : (part + 1) * size]
+        ids = [group.id for group in chunk]
+        tasks.append(
+            ShardTask(
+                groups=chunk,
+                storage_dir=storage_dir,
+                path=catalog.with_name(f".{catalog.name}.part-{part}"),
+                stored={i: stored[i] for i in ids if i in stored},
+                vector_ids={i for i in ids if i in vector_ids},
+                events={i: events[i] for i in ids if i in events},
+            )
+        )
+    return tasks
+
+
+def _make_shards(tasks: list[ShardTask]) -> list[ShardResult]:
+    if len(tasks) == 1:
+        return [make_shard(tasks[0])]
+    # spawn, not fork: the caller may be a threaded server
+    with ProcessPoolExecutor(len(tasks), mp_context=get_context("spawn")) as pool:
+        return list(pool.map(make_shard, tasks))
+
+
 def _build(
     catalog: Path, storage_dir: Path, sources: Sequence[SourceFiles], full: bool
 ) -> BuildSummary:
     started = time.perf_counter()
     summary = BuildSummary(files=sum(len(source.files) for source in sources))
     groups = group_files(sources)
-    reader = StorageReader(storage_dir)
     connection = open_writer(catalog)
+    tasks: list[ShardTask] = []
     try:
         stored = {} if full else _stored_signatures(connection)
         vector_ids = _vector_ids(connection)
-        fresh: list[tuple[Entry, str]] = []
-        for group in groups:
-            has_vector = group.id in vector_ids
-            current = signature(group, reader, has_vector)
-            previous = stored.get(group.id)
-            if previous == current:
-                summary.unchanged += 1
-                continue
-            if previous is None:
-                summary.added += 1
-            else:
-                summary.changed += 1
-            fresh.append((assemble(group, reader, has_vector), current))
-        summary.problems = reader.problems
-        _write(connection, groups, fresh, stored, full, summary)
+        events_seen = _last_event(connection)
+        events = events_by_entry(connection)
+        tasks = _tasks(
+            groups, _worker_count(len(groups)), storage_dir, catalog, stored, vector_ids, events
+        )
+        results = _make_shards(tasks)
+        for result in results:
+            summary.added += result.added
+            summary.changed += result.changed
+            summary.unchanged += result.unchanged
+            summary.problems.extend(result.problems)
+        current_ids = {group.id for group in groups}
+        gone = [media_id for media_id in stored if media_id not in current_ids]
+        _write(connection, results, gone, events_seen, full, summary)
         summary.entries = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
     finally:
         connection.close()
+        for task in tasks:
+            task.path.unlink(missing_ok=True)
     summary.seconds = time.perf_counter() - started
     return summary
 
 
+def _last_event(connection: sqlite3.Connection) -> int:
+    row = connection.execute("SELECT max(seq) FROM events").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
 def _write(
     connection: sqlite3.Connection,
-    groups: list[MediaGroup],
-    fresh: list[tuple[Entry, str]],
-    stored: dict[str, str],
+    results: list[ShardResult],
+    gone: list[str],
+    events_seen: int,
     full: bool,
     summary: BuildSummary,
 ) -> None:
-    """Applies user events and writes everything in one transaction."""
-    current_ids = {group.id for group in groups}
-    connection.execute("BEGIN IMMEDIATE")
+    """Copies the parts into the catalog in one transaction.
+
+    User events recorded while the parts were made (after ``events_seen``) are
+    applied again at the end, inside the transaction, so none is lost.
+    """
+    aliases = []
+    for number, result in enumerate(results):
+        alias = f"part{number}"
+        connection.execute("ATTACH DATABASE ? AS " + alias, (str(result.path),))
+        aliases.append(alias)
     try:
-        if full:
-            summary.removed = max(
-                0,
-                int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
-                - len(current_ids),
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            if full:
+                before = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
+                drop_entry_tables(connection)
+                create_entry_tables(connection, indexes=False)
+            else:
+                summary.removed = len(gone)
+                delete_entries(
+                    connection, gone + [i for result in results for i in result.changed_ids]
+                )
+            offset = next_rowid(connection) - 1
+            for alias, result in zip(aliases, results, strict=True):
+                copy_shard(connection, alias, offset)
+                offset += result.written
+            if full:
+                create_entry_indexes(connection)
+                summary.removed = max(0, before - summary.added)
+            late = [event for _, event in read_events(connection, events_seen)]
+            if late:
+                apply_to_catalog(connection, late)
+            bump_generation(connection)
+            connection.execute(
+                "INSERT INTO catalog_info (key, value) VALUES ('built', ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),),
             )
-        events = events_by_entry(connection)
-        applied: list[tuple[Entry, str]] = []
-        for entry, entry_signature in fresh:
-            for event in events.get(entry.id, ()):
-                entry = apply_event(entry, event)
-            applied.append((entry, entry_signature))
-        if full:
-            drop_entry_tables(connection)
-            create_entry_tables(connection, indexes=False)
-            insert_entries(connection, applied, 1)
-            create_entry_indexes(connection)
-        else:
-            gone = [media_id for media_id in stored if media_id not in current_ids]
-            summary.removed = len(gone)
-            delete_entries(
-                connection, gone + [entry.id for entry, _ in applied if entry.id in stored]
-            )
-            insert_entries(connection, applied, next_rowid(connection))
-        bump_generation(connection)
-        connection.execute(
-            "INSERT INTO catalog_info (key, value) VALUES ('built', ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),),
-        )
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+    finally:
+        for alias in aliases:
+            connection.execute(f"DETACH DATABASE {alias}")
 
 
 def sources_from_config(config: Config) -> list[SourceFiles]:

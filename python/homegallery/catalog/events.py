@@ -142,7 +142,7 @@ def _append(connection: sqlite3.Connection, events: Sequence[Event]) -> list[Eve
     return added
 
 
-def _apply_to_catalog(connection: sqlite3.Connection, events: Sequence[Event]) -> int:
+def apply_to_catalog(connection: sqlite3.Connection, events: Sequence[Event]) -> int:
     """Rewrites the entries the events name; returns how many entries changed."""
     if events:
         bump_generation(connection, rebuilt=False)
@@ -172,7 +172,7 @@ def record_events(connection: sqlite3.Connection, events: Sequence[Event]) -> in
     connection.execute("BEGIN IMMEDIATE")
     try:
         added = _append(connection, events)
-        changed = _apply_to_catalog(connection, added)
+        changed = apply_to_catalog(connection, added)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
@@ -214,7 +214,7 @@ def import_events(connection: sqlite3.Connection, source: Path) -> tuple[int, in
     connection.execute("BEGIN IMMEDIATE")
     try:
         added = _append(connection, events)
-        _apply_to_catalog(connection, added)
+        apply_to_catalog(connection, added)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from pathlib import PurePosixPath
 
 from homegallery.catalog.entry import ENTRY_ENCODER, Entry
 
@@ -34,7 +33,10 @@ SEPARATOR = "\x00"
 
 def fold(text: str | None) -> str | None:
     """The searchable form of a text: casefolded, never holding the separator."""
-    return text.casefold().replace(SEPARATOR, " ") if text else None
+    if not text:
+        return None
+    folded = text.casefold()
+    return folded.replace(SEPARATOR, " ") if SEPARATOR in folded else folded
 
 
 def text_cache(entry: Entry) -> str:
@@ -43,37 +45,45 @@ def text_cache(entry: Entry) -> str:
     :meth:`homegallery.catalog.query.evaluate.Evaluator.text` searches the same parts
     from the columns; the two must list the same ones.
     """
-    parts: list[str | None] = [entry.type, entry.date[:10] if entry.date else None]
-    parts.extend(entry.tags)
-    parts.extend(
-        (
-            entry.country, entry.state, entry.county, entry.city, entry.road,
-            entry.make, entry.model, entry.lens, entry.title, entry.description,
-        )
-    )  # fmt: skip
-    parts.extend(found.class_ for found in entry.objects)
-    parts.extend(file.path for file in entry.files)
-    return SEPARATOR.join(folded for folded in map(fold, parts) if folded)
+    return _text_cache(entry, [fold(getattr(entry, name)) for name in _CACHED_FIELDS])
+
+
+_CACHED_FIELDS = (
+    "country", "state", "county", "city", "road", "make", "model", "lens", "title", "description",
+)  # fmt: skip
+
+
+def _text_cache(entry: Entry, folded_fields: list[str | None]) -> str:
+    parts: list[str | None] = [entry.type.casefold(), entry.date[:10] if entry.date else None]
+    parts.extend(map(fold, entry.tags))
+    parts.extend(folded_fields)
+    parts.extend(fold(found.class_) for found in entry.objects)
+    parts.extend(fold(file.path) for file in entry.files)
+    return SEPARATOR.join(part for part in parts if part)
 
 
 def entry_row(rowid: int, entry: Entry, signature: str) -> tuple[object, ...]:
     ratio = entry.width / entry.height if entry.width and entry.height else None
+    folded = [fold(getattr(entry, name)) for name in _CACHED_FIELDS]
+    country, state, county, city, road, make, model, lens, title, description = folded
     return (
         rowid, entry.id, entry.type, entry.date, entry.year, entry.month, entry.day,
         entry.hour, entry.minute, entry.width, entry.height, ratio, entry.orientation,
-        fold(entry.mime), fold(entry.format), fold(entry.make), fold(entry.model),
-        fold(entry.lens), entry.iso, entry.aperture, entry.exposure_time, entry.focal_length,
-        entry.latitude, entry.longitude, entry.altitude, fold(entry.country),
-        fold(entry.country_code), fold(entry.state), fold(entry.county), fold(entry.city),
-        fold(entry.road), fold(entry.title), fold(entry.description), entry.duration,
-        entry.rating, 1 if entry.favorite else 0, entry.size, len(entry.tags),
-        len(entry.objects), len(entry.faces), len(entry.files), len(entry.previews),
-        1 if entry.has_vector else 0, text_cache(entry), signature,
+        fold(entry.mime), fold(entry.format), make, model, lens, entry.iso, entry.aperture,
+        entry.exposure_time, entry.focal_length, entry.latitude, entry.longitude,
+        entry.altitude, country, fold(entry.country_code), state, county, city, road, title,
+        description, entry.duration, entry.rating, 1 if entry.favorite else 0, entry.size,
+        len(entry.tags), len(entry.objects), len(entry.faces), len(entry.files),
+        len(entry.previews), 1 if entry.has_vector else 0, _text_cache(entry, folded),
+        signature,
     )  # fmt: skip
 
 
 def _extension(path: str) -> str:
-    return PurePosixPath(path).suffix.removeprefix(".").casefold()
+    """``a/IMG_1.JPG`` → ``jpg`` (as ``PurePosixPath.suffix``, without the dot)."""
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    return name[dot + 1 :].casefold() if dot > 0 else ""
 
 
 def insert_entries(

@@ -30,7 +30,7 @@ def write_codes(
     ids: Sequence[str],
     codes: np.ndarray[Any, np.dtype[np.uint8]],
     vectors: np.ndarray[Any, np.dtype[np.int8]] | None = None,
-    scales: Sequence[float] | None = None,
+    scales: Sequence[float] | np.ndarray[Any, np.dtype[np.float32]] | None = None,
 ) -> None:
     """Stores codes (one row of ``codes`` per id), replacing earlier ones of ``model``."""
     if len(ids) != len(codes):
@@ -74,19 +74,27 @@ class VectorCache:
         if key == self._key:
             return self._index
         rows = connection.execute(
-            "SELECT media_id, code FROM vectors WHERE model = ? ORDER BY media_id", (model,)
+            "SELECT media_id, code, vector FROM vectors WHERE model = ? ORDER BY media_id",
+            (model,),
         ).fetchall()
         if not rows:
             raise NoSimilarityError(f"no similarity vectors of model {model!r} in this catalog")
-        try:
-            from homegallery.similarity import SimilarityIndex  # type: ignore[import-not-found,unused-ignore]
-        except ImportError as error:
-            raise NoSimilarityError(f"similarity search is not available: {error}") from None
+        from homegallery.similarity import SimilarityIndex
+
         ids = [row[0] for row in rows]
         codes = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint8).reshape(
             len(rows), -1
         )
-        self._index = SimilarityIndex.from_codes(ids, codes)
+        vectors = None
+        if all(row[2] is not None for row in rows) and len({len(row[2]) for row in rows}) == 1:
+            joined = b"".join(row[2] for row in rows)
+            vectors = np.frombuffer(joined, dtype=np.int8).reshape(len(rows), -1)
+        try:
+            self._index = SimilarityIndex.from_codes(ids, codes, vectors=vectors)
+        except ValueError as error:
+            raise NoSimilarityError(
+                f"the similarity codes of {model!r} are unusable: {error}"
+            ) from None
         self._key = key
         return self._index
 
@@ -98,7 +106,7 @@ class VectorCache:
         min_score: float,
         model: str | None = None,
     ) -> list[tuple[str, float]]:
-        """Entries most like ``media_id``, best first, the entry itself included."""
+        """Entries most like ``media_id``, best first, the entry itself first of all."""
         index = self._load(connection, model)
         assert self._key is not None
         model = self._key[2]
@@ -107,6 +115,7 @@ class VectorCache:
         ).fetchone()
         if row is None:
             raise NoSimilarityError(f"entry {media_id} has no similarity vector")
-        count = int(connection.execute("SELECT count(*) FROM vectors").fetchone()[0])
-        found = index.search_id(media_id, k if k is not None else count, min_score)
-        return [(str(found_id), float(score)) for found_id, score in found]
+        found = index.search_id(media_id, k if k is not None else len(index), min_score)
+        pairs = [(str(found_id), float(score)) for found_id, score in found]
+        # the entry itself is the most similar of all (HomeGallery lists it first)
+        return [(media_id, 1.0), *pairs]
