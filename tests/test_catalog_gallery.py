@@ -154,3 +154,64 @@ def test_build_command_needs_sources(tmp_path: Path, capsys: pytest.CaptureFixtu
     config_file.write_text("database:\n  file: catalog.db\n")
     assert main(["build", "-c", str(config_file)]) == 1
     assert "no sources" in capsys.readouterr().err
+
+
+class _Silent:
+    def advance(self, count: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+_XMP = (
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/'
+    '22-rdf-syntax-ns#"><rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    "<dc:subject><rdf:Bag><rdf:li>Holiday</rdf:li><rdf:li>Sea</rdf:li></rdf:Bag>"
+    "</dc:subject></rdf:Description></rdf:RDF></x:xmpmeta>"
+)
+
+
+def test_index_extract_build_and_search_a_real_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The whole pipeline on generated photos, through the stages' own entry points."""
+    from homegallery.extract.runner import extract_gallery
+    from homegallery.index import update_index
+    from homegallery.samples import write_sample_photo
+
+    photos = tmp_path / "photos"
+    (photos / "2019").mkdir(parents=True)
+    write_sample_photo(photos / "2019" / "IMG_1.jpg", 900, 600, seed=1, gps=(41.9, 12.5))
+    write_sample_photo(photos / "2019" / "IMG_2.jpg", 400, 640, seed=2)
+    (photos / "2019" / "IMG_2.xmp").write_text(_XMP)
+    (photos / "copy").mkdir()
+    (photos / "copy" / "IMG_1.jpg").write_bytes((photos / "2019" / "IMG_1.jpg").read_bytes())
+    config_file = tmp_path / "gallery.yml"
+    config_file.write_text(
+        "sources:\n  - dir: photos\nstorage:\n  dir: storage\ndatabase:\n  file: catalog.db\n"
+    )
+    gallery = open_gallery(config_file)
+    update_index(gallery.config)
+    extract_gallery(
+        gallery.config, steps=("meta", "preview", "geo"), workers=1,
+        progress_factory=lambda label, total: _Silent(),
+    )  # fmt: skip
+
+    summary = gallery.build()
+    assert (summary.entries, summary.added, summary.files) == (2, 2, 4)
+    (rome,) = gallery.search("city:rome")
+    assert (rome.width, rome.height) == (900, 600) and rome.make and rome.model
+    assert rome.date is not None and rome.date.endswith("+01:00") and rome.country == "Italy"
+    assert sorted(f.path for f in rome.files) == ["2019/IMG_1.jpg", "copy/IMG_1.jpg"]
+    (tagged,) = gallery.search("tags all in (holiday, sea) portrait")
+    assert tagged.tags == ["Holiday", "Sea"] and [f.kind for f in tagged.files] == [
+        "image",
+        "sidecar",
+    ]
+    # 640 px high: the 320 and 128 previews only, largest first
+    assert [p.rsplit("-", 1)[1] for p in tagged.previews] == ["320.jpg", "128.jpg"]
+    assert main(["build", "-c", str(config_file)]) == 0
+    assert "2 entries from 4 files (0 added, 0 changed, 0 removed, 2 unchanged)" in (
+        capsys.readouterr().out
+    )
