@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from homegallery.bench.index import run
+from homegallery.bench.index import measure_all
 from homegallery.benchmark import Report, print_report
 
 
@@ -21,7 +21,7 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, help="keep generated files here between runs")
     args = parser.parse_args()
     report = Report("index: checksums, walk + exclude, update")
-    run(report, quick=args.quick, workdir=args.workdir)
+    measure_all(report, quick=args.quick, workdir=args.workdir)
     print_report(report, args.json)
 
 

@@ -27,4 +27,3 @@ def write_tree(root: Path, count: int, size: int = 0, seed: int = 7) -> list[Pat
                 pass
         paths.append(path)
     return paths
-

@@ -159,7 +159,13 @@ def bench_index_update(report: Report, workdir: Path, files: int = 100_000) -> N
     )
 
 
-def run(report: Report, quick: bool = False, workdir: Path | None = None) -> None:
+def run(quick: bool) -> Report:
+    report = Report("index: checksums, walk + exclude, update")
+    measure_all(report, quick)
+    return report
+
+
+def measure_all(report: Report, quick: bool = False, workdir: Path | None = None) -> None:
     with tempfile.TemporaryDirectory(prefix="hg-bench-index-") as temporary:
         folder = workdir or Path(temporary)
         bench_checksums(report, folder, files=16 if quick else 64, size=(1 if quick else 4) << 20)

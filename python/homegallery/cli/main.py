@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from homegallery import __version__
-from homegallery.cli import build, demo, extract, index, init, run, search, serve, show_config
+from homegallery.cli import bench, build, demo, extract, index, init, run, search, serve, show_config
 from homegallery.cli.common import CommandError
 from homegallery.config import ConfigError
 from homegallery.log import setup_logging
@@ -23,7 +23,6 @@ log = logging.getLogger("homegallery")
 
 # Commands of the product whose stage has not landed yet: name → what it will do.
 PLANNED_COMMANDS: dict[str, str] = {
-    "bench": "measure every stage on this machine and recommend settings",
     "models": "list and install the models for embeddings, objects and faces",
 }
 
@@ -66,8 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     extract.register(subparsers, common)
     build.register(subparsers, common)
     search.register(subparsers, common)
-    serve.register(subparsers, common)
     run.register(subparsers, common)
+    bench.register(subparsers, common)
+    serve.register(subparsers, common)
     for name, summary in PLANNED_COMMANDS.items():
         planned = subparsers.add_parser(
             name, parents=[common], help=f"{summary} (not built yet)", description=summary

@@ -1,0 +1,94 @@
+"""Previews per second per core: libvips against Pillow, on a generated 12 MP JPEG.
+
+Both engines make the full set (1920, 1280, 800, 320, 128 px, quality 80) from the
+same file, on one thread each (libvips' thread pool is set to one thread, the way the
+extract workers run it), so the figure is per core. Target: all five sizes in
+< 150 ms and ≥ 1.5x Pillow.
+
+    .venv/bin/python benches/bench_preview.py  (or: homegallery bench) [--quick] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pyvips
+
+from homegallery.benchmark import Figure, Report, measure, print_report
+from homegallery.extract.preview import PillowEngine, PreviewError, VipsEngine
+from homegallery.samples import write_sample_photo
+
+SIZES = [1920, 1280, 800, 320, 128]
+
+
+def _largest_photo(data: Path) -> tuple[Path, int, int]:
+    """The user's largest JPEG that decodes: the photo that costs most is what matters."""
+    candidates = [p for p in data.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg")]
+    for path in sorted(candidates, key=lambda candidate: -candidate.stat().st_size):
+        try:
+            VipsEngine().render(path, SIZES[-1:], 80)
+        except PreviewError:
+            continue  # broken files are the extract stage's business, not a speed figure
+        image = pyvips.Image.new_from_file(str(path))
+        return path, image.width, image.height
+    raise ValueError(f"{data}: no decodable JPEG photos to measure")
+
+
+def run(quick: bool, data: Path | None = None) -> Report:
+    """``data``: measure on the largest JPEG of the user's folder instead."""
+    pyvips.cache_set_max(0)
+    pyvips.concurrency_set(1)
+    width, height = (2000, 1500) if quick else (4000, 3000)
+    repeat = 2 if quick else 7
+    with tempfile.TemporaryDirectory() as folder:
+        if data is not None:
+            path, width, height = _largest_photo(data)
+        else:
+            path = write_sample_photo(
+                Path(folder) / "photo.jpg", width, height, seed=7, quality=92
+            ).path
+        vips, pillow = VipsEngine(), PillowEngine()
+        vips_time = measure("pyvips", lambda: vips.render(path, SIZES, 80), repeat=repeat)
+        pillow_time = measure("pillow", lambda: pillow.render(path, SIZES, 80), repeat=repeat)
+    report = Report(f"previews ({width}x{height} JPEG, {len(SIZES)} sizes, one core)")
+    megapixels = width * height / 1e6
+    report.add(
+        Figure(
+            "previews",
+            f"all sizes from {megapixels:.0f} MP, pyvips {pyvips.version(0)}.{pyvips.version(1)}",
+            vips_time.best * 1000,
+            "ms",
+            "pillow",
+            pillow_time.best * 1000,
+            higher_is_better=False,
+            target="< 150 ms, >= 1.5x",
+        )
+    )
+    report.add(
+        Figure(
+            "previews",
+            "photos per second per core",
+            1 / vips_time.best,
+            "photos/s",
+            "pillow",
+            1 / pillow_time.best,
+        )
+    )
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small image, few repeats")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    print_report(run(args.quick), args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,101 @@
+"""Settings for this machine, read off the figures of a benchmark run.
+
+Each rule names the figure it rests on, so a user can see why a setting was chosen.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from homegallery.benchmark import Figure, Report
+from homegallery.config import load_config
+
+
+@dataclass
+class Recommendation:
+    workers: int = 0
+    engine: str = "pyvips"
+    checksum_threads: int = 0
+    defer_videos: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+
+def _find(report: Report, group: str, pattern: str) -> list[Figure]:
+    return [f for f in report.figures if f.group == group and re.search(pattern, f.name)]
+
+
+def recommend(report: Report) -> Recommendation:
+    advice = Recommendation()
+    scaling = _find(report, "workers", r"worker\(s\)")
+    if scaling:
+        best = max(scaling, key=lambda figure: figure.value)
+        advice.workers = int(best.name.split(" worker")[0].split(", ")[-1])
+        advice.reasons.append(
+            f"workers {advice.workers}: {best.value:.1f} photos/s, {best.ratio or 1:.2f}x one worker"
+        )
+    previews = _find(report, "previews", r"^all sizes")
+    if previews:
+        figure = previews[0]
+        advice.engine = "pyvips" if (figure.ratio or 0) >= 1 else "pillow"
+        advice.reasons.append(
+            f"engine {advice.engine}: pyvips {figure.value:.0f} ms vs pillow "
+            f"{figure.baseline_value:.0f} ms per photo"
+        )
+    checksums = _find(report, "checksums", r"thread\(s\)$")
+    if checksums:
+        best = max(checksums, key=lambda figure: figure.value)
+        advice.checksum_threads = int(best.name.split(", ")[-1].split(" ")[0])
+        advice.reasons.append(f"checksum threads {advice.checksum_threads}: {best.value:,.0f} MB/s")
+    video = _find(report, "transcode", r"\(default\)")
+    if video:
+        speed = video[0].value
+        advice.defer_videos = speed < 2.0
+        advice.reasons.append(
+            f"{'defer' if advice.defer_videos else 'do not defer'} videos: web video at "
+            f"{speed:.2f}x real time"
+        )
+    return advice
+
+
+def _set_key(text: str, section_path: list[str], key: str, value: str) -> str:
+    """Sets ``key`` under the nested sections, keeping every comment of the file."""
+    lines = text.splitlines(keepends=True)
+    depth_indent: list[int] = []
+    wanted = 0
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        while depth_indent and indent <= depth_indent[-1]:
+            depth_indent.pop()
+            wanted = min(wanted, len(depth_indent))
+        if wanted < len(section_path) and stripped == f"{section_path[wanted]}:":
+            if len(depth_indent) == wanted:
+                depth_indent.append(indent)
+                wanted += 1
+            continue
+        if wanted == len(section_path) and re.match(rf"{re.escape(key)}\s*:", stripped):
+            comment = ""
+            if " #" in line:
+                comment = "  #" + line.split(" #", 1)[1].rstrip("\n")
+            lines[number] = f"{' ' * indent}{key}: {value}{comment}\n"
+            return "".join(lines)
+    raise KeyError(f"{'.'.join([*section_path, key])} not found in the config file")
+
+
+def apply(recommendation: Recommendation, config_file: Path) -> None:
+    """Writes workers and engine into the config file, then checks it still loads."""
+    from homegallery.atomic import write_text
+
+    original = config_file.read_text(encoding="utf-8")
+    text = _set_key(original, ["extractor"], "workers", str(recommendation.workers))
+    text = _set_key(text, ["extractor", "image"], "engine", recommendation.engine)
+    write_text(config_file, text)
+    try:
+        load_config(config_file)
+    except Exception:
+        write_text(config_file, original)
+        raise

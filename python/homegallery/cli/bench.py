@@ -1,0 +1,83 @@
+"""``homegallery bench``: measure every stage here, then recommend settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+from homegallery import xdg
+from homegallery.bench.recommend import apply, recommend
+from homegallery.bench.suite import STAGES, run_suite
+from homegallery.benchmark import print_report
+from homegallery.cli.common import CommandError
+
+log = logging.getLogger("homegallery.bench")
+
+
+def register(
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    parser = subparsers.add_parser(
+        "bench",
+        parents=[common],
+        help="measure every stage on this machine and recommend settings",
+        description=(
+            "Measure checksums, walk + exclude, previews per engine and worker count, "
+            "metadata, web video, similarity scans, catalog build and search on this "
+            "machine, print one table, and recommend settings (--apply writes them)."
+        ),
+    )
+    parser.add_argument("--quick", action="store_true", help="small samples: about a minute")
+    parser.add_argument("--data", type=Path, metavar="DIR", help="measure on your own photos")
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write results as JSON")
+    parser.add_argument(
+        "--stage",
+        action="append",
+        choices=list(STAGES),
+        help="run only this stage (repeatable)",
+    )
+    parser.add_argument(
+        "--apply", action="store_true", help="write the recommended settings into the config"
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.data is not None and not args.data.is_dir():
+        raise CommandError(f"--data {args.data}: not a folder")
+    config_file: Path = args.config or xdg.default_config_file()
+    if args.apply and not config_file.is_file():
+        raise CommandError(
+            f"--apply: {config_file} does not exist (create it with `homegallery init`)"
+        )
+    result = run_suite(quick=args.quick, stages=args.stage, data=args.data)
+    print_report(result.report)
+    for stage, reason in result.skipped.items():
+        print(f"skipped {stage}: {reason}")
+    advice = recommend(result.report)
+    print("\nrecommended for this machine:")
+    for reason in advice.reasons:
+        print(f"  {reason}")
+    if args.json is not None:
+        data = result.report.to_json()
+        data["stage_seconds"] = result.seconds
+        data["skipped"] = result.skipped
+        data["recommendation"] = {
+            "workers": advice.workers,
+            "engine": advice.engine,
+            "checksum_threads": advice.checksum_threads,
+            "defer_videos": advice.defer_videos,
+        }
+        from homegallery.atomic import write_text
+
+        write_text(args.json, json.dumps(data, indent=2) + "\n")
+    if args.apply:
+        try:
+            apply(advice, config_file)
+        except KeyError as error:
+            raise CommandError(f"--apply: {error.args[0]}") from None
+        print(f"wrote extractor.workers and extractor.image.engine into {config_file}")
+    return 0
