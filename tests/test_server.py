@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, TypeAlias
 
 import msgspec
 import pytest
+from litestar import Litestar
 from litestar.testing import TestClient
 
 from browser.galleries import build_sample_gallery
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server import create_app
+
+Client: TypeAlias = TestClient[Litestar]
 
 
 @pytest.fixture(scope="module")
@@ -21,26 +25,26 @@ def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 
 @pytest.fixture
-def client(config: Config) -> Iterator[TestClient]:  # type: ignore[type-arg]
+def client(config: Config) -> Iterator[Client]:
     with TestClient(create_app(config)) as client:
         yield client
 
 
-def all_entries(client: TestClient, q: str = "") -> list[dict]:  # type: ignore[type-arg]
+def all_entries(client: Client, q: str = "") -> list[dict[str, Any]]:
     response = client.get("/api/entries", params={"q": q, "limit": 1000})
     assert response.status_code == 200, response.text
-    entries: list[dict] = response.json()["entries"]  # type: ignore[type-arg]
+    entries: list[dict[str, Any]] = response.json()["entries"]
     return entries
 
 
-def preview_url(entry: dict, size: int = 320) -> str:  # type: ignore[type-arg]
+def preview_url(entry: dict[str, Any], size: int = 320) -> str:
     return f"/files/{entry['id']}/image-preview-{size}.jpg"
 
 
 # --- entries and search -----------------------------------------------------------------
 
 
-def test_entries_page_through_the_result_newest_first(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_entries_page_through_the_result_newest_first(client: Client) -> None:
     first = client.get("/api/entries", params={"limit": 4}).json()
     second = client.get("/api/entries", params={"limit": 4, "offset": 4}).json()
     assert first["total"] == second["total"] == 11
@@ -52,7 +56,7 @@ def test_entries_page_through_the_result_newest_first(client: TestClient) -> Non
     assert all(f["source"] == "photos" for e in first["entries"] for f in e["files"])
 
 
-def test_search_uses_the_query_language(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_search_uses_the_query_language(client: Client) -> None:
     found = all_entries(client, "year:2016")
     assert len(found) == 2 and {e["year"] for e in found} == {2016}
     assert [e["type"] for e in all_entries(client, "type:video")] == ["video"]
@@ -60,7 +64,7 @@ def test_search_uses_the_query_language(client: TestClient) -> None:  # type: ig
     assert [e["date"] for e in ordered] == sorted(e["date"] for e in ordered)
 
 
-def test_a_bad_query_answers_400_with_the_column(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_a_bad_query_answers_400_with_the_column(client: Client) -> None:
     response = client.get("/api/entries", params={"q": "year:20)16"})
     assert response.status_code == 400
     body = response.json()
@@ -69,14 +73,14 @@ def test_a_bad_query_answers_400_with_the_column(client: TestClient) -> None:  #
     assert unknown["extra"]["column"] == 7 and "unknown key" in unknown["detail"]
 
 
-def test_one_entry_by_id_and_nothing_for_made_up_ids(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_one_entry_by_id_and_nothing_for_made_up_ids(client: Client) -> None:
     entry = all_entries(client)[0]
     assert client.get(f"/api/entries/{entry['id']}").json()["id"] == entry["id"]
     for media_id in ("0" * 64, "..%2f..%2fcatalog.db", "abc", "x" * 64):
         assert client.get(f"/api/entries/{media_id}").status_code == 404
 
 
-def test_timeline_lays_out_every_match(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_timeline_lays_out_every_match(client: Client) -> None:
     timeline = client.get("/api/timeline").json()
     assert timeline["total"] == len(timeline["ratios"]) == 11
     assert sum(group[2] for group in timeline["groups"]) == 11
@@ -86,7 +90,7 @@ def test_timeline_lays_out_every_match(client: TestClient) -> None:  # type: ign
     assert client.get("/api/timeline", params={"q": "year:2016"}).json()["total"] == 2
 
 
-def test_places_are_the_geotagged_matches(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_places_are_the_geotagged_matches(client: Client) -> None:
     points = client.get("/api/places").json()["points"]
     geotagged = [e for e in all_entries(client) if e.get("latitude") is not None]
     assert sorted(p[2] for p in points) == sorted(e["id"] for e in geotagged)
@@ -96,7 +100,7 @@ def test_places_are_the_geotagged_matches(client: TestClient) -> None:  # type: 
     assert ordered.status_code == 200 and len(ordered.json()["points"]) == 4
 
 
-def test_similar_is_empty_without_vectors(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_similar_is_empty_without_vectors(client: Client) -> None:
     entry = all_entries(client)[0]
     assert client.get(f"/api/entries/{entry['id']}/similar").json() == []
 
@@ -104,7 +108,7 @@ def test_similar_is_empty_without_vectors(client: TestClient) -> None:  # type: 
 # --- tags through the event log --------------------------------------------------------
 
 
-def test_tagging_two_entries_finds_them_by_tag(client: TestClient, config: Config) -> None:  # type: ignore[type-arg]
+def test_tagging_two_entries_finds_them_by_tag(client: Client, config: Config) -> None:
     two = [e["id"] for e in all_entries(client, "year:2015")]
     assert len(two) == 2
     response = client.post("/api/events/tags", json={"ids": two, "add": ["Holiday Sea"]})
@@ -118,7 +122,7 @@ def test_tagging_two_entries_finds_them_by_tag(client: TestClient, config: Confi
     assert [e["id"] for e in all_entries(client, 'tag:"holiday sea"')] == two[1:]
 
 
-def test_bad_tag_changes_are_refused_and_change_nothing(client: TestClient, config: Config) -> None:  # type: ignore[type-arg]
+def test_bad_tag_changes_are_refused_and_change_nothing(client: Client, config: Config) -> None:
     before = len(Gallery(config).events())
     entry_id = all_entries(client)[0]["id"]
     cases = [
@@ -144,7 +148,7 @@ def test_bad_tag_changes_are_refused_and_change_nothing(client: TestClient, conf
 # --- files ---------------------------------------------------------------------------------
 
 
-def test_previews_have_long_cache_etag_and_304(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_previews_have_long_cache_etag_and_304(client: Client) -> None:
     entry = all_entries(client, "type:image")[0]
     response = client.get(preview_url(entry))
     assert response.status_code == 200
@@ -157,7 +161,7 @@ def test_previews_have_long_cache_etag_and_304(client: TestClient) -> None:  # t
     assert again.status_code == 304 and again.content == b""
 
 
-def test_video_supports_range_requests(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_video_supports_range_requests(client: Client) -> None:
     video = all_entries(client, "type:video")[0]
     url = f"/files/{video['id']}/video-preview-720.mp4"
     whole = client.get(url)
@@ -179,7 +183,7 @@ def test_video_supports_range_requests(client: TestClient) -> None:  # type: ign
     assert poster.status_code == 200 and poster.content[:2] == b"\xff\xd8"
 
 
-def test_no_path_reaches_outside_an_entrys_previews(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_no_path_reaches_outside_an_entrys_previews(client: Client) -> None:
     entry = all_entries(client, "type:image")[0]
     base = f"/files/{entry['id']}"
     for kind in ("..%2F..%2Fcatalog.db", "meta.json", "image-preview-999.jpg",
@@ -210,7 +214,7 @@ def test_originals_only_from_downloadable_sources(config: Config) -> None:
 # --- the app, headers, schema ------------------------------------------------------------
 
 
-def test_web_app_and_libraries_are_served_from_the_package(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_web_app_and_libraries_are_served_from_the_package(client: Client) -> None:
     page = client.get("/")
     assert page.status_code == 200 and '<base href="/">' in page.text
     assert client.get("/app/main.js").headers["content-type"].startswith("text/javascript")
@@ -220,7 +224,7 @@ def test_web_app_and_libraries_are_served_from_the_package(client: TestClient) -
     assert client.get("/app/../server/app.py").status_code == 404
 
 
-def test_security_headers_on_every_response(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_security_headers_on_every_response(client: Client) -> None:
     for url in ("/", "/api/entries", "/app/main.js", "/api/nothing-here"):
         headers = client.get(url).headers
         csp = headers["content-security-policy"]
@@ -244,7 +248,7 @@ def test_tile_host_is_allowed_only_when_configured(config: Config) -> None:
         assert "https://*.tiles.example" in client.get("/").headers["content-security-policy"]
 
 
-def test_openapi_schema_lists_the_api(client: TestClient) -> None:  # type: ignore[type-arg]
+def test_openapi_schema_lists_the_api(client: Client) -> None:
     schema = client.get("/api/schema/openapi.json").json()
     for path in ("/api/entries", "/api/timeline", "/api/events/tags", "/api/live"):
         assert path in schema["paths"]

@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import hmac
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _HASHER = PasswordHasher()
@@ -52,6 +52,7 @@ def verify_password(stored: str, password: str) -> bool:
     """Whether ``password`` matches the stored hash (constant time for every form)."""
     if stored.startswith("$argon2"):
         try:
+            extract_parameters(stored)  # a malformed hash is a config problem, not a no
             return _HASHER.verify(stored, password)
         except VerificationError:
             return False

@@ -115,7 +115,11 @@ class ZoomPan {
   down(event) {
     if (event.target.closest("video, button")) return;
     this.pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
-    this.stage.setPointerCapture(event.pointerId);
+    try {
+      this.stage.setPointerCapture(event.pointerId);
+    } catch (error) {
+      // a pointer the browser no longer tracks: follow it without capture
+    }
     this.start = { x: event.clientX, y: event.clientY, time: performance.now(), px: this.x, py: this.y };
     if (this.pointers.size === 2) this.pinch = this.distance();
   }

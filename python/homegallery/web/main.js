@@ -192,6 +192,7 @@ async function showMap() {
     const places = await api.places(state.query);
     await mapView.show(places.points, state.settings.tileUrl, (id) => `files/${id}/image-preview-128.jpg`);
     $("map-view").dataset.points = String(places.points.length);
+    if (!places.points.length) toast("No places among these photos");
   } catch (error) {
     if (error instanceof ApiError && error.status === 400) showQueryError(state.query, error);
     else toast(error.message);
@@ -200,19 +201,19 @@ async function showMap() {
 
 async function route() {
   const { view, query } = parseHash();
-  const queryChanged = query !== state.query || state.loadedQuery === null;
   state.view = view;
   state.query = query;
   $("query").value = query;
   $("map-link").textContent = view === "map" ? "Grid" : "Map";
   $("map-link").href = hashFor(view === "map" ? "grid" : "map", query);
   if (view === "map") {
+    loadChips();
     await showMap();
     return;
   }
   $("map-view").hidden = true;
   $("timeline").hidden = false;
-  if (queryChanged) {
+  if (query !== state.loadedQuery) {
     grid.setSelectMode(false);
     await loadTimeline();
   } else {

@@ -35,7 +35,11 @@ export function loadLeaflet() {
 }
 
 function baseMap(L, container, tileUrl, options = {}) {
-  const map = L.map(container, { worldCopyJump: true, attributionControl: Boolean(tileUrl), ...options });
+  // maxZoom on the map itself: without a tile layer nothing else sets it, and the
+  // marker clusters need it.
+  const map = L.map(container, {
+    worldCopyJump: true, minZoom: 1, maxZoom: 19, attributionControl: Boolean(tileUrl), ...options,
+  });
   if (tileUrl) {
     L.tileLayer(tileUrl, { maxZoom: 19, attribution: "map tiles: see the server's tile URL" }).addTo(map);
   } else {
@@ -89,7 +93,11 @@ export class MapView {
     this.cluster.addLayers(markers);
     this.map.addLayer(this.cluster);
     this.map.invalidateSize();
-    if (markers.length) this.map.fitBounds(this.cluster.getBounds(), { padding: [30, 30], maxZoom: 14 });
+    if (points.length) {
+      // From the points: with chunked loading the cluster's own bounds fill in later.
+      const bounds = L.latLngBounds(points.map(([latitude, longitude]) => [latitude, longitude]));
+      this.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });
+    }
   }
 
   resize() {

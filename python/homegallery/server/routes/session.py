@@ -42,7 +42,7 @@ def _cookie(services: Services, request: AnyRequest, value: str, max_age: int) -
     )
 
 
-@post("/api/login", sync_to_thread=True, summary="Log in; sets the session cookie")
+@post("/api/login", status_code=200, sync_to_thread=True, summary="Log in; sets the session cookie")
 def login(
     request: AnyRequest, services: NamedDependency[Services], data: JSONBody[Login]
 ) -> Response[AppSettings]:
@@ -58,7 +58,7 @@ def login(
     return Response(_settings(services, token), cookies=[cookie])
 
 
-@post("/api/logout", sync_to_thread=False, summary="Log out; ends the session")
+@post("/api/logout", status_code=200, sync_to_thread=False, summary="Log out; ends the session")
 def logout(request: AnyRequest, services: NamedDependency[Services]) -> Response[AppSettings]:
     token = request.cookies.get(COOKIE_NAME)
     if token:

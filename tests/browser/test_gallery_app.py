@@ -1,0 +1,204 @@
+"""The web app in Chromium on the real photos: grid, search, detail, video, tagging, map."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from homegallery.config import Config
+from homegallery.gallery import Gallery
+
+pytestmark = pytest.mark.browser
+Page = Any  # playwright's Page (typed loosely: playwright is a test-only dependency)
+
+
+def open_grid(page: Page, url: str, query: str = "") -> None:
+    page.goto(f"{url}/#/" + (f"?q={query}" if query else ""))
+    page.wait_for_selector(".tile.loaded")
+
+
+def tile_ids(page: Page) -> list[str]:
+    ids: list[str] = page.eval_on_selector_all(
+        ".tile",
+        "tiles => tiles.sort((a, b) => a.dataset.index - b.dataset.index).map(t => t.dataset.id)",
+    )
+    return ids
+
+
+def test_grid_shows_the_real_photos(page: Page, real_server: str, real_gallery: Config) -> None:
+    open_grid(page, real_server)
+    total = len(Gallery(real_gallery))
+    assert page.get_attribute("#timeline", "data-total") == str(total)
+    page.wait_for_function("() => document.querySelectorAll('.tile.loaded').length >= 20")
+    loaded = page.eval_on_selector_all(
+        ".tile.loaded img", "imgs => imgs.filter(i => i.naturalWidth > 0).length"
+    )
+    assert loaded >= 20
+    # previews are sized to the tiles: no 1280 px preview for a 220 px row
+    sources = page.eval_on_selector_all(
+        ".tile img[src]", "imgs => imgs.map(i => i.getAttribute('src'))"
+    )
+    assert sources and all("image-preview-1280" not in src for src in sources)
+    assert page.locator(".group-header").first.inner_text().split("\n")[0]
+    assert page.evaluate("document.querySelectorAll('*').length") < 1000
+
+
+def test_search_year_2008(page: Page, real_server: str, real_gallery: Config) -> None:
+    open_grid(page, real_server)
+    page.fill("#query", "year:2008")
+    page.press("#query", "Enter")
+    expected = Gallery(real_gallery).search_ids("year:2008")
+    page.wait_for_selector(f"#timeline[data-total='{len(expected)}']")
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.tile[data-id]:not([data-id=\"\"])').length == {len(expected)}"
+    )
+    assert tile_ids(page) == expected
+    assert "q=year%3A2008" in page.url
+    headers = page.locator(".group-header").all_inner_texts()
+    assert headers and all("2008" in header for header in headers)
+
+
+def test_a_bad_query_shows_the_column(page: Page, real_server: str) -> None:
+    open_grid(page, real_server)
+    page.fill("#query", "year:20)08")
+    page.press("#query", "Enter")
+    error = page.wait_for_selector("#query-error:not([hidden])")
+    assert "Column 8" in error.inner_text()
+    assert page.inner_text("#query-error mark") == ")"
+
+
+def test_open_a_photo_and_step_to_the_next(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    expected = Gallery(real_gallery).search_ids("", limit=3)
+    open_grid(page, real_server)
+    page.click(f".tile[data-id='{expected[0]}']")
+    page.wait_for_selector(f".detail[data-id='{expected[0]}'] img.media")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_selector(f".detail[data-id='{expected[1]}']")
+    page.click(".detail .next")
+    page.wait_for_selector(f".detail[data-id='{expected[2]}']")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_selector(f".detail[data-id='{expected[1]}']")
+    page.wait_for_function("() => document.querySelector('.detail img.media').naturalWidth > 0")
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".detail", state="hidden")
+
+
+def test_detail_shows_metadata_and_chips_search(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    gps = Gallery(real_gallery).search("city:arezzo", limit=1)[0]
+    open_grid(page, real_server, "city:arezzo")
+    page.click(f".tile[data-id='{gps.id}']")
+    info = page.wait_for_selector(".detail .info")
+    if not info.is_visible():
+        page.keyboard.press("i")
+    page.wait_for_selector(".detail .small-map .leaflet-marker-icon")
+    text = page.inner_text(".detail .info")
+    assert "COOLPIX P6000" in text and "Arezzo" in text and "2008" in text
+    page.click(".detail .info .chip:has-text('Tuscany')")
+    page.wait_for_selector(".detail", state="hidden")
+    assert page.input_value("#query") == "state:Tuscany"
+
+
+def test_play_a_video(page: Page, real_server: str) -> None:
+    open_grid(page, real_server, "type:video")
+    page.click(".tile.video")
+    page.wait_for_selector(".detail video.media")
+    page.evaluate(
+        "() => { const v = document.querySelector('.detail video'); v.muted = true; return v.play(); }"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.detail video').currentTime > 0.3", timeout=15000
+    )
+    assert page.evaluate("document.querySelector('.detail video').videoWidth") == 640
+
+
+def test_tag_two_photos_and_find_them(page: Page, real_server: str, real_gallery: Config) -> None:
+    open_grid(page, real_server, "year:2008")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.tile[data-id]:not([data-id=\"\"])').length >= 2"
+    )
+    chosen = tile_ids(page)[:2]
+    page.click("#select-button")
+    for media_id in chosen:
+        page.click(f".tile[data-id='{media_id}']")
+    assert page.inner_text("#selection-count") == "2 selected"
+    page.fill("#selection-tag", "browser walk")
+    page.click("#selection-form button[value='add']")
+    page.wait_for_selector("#toast:has-text('Tagged 2 items')")
+    page.fill("#query", 'tag:"browser walk"')
+    page.press("#query", "Enter")
+    page.wait_for_selector("#timeline[data-total='2']")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.tile[data-id]:not([data-id=\"\"])').length == 2"
+    )
+    assert sorted(tile_ids(page)) == sorted(chosen)
+    assert all(
+        e.user == "web" for e in Gallery(real_gallery).events() if "browser walk" in e.add_tags
+    )
+
+
+def test_tag_editing_in_the_detail_view(page: Page, real_server: str, real_gallery: Config) -> None:
+    target = Gallery(real_gallery).search("type:image", limit=1)[0]
+    open_grid(page, real_server)
+    page.click(f".tile[data-id='{target.id}']")
+    page.wait_for_selector(".detail .info")
+    if not page.is_visible(".detail .info .tag-form"):
+        page.keyboard.press("i")
+    page.fill(".detail .info .tag-form input", "sunset")
+    page.press(".detail .info .tag-form input", "Enter")
+    page.wait_for_selector(".detail .info .tag .chip:has-text('sunset')")
+    assert "sunset" in (Gallery(real_gallery).entry(target.id) or target).tags
+    page.click(".detail .info .tag-remove[aria-label='Remove tag sunset']")
+    page.wait_for_selector(".detail .info .tag .chip:has-text('sunset')", state="detached")
+    assert "sunset" not in (Gallery(real_gallery).entry(target.id) or target).tags
+
+
+def test_map_clusters_places_without_outside_requests(page: Page, real_server: str) -> None:
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    page.goto(f"{real_server}/#/map")
+    page.wait_for_selector(".marker-cluster, .leaflet-marker-icon")
+    assert int(page.get_attribute("#map-view", "data-points") or 0) >= 9
+    assert hosts == {urlsplit(real_server).netloc}
+
+
+def test_keyboard_moves_through_the_grid(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    expected = Gallery(real_gallery).search_ids("", limit=2)
+    open_grid(page, real_server)
+    page.focus(f".tile[data-id='{expected[0]}']")
+    page.keyboard.press("ArrowRight")
+    assert page.evaluate("document.activeElement.dataset.id") == expected[1]
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f".detail[data-id='{expected[1]}']")
+
+
+def test_on_a_phone_the_grid_fits_and_swipes_step(
+    browser: Any, real_server: str, real_gallery: Config
+) -> None:
+    expected = Gallery(real_gallery).search_ids("", limit=2)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)  # fmt: skip
+    page = context.new_page()
+    try:
+        open_grid(page, real_server)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.tap(f".tile[data-id='{expected[0]}']")
+        page.wait_for_selector(f".detail[data-id='{expected[0]}'] img.media")
+        swipe = """(distance) => {
+            const stage = document.querySelector('.detail .stage');
+            const at = (x) => ({pointerId: 7, pointerType: 'touch', clientX: x, clientY: 400, bubbles: true});
+            stage.dispatchEvent(new PointerEvent('pointerdown', at(300)));
+            stage.dispatchEvent(new PointerEvent('pointermove', at(300 - distance)));
+            stage.dispatchEvent(new PointerEvent('pointerup', at(300 - distance)));
+        }"""
+        page.evaluate(swipe, 200)
+        page.wait_for_selector(f".detail[data-id='{expected[1]}']")
+    finally:
+        context.close()
