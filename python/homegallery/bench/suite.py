@@ -25,6 +25,7 @@ STAGES: dict[str, str] = {
     "metadata": "meta",
     "video": "video",
     "embeddings": "embeddings",
+    "similarity": "similarity",
 }
 
 
