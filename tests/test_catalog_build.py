@@ -7,6 +7,9 @@ extract stage's own writers, or by running extract itself on the real photos.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -206,7 +209,7 @@ def test_an_unchanged_build_writes_nothing_and_changes_are_picked_up(
 ) -> None:
     if workers == "worker-processes":  # two parts of three groups, made by a process pool
         monkeypatch.setattr(build_module, "_GROUPS_PER_WORKER", 3)
-        monkeypatch.setattr(build_module.os, "sched_getaffinity", lambda pid: {0, 1})
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
     storage, records = _storage_with(tmp_path, 6)
     catalog = tmp_path / "catalog.db"
     first = build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
@@ -386,3 +389,28 @@ def test_search_snapshots_follow_events_in_place_and_reload_after_builds(tmp_pat
     assert searcher.ids("tag:new favorite:true") == [fake_id(1)]
     assert searcher.ids("count(previews) = 2") == [fake_id(4)]
     assert searcher.loads == 2
+
+
+def test_a_script_without_a_main_guard_can_build_with_workers(tmp_path: Path) -> None:
+    """Scripts often call the build at top level; worker processes must not re-run them."""
+    storage, _ = _storage_with(tmp_path, 6)
+    script = tmp_path / "script.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from homegallery.catalog import SourceFiles, build_catalog\n"
+        "from homegallery.catalog import build\n"
+        "build._GROUPS_PER_WORKER = 2\n"
+        "build.os.sched_getaffinity = lambda pid: {0, 1}\n"
+        "class R:\n"
+        "    def __init__(self, n):\n"
+        "        self.path, self.size, self.mtime_ns = f'p/{n}.jpg', 1000, n\n"
+        "        self.id, self.kind = f'{n:064x}', 'image'\n"
+        f"summary = build_catalog(Path({str(tmp_path / 'c.db')!r}), Path({str(storage.root)!r}),\n"
+        "    [SourceFiles('/p', [R(n) for n in range(1, 7)])])\n"
+        "print('built', summary.entries)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("built 6") == 1

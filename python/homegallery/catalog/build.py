@@ -17,11 +17,12 @@ import gc
 import logging
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 from homegallery.catalog.columns import bump_generation
@@ -128,8 +129,11 @@ def _tasks(
 def _make_shards(tasks: list[ShardTask]) -> list[ShardResult]:
     if len(tasks) == 1:
         return [make_shard(tasks[0])]
-    # spawn, not fork: the caller may be a threaded server
-    with ProcessPoolExecutor(len(tasks), mp_context=get_context("spawn")) as pool:
+    # fork is quick and needs no `if __name__ == "__main__"` in a user's script, but is
+    # unsafe in a process with threads (a server): there the workers are spawned.
+    alone = threading.active_count() == 1 and "fork" in get_all_start_methods()
+    context = get_context("fork" if alone else "spawn")
+    with ProcessPoolExecutor(len(tasks), mp_context=context) as pool:
         return list(pool.map(make_shard, tasks))
 
 
