@@ -203,13 +203,15 @@ def _storage_with(tmp_path: Path, count: int) -> tuple[Storage, list[Indexed]]:
     return storage, records
 
 
-@pytest.mark.parametrize("workers", ["in-process", "worker-processes"])
+@pytest.mark.parametrize("workers", ["in-process", "forked", "spawned"])
 def test_an_unchanged_build_writes_nothing_and_changes_are_picked_up(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
 ) -> None:
-    if workers == "worker-processes":  # two parts of three groups, made by a process pool
+    if workers != "in-process":  # two parts of three groups, made by a process pool
         monkeypatch.setattr(build_module, "_GROUPS_PER_WORKER", 3)
         monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+    if workers == "spawned":  # as in a server, where other threads run
+        monkeypatch.setattr(threading, "active_count", lambda: 2)
     storage, records = _storage_with(tmp_path, 6)
     catalog = tmp_path / "catalog.db"
     first = build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
