@@ -136,7 +136,14 @@ fn walk_folder(root: &Path, relative: &Path, options: &WalkOptions) -> WalkResul
             continue;
         }
         // Regular files and symlinks; a symlink is followed for its metadata only.
-        let metadata = match fs::metadata(root.join(&child)) {
+        // For plain files the entry's own stat is relative to the open folder
+        // (fstatat), which spares resolving the whole path again for every file.
+        let metadata = if file_type.is_symlink() {
+            fs::metadata(root.join(&child))
+        } else {
+            entry.metadata()
+        };
+        let metadata = match metadata {
             Ok(metadata) => metadata,
             Err(cause) if cause.kind() == std::io::ErrorKind::NotFound => {
                 if file_type.is_symlink() {
