@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -10,6 +11,9 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import msgspec
@@ -27,6 +31,7 @@ from homegallery.importer import (
 )
 from homegallery.index import AddLimits
 from homegallery.samples import write_sample_photo
+from homegallery.server.runner import free_port
 
 HOMEGALLERY = [sys.executable, "-m", "homegallery.cli.main"]
 
@@ -203,3 +208,36 @@ def test_deferred_videos_come_after_the_images(tmp_path: Path) -> None:
     with open_gallery(config) as gallery:
         (video,) = gallery.search("type:video")
         assert any(preview.endswith("video-preview-720.mp4") for preview in video.previews)
+
+
+def _api_total(base: str, query: str) -> int | None:
+    url = f"{base}/api/entries?{urllib.parse.urlencode({'q': query})}"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(json.load(response)["total"])
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return None
+
+
+def test_run_server_serves_and_imports_new_files(tmp_path: Path) -> None:
+    config_file = make_gallery(tmp_path, photos=2)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [*HOMEGALLERY, "-c", str(config_file), "run", "server", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while (_api_total(base, "") or 0) < 3 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert _api_total(base, "") == 3, "the first import did not reach the server"
+        write_sample_photo(tmp_path / "photos" / "IMG_20210304_050607.jpg", 320, 240, seed=5)
+        dropped = time.monotonic()
+        while not _api_total(base, "IMG_20210304_050607") and time.monotonic() - dropped < 10:
+            time.sleep(0.2)
+        assert _api_total(base, "IMG_20210304_050607") == 1
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import threading
 
 from homegallery.cli.common import CommandError, config_from_args
 from homegallery.importer import (
@@ -61,6 +62,19 @@ def register(
         "--plain", action="store_true", help="plain log lines, no redrawn progress bars"
     )
     job.set_defaults(func=run_import)
+    server = jobs.add_parser(
+        "server",
+        parents=[common],
+        help="serve the gallery and import changes as they happen",
+        description=(
+            "Serve the web app and import new and changed files of the sources as they "
+            "appear; open pages update live."
+        ),
+    )
+    server.add_argument("--host", help="address to listen on (default: from the config)")
+    server.add_argument("--port", type=int, help="port (default: from the config)")
+    server.add_argument("--workers", type=int, help="extract workers (default: from the config)")
+    server.set_defaults(func=run_server)
 
 
 def _print(report: ImportReport, quiet: bool) -> None:
@@ -94,4 +108,32 @@ def run_import(args: argparse.Namespace) -> int:
         for problem in report.source_errors:
             print(f"homegallery run import: error: {problem}", file=sys.stderr)
         return 1
+    return 0
+
+
+def run_server(args: argparse.Namespace) -> int:
+    """Serves in the foreground; the watch import runs beside it in a thread."""
+    from homegallery.server import create_app
+    from homegallery.server.runner import serve
+
+    config = config_from_args(args)
+    host = args.host or config.server.host
+    port = args.port or config.server.port
+    options = ImportOptions(workers=args.workers, quiet=True)
+    stop = threading.Event()
+
+    def watch() -> None:
+        try:
+            watch_and_import(config, options, stop, on_import=lambda report: _print(report, False))
+        except (GalleryBusyError, ValueError) as error:
+            log.error("watch import stopped: %s", error)
+
+    watcher = threading.Thread(target=watch, name="homegallery-watch", daemon=True)
+    watcher.start()
+    print(f"homegallery: serving at http://{host}:{port}/ and importing changes", flush=True)
+    try:
+        serve(create_app(config), host, port)
+    finally:
+        stop.set()
+        watcher.join(timeout=30)
     return 0
