@@ -26,6 +26,7 @@ STAGES: dict[str, str] = {
     "video": "video",
     "embeddings": "embeddings",
     "similarity": "similarity",
+    "catalog": "catalog",
 }
 
 

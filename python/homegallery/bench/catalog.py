@@ -1,0 +1,222 @@
+"""Catalog: full and incremental builds, and search latency, on synthetic entries.
+
+Generates a storage of N media (metadata for every one, places for a third, previews
+as empty files: the build only lists them) and a matching file index, then measures
+
+- a full build into a fresh catalog, against reading the same storage with the extract
+  stage's plain per-file readers (``Storage.kinds``, ``read_meta``, ``read_place``);
+- an incremental build with nothing changed, and with 1% of the media changed;
+- p50/p95 latency of a mix of queries through ``Gallery.search(query, limit=100)``
+  (the page the web app asks for) and ``Gallery.count``, against filtering all
+  decoded entries in Python, which is how HomeGallery searches (in the browser);
+  and the first pass over the mix after a build, which reads the columns it needs.
+
+    .venv/bin/python benches/bench_catalog.py [--quick] [--entries N] [--json FILE]
+    (or as a stage of `homegallery bench`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from homegallery.benchmark import Figure, Report, percentile, print_report
+from homegallery.catalog import SourceFiles, build_catalog
+from homegallery.catalog.entry import Entry
+from homegallery.config import Config, Database, Storage
+from homegallery.extract.schema import MediaMeta, Place, read_meta, read_place
+from homegallery.gallery import Gallery
+from homegallery.storage import Storage as StorageFolder
+
+CAMERAS = [("Canon", "Canon EOS 5D"), ("Canon", "Canon EOS R"), ("NIKON", "D750"),
+           ("Apple", "iPhone 12"), ("Google", "Pixel 7"), ("SONY", "ILCE-7M3"),
+           ("FUJIFILM", "X100V"), (None, None)]  # fmt: skip
+PLACES = [("Italy", "Tuscany", "Florence", 43.77, 11.25), ("Germany", "Berlin", "Berlin", 52.5, 13.4),
+          ("Spain", "Andalusia", "Tarifa", 36.0, -5.6), ("France", "Brittany", "Brest", 48.4, -4.5),
+          ("United States", "New York", "New York", 40.7, -74.0)]  # fmt: skip
+SIZES = [(4000, 3000), (3000, 4000), (6000, 4000), (1920, 1080), (12000, 3000), (800, 600)]
+WORDS = ["sea", "alps", "vacation", "family", "private", "sun", "beach", "food", "party",
+         "birthday", "hike", "snow", "city", "night"] + [f"tag{n}" for n in range(200)]  # fmt: skip
+
+QUERIES = [
+    "", "tag:sea", "tags in (sea, alps)", "tags all in (vacation, sea)", "year:2021",
+    "year in [2015:2018] month:6", "city:berlin", "country:italy not tag:private", "sea",
+    "florence 2019", "exists geo", "count(faces) > 2", "type:video duration > 1:30",
+    "width > 4000 landscape order by date asc", "file:img_1234", "order by count(tags) desc",
+    "date in [2019-06:2019-08] order by date asc", "id:ab12", "not (sea or alps) and year >= 2020",
+    "make:canon model ~ eos", "panorama", "tag17 or tag42 or tag99",
+]  # fmt: skip
+
+# The baseline: the same questions as Python predicates over decoded entries.
+PYTHON_FILTERS: dict[str, Callable[[Entry], bool]] = {
+    "tag:sea": lambda e: any(t.casefold() == "sea" for t in e.tags),
+    "year:2021": lambda e: e.year == 2021,
+    "city:berlin": lambda e: e.city is not None and "berlin" in e.city.casefold(),
+    "exists geo": lambda e: e.latitude is not None,
+    "sea": lambda e: (
+        any("sea" in t.casefold() for t in e.tags)
+        or any("sea" in f.path.casefold() for f in e.files)
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Indexed:
+    path: str
+    size: int
+    mtime_ns: int
+    id: str
+    kind: str
+
+
+def _write(path: str, data: bytes) -> None:
+    with open(path, "wb") as handle:  # noqa: PTH123 - bench setup, speed over atomicity
+        handle.write(data)
+
+
+def generate(root: Path, count: int, seed: int = 7) -> list[Indexed]:
+    """A storage of ``count`` media and the index records that point at them."""
+    rng = random.Random(seed)
+    records: list[Indexed] = []
+    made: set[str] = set()
+    for number in range(count):
+        media_id = f"{rng.getrandbits(256):064x}"
+        video = rng.random() < 0.1
+        width, height = rng.choice(SIZES)
+        make, model = rng.choice(CAMERAS)
+        year = rng.randint(2005, 2024)
+        date = f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:00"
+        place = rng.choice(PLACES) if rng.random() < 0.33 else None
+        meta = MediaMeta(
+            type="video" if video else "image", mime="video/mp4" if video else "image/jpeg",
+            width=width, height=height, date=date, date_source="exif", make=make, model=model,
+            iso=rng.choice([100, 200, 400, 800, 3200]), aperture=rng.choice([1.8, 2.8, 4.0, 8.0]),
+            exposure_time=1 / rng.choice([60, 125, 250, 1000]), focal_length=rng.choice([24.0, 50.0, 85.0]),
+            latitude=place[3] + rng.random() if place else None,
+            longitude=place[4] + rng.random() if place else None,
+            keywords=rng.sample(WORDS, rng.randint(0, 4)),
+            duration=rng.uniform(3, 300) if video else None,
+        )  # fmt: skip
+        folder = root / media_id[0:2] / media_id[2:4]
+        key = media_id[0:4]
+        if key not in made:
+            folder.mkdir(parents=True, exist_ok=True)
+            made.add(key)
+        base = os.fspath(folder / media_id[4:])
+        _write(f"{base}-meta.json", msgspec.json.encode(meta))
+        if place:
+            _write(f"{base}-place.json", msgspec.json.encode(
+                Place(source="offline", country=place[0], state=place[1], city=place[2])))  # fmt: skip
+        for size in (320, 128):
+            _write(f"{base}-image-preview-{size}.jpg", b"")
+        if video:
+            _write(f"{base}-video-preview-720.mp4", b"")
+        extension = "mp4" if video else "jpg"
+        path = f"{year}/{date[5:7]}/IMG_{number:06d}.{extension}"
+        records.append(Indexed(path, rng.randint(10**5, 10**7), 1_700_000_000 * 10**9 + number,
+                               media_id, "video" if video else "image"))  # fmt: skip
+    return records
+
+
+def read_plainly(root: Path, records: Sequence[Indexed]) -> None:
+    """The baseline reader: the extract stage's per-file functions, one id at a time."""
+    storage = StorageFolder(root)
+    for record in records:
+        storage.kinds(record.id)
+        read_meta(storage, record.id)
+        read_place(storage, record.id)
+
+
+def _seconds(function: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def run(quick: bool, entries: int | None = None) -> Report:
+    count = entries or (2000 if quick else 100_000)
+    repeats = 3 if quick else 15
+    report = Report(f"catalog: build and search, {count:,} entries")
+    work = Path(tempfile.mkdtemp(prefix="bench-catalog-"))
+    try:
+        storage_dir, catalog = work / "storage", work / "catalog.db"
+        print(f"generating {count:,} media in the storage …", file=sys.stderr)
+        records = generate(storage_dir, count)
+        sources = [SourceFiles("/photos", records)]
+
+        plain = _seconds(lambda: read_plainly(storage_dir, records))
+        full = _seconds(lambda: build_catalog(catalog, storage_dir, sources, full=True))
+        report.add(Figure("build", "full build", full, "s", "read storage per file", plain,
+                          higher_is_better=False, target="< 10 s at 100k"))  # fmt: skip
+        report.add(Figure("build", "full build per entry", full / count * 1e6, "µs",
+                          higher_is_better=False))  # fmt: skip
+        unchanged = _seconds(lambda: build_catalog(catalog, storage_dir, sources))
+        report.add(Figure("build", "incremental, nothing changed", unchanged, "s", "full build",
+                          full, higher_is_better=False))  # fmt: skip
+        for record in records[::100]:
+            _write(
+                os.fspath(StorageFolder(storage_dir).path(record.id, "image-preview-800.jpg")), b""
+            )
+        some = _seconds(lambda: build_catalog(catalog, storage_dir, sources))
+        report.add(Figure("build", "incremental, 1% changed", some, "s", "full build", full,
+                          higher_is_better=False))  # fmt: skip
+
+        config = Config(storage=Storage(dir=str(storage_dir)), database=Database(file=str(catalog)))
+        gallery = Gallery(config)
+        cold = _seconds(lambda: [gallery.search(query, limit=100) for query in QUERIES])
+        report.add(Figure("search", "first pass over the mix after a build", cold * 1000, "ms",
+                          higher_is_better=False))  # fmt: skip
+        for query in QUERIES:  # warm the page cache and the compiled-query cache
+            gallery.search(query, limit=100)
+        pages: list[float] = []
+        counts: list[float] = []
+        for _ in range(repeats):
+            for query in QUERIES:
+                pages.append(_seconds(lambda q=query: gallery.search(q, limit=100)) * 1000)  # type: ignore[misc]
+                counts.append(_seconds(lambda q=query: gallery.count(q)) * 1000)  # type: ignore[misc]
+        everything = list(gallery)
+        python: list[float] = []
+        ours: list[float] = []
+        for _ in range(repeats):
+            for query, predicate in PYTHON_FILTERS.items():
+                python.append(_seconds(lambda p=predicate: [e for e in everything if p(e)]) * 1000)  # type: ignore[misc]
+                ours.append(_seconds(lambda q=query: gallery.search_ids(q)) * 1000)  # type: ignore[misc]
+        report.add(Figure("search", "page of 100, p50", percentile(pages, 0.5), "ms",
+                          higher_is_better=False))  # fmt: skip
+        report.add(Figure("search", "page of 100, p95", percentile(pages, 0.95), "ms",
+                          higher_is_better=False, target="< 50 ms at 100k"))  # fmt: skip
+        report.add(Figure("search", "count, p95", percentile(counts, 0.95), "ms",
+                          higher_is_better=False))  # fmt: skip
+        report.add(Figure("search", "all matching ids, p50", percentile(ours, 0.5), "ms",
+                          "Python filter of decoded entries", percentile(python, 0.5),
+                          higher_is_better=False))  # fmt: skip
+        slowest = max(QUERIES, key=lambda q: _seconds(lambda: gallery.search(q, limit=100)))
+        print(f"slowest query: {slowest!r}", file=sys.stderr)
+        gallery.close()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="2,000 entries, fewer repeats")
+    parser.add_argument("--entries", type=int, default=None, help="entries (default 100,000)")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
+    args = parser.parse_args(argv)
+    print_report(run(args.quick, args.entries), args.json)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
