@@ -14,7 +14,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from homegallery import __version__
-from homegallery.cli import bench, build, demo, extract, index, init, run, search, serve, show_config
+from homegallery.cli import (
+    bench,
+    build,
+    demo,
+    extract,
+    index,
+    init,
+    run,
+    search,
+    serve,
+    show_config,
+)
 from homegallery.cli.common import CommandError
 from homegallery.config import ConfigError
 from homegallery.log import setup_logging
