@@ -267,11 +267,13 @@ pub fn quantize_int8(
 
 fn int8_row(row: &[f32], code: &mut [i8]) -> f32 {
     let largest = row.iter().fold(0.0f32, |largest, v| largest.max(v.abs()));
-    if largest == 0.0 {
+    // A row of tiny subnormals has a scale that underflows to zero; it decodes to zeros
+    // whatever the codes are, so it is stored as the zero row it effectively is.
+    let scale = largest / INT8_MAX;
+    if scale == 0.0 {
         code.fill(0);
         return 0.0;
     }
-    let scale = largest / INT8_MAX;
     for (out, &value) in code.iter_mut().zip(row) {
         *out = (value / scale).round().clamp(-INT8_MAX, INT8_MAX) as i8;
     }
@@ -383,5 +385,15 @@ mod tests {
         assert_eq!(codes, [64, -127, 32, 0, 0, 0]);
         assert_eq!(scales[1], 0.0);
         assert!((scales[0] - 1.0 / 127.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn int8_subnormal_row_is_zero() {
+        let vectors = [1e-45f32, 0.0];
+        let mut codes = [1i8; 2];
+        let mut scales = [1f32; 1];
+        quantize_int8(&vectors, 2, &mut codes, &mut scales, 1).unwrap();
+        assert_eq!(codes, [0, 0]);
+        assert_eq!(scales[0], 0.0);
     }
 }
