@@ -126,14 +126,30 @@ def _tasks(
     return tasks
 
 
+# The tasks of a build with forked workers: each worker finds its task in its copy of
+# this process's memory, where sending it would cost seconds of pickling at 100k.
+_INHERITED_TASKS: list[ShardTask] = []
+
+
+def _make_inherited_shard(number: int) -> ShardResult:
+    return make_shard(_INHERITED_TASKS[number])
+
+
 def _make_shards(tasks: list[ShardTask]) -> list[ShardResult]:
+    global _INHERITED_TASKS
     if len(tasks) == 1:
         return [make_shard(tasks[0])]
     # fork is quick and needs no `if __name__ == "__main__"` in a user's script, but is
     # unsafe in a process with threads (a server): there the workers are spawned.
-    alone = threading.active_count() == 1 and "fork" in get_all_start_methods()
-    context = get_context("fork" if alone else "spawn")
-    with ProcessPoolExecutor(len(tasks), mp_context=context) as pool:
+    if threading.active_count() == 1 and "fork" in get_all_start_methods():
+        _INHERITED_TASKS = tasks
+        try:
+            # A forking pool starts every worker at the first submit, after the line above.
+            with ProcessPoolExecutor(len(tasks), mp_context=get_context("fork")) as pool:
+                return list(pool.map(_make_inherited_shard, range(len(tasks))))
+        finally:
+            _INHERITED_TASKS = []
+    with ProcessPoolExecutor(len(tasks), mp_context=get_context("spawn")) as pool:
         return list(pool.map(make_shard, tasks))
 
 
