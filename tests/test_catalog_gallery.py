@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import msgspec
+import numpy as np
 import pytest
 
 import homegallery
@@ -94,6 +95,23 @@ def test_search_entry_iterate_and_tag(tmp_path: Path) -> None:
     assert gallery.export_events(exported) == 4
     assert gallery.import_events(exported) == (0, 4)
     gallery.close()
+
+
+def test_numbers_of_every_match_in_order(tmp_path: Path) -> None:
+    gallery = open_gallery(make_gallery(tmp_path))
+    ids, (width, year, latitude) = gallery.numbers(
+        "order by date asc", ("width", "year", "latitude")
+    )
+    assert ids.tolist() == [fake_id(n) for n in range(1, 6)]
+    assert width.tolist() == [401.0, 402.0, 403.0, 404.0, 405.0]
+    assert year.tolist() == [2020.0] * 5
+    assert np.isnan(latitude).all()  # unknown is NaN, not 0
+    ids, (width,) = gallery.numbers("tag:sea", ("width",))
+    assert ids.tolist() == [fake_id(2), fake_id(1)] and width.tolist() == [402.0, 401.0]
+    with pytest.raises(KeyError):
+        gallery.numbers("", ("text",))  # only numeric columns
+    with pytest.raises(QueryError):
+        gallery.numbers("year >", ("width",))
 
 
 def test_bad_queries_and_arguments_say_what_is_wrong(tmp_path: Path) -> None:

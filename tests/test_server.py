@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import msgspec
+import numpy as np
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
@@ -15,6 +16,7 @@ from browser.galleries import build_sample_gallery
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server import create_app
+from homegallery.server.routes.summaries import timeline_layout
 
 Client: TypeAlias = TestClient[Litestar]
 
@@ -88,6 +90,19 @@ def test_timeline_lays_out_every_match(client: Client) -> None:
     portrait = [r for r in timeline["ratios"] if r < 1]
     assert portrait and all(r == pytest.approx(320 / 480, abs=1e-3) for r in portrait)
     assert client.get("/api/timeline", params={"q": "year:2016"}).json()["total"] == 2
+
+
+def test_timeline_layout_of_unknown_sizes_and_dates() -> None:
+    nan = float("nan")
+    ratios, groups = timeline_layout(
+        np.array([4000.0, 3000.0, nan, 0.0, 800.0]),
+        np.array([3000.0, 4000.0, 100.0, 50.0, 600.0]),
+        np.array([2021.0, 2021.0, 2020.0, nan, nan]),
+        np.array([5.0, 5.0, 12.0, nan, nan]),
+    )
+    assert ratios == [1.333, 0.75, 1.0, 1.0, 1.333]
+    assert groups == [(2021, 5, 2), (2020, 12, 1), (0, 0, 2)]
+    assert timeline_layout(*(np.zeros(0) for _ in range(4))) == ([], [])
 
 
 def test_places_are_the_geotagged_matches(client: Client) -> None:

@@ -19,12 +19,16 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from homegallery import xdg
 from homegallery.catalog.build import BuildSummary, build_from_config
+from homegallery.catalog.columns import FloatArray
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.events import (
     Event,
@@ -93,6 +97,14 @@ class Gallery:
 
     def count(self, query: str = "") -> int:
         return self._searcher().count(query)
+
+    def numbers(
+        self, query: str, names: Sequence[str]
+    ) -> tuple[npt.NDArray[np.object_], list[FloatArray]]:
+        """Ids and numeric columns (``width``, ``year``, ``latitude``, … as float64
+        arrays, NaN where unknown) of every match in order: whole-result summaries
+        without decoding a single entry."""
+        return self._searcher().numbers(query, names)
 
     def entry(self, media_id: str) -> Entry | None:
         """The entry with this id, or None."""

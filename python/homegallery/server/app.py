@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from litestar import Litestar, Response, Router
 from litestar.config.compression import CompressionConfig
@@ -63,6 +65,12 @@ def _guard_requests(
     return check
 
 
+def reader_threads() -> int:
+    """Threads for catalog work: the cores, at least 2 (one slow query must not stall
+    every page), at most 4 (SQLite and numpy release the GIL, Python does not)."""
+    return max(2, min(4, os.cpu_count() or 1))
+
+
 def create_app(
     config: Config, *, gallery: Gallery | None = None, poll_seconds: float = POLL_SECONDS
 ) -> Litestar:
@@ -81,6 +89,7 @@ def create_app(
         sessions=sessions,
         watcher=watcher,
         prefix=prefix,
+        readers=ThreadPoolExecutor(reader_threads(), thread_name_prefix="catalog-reader"),
     )
 
     def provide_services() -> Services:
@@ -107,6 +116,7 @@ def create_app(
 
     async def stop() -> None:
         await watcher.stop()
+        services.readers.shutdown(wait=False, cancel_futures=True)
 
     return Litestar(
         route_handlers=[router],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
@@ -33,6 +35,14 @@ class Services:
     sessions: Sessions
     watcher: CatalogWatcher
     prefix: str  # "" or "/photos": where the app is mounted
+    # Catalog work runs on these threads only. Each reader thread keeps its own
+    # connection and in-memory column snapshot, so a fixed, small pool bounds the
+    # memory (a snapshot per thread of a 40-thread pool would not be small).
+    readers: ThreadPoolExecutor
+
+    async def on_reader(self, work: Callable[[], T]) -> T:
+        """Runs ``work`` on a reader thread without blocking the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.readers, work)
 
 
 class QueryProblem(HTTPException):

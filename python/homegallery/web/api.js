@@ -104,11 +104,22 @@ export function posterUrl(entry) {
 
 // Entries of one result by index, fetched a page at a time as the grid needs them.
 export class EntryPages {
-  constructor(query, total, pageSize = 200) {
+  constructor(query, total, pageSize = 200, firstPage = null) {
     this.query = query;
     this.total = total;
     this.pageSize = pageSize;
     this.pages = new Map(); // page number → entries, or a promise while loading
+    if (firstPage) {
+      // Asked for together with the timeline, so the first tiles fill in one round trip.
+      const loading = firstPage.then((page) => {
+        this.pages.set(0, page.entries);
+        return page.entries;
+      }, (error) => {
+        this.pages.delete(0);
+        throw error;
+      });
+      this.pages.set(0, loading);
+    }
   }
 
   get(index) {

@@ -8,6 +8,7 @@ import { Grid, groupLabel } from "./grid.js";
 import { MapView } from "./map.js";
 
 const $ = (id) => document.getElementById(id);
+const FIRST_PAGE = 200; // entries per page: a 4K screen of small tiles
 
 const state = {
   settings: null,
@@ -84,11 +85,37 @@ export function search(query) {
 
 // --- loading ------------------------------------------------------------------------------
 
+// Requests made before the settings are known, so that the first screen needs one
+// round trip less (a login-only gallery answers them with 401, which is handled).
+const early = { query: parseHash().query, timeline: null, entries: null };
+if (parseHash().view === "grid") {
+  early.timeline = api.timeline(early.query);
+  early.entries = api.entries(early.query, 0, FIRST_PAGE);
+  early.timeline.catch(() => {});
+  early.entries.catch(() => {});
+}
+
+// Answers made for the viewer of the page load; a login or logout changes the viewer.
+function dropEarly() {
+  early.timeline = null;
+  early.entries = null;
+}
+
+function takeEarly(query) {
+  if (!early.timeline || early.query !== query) return null;
+  const taken = { timeline: early.timeline, entries: early.entries };
+  early.timeline = null;
+  return taken;
+}
+
 async function loadTimeline({ keepScroll = false } = {}) {
   const query = state.query;
+  const prefetched = keepScroll ? null : takeEarly(query);
+  const firstPage = prefetched ? prefetched.entries : api.entries(query, 0, FIRST_PAGE);
+  firstPage.catch(() => {});
   let timeline;
   try {
-    timeline = await api.timeline(query);
+    timeline = await (prefetched ? prefetched.timeline : api.timeline(query));
   } catch (error) {
     if (error instanceof ApiError && error.status === 400) {
       showQueryError(query, error);
@@ -106,13 +133,16 @@ async function loadTimeline({ keepScroll = false } = {}) {
   showQueryError(query, null);
   state.timeline = timeline;
   state.version = Math.max(state.version, timeline.version);
-  state.pages = new EntryPages(query, timeline.total);
+  state.pages = new EntryPages(query, timeline.total, FIRST_PAGE, firstPage);
   state.loadedQuery = query;
   grid.setResult(timeline, state.pages, { keepScroll });
   document.title = query ? `${query} · Gallery` : "Gallery";
   $("timeline").dataset.total = String(timeline.total);
-  buildYearsMenu();
-  loadChips();
+  // Menus and suggestions wait until the first tiles are on their way.
+  setTimeout(() => {
+    buildYearsMenu();
+    loadChips();
+  }, 150);
 }
 
 async function loadChips() {
@@ -296,6 +326,7 @@ async function submitLogin(event) {
     return;
   }
   form.reset();
+  dropEarly();
   $("login").hidden = true;
   updateUserButton();
   state.loadedQuery = null;
@@ -305,6 +336,7 @@ async function submitLogin(event) {
 async function userButton() {
   if (state.settings.user) {
     state.settings = await api.logout();
+    dropEarly();
     updateUserButton();
     if (state.settings.loginRequired) {
       grid.setResult({ total: 0, ratios: [], groups: [], version: 0 }, new EntryPages("", 0));
@@ -400,8 +432,10 @@ async function init() {
     return;
   }
   updateUserButton();
-  if (state.settings.loginRequired) showLogin();
-  else start();
+  if (state.settings.loginRequired) {
+    dropEarly();
+    showLogin();
+  } else start();
 }
 
 init();

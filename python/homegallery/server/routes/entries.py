@@ -32,45 +32,54 @@ def page_of(services: Services, text: str, limit: int, offset: int) -> list[Entr
     return [entry for entry in found if entry is not None]
 
 
-@get("/api/entries", sync_to_thread=True, summary="A page of the entries a query matches")
-def entries(
+@get("/api/entries", summary="A page of the entries a query matches")
+async def entries(
     services: NamedDependency[Services],
     viewer: NamedDependency[Viewer],
     q: FromQuery[str] = "",
     offset: int = Parameter(default=0, ge=0),
     limit: int = Parameter(default=100, ge=1, le=MAX_PAGE),
 ) -> EntryPage:
-    scoped = scoped_or_400(services, viewer, q)
-    total = run_query(scoped, services.gallery.count)
-    page = run_query(scoped, lambda text: page_of(services, text, limit, offset))
-    return EntryPage(query=q, total=total, offset=offset, entries=to_api(services, page))
+    def work() -> EntryPage:
+        scoped = scoped_or_400(services, viewer, q)
+        total = run_query(scoped, services.gallery.count)
+        page = run_query(scoped, lambda text: page_of(services, text, limit, offset))
+        return EntryPage(query=q, total=total, offset=offset, entries=to_api(services, page))
+
+    return await services.on_reader(work)
 
 
-@get("/api/entries/{media_id:str}", sync_to_thread=True, summary="One entry")
-def entry(
+@get("/api/entries/{media_id:str}", summary="One entry")
+async def entry(
     services: NamedDependency[Services], viewer: NamedDependency[Viewer], media_id: FromPath[str]
 ) -> ApiEntry:
-    found = services.access.visible_entry(viewer, media_id, services.watcher.version)
-    if found is None:
-        raise NotFoundException(detail=f"no entry {media_id}")
-    return to_api(services, [found])[0]
+    def work() -> ApiEntry:
+        found = services.access.visible_entry(viewer, media_id, services.watcher.version)
+        if found is None:
+            raise NotFoundException(detail=f"no entry {media_id}")
+        return to_api(services, [found])[0]
+
+    return await services.on_reader(work)
 
 
-@get("/api/entries/{media_id:str}/similar", sync_to_thread=True, summary="Entries like this one")
-def similar(
+@get("/api/entries/{media_id:str}/similar", summary="Entries like this one")
+async def similar(
     services: NamedDependency[Services],
     viewer: NamedDependency[Viewer],
     media_id: FromPath[str],
     limit: int = Parameter(default=24, ge=1, le=200),
 ) -> list[ApiEntry]:
-    found = services.access.visible_entry(viewer, media_id, services.watcher.version)
-    if found is None:
-        raise NotFoundException(detail=f"no entry {media_id}")
-    if not found.has_vector:
-        return []
-    scoped = scoped_or_400(services, viewer, f"similar:{found.id}")
-    page = run_query(scoped, lambda text: page_of(services, text, limit + 1, 0))
-    return to_api(services, [item for item in page if item.id != found.id][:limit])
+    def work() -> list[ApiEntry]:
+        found = services.access.visible_entry(viewer, media_id, services.watcher.version)
+        if found is None:
+            raise NotFoundException(detail=f"no entry {media_id}")
+        if not found.has_vector:
+            return []
+        scoped = scoped_or_400(services, viewer, f"similar:{found.id}")
+        page = run_query(scoped, lambda text: page_of(services, text, limit + 1, 0))
+        return to_api(services, [item for item in page if item.id != found.id][:limit])
+
+    return await services.on_reader(work)
 
 
 ROUTES = [entries, entry, similar]

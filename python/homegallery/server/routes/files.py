@@ -90,29 +90,33 @@ def send_file(
 
 @get(
     "/files/{media_id:str}/{kind:str}",
-    sync_to_thread=True,
     summary="A preview, web video or poster frame of an entry",
 )
-def preview(
+async def preview(
     request: AnyRequest,
     services: NamedDependency[Services],
     viewer: NamedDependency[Viewer],
     media_id: FromPath[str],
     kind: FromPath[str],
 ) -> Response[bytes] | Stream:
-    if not _PREVIEW_KIND.match(kind):
-        raise NotFoundException(detail=f"no file kind {kind[:40]!r}")
-    entry = services.access.visible_entry(viewer, media_id, services.watcher.version)
-    if entry is None:
-        raise NotFoundException(detail=f"no entry {media_id[:80]}")
-    relative = next((p for p in entry.previews if p.rsplit("/", 1)[-1].endswith("-" + kind)), None)
-    if relative is None:
-        raise NotFoundException(detail=f"entry {entry.id} has no {kind}")
-    try:
-        path = Storage(services.config.storage.path).resolve_relative(relative)
-    except ValueError:
-        raise NotFoundException(detail="the file is outside the storage") from None
-    return send_file(request, path, IMMUTABLE)
+    def work() -> Response[bytes] | Stream:
+        if not _PREVIEW_KIND.match(kind):
+            raise NotFoundException(detail=f"no file kind {kind[:40]!r}")
+        entry = services.access.visible_entry(viewer, media_id, services.watcher.version)
+        if entry is None:
+            raise NotFoundException(detail=f"no entry {media_id[:80]}")
+        relative = next(
+            (p for p in entry.previews if p.rsplit("/", 1)[-1].endswith("-" + kind)), None
+        )
+        if relative is None:
+            raise NotFoundException(detail=f"entry {entry.id} has no {kind}")
+        try:
+            path = Storage(services.config.storage.path).resolve_relative(relative)
+        except ValueError:
+            raise NotFoundException(detail="the file is outside the storage") from None
+        return send_file(request, path, IMMUTABLE)
+
+    return await services.on_reader(work)
 
 
 def _inside(folder: str, relative: str) -> Path | None:
@@ -125,29 +129,33 @@ def _inside(folder: str, relative: str) -> Path | None:
 
 @get(
     "/files/{media_id:str}/original/{number:int}",
-    sync_to_thread=True,
     summary="An original file, for sources marked downloadable",
 )
-def original(
+async def original(
     request: AnyRequest,
     services: NamedDependency[Services],
     viewer: NamedDependency[Viewer],
     media_id: FromPath[str],
     number: FromPath[int],
 ) -> Response[bytes] | Stream:
-    entry = services.access.visible_entry(viewer, media_id, services.watcher.version)
-    if entry is None:
-        raise NotFoundException(detail=f"no entry {media_id[:80]}")
-    if not 0 <= number < len(entry.files):
-        raise NotFoundException(detail=f"entry {entry.id} has no file {number}")
-    file = entry.files[number]
-    downloadable = {source.dir for source in services.config.sources if source.downloadable}
-    if file.source not in downloadable:
-        raise PermissionDeniedException(detail="the originals of this source are not downloadable")
-    path = _inside(file.source, file.path)
-    if path is None:
-        raise NotFoundException(detail="the file is outside its source")
-    return send_file(request, path, ORIGINAL, download_name=Path(file.path).name)
+    def work() -> Response[bytes] | Stream:
+        entry = services.access.visible_entry(viewer, media_id, services.watcher.version)
+        if entry is None:
+            raise NotFoundException(detail=f"no entry {media_id[:80]}")
+        if not 0 <= number < len(entry.files):
+            raise NotFoundException(detail=f"entry {entry.id} has no file {number}")
+        file = entry.files[number]
+        downloadable = {source.dir for source in services.config.sources if source.downloadable}
+        if file.source not in downloadable:
+            raise PermissionDeniedException(
+                detail="the originals of this source are not downloadable"
+            )
+        path = _inside(file.source, file.path)
+        if path is None:
+            raise NotFoundException(detail="the file is outside its source")
+        return send_file(request, path, ORIGINAL, download_name=Path(file.path).name)
+
+    return await services.on_reader(work)
 
 
 ROUTES = [preview, original]

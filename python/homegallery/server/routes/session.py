@@ -42,20 +42,23 @@ def _cookie(services: Services, request: AnyRequest, value: str, max_age: int) -
     )
 
 
-@post("/api/login", status_code=200, sync_to_thread=True, summary="Log in; sets the session cookie")
-def login(
+@post("/api/login", status_code=200, summary="Log in; sets the session cookie")
+async def login(
     request: AnyRequest, services: NamedDependency[Services], data: JSONBody[Login]
 ) -> Response[AppSettings]:
-    address = request.client.host if request.client else ""
-    if services.access.throttled(address):
-        raise TooManyRequestsException(
-            detail="too many wrong logins from your address; try again in a few minutes"
-        )
-    token = services.access.login(data.username, data.password, address)
-    if token is None:
-        raise NotAuthorizedException(detail="wrong user name or password")
-    cookie = _cookie(services, request, token, services.sessions.max_age)
-    return Response(_settings(services, token), cookies=[cookie])
+    def work() -> Response[AppSettings]:
+        address = request.client.host if request.client else ""
+        if services.access.throttled(address):
+            raise TooManyRequestsException(
+                detail="too many wrong logins from your address; try again in a few minutes"
+            )
+        token = services.access.login(data.username, data.password, address)
+        if token is None:
+            raise NotAuthorizedException(detail="wrong user name or password")
+        cookie = _cookie(services, request, token, services.sessions.max_age)
+        return Response(_settings(services, token), cookies=[cookie])
+
+    return await services.on_reader(work)
 
 
 @post("/api/logout", status_code=200, sync_to_thread=False, summary="Log out; ends the session")

@@ -2,70 +2,92 @@
 
 from __future__ import annotations
 
+import numpy as np
 from litestar import get
 from litestar.di import NamedDependency
 from litestar.params import FromQuery, Parameter
 
+from homegallery.catalog.columns import FloatArray
 from homegallery.server.access import Viewer
 from homegallery.server.schemas import Places, TagCount, Tags, Timeline
 from homegallery.server.scope import ScopedQuery, scope_query
 from homegallery.server.services import Services, run_query, scoped_or_400
 
 
-def _ratio(width: int | None, height: int | None) -> float:
-    if not width or not height:
-        return 1.0
-    return round(width / height, 3)
+def timeline_layout(
+    width: FloatArray, height: FloatArray, year: FloatArray, month: FloatArray
+) -> tuple[list[float], list[tuple[int, int, int]]]:
+    """Each match's aspect ratio (1 where unknown) and the runs of equal months."""
+    known = (width > 0) & (height > 0)  # NaN compares false
+    ratios = np.where(known, np.round(width / np.where(known, height, 1.0), 3), 1.0)
+    keys = np.nan_to_num(year, nan=0.0).astype(np.int64) * 100 + np.nan_to_num(
+        month, nan=0.0
+    ).astype(np.int64)
+    if not len(keys):
+        return [], []
+    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    counts = np.diff(np.append(starts, len(keys)))
+    groups = [
+        (key // 100, key % 100, count)
+        for key, count in zip(keys[starts].tolist(), counts.tolist(), strict=True)
+    ]
+    return ratios.tolist(), groups
 
 
-@get("/api/timeline", sync_to_thread=True, summary="Aspect ratios and months of every match")
-def timeline(
+@get("/api/timeline", summary="Aspect ratios and months of every match")
+async def timeline(
     services: NamedDependency[Services], viewer: NamedDependency[Viewer], q: FromQuery[str] = ""
 ) -> Timeline:
-    scoped = scoped_or_400(services, viewer, q)
-    version = services.watcher.version
-    rows = run_query(
-        scoped, lambda text: services.view.rows(text, ("width", "height", "year", "month"))
-    )
-    ratios: list[float] = []
-    groups: list[tuple[int, int, int]] = []
-    current: tuple[int, int] | None = None
-    count = 0
-    for width, height, year, month in rows:
-        ratios.append(_ratio(width, height))
-        key = (year or 0, month or 0)
-        if key != current:
-            if current is not None:
-                groups.append((*current, count))
-            current, count = key, 0
-        count += 1
-    if current is not None:
-        groups.append((*current, count))
-    return Timeline(query=q, total=len(ratios), version=version, ratios=ratios, groups=groups)
+    def work() -> Timeline:
+        scoped = scoped_or_400(services, viewer, q)
+        version = services.watcher.version
+        _, columns = run_query(
+            scoped,
+            lambda text: services.gallery.numbers(text, ("width", "height", "year", "month")),
+        )
+        ratios, groups = timeline_layout(*columns)
+        return Timeline(query=q, total=len(ratios), version=version, ratios=ratios, groups=groups)
+
+    return await services.on_reader(work)
 
 
-@get("/api/places", sync_to_thread=True, summary="Where the matches were taken")
-def places(
+@get("/api/places", summary="Where the matches were taken")
+async def places(
     services: NamedDependency[Services], viewer: NamedDependency[Viewer], q: FromQuery[str] = ""
 ) -> Places:
-    scoped = scoped_or_400(services, viewer, q)
-    with_place = ScopedQuery(scope_query("exists geo", scoped.text).text, scoped.offset)
-    rows = run_query(
-        with_place, lambda text: services.view.rows(text, ("latitude", "longitude", "id"))
-    )
-    return Places(points=[(round(lat, 5), round(lon, 5), media_id) for lat, lon, media_id in rows])
+    def work() -> Places:
+        scoped = scoped_or_400(services, viewer, q)
+        with_place = ScopedQuery(scope_query("exists geo", scoped.text).text, scoped.offset)
+        ids, (latitude, longitude) = run_query(
+            with_place, lambda text: services.gallery.numbers(text, ("latitude", "longitude"))
+        )
+        return Places(
+            points=list(
+                zip(
+                    np.round(latitude, 5).tolist(),
+                    np.round(longitude, 5).tolist(),
+                    ids.tolist(),
+                    strict=True,
+                )
+            )
+        )
+
+    return await services.on_reader(work)
 
 
-@get("/api/tags", sync_to_thread=True, summary="The most used tags among the matches")
-def tags(
+@get("/api/tags", summary="The most used tags among the matches")
+async def tags(
     services: NamedDependency[Services],
     viewer: NamedDependency[Viewer],
     q: FromQuery[str] = "",
     limit: int = Parameter(default=200, ge=1, le=5000),
 ) -> Tags:
-    scoped = scoped_or_400(services, viewer, q)
-    counts = run_query(scoped, lambda text: services.view.tag_counts(text, limit))
-    return Tags(tags=[TagCount(tag=tag, count=count) for tag, count in counts])
+    def work() -> Tags:
+        scoped = scoped_or_400(services, viewer, q)
+        counts = run_query(scoped, lambda text: services.view.tag_counts(text, limit))
+        return Tags(tags=[TagCount(tag=tag, count=count) for tag, count in counts])
+
+    return await services.on_reader(work)
 
 
 ROUTES = [timeline, places, tags]
