@@ -130,7 +130,12 @@ def create_app(
             path=f"{prefix}/api/schema",
             render_plugins=[JsonRenderPlugin()],
         ),
+        # Level 5, not the default 9: a 100k timeline (520 KB of JSON) compresses in
+        # 11 ms instead of 200 ms, and is 57 KB on the wire instead of 45 KB.
         compression_config=CompressionConfig(
-            backend="gzip", minimum_size=1024, exclude=[r"/files/", r"/api/live"]
+            backend="gzip",
+            minimum_size=1024,
+            gzip_compress_level=5,
+            exclude=[r"/files/", r"/api/live"],
         ),
     )

@@ -1,0 +1,229 @@
+"""Server: search API latency and throughput, and the first grid paint in Chromium.
+
+Generates a catalog of N entries (the catalog benchmark's synthetic media, with real
+small JPEG previews for the newest few hundred), starts ``homegallery serve`` in its
+own process on loopback, and measures
+
+- ``GET /api/entries?q=…&limit=100`` over the catalog benchmark's query mix: p50,
+  p95 and requests per second, one client and four at once, against the same pages
+  through the Python API in one process (what HTTP, JSON and the access filter add);
+- ``GET /api/timeline`` (every match's layout) and its size on the wire;
+- in Chromium: time from navigation to the first grid tiles with entries and to the
+  first preview shown, against fetching the timeline alone, and the number of DOM
+  nodes after scrolling deep into the grid, against one element per entry.
+
+    .venv/bin/python benches/bench_server.py [--quick] [--entries N] [--no-browser] [--json FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from importlib.util import find_spec
+from pathlib import Path
+
+import httpx
+import yaml
+from PIL import Image
+
+from homegallery.bench.catalog import QUERIES, generate
+from homegallery.benchmark import Figure, Report, percentile, print_report
+from homegallery.catalog import SourceFiles, build_catalog
+from homegallery.config import Config, Database, Storage
+from homegallery.gallery import Gallery
+from homegallery.server.runner import free_port
+from homegallery.storage import Storage as StorageFolder
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def _jpeg(width: int, height: int, shade: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (shade, 90, 160)).save(buffer, "JPEG", quality=70)
+    return buffer.getvalue()
+
+
+def make_catalog(work: Path, count: int) -> Config:
+    storage_dir, catalog = work / "storage", work / "catalog.db"
+    print(f"generating {count:,} media and building the catalog …", file=sys.stderr)
+    records = generate(storage_dir, count)
+    build_catalog(catalog, storage_dir, [SourceFiles("/photos", records)])
+    config = Config(storage=Storage(dir=str(storage_dir)), database=Database(file=str(catalog)))
+    # Real previews for the entries the first screens show (the rest stay empty files).
+    storage = StorageFolder(storage_dir)
+    for number, media_id in enumerate(Gallery(config).search_ids("", limit=600)):
+        for size in (320, 128):
+            storage.write(
+                media_id, f"image-preview-{size}.jpg", _jpeg(size, size * 3 // 4, number % 200)
+            )
+    return config
+
+
+def start_server(work: Path, config: Config) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    config_file = work / "gallery.yml"
+    data = {"storage": {"dir": config.storage.dir}, "database": {"file": config.database.file},
+            "server": {"host": "127.0.0.1", "port": port}}  # fmt: skip
+    config_file.write_text(yaml.safe_dump(data), encoding="utf-8")
+    command = [
+        sys.executable,
+        "-m",
+        "homegallery.cli.main",
+        "serve",
+        "-q",
+        "--config",
+        str(config_file),
+    ]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/api/settings", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+        if process.poll() is not None:
+            break
+    process.kill()
+    raise RuntimeError(
+        f"the server did not start: {process.stderr.read().decode() if process.stderr else ''}"
+    )
+
+
+def _ms(function: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    function()
+    return (time.perf_counter() - start) * 1000
+
+
+def bench_api(report: Report, url: str, config: Config, repeats: int, count: int) -> None:
+    gallery = Gallery(config)
+    with httpx.Client(base_url=url, timeout=60) as client:
+
+        def page(query: str) -> None:
+            response = client.get("/api/entries", params={"q": query, "limit": 100})
+            response.raise_for_status()
+
+        for query in QUERIES:  # warm: compiled queries, page cache
+            page(query)
+            gallery.search(query, limit=100)
+        api: list[float] = []
+        local: list[float] = []
+        for _ in range(repeats):
+            for query in QUERIES:
+                api.append(_ms(lambda q=query: page(q)))  # type: ignore[misc]
+                local.append(_ms(lambda q=query: (gallery.count(q), gallery.search(q, limit=100))))  # type: ignore[misc]
+        report.add(Figure("search API", "page of 100, p50", percentile(api, 0.5), "ms",
+                          "Python API in process", percentile(local, 0.5), higher_is_better=False))  # fmt: skip
+        report.add(Figure("search API", "page of 100, p95", percentile(api, 0.95), "ms",
+                          "Python API in process", percentile(local, 0.95), higher_is_better=False,
+                          target=f"< 50 ms at 100k ({count:,} here)"))  # fmt: skip
+        report.add(Figure("search API", "one client", 1000 / statistics.mean(api), "req/s",
+                          "Python API in process", 1000 / statistics.mean(local)))  # fmt: skip
+
+        def burst(worker: int) -> int:
+            with httpx.Client(base_url=url, timeout=60) as own:
+                for query in QUERIES * max(1, repeats // 2):
+                    own.get("/api/entries", params={"q": query, "limit": 100}).raise_for_status()
+            return len(QUERIES) * max(1, repeats // 2)
+
+        start = time.perf_counter()
+        with ThreadPoolExecutor(4) as pool:
+            done = sum(pool.map(burst, range(4)))
+        report.add(Figure("search API", "four clients at once", done / (time.perf_counter() - start),
+                          "req/s"))  # fmt: skip
+
+        timeline = [
+            _ms(lambda: client.get("/api/timeline").raise_for_status())
+            for _ in range(max(3, repeats // 3))
+        ]
+        wire = client.get("/api/timeline", headers={"accept-encoding": "gzip"})
+        report.add(Figure("timeline API", f"layout of all {count:,}, p50", percentile(timeline, 0.5),
+                          "ms", higher_is_better=False))  # fmt: skip
+        report.add(Figure("timeline API", "size on the wire (gzip)",
+                          int(wire.headers.get("content-length", len(wire.content))) / 1024, "KiB",
+                          higher_is_better=False))  # fmt: skip
+    gallery.close()
+
+
+def bench_browser(report: Report, url: str, count: int) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        firsts: list[float] = []
+        images: list[float] = []
+        fetches: list[float] = []
+        nodes = 0
+        for _ in range(3):
+            context = browser.new_context(viewport={"width": 1600, "height": 1000})
+            page = context.new_page()
+            page.goto(f"{url}/", wait_until="commit")
+            page.wait_for_selector(".tile.loaded", timeout=60000)
+            marks = page.evaluate(
+                "() => Object.fromEntries(performance.getEntriesByType('mark')"
+                ".map(m => [m.name, m.startTime]))"
+            )
+            firsts.append(marks["grid-first-tile"])
+            images.append(marks["grid-first-preview"])
+            fetches.append(page.evaluate(
+                "async () => { const t = performance.now(); await (await fetch('api/timeline')).json();"
+                " return performance.now() - t; }"))  # fmt: skip
+            # deep into the grid, then count every element of the page
+            page.evaluate(
+                "() => { const s = document.getElementById('timeline'); s.scrollTop = s.scrollHeight / 2; }"
+            )
+            page.wait_for_timeout(300)
+            nodes = max(nodes, page.evaluate("() => document.querySelectorAll('*').length"))
+            context.close()
+        browser.close()
+    report.add(Figure("web grid", f"first tiles with entries, {count:,}", statistics.median(firsts), "ms",
+                      "timeline fetch alone", statistics.median(fetches), higher_is_better=False,
+                      target="< 1,000 ms at 100k"))  # fmt: skip
+    report.add(Figure("web grid", "first preview shown", statistics.median(images), "ms",
+                      higher_is_better=False))  # fmt: skip
+    report.add(Figure("web grid", "DOM nodes, scrolled halfway", nodes, "nodes",
+                      "one element per entry", count, higher_is_better=False,
+                      target="< 1,000"))  # fmt: skip
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--quick", action="store_true", help="2,000 entries, fewer repeats")
+    parser.add_argument("--entries", type=int, default=None, help="entries (default 100,000)")
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium figures")
+    parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
+    args = parser.parse_args(argv)
+    count = args.entries or (2000 if args.quick else 100_000)
+    repeats = 2 if args.quick else 10
+    report = Report(f"server: search API and web grid, {count:,} entries")
+    work = Path(tempfile.mkdtemp(prefix="bench-server-"))
+    process = None
+    try:
+        config = make_catalog(work, count)
+        process, url = start_server(work, config)
+        bench_api(report, url, config, repeats, count)
+        if not args.no_browser and CHROMIUM.exists() and find_spec("playwright") is not None:
+            bench_browser(report, url, count)
+        elif not args.no_browser:
+            print("no Chromium with Playwright here: first-paint figures skipped", file=sys.stderr)
+    finally:
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+        shutil.rmtree(work, ignore_errors=True)
+    print_report(report, args.json)
+    return 0
