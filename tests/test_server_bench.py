@@ -21,5 +21,5 @@ def test_bench_server_runs_quick(tmp_path: Path, capsys: pytest.CaptureFixture[s
     figures = {figure["name"]: figure for figure in json.loads(output.read_text())["figures"]}
     assert figures["page of 100, p95"]["value"] > 0
     assert figures["first tiles with entries, 400"]["value"] > 0
-    assert 0 < figures["DOM nodes, scrolled halfway"]["value"]
+    assert figures["DOM nodes, scrolled halfway"]["value"] > 0
     assert "ratio" in capsys.readouterr().out
