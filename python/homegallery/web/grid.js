@@ -215,6 +215,7 @@ export class Grid {
       tile.style.width = `${width}px`;
       tile.style.height = `${height}px`;
       const image = tile.firstChild;
+      image.onload = null; // a load of the tile's previous preview must not mark it loaded
       image.removeAttribute("src");
       image.hidden = true;
       tile.classList.remove("loaded", "video", "selected");
