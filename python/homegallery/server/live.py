@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 from litestar.response import ServerSentEventMessage
+
+from homegallery.catalog.columns import generation
+from homegallery.catalog.schema import CatalogError, open_reader
 
 POLL_SECONDS = 0.5
 KEEPALIVE_SECONDS = 15.0
@@ -41,6 +45,7 @@ class CatalogWatcher:
         self.poll_seconds = poll_seconds
         self.version = 0
         self._signature = file_signature(catalog)
+        self._state = self._catalog_state()
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -50,10 +55,32 @@ class CatalogWatcher:
         if signature == self._signature:
             return False
         self._signature = signature
+        state = self._catalog_state()
+        if state is not None and state == self._state:
+            return False  # a reader opened or closed the WAL file; nothing was committed
+        self._state = state
         self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
         return True
+
+    def _catalog_state(self) -> tuple[int, int] | None:
+        """The catalog file and its change counter; None when it cannot be read.
+
+        The files also change without a commit (the first reader creates the ``-wal``
+        file, the last one removes it); a page told of such a change would reload for
+        nothing. A fresh connection each time: this runs rarely, on several threads.
+        """
+        try:
+            connection = open_reader(self.catalog)
+        except CatalogError:
+            return None
+        try:
+            return (self.catalog.stat().st_ino, generation(connection))
+        except (OSError, sqlite3.Error):
+            return None
+        finally:
+            connection.close()
 
     async def _poll(self) -> None:
         while True:
