@@ -19,6 +19,7 @@ from homegallery.config import AccessRule, Auth, Config
 from homegallery.gallery import Gallery
 from homegallery.samples import write_sample_photo
 from homegallery.server import create_app
+from homegallery.server.live import CatalogWatcher
 from homegallery.server.passwords import verify_password
 from homegallery.server.runner import running
 
@@ -85,3 +86,16 @@ def test_serve_hashes_a_password_from_standard_input(
     assert main(["serve", "--hash-password"]) == 0
     printed = capsys.readouterr().out.strip()
     assert printed.startswith("$argon2id$") and verify_password(printed, "my secret")
+
+
+def test_the_watcher_counts_commits_not_readers(config: Config) -> None:
+    catalog = config.database.path
+    watcher = CatalogWatcher(catalog)
+    wal = catalog.with_name(catalog.name + "-wal")
+    with Gallery(config) as gallery:
+        assert gallery.count() > 0  # a reader: creates the -wal file
+        assert wal.exists()
+        assert not watcher.check() and watcher.version == 0
+        gallery.tag(gallery.search_ids(limit=1), add=["seen"], user="test")
+        assert watcher.check() and watcher.version == 1
+    assert not watcher.check() and watcher.version == 1  # the last reader closed
