@@ -198,10 +198,10 @@ class Searcher:
         """
         with snapshot(self.connection):
             match = self._match(query)
-            columns = self.columns()
-            if match.rows is not None:
-                rows = match.rows
+            if match.rows is not None and match.columns is not None:
+                columns, rows = match.columns, match.rows
             else:
+                columns = self.columns()
                 found = (columns.row_of(media_id) for media_id in match.ids or ())
                 rows = np.array([row for row in found if row is not None], np.int64)
             return columns.id_array[rows], [columns.number(name)[rows] for name in names]
