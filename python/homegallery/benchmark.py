@@ -8,13 +8,14 @@ the candidate, its baseline measured in the same run, and the ratio between them
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,3 +178,15 @@ def print_report(report: Report, json_path: Path | None = None) -> None:
     sys.stdout.flush()
     if json_path is not None:
         report.write_json(json_path)
+
+
+def quick_stage_main(
+    doc: str | None, quick_help: str, run: Callable[[bool], Report], argv: Sequence[str] | None
+) -> int:
+    """The command line of a stage benchmark whose only choices are --quick and --json."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0] if doc else None)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+    print_report(run(args.quick), args.json)
+    return 0

@@ -13,7 +13,6 @@ header read for the decoded size); "pyexiv2" is exiv2's raw read alone.
 
 from __future__ import annotations
 
-import argparse
 import json
 import shutil
 import subprocess
@@ -24,7 +23,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from homegallery.benchmark import Figure, Report, print_report
+from homegallery.benchmark import Figure, Report, quick_stage_main
 from homegallery.cli.demo import shared_photos
 from homegallery.extract.meta import MetaError, read_image_meta
 from homegallery.samples import write_sample_gallery
@@ -216,12 +215,7 @@ def run(quick: bool, data: Path | None = None) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="fewer files, one pass")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
-    args = parser.parse_args(argv)
-    print_report(run(args.quick), args.json)
-    return 0
+    return quick_stage_main(__doc__, "fewer files, one pass", run, argv)
 
 
 if __name__ == "__main__":

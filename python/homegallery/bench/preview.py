@@ -10,7 +10,6 @@ extract workers run it), so the figure is per core. Target: all five sizes in
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import pyvips
 
-from homegallery.benchmark import Figure, Report, measure, print_report
+from homegallery.benchmark import Figure, Report, measure, quick_stage_main
 from homegallery.extract.preview import PillowEngine, PreviewError, VipsEngine
 from homegallery.samples import write_sample_photo
 
@@ -82,12 +81,7 @@ def run(quick: bool, data: Path | None = None) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small image, few repeats")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
-    args = parser.parse_args(argv)
-    print_report(run(args.quick), args.json)
-    return 0
+    return quick_stage_main(__doc__, "small image, few repeats", run, argv)
 
 
 if __name__ == "__main__":

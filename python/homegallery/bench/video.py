@@ -10,14 +10,13 @@ whole-machine figures. The poster frame is timed too.
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from homegallery.benchmark import Figure, Report, measure, print_report
+from homegallery.benchmark import Figure, Report, measure, quick_stage_main
 from homegallery.config import VideoExtractor
 from homegallery.extract.ffmpeg_tools import ffmpeg_binary
 from homegallery.extract.video import extract_frame, transcode
@@ -69,12 +68,7 @@ def run(quick: bool) -> Report:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short small clip, one repeat")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
-    args = parser.parse_args(argv)
-    print_report(run(args.quick), args.json)
-    return 0
+    return quick_stage_main(__doc__, "short small clip, one repeat", run, argv)
 
 
 if __name__ == "__main__":
