@@ -19,11 +19,23 @@ def open_grid(page: Page, url: str, query: str = "") -> None:
     page.wait_for_selector(".tile.loaded")
 
 
-def tile_ids(page: Page) -> list[str]:
-    ids: list[str] = page.eval_on_selector_all(
-        ".tile",
-        "tiles => tiles.sort((a, b) => a.dataset.index - b.dataset.index).map(t => t.dataset.id)",
+def wait_for_tile_ids(page: Page, count: int | None = None) -> list[str]:
+    """The ids of the rendered tiles in grid order, once every tile shows an entry.
+
+    Read in the same look as the wait: a live refresh or a new layout may place the
+    tiles again between two separate looks from here.
+    """
+    handle = page.wait_for_function(
+        """(count) => {
+            const tiles = [...document.querySelectorAll('#grid .tile')];
+            tiles.sort((a, b) => a.dataset.index - b.dataset.index);
+            const ids = tiles.map((t) => t.dataset.id);
+            const ready = ids.length > 0 && ids.every(Boolean);
+            return ready && (count === null || ids.length === count) ? ids : null;
+        }""",
+        arg=count,
     )
+    ids: list[str] = handle.json_value()
     return ids
 
 
@@ -52,10 +64,7 @@ def test_search_year_2008(page: Page, real_server: str, real_gallery: Config) ->
     page.press("#query", "Enter")
     expected = Gallery(real_gallery).search_ids("year:2008")
     page.wait_for_selector(f"#timeline[data-total='{len(expected)}']")
-    page.wait_for_function(
-        f"() => document.querySelectorAll('.tile[data-id]:not([data-id=\"\"])').length == {len(expected)}"
-    )
-    assert tile_ids(page) == expected
+    assert wait_for_tile_ids(page, len(expected)) == expected
     assert "q=year%3A2008" in page.url
     headers = page.locator(".group-header").all_inner_texts()
     assert headers and all("2008" in header for header in headers)
@@ -120,10 +129,7 @@ def test_play_a_video(page: Page, real_server: str) -> None:
 
 def test_tag_two_photos_and_find_them(page: Page, real_server: str, real_gallery: Config) -> None:
     open_grid(page, real_server, "year:2008")
-    page.wait_for_function(
-        "() => document.querySelectorAll('.tile[data-id]:not([data-id=\"\"])').length >= 2"
-    )
-    chosen = tile_ids(page)[:2]
+    chosen = wait_for_tile_ids(page)[:2]
     page.click("#select-button")
     for media_id in chosen:
         page.click(f".tile[data-id='{media_id}']")
@@ -134,10 +140,7 @@ def test_tag_two_photos_and_find_them(page: Page, real_server: str, real_gallery
     page.fill("#query", 'tag:"browser walk"')
     page.press("#query", "Enter")
     page.wait_for_selector("#timeline[data-total='2']")
-    page.wait_for_function(
-        "() => document.querySelectorAll('.tile[data-id]:not([data-id=\"\"])').length == 2"
-    )
-    assert sorted(tile_ids(page)) == sorted(chosen)
+    assert sorted(wait_for_tile_ids(page, 2)) == sorted(chosen)
     assert all(
         e.user == "web" for e in Gallery(real_gallery).events() if "browser walk" in e.add_tags
     )
@@ -203,3 +206,35 @@ def test_on_a_phone_the_grid_fits_and_swipes_step(
         page.wait_for_selector(f".detail[data-id='{expected[1]}']")
     finally:
         context.close()
+
+
+def test_a_live_refresh_changes_tiles_in_place(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    """A catalog change during viewing (an import, someone tagging) must not blank the grid."""
+    open_grid(page, real_server)
+    shown = wait_for_tile_ids(page)
+    page.evaluate(
+        """() => {
+            window.blankTiles = 0;
+            for (const tile of document.querySelectorAll('#grid .tile')) tile.probe = true;
+            new MutationObserver((records) => {
+                for (const record of records) {
+                    const tile = record.target;
+                    if (tile.isConnected && !tile.dataset.id) window.blankTiles += 1;
+                }
+            }).observe(document.getElementById('grid'),
+                       { attributes: true, subtree: true, attributeFilter: ['data-id'] });
+        }"""
+    )
+    version = page.get_attribute("#timeline", "data-version")
+    Gallery(real_gallery).tag([shown[0]], add=["seen live"])
+    page.wait_for_function(
+        "(old) => document.getElementById('timeline').dataset.version !== old", arg=version
+    )
+    assert wait_for_tile_ids(page, len(shown)) == shown
+    assert page.evaluate("window.blankTiles") == 0
+    kept = page.evaluate(
+        "[...document.querySelectorAll('#grid .tile')].filter(t => t.probe).length"
+    )
+    assert kept == len(shown)

@@ -147,6 +147,15 @@ export class EntryPages {
     return loading;
   }
 
+  loadRange(range) {
+    if (!range || !this.total) return Promise.resolve();
+    const last = Math.min(range[1], this.total - 1);
+    const loads = [];
+    for (let index = range[0]; index <= last; index += this.pageSize) loads.push(this.load(index));
+    if (range[0] <= last) loads.push(this.load(last));
+    return Promise.all(loads);
+  }
+
   async entryAt(index) {
     if (index < 0 || index >= this.total) return null;
     await this.load(index);

@@ -50,6 +50,7 @@ export class Grid {
     this.pages = null;
     this.layout = null;
     this.tiles = new Map(); // index → element
+    this.detached = new Map(); // media id → element, between a relayout and its render
     this.headers = new Map(); // group number → element
     this.spare = [];
     this.selectMode = false;
@@ -78,8 +79,11 @@ export class Grid {
     const scrollTop = this.scroller.scrollTop;
     this.timeline = timeline;
     this.pages = pages;
-    for (const tile of this.tiles.values()) this.recycle(tile);
-    this.tiles.clear();
+    if (keepScroll) this.detachTiles();
+    else {
+      for (const tile of this.tiles.values()) this.recycle(tile);
+      this.tiles.clear();
+    }
     for (const header of this.headers.values()) header.remove();
     this.headers.clear();
     this.width = 0;
@@ -100,8 +104,7 @@ export class Grid {
     this.layout = justify(this.timeline.ratios, this.timeline.groups, width,
       targetRowHeight(window.innerWidth), GAP, HEADER);
     this.grid.style.height = `${this.layout.height}px`;
-    for (const tile of this.tiles.values()) this.recycle(tile);
-    this.tiles.clear();
+    this.detachTiles();
     if (anchorIndex > 0) this.scroller.scrollTop = this.layout.rowTop[rowOf(this.layout, anchorIndex)] - HEADER;
     this.buildScrubber();
     this.render();
@@ -123,7 +126,10 @@ export class Grid {
 
   render() {
     const layout = this.layout;
-    if (!layout) return;
+    if (!layout) {
+      this.dropDetached();
+      return;
+    }
     const viewport = this.scroller.clientHeight || window.innerHeight;
     const top = this.scroller.scrollTop;
     const from = Math.max(0, top - viewport * 0.75);
@@ -145,6 +151,7 @@ export class Grid {
         this.recycle(tile);
       }
     }
+    this.dropDetached();
     this.renderHeaders(from, to);
     this.updateScrubberLabel(top);
   }
@@ -172,6 +179,29 @@ export class Grid {
         this.headers.delete(group);
       }
     }
+  }
+
+  // A new layout or a refreshed result places every tile again. Tiles that already show
+  // an entry wait here, by media id, so that the same photo keeps its element and its
+  // loaded preview instead of blinking blank while its page is fetched again.
+  detachTiles() {
+    for (const tile of this.tiles.values()) {
+      if (tile.dataset.id && !this.detached.has(tile.dataset.id)) this.detached.set(tile.dataset.id, tile);
+      else this.recycle(tile);
+    }
+    this.tiles.clear();
+  }
+
+  dropDetached() {
+    for (const tile of this.detached.values()) this.recycle(tile);
+    this.detached.clear();
+  }
+
+  // The rendered range of indices, so a refresh can fetch those entries before it swaps.
+  renderedRange() {
+    if (!this.tiles.size) return null;
+    const indices = [...this.tiles.keys()];
+    return [Math.min(...indices), Math.max(...indices)];
   }
 
   recycle(tile) {
@@ -207,6 +237,19 @@ export class Grid {
     const width = layout.itemWidth[index];
     const height = layout.rowHeight[row];
     if (!tile) {
+      const entry = this.pages.get(index);
+      const kept = entry ? this.detached.get(entry.id) : undefined;
+      if (kept) {
+        this.detached.delete(entry.id);
+        kept.dataset.index = String(index);
+        kept.tabIndex = index === this.focusIndex ? 0 : -1;
+        kept.style.transform = `translate(${left}px, ${top}px)`;
+        kept.style.width = `${width}px`;
+        kept.style.height = `${height}px`;
+        this.tiles.set(index, kept);
+        this.fill(kept, entry, Math.max(width, height));
+        return;
+      }
       tile = this.newTile();
       tile.dataset.index = String(index);
       tile.dataset.id = "";
@@ -237,19 +280,21 @@ export class Grid {
     markOnce("grid-first-tile");
     const image = tile.firstChild;
     const url = previewUrl(entry, pixels * (window.devicePixelRatio || 1));
-    image.onload = () => {
-      tile.classList.add("loaded");
-      markOnce("grid-first-preview");
-    };
-    image.hidden = !url;
-    if (url) image.src = url;
+    if (!url || image.getAttribute("src") !== url) {
+      image.onload = () => {
+        tile.classList.add("loaded");
+        markOnce("grid-first-preview");
+      };
+      image.hidden = !url;
+      if (url) image.src = url;
+      else image.removeAttribute("src");
+    }
+    tile.classList.toggle("video", entry.type === "video");
+    tile.lastChild.textContent = "";
     const label = [entry.date ? entry.date.slice(0, 10) : "", entry.city || "", entry.type === "video" ? "video" : "photo"];
     tile.setAttribute("aria-label", label.filter(Boolean).join(", "));
     tile.title = entry.files && entry.files[0] ? entry.files[0].path : entry.id;
-    if (entry.type === "video") {
-      tile.classList.add("video");
-      tile.lastChild.textContent = `▶ ${formatDuration(entry.duration)}`;
-    }
+    if (entry.type === "video") tile.lastChild.textContent = `▶ ${formatDuration(entry.duration)}`;
     tile.classList.toggle("selected", this.selected.has(entry.id));
   }
 

@@ -133,11 +133,23 @@ async function loadTimeline({ keepScroll = false } = {}) {
   showQueryError(query, null);
   state.timeline = timeline;
   state.version = Math.max(state.version, timeline.version);
-  state.pages = new EntryPages(query, timeline.total, FIRST_PAGE, firstPage);
+  const pages = new EntryPages(query, timeline.total, FIRST_PAGE, firstPage);
+  if (keepScroll) {
+    // A live refresh swaps the result under the viewer's eyes: fetch what is on screen
+    // first, so the tiles change in place instead of going blank for a round trip.
+    try {
+      await pages.loadRange(grid.renderedRange());
+    } catch (error) {
+      // the grid asks again, tile by tile, and shows the error if it persists
+    }
+    if (query !== state.query) return;
+  }
+  state.pages = pages;
   state.loadedQuery = query;
   grid.setResult(timeline, state.pages, { keepScroll });
   document.title = query ? `${query} · Gallery` : "Gallery";
   $("timeline").dataset.total = String(timeline.total);
+  $("timeline").dataset.version = String(timeline.version);
   // Menus and suggestions wait until the first tiles are on their way.
   setTimeout(() => {
     buildYearsMenu();
