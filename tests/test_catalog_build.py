@@ -181,7 +181,7 @@ def test_a_pair_takes_the_jpeg_metadata_and_fills_gaps_from_the_raw(tmp_path: Pa
     assert (entry.id, entry.type, entry.width, entry.model) == (fake_id(1), "image", 600, "EOS R")
     assert entry.date == "2020-02-02T10:00:00" and entry.tags == ["raw-keyword"]
     assert entry.previews == [storage.relative(fake_id(2), preview_kind(320))]
-    assert [f.kind for f in entry.files] == ["image", "raw"]
+    assert [(f.kind, f.id) for f in entry.files] == [("image", fake_id(1)), ("raw", fake_id(2))]
 
 
 # --- incremental builds ------------------------------------------------------------------
@@ -261,6 +261,28 @@ def test_a_newer_catalog_format_is_refused(tmp_path: Path) -> None:
         open_reader(catalog)
     with pytest.raises(CatalogError, match="no catalog yet"):
         open_reader(tmp_path / "missing.db")
+
+
+def test_a_catalog_of_the_previous_format_is_made_anew_keeping_its_events(
+    tmp_path: Path,
+) -> None:
+    storage, records = _storage_with(tmp_path, 2)
+    catalog = tmp_path / "c.db"
+    sources = [SourceFiles("/p", records)]
+    build_catalog(catalog, storage.root, sources)
+    writer = open_writer(catalog)
+    record_events(writer, [new_event([fake_id(1)], user="ann", add_tags=["kept"])])
+    # format 1 stored its docs as JSON
+    writer.execute("UPDATE entry_docs SET doc = CAST('{\"id\": 1}' AS BLOB)")
+    writer.execute("UPDATE catalog_info SET value = '1' WHERE key = 'schema'")
+    writer.close()
+    with pytest.raises(CatalogError, match=r"format 1 .*run `homegallery build`"):
+        open_reader(catalog)
+    summary = build_catalog(catalog, storage.root, sources)
+    assert (summary.added, summary.entries) == (2, 2)  # every entry made anew
+    searcher = Searcher(open_reader(catalog))
+    assert searcher.ids("tag:kept") == [fake_id(1)]
+    assert {entry.id for entry in searcher.entries("")} == {fake_id(1), fake_id(2)}
 
 
 # --- events ----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ class EntryFile(msgspec.Struct, kw_only=True, omit_defaults=True):
     path: str  # POSIX, relative to the source folder
     size: int
     kind: FileKind
-    id: str  # content id of this file (equals the entry id for the main file and copies)
+    id: str = ""  # content id of this file (the entry id for the main file and copies)
     mtime_ns: int = 0
 
 
@@ -87,7 +87,3 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     def size(self) -> int:
         """Bytes of the main file."""
         return self.files[0].size if self.files else 0
-
-
-ENTRY_DECODER = msgspec.json.Decoder(Entry)
-ENTRY_ENCODER = msgspec.json.Encoder()

@@ -19,7 +19,8 @@ import msgspec
 
 from homegallery.atomic import atomic_open
 from homegallery.catalog.columns import bump_generation
-from homegallery.catalog.entry import ENTRY_DECODER, Entry
+from homegallery.catalog.doc import decode_doc
+from homegallery.catalog.entry import Entry
 from homegallery.catalog.rows import replace_entries
 
 
@@ -158,7 +159,7 @@ def apply_to_catalog(connection: sqlite3.Connection, events: Sequence[Event]) ->
                 ).fetchone()
                 if row is None:
                     continue  # not in the catalog (yet): the next build applies it
-                touched[media_id] = ENTRY_DECODER.decode(row[0])
+                touched[media_id] = decode_doc(row[0])
                 signatures[media_id] = row[1]
             touched[media_id] = apply_event(touched[media_id], event)
     replace_entries(connection, [(entry, signatures[entry.id]) for entry in touched.values()])

@@ -59,6 +59,8 @@ class MediaGroup:
 
     def ordered_files(self) -> list[GroupFile]:
         """Main file (and its copies) first, then RAW twins, then sidecars."""
+        if len(self.files) == 1:  # most groups: nothing to order
+            return list(self.files)
 
         def rank(file: GroupFile) -> tuple[int, str, str]:
             if file.id == self.id:

@@ -8,8 +8,8 @@ Tables (``entries`` is narrow on purpose: every search scans it, so the full
 entries live in ``entry_docs`` and are read only for the rows returned):
 
 - ``entries``: one row per media id; searchable columns, text stored casefolded.
-- ``entry_docs``: the full :class:`~homegallery.catalog.entry.Entry` as JSON, by
-  the rowid of its ``entries`` row.
+- ``entry_docs``: the full :class:`~homegallery.catalog.entry.Entry` in its stored
+  form (:mod:`homegallery.catalog.doc`), by the rowid of its ``entries`` row.
 - ``entry_values``: tags and object classes, one row each (casefolded).
 - ``entry_files``: every file of an entry (name, path, extension, source).
 - ``events``: user changes, append-only; never touched by a build.
@@ -21,7 +21,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+# 2: entry docs in their stored form (homegallery.catalog.doc); no file ids in entry_files
+SCHEMA_VERSION = 2
 
 # Tables a build may drop and make again; events and vectors survive every build.
 DERIVED_TABLES = (
@@ -73,8 +74,7 @@ CREATE TABLE IF NOT EXISTS entry_files (
     path TEXT NOT NULL,
     name TEXT NOT NULL,
     ext TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    file_id TEXT NOT NULL
+    kind TEXT NOT NULL
 )
 """
 _ENTRY_INDEXES = """

@@ -17,7 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from homegallery.catalog.columns import Columns, FloatArray, IntArray, generation, load_columns
-from homegallery.catalog.entry import ENTRY_DECODER, Entry
+from homegallery.catalog.doc import decode_doc
+from homegallery.catalog.entry import Entry
 from homegallery.catalog.query.ast import Query, Value
 from homegallery.catalog.query.compiler import (
     CompiledQuery,
@@ -222,7 +223,7 @@ class Searcher:
             "SELECT d.doc FROM entries e JOIN entry_docs d ON d.entry = e.rowid WHERE e.id = ?",
             (media_id,),
         ).fetchone()
-        return ENTRY_DECODER.decode(row[0]) if row else None
+        return decode_doc(row[0]) if row else None
 
     def _docs(self, ids: list[str]) -> list[Entry]:
         found: dict[str, Entry] = {}
@@ -234,7 +235,7 @@ class Searcher:
                 f"WHERE e.id IN ({marks})",
                 chunk,
             ):
-                found[media_id] = ENTRY_DECODER.decode(doc)
+                found[media_id] = decode_doc(doc)
         return [found[media_id] for media_id in ids if media_id in found]
 
     def all_entries(self, batch: int = 1000) -> Iterator[Entry]:
@@ -249,7 +250,7 @@ class Searcher:
                 if not rows:
                     return
                 for row in rows:
-                    yield ENTRY_DECODER.decode(row[0])
+                    yield decode_doc(row[0])
 
 
 class Match:
