@@ -214,10 +214,10 @@ def assemble(group: MediaGroup, reader: StorageReader, has_vector: bool) -> Entr
         for file in group.ordered_files()
     ]
     # A paired group is an image whatever its RAW twin's metadata says.
-    kind = meta.type if meta is not None and group.kind != "image" else None
+    meta_type = meta.type if meta is not None and group.kind != "image" else None
     return Entry(
         id=group.id,
-        type=kind or _TYPES.get(group.kind, "image"),
+        type=meta_type or _TYPES.get(group.kind, "image"),
         files=files,
         previews=previews,
         has_vector=has_vector,
