@@ -8,8 +8,6 @@ extract stage's own writers, or by running extract itself on the real photos.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -203,15 +201,18 @@ def _storage_with(tmp_path: Path, count: int) -> tuple[Storage, list[Indexed]]:
     return storage, records
 
 
-@pytest.mark.parametrize("workers", ["in-process", "forked", "spawned"])
+def _in_parts(monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """Builds of more than ``size`` groups are cut into two parts, made on threads."""
+    monkeypatch.setattr(build_module, "_GROUPS_PER_PART", size)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
+
+
+@pytest.mark.parametrize("parts", ["one part", "two parts"])
 def test_an_unchanged_build_writes_nothing_and_changes_are_picked_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: str
 ) -> None:
-    if workers != "in-process":  # two parts of three groups, made by a process pool
-        monkeypatch.setattr(build_module, "_GROUPS_PER_WORKER", 3)
-        monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
-    if workers == "spawned":  # as in a server, where other threads run
-        monkeypatch.setattr(threading, "active_count", lambda: 2)
+    if parts == "two parts":
+        _in_parts(monkeypatch, 3)
     storage, records = _storage_with(tmp_path, 6)
     catalog = tmp_path / "catalog.db"
     first = build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
@@ -288,7 +289,12 @@ def test_a_catalog_of_the_previous_format_is_made_anew_keeping_its_events(
 # --- events ----------------------------------------------------------------------------------
 
 
-def test_tag_events_change_results_and_survive_rebuilds(tmp_path: Path) -> None:
+@pytest.mark.parametrize("parts", ["one part", "two parts"])
+def test_tag_events_change_results_and_survive_rebuilds(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parts: str
+) -> None:
+    if parts == "two parts":  # entries with events are written last in their part
+        _in_parts(monkeypatch, 2)
     storage, records = _storage_with(tmp_path, 4)
     catalog = tmp_path / "catalog.db"
     sources = [SourceFiles("/p", records)]
@@ -314,6 +320,9 @@ def test_tag_events_change_results_and_survive_rebuilds(tmp_path: Path) -> None:
         assert searcher.ids("tag:holiday") == [fake_id(1)]
         assert searcher.ids("tag:even") == [fake_id(4)]
         assert searcher.ids("favorite:true") == [fake_id(1)]
+        assert sorted(searcher.ids("")) == [fake_id(n) for n in range(1, 5)]
+        entry = searcher.entry(fake_id(2))
+        assert entry is not None and entry.tags == [] and entry.width == 800
 
     # an event for an id not built yet applies when it arrives
     write_meta(storage, fake_id(99), MediaMeta(type="image"))
@@ -413,28 +422,3 @@ def test_search_snapshots_follow_events_in_place_and_reload_after_builds(tmp_pat
     assert searcher.ids("tag:new favorite:true") == [fake_id(1)]
     assert searcher.ids("count(previews) = 2") == [fake_id(4)]
     assert searcher.loads == 2
-
-
-def test_a_script_without_a_main_guard_can_build_with_workers(tmp_path: Path) -> None:
-    """Scripts often call the build at top level; worker processes must not re-run them."""
-    storage, _ = _storage_with(tmp_path, 6)
-    script = tmp_path / "script.py"
-    script.write_text(
-        "from pathlib import Path\n"
-        "from homegallery.catalog import SourceFiles, build_catalog\n"
-        "from homegallery.catalog import build\n"
-        "build._GROUPS_PER_WORKER = 2\n"
-        "build.os.sched_getaffinity = lambda pid: {0, 1}\n"
-        "class R:\n"
-        "    def __init__(self, n):\n"
-        "        self.path, self.size, self.mtime_ns = f'p/{n}.jpg', 1000, n\n"
-        "        self.id, self.kind = f'{n:064x}', 'image'\n"
-        f"summary = build_catalog(Path({str(tmp_path / 'c.db')!r}), Path({str(storage.root)!r}),\n"
-        "    [SourceFiles('/p', [R(n) for n in range(1, 7)])])\n"
-        "print('built', summary.entries)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.count("built 6") == 1

@@ -1,5 +1,7 @@
 """Types of the Rust extension module `homegallery._core`."""
 
+from collections.abc import Sequence
+
 import numpy as np
 import numpy.typing as npt
 
@@ -85,3 +87,45 @@ def scan_int8(
     threads: int = 0,
 ) -> _Found:
     """Per query row: (rows, cosines) of the best k int8 rows (of candidates)."""
+
+# Catalog entries (rust/entry_make.rs, rust/entry_rows.rs).
+
+_GroupFile = tuple[str, str, int, int, str, str]
+_Group = tuple[str, str, Sequence[_GroupFile], Sequence[str], bool]
+
+CASEFOLD_UNICODE_VERSION: str
+ENTRY_COLUMNS: list[str]
+
+def write_part(
+    path: str,
+    storage_root: str,
+    schema: list[str],
+    groups: Sequence[_Group],
+    stored: dict[str, str],
+    held: set[str],
+) -> tuple[list[str], list[bool], list[tuple[str, bytes]], int, list[str]]:
+    """Makes one part of a catalog build into a new SQLite file (GIL released).
+
+    A group is (id, kind, files, twin ids, has vector) with files as
+    ``catalog.grouping.GroupFile`` tuples; ``schema`` makes the entry tables; a group
+    whose signature ``stored`` holds is left out, and the docs of ``held`` ids come
+    back instead of being written. Returns each group's signature and whether it was
+    made anew, the held (id, doc) pairs, the number of entries written (rowids 1 to
+    it) and the problems met (stored files that could not be read, each naming its
+    path). Raises OSError when the part file cannot be written.
+    """
+
+def entry_rows(
+    docs: Sequence[bytes], signatures: Sequence[str], first_rowid: int
+) -> tuple[
+    list[tuple[object, ...]],
+    list[tuple[int, str, str]],
+    list[tuple[int, str, str, str, str, str]],
+]:
+    """The ``entries`` (in ``ENTRY_COLUMNS`` order), ``entry_values`` and ``entry_files``
+    rows of stored docs, rowids from ``first_rowid`` on. Raises ValueError for a doc
+    that is not an entry."""
+
+def casefold(text: str) -> str:
+    """Python's ``str.casefold`` as of ``CASEFOLD_UNICODE_VERSION``: how the catalog
+    stores searchable text."""

@@ -17,12 +17,10 @@ import gc
 import logging
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_all_start_methods, get_context
 from pathlib import Path
 
 from homegallery.catalog.columns import bump_generation
@@ -91,12 +89,12 @@ def build_catalog(
             gc.enable()
 
 
-_GROUPS_PER_WORKER = 4000  # fewer groups are made in this process (a worker costs ~0.5 s)
+_GROUPS_PER_PART = 2000  # a build of fewer groups is made in one part, on this thread
 
 
-def _worker_count(groups: int) -> int:
+def _part_count(groups: int) -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, min(cores or 1, 8, groups // _GROUPS_PER_WORKER))
+    return max(1, min(cores or 1, 8, groups // _GROUPS_PER_PART))
 
 
 def _tasks(
@@ -126,30 +124,11 @@ def _tasks(
     return tasks
 
 
-# The tasks of a build with forked workers: each worker finds its task in its copy of
-# this process's memory, where sending it would cost seconds of pickling at 100k.
-_INHERITED_TASKS: list[ShardTask] = []
-
-
-def _make_inherited_shard(number: int) -> ShardResult:
-    return make_shard(_INHERITED_TASKS[number])
-
-
 def _make_shards(tasks: list[ShardTask]) -> list[ShardResult]:
-    global _INHERITED_TASKS
     if len(tasks) == 1:
         return [make_shard(tasks[0])]
-    # fork is quick and needs no `if __name__ == "__main__"` in a user's script, but is
-    # unsafe in a process with threads (a server): there the workers are spawned.
-    if threading.active_count() == 1 and "fork" in get_all_start_methods():
-        _INHERITED_TASKS = tasks
-        try:
-            # A forking pool starts every worker at the first submit, after the line above.
-            with ProcessPoolExecutor(len(tasks), mp_context=get_context("fork")) as pool:
-                return list(pool.map(_make_inherited_shard, range(len(tasks))))
-        finally:
-            _INHERITED_TASKS = []
-    with ProcessPoolExecutor(len(tasks), mp_context=get_context("spawn")) as pool:
+    # The core releases the GIL while it makes a part, so threads use every core.
+    with ThreadPoolExecutor(len(tasks), thread_name_prefix="catalog-part") as pool:
         return list(pool.map(make_shard, tasks))
 
 
@@ -167,7 +146,7 @@ def _build(
         events_seen = _last_event(connection)
         events = events_by_entry(connection)
         tasks = _tasks(
-            groups, _worker_count(len(groups)), storage_dir, catalog, stored, vector_ids, events
+            groups, _part_count(len(groups)), storage_dir, catalog, stored, vector_ids, events
         )
         results = _make_shards(tasks)
         for result in results:

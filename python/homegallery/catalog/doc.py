@@ -6,17 +6,24 @@ repeat what the row already knows: a preview path is the entry's id plus a kind,
 the main file's id is the entry's id. The stored form keeps only the kind and leaves
 that file id out; together with MessagePack this takes 40% off a typical doc. A
 preview that belongs to a RAW twin keeps its whole path.
+
+The build makes docs in the Rust core (``rust/entry_doc.rs``, the same form); this
+module encodes the entries Python changes (user events) and decodes every doc read.
 """
 
 from __future__ import annotations
 
 import msgspec
 
-from homegallery.catalog.assemble import storage_relative
 from homegallery.catalog.entry import Entry
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(Entry)
+
+
+def storage_relative(media_id: str, kind: str) -> str:
+    """The storage path the web app asks for (the layout of homegallery.storage)."""
+    return f"{media_id[0:2]}/{media_id[2:4]}/{media_id[4:]}-{kind}"
 
 
 def encode_doc(entry: Entry) -> bytes:

@@ -85,6 +85,9 @@ CREATE INDEX IF NOT EXISTS entry_values_by_entry ON entry_values (entry);
 CREATE INDEX IF NOT EXISTS entry_files_by_entry ON entry_files (entry)
 """
 ENTRY_TABLES = ("entries", "entry_docs", "entry_values", "entry_files")
+# The statements that make the entry tables, one each (the Rust core makes a build's
+# part files with them).
+ENTRY_TABLE_STATEMENTS = [statement for statement in _ENTRY_TABLES.split(";") if statement.strip()]
 _LASTING_TABLES = """
 CREATE TABLE IF NOT EXISTS catalog_info (
     key TEXT PRIMARY KEY,
@@ -116,7 +119,8 @@ def _run(connection: sqlite3.Connection, script: str) -> None:
 
 
 def create_entry_tables(connection: sqlite3.Connection, indexes: bool = True) -> None:
-    _run(connection, _ENTRY_TABLES)
+    for statement in ENTRY_TABLE_STATEMENTS:
+        connection.execute(statement)
     if indexes:
         _run(connection, _ENTRY_INDEXES)
 

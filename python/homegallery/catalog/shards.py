@@ -1,27 +1,30 @@
 """One part of a build: read the storage for some groups and write their rows to a file.
 
-A build of 100k entries spends most of its time in Python per media file (listing
-storage folders, decoding metadata, making rows), which one process cannot spread
-over cores. The groups are therefore cut into contiguous parts (by id, so each part
-lists its own storage folders), and each part is made by :func:`make_shard` in a
-worker process into a small SQLite file of its own. The build then copies every part
-into the catalog with ``INSERT … SELECT`` inside its one transaction; that copy runs
-in SQLite's C code and is cheap next to making the rows.
+The groups are cut into contiguous parts (by id, so each part lists its own storage
+folders), and each part is made by :func:`make_shard` into a small SQLite file of its
+own. The work per media file (storage reads, the entry, its doc and rows, the
+inserts) runs in the Rust core with the GIL released, so parts made on threads run
+on all cores. The build then copies every part into the catalog with ``INSERT …
+SELECT`` inside its one transaction; that copy runs in SQLite's C code and is cheap
+next to making the rows.
 """
 
 from __future__ import annotations
 
-import gc
+import logging
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homegallery.catalog.assemble import StorageReader, assemble, signature
-from homegallery.catalog.entry import Entry
+from homegallery import _core
+from homegallery.catalog.doc import decode_doc, encode_doc
 from homegallery.catalog.events import Event, apply_event
 from homegallery.catalog.grouping import MediaGroup
-from homegallery.catalog.rows import insert_entries
-from homegallery.catalog.schema import ENTRY_TABLES, create_entry_tables
+from homegallery.catalog.rows import insert_docs
+from homegallery.catalog.schema import ENTRY_TABLE_STATEMENTS, ENTRY_TABLES
+
+log = logging.getLogger("homegallery.catalog")
 
 
 @dataclass
@@ -46,49 +49,51 @@ class ShardResult:
 
 
 def make_shard(task: ShardTask) -> ShardResult:
-    """Makes the entries of ``task.groups`` that changed, into ``task.path``."""
-    collecting = gc.isenabled()
-    gc.disable()  # many small objects, none freed until the end (see build)
-    try:
-        return _make_shard(task)
-    finally:
-        if collecting:
-            gc.enable()
+    """Makes the entries of ``task.groups`` that changed, into ``task.path``.
 
-
-def _make_shard(task: ShardTask) -> ShardResult:
+    Entries with user events come back from the core as docs; the events are applied
+    to them here (their rules live in Python) and they are written after the rest.
+    """
     result = ShardResult(task.path)
-    reader = StorageReader(task.storage_dir)
-    fresh: list[tuple[Entry, str]] = []
-    for group in task.groups:
-        has_vector = group.id in task.vector_ids
-        current = signature(group, reader, has_vector)
-        previous = task.stored.get(group.id)
-        if previous == current:
+    groups = [
+        (group.id, group.kind, group.files, group.twin_ids, group.id in task.vector_ids)
+        for group in task.groups
+    ]
+    signatures, remade, held_docs, result.written, result.problems = _core.write_part(
+        os.fspath(task.path),
+        os.fspath(task.storage_dir),
+        ENTRY_TABLE_STATEMENTS,
+        groups,
+        task.stored,
+        set(task.events),
+    )
+    for problem in result.problems:
+        log.warning("%s", problem)
+    by_id = dict(zip((group.id for group in task.groups), signatures, strict=True))
+    for group, made in zip(task.groups, remade, strict=True):
+        if not made:
             result.unchanged += 1
-            continue
-        if previous is None:
-            result.added += 1
-        else:
+        elif group.id in task.stored:
             result.changed += 1
             result.changed_ids.append(group.id)
-        entry = assemble(group, reader, has_vector)
-        for event in task.events.get(group.id, ()):
-            entry = apply_event(entry, event)
-        fresh.append((entry, current))
-    result.problems = reader.problems
-    task.path.unlink(missing_ok=True)
-    connection = sqlite3.connect(task.path, isolation_level=None)
-    try:
-        connection.execute("PRAGMA journal_mode = OFF")
-        connection.execute("PRAGMA synchronous = OFF")
-        connection.execute("BEGIN")
-        create_entry_tables(connection, indexes=False)
-        insert_entries(connection, fresh, 1)
-        connection.execute("COMMIT")
-    finally:
-        connection.close()
-    result.written = len(fresh)
+        else:
+            result.added += 1
+    if held_docs:
+        docs = []
+        for media_id, doc in held_docs:
+            entry = decode_doc(doc)
+            for event in task.events[media_id]:
+                entry = apply_event(entry, event)
+            docs.append(encode_doc(entry))
+        held_signatures = [by_id[media_id] for media_id, _ in held_docs]
+        connection = sqlite3.connect(task.path, isolation_level=None)
+        try:
+            connection.execute("BEGIN")
+            insert_docs(connection, docs, held_signatures, result.written + 1)
+            connection.execute("COMMIT")
+        finally:
+            connection.close()
+        result.written += len(docs)
     return result
 
 

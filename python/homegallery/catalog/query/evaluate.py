@@ -144,7 +144,7 @@ class Evaluator:
             return self.empty()
         columns = self.columns
         mask = self.empty()
-        # The parts of the text cache (see homegallery.catalog.rows.text_cache), each
+        # The parts of the text cache (see text_cache in rust/entry_rows.rs), each
         # searched where it is cheapest: distinct values for tags, places and cameras.
         for name in _TEXT_PARTS:
             mask[columns.text(name).rows_containing(word)] = True

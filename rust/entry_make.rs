@@ -1,0 +1,317 @@
+//! Media groups plus what extract stored for them → catalog entries (stored form).
+//!
+//! The Python build groups index files into media groups (`catalog/grouping.py`);
+//! this makes each group's entry: its metadata (a RAW twin fills in what the JPEG
+//! lacks), place, previews and files, and a signature of everything the entry is
+//! made from, so an incremental build remakes only entries whose signature changed.
+
+use std::collections::HashSet;
+
+use crate::entry_doc::{Entry, EntryFile};
+use crate::storage_read::{StorageReader, StoredMeta, StoredPlace};
+
+/// One indexed file of a group, as `catalog.grouping.GroupFile`.
+#[derive(Debug, Clone)]
+pub struct GroupFile {
+    pub source: String,
+    pub path: String,
+    pub size: i64,
+    pub mtime_ns: i64,
+    pub id: String,
+    pub kind: String,
+}
+
+/// A media group, as `catalog.grouping.MediaGroup`, and whether it has a vector.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub id: String,
+    pub kind: String,
+    pub files: Vec<GroupFile>,
+    pub twin_ids: Vec<String>,
+    pub has_vector: bool,
+}
+
+const FILE_KINDS: [&str; 4] = ["image", "raw", "video", "sidecar"];
+
+/// Changes whenever anything the entry is made from changes (files or storage).
+pub fn signature(group: &Group, reader: &mut StorageReader) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for file in &group.files {
+        let line = format!(
+            "{}\0{}\0{}\0{}\0{}\n",
+            file.source, file.path, file.size, file.mtime_ns, file.id
+        );
+        hasher.update(line.as_bytes());
+    }
+    hasher.update(reader.kinds(&group.id).join("|").as_bytes());
+    for twin in &group.twin_ids {
+        hasher.update(b"\n");
+        hasher.update(reader.kinds(twin).join("|").as_bytes());
+    }
+    hasher.update(if group.has_vector { b"\nv" } else { b"\n-" });
+    hasher.finalize().to_hex()[..20].to_string()
+}
+
+/// The metadata of a group: the main file's, with a RAW twin's filling the gaps.
+fn merged_meta(group: &Group, reader: &mut StorageReader) -> Option<StoredMeta> {
+    let mut meta = reader.meta(&group.id);
+    for twin in &group.twin_ids {
+        let Some(other) = reader.meta(twin) else {
+            continue;
+        };
+        let Some(main) = meta.as_mut() else {
+            meta = Some(StoredMeta {
+                media_type: crate::storage_read::MediaType::Image,
+                ..other
+            });
+            continue;
+        };
+        fill(&mut main.date, other.date);
+        fill(&mut main.make, other.make);
+        fill(&mut main.model, other.model);
+        fill(&mut main.lens, other.lens);
+        fill(&mut main.iso, other.iso);
+        fill(&mut main.aperture, other.aperture);
+        fill(&mut main.exposure_time, other.exposure_time);
+        fill(&mut main.focal_length, other.focal_length);
+        fill(&mut main.latitude, other.latitude);
+        fill(&mut main.longitude, other.longitude);
+        fill(&mut main.altitude, other.altitude);
+        fill(&mut main.title, other.title);
+        fill(&mut main.description, other.description);
+        fill(&mut main.rating, other.rating);
+        for keyword in other.keywords {
+            if !main.keywords.contains(&keyword) {
+                main.keywords.push(keyword);
+            }
+        }
+    }
+    meta
+}
+
+fn fill<T>(field: &mut Option<T>, other: Option<T>) {
+    if field.is_none() {
+        *field = other;
+    }
+}
+
+/// (year, month, day, hour, minute) of an ISO date; None where it does not say.
+pub fn date_parts(date: Option<&str>) -> [Option<i64>; 5] {
+    let mut parts = [None; 5];
+    let Some(date) = date else { return parts };
+    let chars: Vec<char> = date.chars().collect();
+    let number = |from: usize, to: usize| -> Option<i64> {
+        let digits = chars.get(from..to)?;
+        if !digits.iter().all(char::is_ascii_digit) {
+            return None;
+        }
+        digits.iter().collect::<String>().parse().ok()
+    };
+    let (Some(year), Some(month), Some(day)) = (number(0, 4), number(5, 7), number(8, 10)) else {
+        return parts;
+    };
+    parts[0..3].copy_from_slice(&[Some(year), Some(month), Some(day)]);
+    if let (Some(hour), Some(minute)) = (number(11, 13), number(14, 16)) {
+        parts[3] = Some(hour);
+        parts[4] = Some(minute);
+    }
+    parts
+}
+
+/// Previews present, largest image preview first, then web video and poster.
+pub fn preview_kinds(kinds: &[String]) -> Vec<&str> {
+    let mut images: Vec<(u64, &str)> = Vec::new();
+    let mut others: Vec<&str> = Vec::new();
+    for kind in kinds {
+        if let Some(size) = kind
+            .strip_prefix("image-preview-")
+            .and_then(|rest| rest.strip_suffix(".jpg"))
+        {
+            if !size.is_empty() && size.bytes().all(|byte| byte.is_ascii_digit()) {
+                if let Ok(size) = size.parse() {
+                    images.push((size, kind));
+                }
+            }
+        } else if kind.starts_with("video-preview-") || kind.starts_with("video-frame-") {
+            others.push(kind);
+        }
+    }
+    images.sort_unstable_by(|a, b| b.cmp(a));
+    others.sort_unstable_by(|a, b| b.cmp(a));
+    images
+        .into_iter()
+        .map(|(_, kind)| kind)
+        .chain(others)
+        .collect()
+}
+
+/// Main file (and its copies) first, then RAW twins, then sidecars.
+fn ordered_files(group: &Group) -> Vec<&GroupFile> {
+    let mut files: Vec<&GroupFile> = group.files.iter().collect();
+    if files.len() > 1 {
+        let rank = |file: &GroupFile| match () {
+            _ if file.id == group.id => 0,
+            _ if file.kind == "sidecar" => 2,
+            _ => 1,
+        };
+        files.sort_by(|a, b| (rank(a), &a.source, &a.path).cmp(&(rank(b), &b.source, &b.path)));
+    }
+    files
+}
+
+/// The entry of one group (previews as storage-relative paths), before user events.
+pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
+    let meta = merged_meta(group, reader);
+    let mut place: Option<StoredPlace> = reader.place(&group.id);
+    for twin in &group.twin_ids {
+        if place.is_some() {
+            break;
+        }
+        place = reader.place(twin);
+    }
+    let mut previews = own_previews(&group.id, reader);
+    for twin in &group.twin_ids {
+        if !previews.is_empty() {
+            break;
+        }
+        previews = own_previews(twin, reader);
+    }
+    let files = ordered_files(group)
+        .into_iter()
+        .map(|file| EntryFile {
+            source: file.source.clone(),
+            path: file.path.clone(),
+            size: file.size,
+            kind: if FILE_KINDS.contains(&file.kind.as_str()) {
+                file.kind.clone()
+            } else {
+                "other".to_string()
+            },
+            id: file.id.clone(),
+            mtime_ns: file.mtime_ns,
+        })
+        .collect();
+    let fallback_type = match group.kind.as_str() {
+        "raw" => "rawImage",
+        "video" => "video",
+        _ => "image",
+    };
+    let mut entry = Entry {
+        id: group.id.clone(),
+        entry_type: fallback_type.to_string(),
+        orientation: 1,
+        files,
+        previews,
+        has_vector: group.has_vector,
+        ..Entry::default()
+    };
+    if let Some(meta) = meta {
+        // A paired group is an image whatever its RAW twin's metadata says.
+        if group.kind != "image" {
+            entry.entry_type = meta.media_type.name().to_string();
+        }
+        [entry.year, entry.month, entry.day, entry.hour, entry.minute] =
+            date_parts(meta.date.as_deref());
+        let mut seen = HashSet::new();
+        entry.tags = meta
+            .keywords
+            .into_iter()
+            .filter(|keyword| seen.insert(keyword.clone()))
+            .collect();
+        entry.date = meta.date;
+        entry.width = meta.width;
+        entry.height = meta.height;
+        entry.orientation = meta.orientation;
+        entry.mime = meta.mime;
+        entry.format = meta.format;
+        entry.make = meta.make;
+        entry.model = meta.model;
+        entry.lens = meta.lens;
+        entry.iso = meta.iso;
+        entry.aperture = meta.aperture;
+        entry.exposure_time = meta.exposure_time;
+        entry.focal_length = meta.focal_length;
+        entry.latitude = meta.latitude;
+        entry.longitude = meta.longitude;
+        entry.altitude = meta.altitude;
+        entry.title = meta.title;
+        entry.description = meta.description;
+        entry.duration = meta.duration;
+        entry.rating = meta.rating;
+    }
+    if let Some(place) = place {
+        entry.country = place.country;
+        entry.country_code = place.country_code;
+        entry.state = place.state;
+        entry.county = place.county;
+        entry.city = place.city;
+        entry.road = place.road;
+    }
+    entry
+}
+
+fn own_previews(media_id: &str, reader: &mut StorageReader) -> Vec<String> {
+    preview_kinds(reader.kinds(media_id))
+        .into_iter()
+        .map(|kind| StorageReader::relative(media_id, kind))
+        .collect()
+}
+
+/// The stored form (see `entry_doc.rs`): own previews as kinds, no main file id.
+pub fn stored_form(mut entry: Entry) -> Entry {
+    let prefix = StorageReader::relative(&entry.id, "");
+    for preview in &mut entry.previews {
+        if let Some(kind) = preview.strip_prefix(&prefix) {
+            *preview = kind.to_string();
+        }
+    }
+    for file in &mut entry.files {
+        if file.id == entry.id {
+            file.id.clear();
+        }
+    }
+    entry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_split_into_parts_where_they_say() {
+        let some = |parts: [i64; 5]| parts.map(Some);
+        assert_eq!(
+            date_parts(Some("2018-01-10T11:39:53+01:00")),
+            some([2018, 1, 10, 11, 39])
+        );
+        assert_eq!(
+            date_parts(Some("2018-01-10")),
+            [Some(2018), Some(1), Some(10), None, None]
+        );
+        assert_eq!(date_parts(Some("2018-1-10")), [None; 5]);
+        assert_eq!(date_parts(None), [None; 5]);
+    }
+
+    #[test]
+    fn previews_largest_first_then_video() {
+        let kinds: Vec<String> = [
+            "image-preview-128.jpg",
+            "image-preview-1920.jpg",
+            "image-preview-x.jpg",
+            "meta.json",
+            "video-frame-1.jpg",
+            "video-preview-720.mp4",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            preview_kinds(&kinds),
+            [
+                "image-preview-1920.jpg",
+                "image-preview-128.jpg",
+                "video-preview-720.mp4",
+                "video-frame-1.jpg"
+            ]
+        );
+    }
+}

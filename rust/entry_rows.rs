@@ -1,0 +1,322 @@
+//! Entries → catalog rows: the searchable columns, tag/object values and files.
+//!
+//! One place makes rows, for the build and for user events alike (Python sends the
+//! doc of a changed entry here), so the searchable columns always agree with the
+//! stored entry. Searchable text is casefolded here once, which lets queries compare
+//! with plain `=` and `instr` (SQLite's own `lower()` knows only ASCII).
+
+use std::collections::HashSet;
+
+use crate::casefold::casefold;
+use crate::entry_doc::Entry;
+
+/// Between the parts of the text cache: no query word can span two parts (a tag and
+/// the next one), which lets the in-memory search test each part on its own.
+pub const SEPARATOR: char = '\0';
+
+/// The columns of `entries`, in the order of [`EntryRows::entry`].
+pub const ENTRY_COLUMNS: [&str; 45] = [
+    "rowid",
+    "id",
+    "type",
+    "date",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "width",
+    "height",
+    "ratio",
+    "orientation",
+    "mime",
+    "format",
+    "make",
+    "model",
+    "lens",
+    "iso",
+    "aperture",
+    "exposure_time",
+    "focal_length",
+    "latitude",
+    "longitude",
+    "altitude",
+    "country",
+    "country_code",
+    "state",
+    "county",
+    "city",
+    "road",
+    "title",
+    "description",
+    "duration",
+    "rating",
+    "favorite",
+    "size",
+    "tag_count",
+    "object_count",
+    "face_count",
+    "file_count",
+    "preview_count",
+    "has_vector",
+    "text",
+    "signature",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(String),
+}
+
+impl From<Option<i64>> for Value {
+    fn from(value: Option<i64>) -> Self {
+        value.map_or(Value::Null, Value::Int)
+    }
+}
+
+impl From<Option<f64>> for Value {
+    fn from(value: Option<f64>) -> Self {
+        value.map_or(Value::Null, Value::Real)
+    }
+}
+
+impl From<Option<String>> for Value {
+    fn from(value: Option<String>) -> Self {
+        value.map_or(Value::Null, Value::Text)
+    }
+}
+
+/// (entry rowid, key, casefolded value) of `entry_values`.
+pub type ValueRow = (i64, &'static str, String);
+/// (entry rowid, source, path, name, extension, kind) of `entry_files`, casefolded.
+pub type FileRow = (i64, String, String, String, String, String);
+
+#[derive(Debug, Default)]
+pub struct EntryRows {
+    pub entry: Vec<Value>,
+    pub values: Vec<ValueRow>,
+    pub files: Vec<FileRow>,
+}
+
+/// The searchable form of a text: casefolded, never holding the separator.
+pub fn fold(text: Option<&str>) -> Option<String> {
+    let text = text.filter(|text| !text.is_empty())?;
+    let folded = casefold(text);
+    Some(if folded.contains(SEPARATOR) {
+        folded.replace(SEPARATOR, " ")
+    } else {
+        folded
+    })
+}
+
+/// What bare words search: type, day, tags, places, camera, titles, objects, files.
+///
+/// `homegallery.catalog.query.evaluate.Evaluator.text` searches the same parts from
+/// the columns; the two must list the same ones.
+fn text_cache(entry: &Entry, folded_fields: &[&Option<String>]) -> String {
+    let mut parts: Vec<String> = vec![casefold(&entry.entry_type)];
+    if let Some(date) = entry.date.as_deref().filter(|date| !date.is_empty()) {
+        parts.push(date.chars().take(10).collect());
+    }
+    parts.extend(entry.tags.iter().filter_map(|tag| fold(Some(tag))));
+    parts.extend(folded_fields.iter().filter_map(|field| (*field).clone()));
+    parts.extend(
+        entry
+            .objects
+            .iter()
+            .filter_map(|found| fold(Some(&found.class_name))),
+    );
+    parts.extend(entry.files.iter().filter_map(|file| fold(Some(&file.path))));
+    parts.retain(|part| !part.is_empty());
+    parts.join("\0")
+}
+
+/// `a/IMG_1.JPG` → `jpg` (the suffix of the file name, without the dot).
+fn extension(path: &str) -> String {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    match name.rfind('.') {
+        Some(dot) if dot > 0 => casefold(&name[dot + 1..]),
+        _ => String::new(),
+    }
+}
+
+/// The rows of one entry, with the catalog rowid it gets.
+pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
+    let ratio = match (entry.width, entry.height) {
+        (Some(width), Some(height)) if width != 0 && height != 0 => {
+            Some(width as f64 / height as f64)
+        }
+        _ => None,
+    };
+    let folded = |text: &Option<String>| fold(text.as_deref());
+    let (country, state, county, city, road) = (
+        folded(&entry.country),
+        folded(&entry.state),
+        folded(&entry.county),
+        folded(&entry.city),
+        folded(&entry.road),
+    );
+    let (make, model, lens, title, description) = (
+        folded(&entry.make),
+        folded(&entry.model),
+        folded(&entry.lens),
+        folded(&entry.title),
+        folded(&entry.description),
+    );
+    let text = text_cache(
+        entry,
+        &[
+            &country,
+            &state,
+            &county,
+            &city,
+            &road,
+            &make,
+            &model,
+            &lens,
+            &title,
+            &description,
+        ],
+    );
+    let count = |items: usize| Value::Int(items as i64);
+    let flag = |on: bool| Value::Int(i64::from(on));
+    let row = vec![
+        Value::Int(rowid),
+        Value::Text(entry.id.clone()),
+        Value::Text(entry.entry_type.clone()),
+        entry.date.clone().into(),
+        entry.year.into(),
+        entry.month.into(),
+        entry.day.into(),
+        entry.hour.into(),
+        entry.minute.into(),
+        entry.width.into(),
+        entry.height.into(),
+        ratio.into(),
+        Value::Int(entry.orientation),
+        folded(&entry.mime).into(),
+        folded(&entry.format).into(),
+        make.into(),
+        model.into(),
+        lens.into(),
+        entry.iso.into(),
+        entry.aperture.into(),
+        entry.exposure_time.into(),
+        entry.focal_length.into(),
+        entry.latitude.into(),
+        entry.longitude.into(),
+        entry.altitude.into(),
+        country.into(),
+        folded(&entry.country_code).into(),
+        state.into(),
+        county.into(),
+        city.into(),
+        road.into(),
+        title.into(),
+        description.into(),
+        entry.duration.into(),
+        entry.rating.into(),
+        flag(entry.favorite),
+        Value::Int(entry.size()),
+        count(entry.tags.len()),
+        count(entry.objects.len()),
+        count(entry.faces.len()),
+        count(entry.files.len()),
+        count(entry.previews.len()),
+        flag(entry.has_vector),
+        Value::Text(text),
+        Value::Text(signature.to_string()),
+    ];
+    debug_assert_eq!(row.len(), ENTRY_COLUMNS.len());
+    let mut seen: HashSet<(&'static str, String)> = HashSet::new();
+    let mut values = Vec::new();
+    let tags = entry.tags.iter().map(|tag| ("tag", tag));
+    let classes = entry
+        .objects
+        .iter()
+        .map(|found| ("object", &found.class_name));
+    for (key, value) in tags.chain(classes) {
+        let value = fold(Some(value)).unwrap_or_default();
+        if seen.insert((key, value.clone())) {
+            values.push((rowid, key, value));
+        }
+    }
+    let files = entry
+        .files
+        .iter()
+        .map(|file| {
+            let name = file.path.rsplit('/').next().unwrap_or(&file.path);
+            (
+                rowid,
+                fold(Some(&file.source)).unwrap_or_default(),
+                fold(Some(&file.path)).unwrap_or_default(),
+                fold(Some(name)).unwrap_or_default(),
+                extension(&file.path),
+                file.kind.clone(),
+            )
+        })
+        .collect();
+    EntryRows {
+        entry: row,
+        values,
+        files,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry_doc::EntryFile;
+
+    #[test]
+    fn text_is_casefolded_and_a_stray_separator_becomes_a_space() {
+        let entry = Entry {
+            id: "ab".repeat(32),
+            entry_type: "rawImage".into(),
+            date: Some("2020-05-01T10:00:00".into()),
+            city: Some("Straße\0Mitte".into()),
+            make: Some("NIKON".into()),
+            tags: vec!["Sea".into(), "sea".into()],
+            files: vec![EntryFile {
+                source: "/P".into(),
+                path: "A/IMG_1.JPG".into(),
+                size: 5,
+                kind: "image".into(),
+                ..EntryFile::default()
+            }],
+            width: Some(4000),
+            height: Some(0),
+            ..Entry::default()
+        };
+        let rows = entry_rows(7, &entry, "sig");
+        let text = rows.entry[43].clone();
+        assert_eq!(
+            text,
+            Value::Text("rawimage\u{0}2020-05-01\u{0}sea\u{0}sea\u{0}strasse mitte\u{0}nikon\u{0}a/img_1.jpg".into())
+        );
+        assert_eq!(rows.entry[11], Value::Null); // no ratio with a zero height
+        assert_eq!(rows.entry[36], Value::Int(5));
+        assert_eq!(rows.values, vec![(7, "tag", "sea".to_string())]);
+        assert_eq!(
+            rows.files,
+            vec![(
+                7,
+                "/p".into(),
+                "a/img_1.jpg".into(),
+                "img_1.jpg".into(),
+                "jpg".into(),
+                "image".into()
+            )]
+        );
+    }
+
+    #[test]
+    fn hidden_files_have_no_extension() {
+        assert_eq!(extension("a/.hidden"), "");
+        assert_eq!(extension("a.b/noext"), "");
+        assert_eq!(extension("x.TAR.GZ"), "gz");
+    }
+}

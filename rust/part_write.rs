@@ -1,0 +1,221 @@
+//! One part of a catalog build, made and written to a SQLite file of its own.
+//!
+//! A build cuts its media groups into parts (by id) and makes each part on a thread
+//! of its own into a part file, which the Python build then copies into the catalog
+//! inside its one transaction. Everything per media file happens here: storage
+//! reads, the entry, its doc and its rows, and the inserts.
+//!
+//! This SQLite is the crate's own (bundled) copy, not the one Python's `sqlite3`
+//! uses. Two copies of SQLite in one process must never have the same file open at
+//! once (their POSIX locks would undo each other), so a part file is written and
+//! closed here before Python opens it, and this copy never opens the catalog.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, ToSql};
+
+use crate::entry_doc;
+use crate::entry_make::{self, Group};
+use crate::entry_rows::{self, Value, ENTRY_COLUMNS};
+use crate::storage_read::StorageReader;
+
+impl ToSql for Value {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Null => ValueRef::Null,
+            Value::Int(number) => ValueRef::Integer(*number),
+            Value::Real(number) => ValueRef::Real(*number),
+            Value::Text(text) => ValueRef::Text(text.as_bytes()),
+        }))
+    }
+}
+
+/// What a part asks for: its groups, the catalog's signatures of them (empty for a
+/// full build) and the ids whose docs go back to Python instead of into the file
+/// (user events change those entries before they are written).
+pub struct PartTask<'a> {
+    pub groups: &'a [Group],
+    pub stored: &'a HashMap<String, String>,
+    pub held: &'a HashSet<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct PartOutcome {
+    /// One per group: its signature, and whether its entry was made anew.
+    pub signatures: Vec<String>,
+    pub remade: Vec<bool>,
+    /// (id, doc) of the held ids that were made anew, in group order.
+    pub held_docs: Vec<(String, Vec<u8>)>,
+    /// Entries written, with rowids 1..=written.
+    pub written: i64,
+    pub problems: Vec<String>,
+}
+
+/// Makes the part into a new file at `path`; `schema` creates the entry tables.
+pub fn write_part(
+    path: &Path,
+    storage_root: &str,
+    schema: &[String],
+    task: &PartTask,
+) -> Result<PartOutcome, String> {
+    let failed = |error: rusqlite::Error| format!("{}: cannot write: {error}", path.display());
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+            return Err(format!("{}: cannot replace: {error}", path.display()))
+        }
+        _ => {}
+    }
+    let mut connection = Connection::open(path).map_err(failed)?;
+    connection
+        .execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
+        .map_err(failed)?;
+    let transaction = connection.transaction().map_err(failed)?;
+    for statement in schema {
+        transaction.execute_batch(statement).map_err(failed)?;
+    }
+    let mut reader = StorageReader::new(storage_root);
+    let mut outcome = PartOutcome::default();
+    {
+        let marks = vec!["?"; ENTRY_COLUMNS.len()].join(", ");
+        let mut insert_entry = transaction
+            .prepare(&format!(
+                "INSERT INTO entries ({}) VALUES ({marks})",
+                ENTRY_COLUMNS.join(", ")
+            ))
+            .map_err(failed)?;
+        let mut insert_value = transaction
+            .prepare("INSERT INTO entry_values (entry, key, value) VALUES (?, ?, ?)")
+            .map_err(failed)?;
+        let mut insert_file = transaction
+            .prepare(
+                "INSERT INTO entry_files (entry, source, path, name, ext, kind) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .map_err(failed)?;
+        let mut insert_doc = transaction
+            .prepare("INSERT INTO entry_docs (entry, doc) VALUES (?, ?)")
+            .map_err(failed)?;
+        for group in task.groups {
+            let signature = entry_make::signature(group, &mut reader);
+            let remade = task.stored.get(&group.id) != Some(&signature);
+            if remade {
+                let entry = entry_make::stored_form(entry_make::assemble(group, &mut reader));
+                let doc = entry_doc::encode(&entry);
+                if task.held.contains(&group.id) {
+                    outcome.held_docs.push((group.id.clone(), doc));
+                } else {
+                    let rowid = outcome.written + 1;
+                    let rows = entry_rows::entry_rows(rowid, &entry, &signature);
+                    insert_entry
+                        .execute(rusqlite::params_from_iter(&rows.entry))
+                        .map_err(failed)?;
+                    for (entry, key, value) in &rows.values {
+                        insert_value
+                            .execute(params![entry, key, value])
+                            .map_err(failed)?;
+                    }
+                    for (entry, source, path, name, ext, kind) in &rows.files {
+                        insert_file
+                            .execute(params![entry, source, path, name, ext, kind])
+                            .map_err(failed)?;
+                    }
+                    insert_doc.execute(params![rowid, doc]).map_err(failed)?;
+                    outcome.written = rowid;
+                }
+            }
+            outcome.signatures.push(signature);
+            outcome.remade.push(remade);
+        }
+    }
+    transaction.commit().map_err(failed)?;
+    outcome.problems = reader.problems;
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::entry_make::GroupFile;
+
+    fn group(id: &str) -> Group {
+        Group {
+            id: id.to_string(),
+            kind: "image".into(),
+            files: vec![GroupFile {
+                source: "/p".into(),
+                path: format!("{id}.jpg"),
+                size: 9,
+                mtime_ns: 1,
+                id: id.to_string(),
+                kind: "image".into(),
+            }],
+            twin_ids: vec![],
+            has_vector: false,
+        }
+    }
+
+    const SCHEMA: &str = "CREATE TABLE entries (id TEXT, type TEXT, date TEXT, year, month, \
+        day, hour, minute, width, height, ratio, orientation, mime, format, make, model, lens, \
+        iso, aperture, exposure_time, focal_length, latitude, longitude, altitude, country, \
+        country_code, state, county, city, road, title, description, duration, rating, \
+        favorite, size, tag_count, object_count, face_count, file_count, preview_count, \
+        has_vector, text, signature); \
+        CREATE TABLE entry_docs (entry INTEGER PRIMARY KEY, doc BLOB); \
+        CREATE TABLE entry_values (entry, key, value); \
+        CREATE TABLE entry_files (entry, source, path, name, ext, kind)";
+
+    #[test]
+    fn unchanged_entries_are_skipped_and_held_ones_come_back() {
+        let root = tempfile::tempdir().unwrap();
+        let storage = root.path().join("storage");
+        std::fs::create_dir_all(storage.join("aa/aa")).unwrap();
+        std::fs::write(
+            storage.join("aa/aa/01-meta.json"),
+            r#"{"type":"image","make":"Canon","keywords":["Sea"]}"#,
+        )
+        .unwrap();
+        let groups = [group("aaaa01"), group("aaaa02"), group("aaaa03")];
+        let mut stored = HashMap::new();
+        let mut reader = StorageReader::new(storage.to_str().unwrap());
+        stored.insert(
+            "aaaa02".to_string(),
+            entry_make::signature(&groups[1], &mut reader),
+        );
+        let held = HashSet::from(["aaaa03".to_string()]);
+        let task = PartTask {
+            groups: &groups,
+            stored: &stored,
+            held: &held,
+        };
+        let path = root.path().join("part.db");
+        let outcome = write_part(
+            &path,
+            storage.to_str().unwrap(),
+            &[SCHEMA.to_string()],
+            &task,
+        )
+        .unwrap();
+        assert_eq!(outcome.remade, [true, false, true]);
+        assert_eq!(outcome.written, 1);
+        assert_eq!(outcome.held_docs.len(), 1);
+        assert_eq!(outcome.held_docs[0].0, "aaaa03");
+        let connection = Connection::open(&path).unwrap();
+        let (id, make, text): (String, String, String) = connection
+            .query_row("SELECT id, make, text FROM entries", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+            .unwrap();
+        assert_eq!((id.as_str(), make.as_str()), ("aaaa01", "canon"));
+        assert_eq!(text, "image\0sea\0canon\0aaaa01.jpg");
+        let value: String = connection
+            .query_row(
+                "SELECT value FROM entry_values WHERE entry = 1",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(value, "sea");
+    }
+}

@@ -1,0 +1,253 @@
+//! What extract stored for media ids: their kinds, metadata and places.
+//!
+//! The storage keeps `<root>/<id[0:2]>/<id[2:4]>/<id[4:]>-<kind>`. A build asks for
+//! ids in sorted order, so each folder is listed once and its names are split into
+//! id and kind then; a few folders are kept because a RAW twin's id sends the reader
+//! elsewhere for a moment. A stored file that cannot be read is a problem noted with
+//! its path, never the end of the build: the entry is made from what is readable.
+
+use std::collections::HashMap;
+
+use std::io::Read;
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+const FOLDERS_KEPT: usize = 8;
+pub const META_KIND: &str = "meta.json";
+pub const PLACE_KIND: &str = "place.json";
+
+/// `meta.json` (Python: `homegallery.extract.schema.MediaMeta`), the fields a
+/// catalog entry takes; unknown fields are ignored, as newer extracts add some.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredMeta {
+    #[serde(rename = "type")]
+    pub media_type: MediaType,
+    pub mime: Option<String>,
+    pub format: Option<String>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    #[serde(default = "first_orientation")]
+    pub orientation: i64,
+    pub date: Option<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub lens: Option<String>,
+    pub iso: Option<i64>,
+    pub aperture: Option<f64>,
+    pub exposure_time: Option<f64>,
+    pub focal_length: Option<f64>,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+    pub altitude: Option<f64>,
+    pub rating: Option<i64>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    pub duration: Option<f64>,
+}
+
+fn first_orientation() -> i64 {
+    1
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum MediaType {
+    #[serde(rename = "image")]
+    Image,
+    #[serde(rename = "rawImage")]
+    RawImage,
+    #[serde(rename = "video")]
+    Video,
+}
+
+impl MediaType {
+    pub fn name(self) -> &'static str {
+        match self {
+            MediaType::Image => "image",
+            MediaType::RawImage => "rawImage",
+            MediaType::Video => "video",
+        }
+    }
+}
+
+/// `place.json` (Python: `homegallery.extract.schema.Place`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredPlace {
+    pub country: Option<String>,
+    pub country_code: Option<String>,
+    pub state: Option<String>,
+    pub county: Option<String>,
+    pub city: Option<String>,
+    pub road: Option<String>,
+}
+
+/// Kinds per id (the name after the prefix folders), each list sorted.
+type Folder = HashMap<String, Vec<String>>;
+
+pub struct StorageReader {
+    root: String,
+    folders: HashMap<String, Folder>,
+    pub problems: Vec<String>,
+}
+
+/// The folder key (`id[0:4]`) and the name stem (`id[4:]`) of an id, when it has them.
+fn split_id(media_id: &str) -> Option<(&str, &str)> {
+    if media_id.len() > 4 && media_id.is_char_boundary(4) {
+        Some(media_id.split_at(4))
+    } else {
+        None
+    }
+}
+
+impl StorageReader {
+    pub fn new(root: &str) -> Self {
+        StorageReader {
+            root: root.trim_end_matches('/').to_string(),
+            folders: HashMap::new(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The storage path the web app asks for (relative to the storage root).
+    pub fn relative(media_id: &str, kind: &str) -> String {
+        match split_id(media_id) {
+            Some((prefix, stem)) => format!("{}/{}/{stem}-{kind}", &prefix[0..2], &prefix[2..4]),
+            None => format!("{media_id}-{kind}"),
+        }
+    }
+
+    /// Kinds stored for `media_id`, sorted (temporary and hidden files left out).
+    pub fn kinds(&mut self, media_id: &str) -> &[String] {
+        let Some((prefix, stem)) = split_id(media_id) else {
+            return &[];
+        };
+        if !self.folders.contains_key(prefix) {
+            let folder = self.list(prefix);
+            if self.folders.len() >= FOLDERS_KEPT {
+                self.folders.clear();
+            }
+            self.folders.insert(prefix.to_string(), folder);
+        }
+        self.folders[prefix]
+            .get(stem)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    fn list(&mut self, prefix: &str) -> Folder {
+        let mut folder = Folder::new();
+        let path = format!("{}/{}/{}", self.root, &prefix[0..2], &prefix[2..4]);
+        let entries = match std::fs::read_dir(&path) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return folder,
+            Err(error) if error.raw_os_error() == Some(20) => return folder, // ENOTDIR
+            Err(error) => {
+                self.problems
+                    .push(format!("{path}: cannot list the folder: {error}"));
+                return folder;
+            }
+        };
+        let mut names: Vec<String> = entries
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .collect();
+        names.sort_unstable();
+        for name in names {
+            if name.starts_with('.') {
+                continue;
+            }
+            if let Some((stem, kind)) = name.split_once('-') {
+                if !kind.contains(".part") {
+                    folder
+                        .entry(stem.to_string())
+                        .or_default()
+                        .push(kind.to_string());
+                }
+            }
+        }
+        folder
+    }
+
+    /// The stored JSON file of one kind, when it is there and readable.
+    pub fn read_json<T: DeserializeOwned>(&mut self, media_id: &str, kind: &str) -> Option<T> {
+        if !self.kinds(media_id).iter().any(|stored| stored == kind) {
+            return None;
+        }
+        let path = format!("{}/{}", self.root, Self::relative(media_id, kind));
+        let result = read_small(&path)
+            .map_err(|error| error.to_string())
+            .and_then(|data| serde_json::from_slice(&data).map_err(|error| error.to_string()));
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.problems
+                    .push(format!("{path}: cannot read {kind}: {message}"));
+                None
+            }
+        }
+    }
+
+    pub fn meta(&mut self, media_id: &str) -> Option<StoredMeta> {
+        self.read_json(media_id, META_KIND)
+    }
+
+    pub fn place(&mut self, media_id: &str) -> Option<StoredPlace> {
+        self.read_json(media_id, PLACE_KIND)
+    }
+}
+
+/// The bytes of a small file. (`std::fs::read` asks for the file's size first, one
+/// system call more per file; stored JSON is a few hundred bytes.)
+fn read_small(path: &str) -> std::io::Result<Vec<u8>> {
+    let mut data = Vec::with_capacity(4096);
+    std::fs::File::open(path)?
+        .take(u64::MAX)
+        .read_to_end(&mut data)?;
+    Ok(data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ID: &str = "abcd0123";
+
+    fn storage(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("ab/cd")).unwrap();
+        for (name, text) in files {
+            std::fs::write(root.path().join("ab/cd").join(name), text).unwrap();
+        }
+        root
+    }
+
+    #[test]
+    fn kinds_are_sorted_and_leave_temporary_files_out() {
+        let root = storage(&[
+            ("0123-meta.json", "{}"),
+            ("0123-image-preview-320.jpg", ""),
+            ("0123-image-preview-1920.jpg.part", ""),
+            (".0123-place.json", ""),
+            ("4567-meta.json", ""),
+        ]);
+        let mut reader = StorageReader::new(root.path().to_str().unwrap());
+        assert_eq!(reader.kinds(ID), ["image-preview-320.jpg", "meta.json"]);
+        assert!(reader.kinds("abcd9999").is_empty());
+        assert!(reader.kinds("ffff0000").is_empty());
+        assert!(reader.problems.is_empty());
+    }
+
+    #[test]
+    fn a_broken_file_is_a_problem_with_its_path() {
+        let root = storage(&[
+            ("0123-meta.json", r#"{"type":"image","width":"wide"}"#),
+            ("0123-place.json", r#"{"source":"offline","city":"Tarifa"}"#),
+        ]);
+        let mut reader = StorageReader::new(root.path().to_str().unwrap());
+        assert!(reader.meta(ID).is_none());
+        assert_eq!(reader.place(ID).unwrap().city.as_deref(), Some("Tarifa"));
+        assert_eq!(reader.problems.len(), 1);
+        assert!(reader.problems[0].contains("ab/cd/0123-meta.json: cannot read meta.json"));
+    }
+}
