@@ -422,3 +422,17 @@ def test_search_snapshots_follow_events_in_place_and_reload_after_builds(tmp_pat
     assert searcher.ids("tag:new favorite:true") == [fake_id(1)]
     assert searcher.ids("count(previews) = 2") == [fake_id(4)]
     assert searcher.loads == 2
+
+
+def test_a_name_that_is_not_utf8_is_shown_with_a_replacement_and_the_build_goes_on(
+    tmp_path: Path,
+) -> None:
+    storage, records = _storage_with(tmp_path, 2)
+    undecodable = os.fsdecode(b"p/caf\xe9.jpg")  # Latin-1 on disk, as the index reads it
+    records = [records[0], record(undecodable, 2)]
+    catalog = tmp_path / "catalog.db"
+    summary = build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
+    assert summary.entries == 2
+    assert any("/p/p/caf\ufffd.jpg: the name is not UTF-8" in line for line in summary.problems)
+    entry = Searcher(open_reader(catalog)).entry(fake_id(2))
+    assert entry is not None and entry.files[0].path == "p/caf\ufffd.jpg"

@@ -20,7 +20,7 @@ from pathlib import Path
 from homegallery import _core
 from homegallery.catalog.doc import decode_doc, encode_doc
 from homegallery.catalog.events import Event, apply_event
-from homegallery.catalog.grouping import MediaGroup
+from homegallery.catalog.grouping import GroupFile, MediaGroup
 from homegallery.catalog.rows import insert_docs
 from homegallery.catalog.schema import ENTRY_TABLE_STATEMENTS, ENTRY_TABLES
 
@@ -55,11 +55,18 @@ def make_shard(task: ShardTask) -> ShardResult:
     to them here (their rules live in Python) and they are written after the rest.
     """
     result = ShardResult(task.path)
+    names: list[str] = []
     groups = [
-        (group.id, group.kind, group.files, group.twin_ids, group.id in task.vector_ids)
+        (
+            group.id,
+            group.kind,
+            _utf8_files(group.files, names),
+            group.twin_ids,
+            group.id in task.vector_ids,
+        )
         for group in task.groups
     ]
-    signatures, remade, held_docs, result.written, result.problems = _core.write_part(
+    signatures, remade, held_docs, result.written, problems = _core.write_part(
         os.fspath(task.path),
         os.fspath(task.storage_dir),
         ENTRY_TABLE_STATEMENTS,
@@ -67,6 +74,7 @@ def make_shard(task: ShardTask) -> ShardResult:
         task.stored,
         set(task.events),
     )
+    result.problems = names + problems
     for problem in result.problems:
         log.warning("%s", problem)
     by_id = dict(zip((group.id for group in task.groups), signatures, strict=True))
@@ -95,6 +103,32 @@ def make_shard(task: ShardTask) -> ShardResult:
             connection.close()
         result.written += len(docs)
     return result
+
+
+def _utf8(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _utf8_files(files: list[GroupFile], problems: list[str]) -> list[GroupFile]:
+    """The files with names the catalog can store (UTF-8 text).
+
+    A name that is not UTF-8 on disk comes from the index decoded like
+    ``os.fsdecode``; the catalog shows it with U+FFFD for the undecodable bytes (its
+    previews work, as they go by content id, but its original cannot be served).
+    """
+    if all(file.path.isascii() and file.source.isascii() for file in files):
+        return files  # nearly every name: nothing to check
+    carried = []
+    for file in files:
+        path, source = _utf8(file.path), _utf8(file.source)
+        if (path, source) != (file.path, file.source):
+            problems.append(
+                f"{source}/{path}: the name is not UTF-8; the catalog shows it with U+FFFD "
+                "and cannot serve the original"
+            )
+            file = file._replace(path=path, source=source)
+        carried.append(file)
+    return carried
 
 
 def copy_shard(connection: sqlite3.Connection, alias: str, rowid_offset: int) -> None:
