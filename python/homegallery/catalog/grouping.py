@@ -48,7 +48,7 @@ class GroupFile(NamedTuple):
     kind: str
 
 
-@dataclass
+@dataclass(slots=True)
 class MediaGroup:
     """The files of one entry; ``id`` is the main file's content id."""
 
@@ -84,25 +84,33 @@ def _split(path: str) -> tuple[str, str, str]:
 
 def group_files(sources: Iterable[SourceFiles]) -> list[MediaGroup]:
     """Groups every source's files into media entries (ordered by id)."""
+    # (This runs once per indexed file in every build: tuples are made without the
+    # named tuple's Python-level constructor, and the name split is written inline.)
+    make_file = tuple.__new__
     all_files: list[GroupFile] = []
-    for source in sources:
-        for record in source.files:
-            all_files.append(
-                GroupFile(
-                    source.source, record.path, int(record.size), int(record.mtime_ns),
-                    record.id, record.kind,
-                )
-            )  # fmt: skip
-
     # Which media share a folder and base name: the candidates for RAW+JPEG pairs.
     by_stem: dict[tuple[str, str, str], list[GroupFile]] = {}
     sidecars: list[GroupFile] = []
-    for file in all_files:
-        if file.kind in MEDIA_KINDS:
-            folder, stem, _ = _split(file.path)
-            by_stem.setdefault((file.source, folder, stem), []).append(file)
-        elif file.kind == "sidecar":
-            sidecars.append(file)
+    for source in sources:
+        name = source.source
+        for record in source.files:
+            kind = record.kind
+            file: GroupFile = make_file(
+                GroupFile,
+                (name, record.path, int(record.size), int(record.mtime_ns), record.id, kind),
+            )
+            all_files.append(file)
+            if kind in MEDIA_KINDS:
+                folder, _, base = record.path.rpartition("/")
+                lowered = base.lower()
+                key = (name, folder, lowered.rpartition(".")[0] or lowered)
+                members = by_stem.get(key)
+                if members is None:
+                    by_stem[key] = [file]
+                else:
+                    members.append(file)
+            elif kind == "sidecar":
+                sidecars.append(file)
 
     absorbed: dict[str, str] = {}  # RAW id → id of the JPEG it is paired with
     for members in by_stem.values():
@@ -117,17 +125,22 @@ def group_files(sources: Iterable[SourceFiles]) -> list[MediaGroup]:
 
     groups: dict[str, MediaGroup] = {}
     for file in all_files:
-        if file.kind not in MEDIA_KINDS:
+        file_id, kind = file[4], file[5]
+        if kind not in MEDIA_KINDS:
             continue
-        entry_id = absorbed.get(file.id, file.id)
+        entry_id = absorbed.get(file_id, file_id) if absorbed else file_id
         group = groups.get(entry_id)
         if group is None:
             # A RAW is only ever absorbed into a JPEG, so a group it joins is an image.
-            kind = file.kind if file.id == entry_id else "image"
-            group = groups[entry_id] = MediaGroup(entry_id, kind)
+            group = groups[entry_id] = MediaGroup(
+                entry_id, kind if file_id == entry_id else "image", [file]
+            )
+            if file_id != entry_id:
+                group.twin_ids.append(file_id)
+            continue
         group.files.append(file)
-        if file.id != entry_id and file.id not in group.twin_ids:
-            group.twin_ids.append(file.id)
+        if file_id != entry_id and file_id not in group.twin_ids:
+            group.twin_ids.append(file_id)
 
     # Sidecars: by base name (IMG_1.xmp) or by full name (IMG_1.jpg.xmp), same folder.
     for sidecar in sidecars:
