@@ -77,7 +77,6 @@ def make_shard(task: ShardTask) -> ShardResult:
     result.problems = names + problems
     for problem in result.problems:
         log.warning("%s", problem)
-    by_id = dict(zip((group.id for group in task.groups), signatures, strict=True))
     for group, made in zip(task.groups, remade, strict=True):
         if not made:
             result.unchanged += 1
@@ -87,22 +86,29 @@ def make_shard(task: ShardTask) -> ShardResult:
         else:
             result.added += 1
     if held_docs:
-        docs = []
-        for media_id, doc in held_docs:
-            entry = decode_doc(doc)
-            for event in task.events[media_id]:
-                entry = apply_event(entry, event)
-            docs.append(encode_doc(entry))
-        held_signatures = [by_id[media_id] for media_id, _ in held_docs]
-        connection = sqlite3.connect(task.path, isolation_level=None)
-        try:
-            connection.execute("BEGIN")
-            insert_docs(connection, docs, held_signatures, result.written + 1)
-            connection.execute("COMMIT")
-        finally:
-            connection.close()
-        result.written += len(docs)
+        by_id = dict(zip((group.id for group in task.groups), signatures, strict=True))
+        _write_held(task, held_docs, by_id, result.written + 1)
+        result.written += len(held_docs)
     return result
+
+
+def _write_held(
+    task: ShardTask, held_docs: list[tuple[str, bytes]], signatures: dict[str, str], rowid: int
+) -> None:
+    """Applies the user events to the held entries and writes them from ``rowid`` on."""
+    docs = []
+    for media_id, doc in held_docs:
+        entry = decode_doc(doc)
+        for event in task.events[media_id]:
+            entry = apply_event(entry, event)
+        docs.append(encode_doc(entry))
+    connection = sqlite3.connect(task.path, isolation_level=None)
+    try:
+        connection.execute("BEGIN")
+        insert_docs(connection, docs, [signatures[media_id] for media_id, _ in held_docs], rowid)
+        connection.execute("COMMIT")
+    finally:
+        connection.close()
 
 
 def _utf8(text: str) -> str:
