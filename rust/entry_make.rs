@@ -33,6 +33,10 @@ pub struct Group {
 
 const FILE_KINDS: [&str; 4] = ["image", "raw", "video", "sidecar"];
 
+/// Names how [`signature`] is made: change it with the signature, so a catalog whose
+/// signatures were made another way is rebuilt in full once rather than entry by entry.
+pub const SIGNATURE_FORMAT: &str = "blake3-1";
+
 /// Changes whenever anything the entry is made from changes (files or storage).
 pub fn signature(group: &Group, reader: &mut StorageReader) -> String {
     let mut hasher = blake3::Hasher::new();

@@ -487,6 +487,7 @@ mod catalog_bindings {
         m.add_function(wrap_pyfunction!(casefold, m)?)?;
         m.add("CASEFOLD_UNICODE_VERSION", crate::casefold::UNICODE_VERSION)?;
         m.add("ENTRY_COLUMNS", entry_rows::ENTRY_COLUMNS.to_vec())?;
+        m.add("SIGNATURE_FORMAT", crate::entry_make::SIGNATURE_FORMAT)?;
         Ok(())
     }
 }

@@ -436,3 +436,18 @@ def test_a_name_that_is_not_utf8_is_shown_with_a_replacement_and_the_build_goes_
     assert any("/p/p/caf\ufffd.jpg: the name is not UTF-8" in line for line in summary.problems)
     entry = Searcher(open_reader(catalog)).entry(fake_id(2))
     assert entry is not None and entry.files[0].path == "p/caf\ufffd.jpg"
+
+
+def test_signatures_made_another_way_mean_one_full_build(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 3)
+    catalog = tmp_path / "catalog.db"
+    sources = [SourceFiles("/p", records)]
+    build_catalog(catalog, storage.root, sources)
+    writer = open_writer(catalog)
+    writer.execute("UPDATE catalog_info SET value = 'older' WHERE key = 'signatures'")
+    writer.close()
+
+    anew = build_catalog(catalog, storage.root, sources)
+    assert (anew.entries, anew.added, anew.unchanged, anew.removed) == (3, 3, 0, 0)
+    again = build_catalog(catalog, storage.root, sources)
+    assert (again.entries, again.unchanged, again.added) == (3, 3, 0)

@@ -95,6 +95,7 @@ _Group = tuple[str, str, Sequence[_GroupFile], Sequence[str], bool]
 
 CASEFOLD_UNICODE_VERSION: str
 ENTRY_COLUMNS: list[str]
+SIGNATURE_FORMAT: str  # changes when the way signatures are made changes
 
 def write_part(
     path: str,

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homegallery import _core
 from homegallery.catalog.columns import bump_generation
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
@@ -64,6 +65,16 @@ class BuildSummary:
 
 def _stored_signatures(connection: sqlite3.Connection) -> dict[str, str]:
     return dict(connection.execute("SELECT id, signature FROM entries").fetchall())
+
+
+def _signatures_comparable(connection: sqlite3.Connection) -> bool:
+    """Whether the catalog's signatures were made as this build makes them.
+
+    When not (a new catalog, or one from a version that made them another way), no
+    entry would match, and one full build is much quicker than replacing every entry.
+    """
+    row = connection.execute("SELECT value FROM catalog_info WHERE key = 'signatures'").fetchone()
+    return row is not None and row[0] == _core.SIGNATURE_FORMAT
 
 
 def _vector_ids(connection: sqlite3.Connection) -> set[str]:
@@ -141,6 +152,9 @@ def _build(
     connection = open_writer(catalog)
     tasks: list[ShardTask] = []
     try:
+        if not full and not _signatures_comparable(connection):
+            log.info("catalog: no signatures of this version to compare, making every entry")
+            full = True
         stored = {} if full else _stored_signatures(connection)
         vector_ids = _vector_ids(connection)
         events_seen = _last_event(connection)
@@ -212,10 +226,13 @@ def _write(
             if late:
                 apply_to_catalog(connection, late)
             bump_generation(connection)
-            connection.execute(
-                "INSERT INTO catalog_info (key, value) VALUES ('built', ?) "
+            connection.executemany(
+                "INSERT INTO catalog_info (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),),
+                [
+                    ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
+                    ("signatures", _core.SIGNATURE_FORMAT),
+                ],
             )
             connection.execute("COMMIT")
         except BaseException:
