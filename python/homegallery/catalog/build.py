@@ -153,8 +153,9 @@ def _build(
     tasks: list[ShardTask] = []
     try:
         if not full and not _signatures_comparable(connection):
-            log.info("catalog: no signatures of this version to compare, making every entry")
             full = True
+            if connection.execute("SELECT 1 FROM entries LIMIT 1").fetchone():
+                log.info("catalog: made by another version, so every entry is made anew")
         stored = {} if full else _stored_signatures(connection)
         vector_ids = _vector_ids(connection)
         events_seen = _last_event(connection)
