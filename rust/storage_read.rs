@@ -141,8 +141,14 @@ impl StorageReader {
         let path = format!("{}/{}/{}", self.root, &prefix[0..2], &prefix[2..4]);
         let entries = match std::fs::read_dir(&path) {
             Ok(entries) => entries,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return folder,
-            Err(error) if error.raw_os_error() == Some(20) => return folder, // ENOTDIR
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                return folder
+            }
             Err(error) => {
                 self.problems
                     .push(format!("{path}: cannot list the folder: {error}"));
@@ -235,6 +241,8 @@ mod tests {
         assert_eq!(reader.kinds(ID), ["image-preview-320.jpg", "meta.json"]);
         assert!(reader.kinds("abcd9999").is_empty());
         assert!(reader.kinds("ffff0000").is_empty());
+        std::fs::write(root.path().join("ab/ee"), "not a folder").unwrap();
+        assert!(reader.kinds("abee0000").is_empty());
         assert!(reader.problems.is_empty());
     }
 
