@@ -23,6 +23,7 @@ from homegallery.catalog.events import Event, apply_event
 from homegallery.catalog.grouping import GroupFile, MediaGroup
 from homegallery.catalog.rows import insert_docs
 from homegallery.catalog.schema import ENTRY_TABLE_STATEMENTS, ENTRY_TABLES
+from homegallery.index.records import portable_path
 
 log = logging.getLogger("homegallery.catalog")
 
@@ -111,10 +112,6 @@ def _write_held(
         connection.close()
 
 
-def _utf8(text: str) -> str:
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
 def _utf8_files(files: list[GroupFile], problems: list[str]) -> list[GroupFile]:
     """The files with names the catalog can store (UTF-8 text).
 
@@ -126,7 +123,7 @@ def _utf8_files(files: list[GroupFile], problems: list[str]) -> list[GroupFile]:
         return files  # nearly every name: nothing to check
     carried = []
     for file in files:
-        path, source = _utf8(file.path), _utf8(file.source)
+        path, source = portable_path(file.path), portable_path(file.source)
         if (path, source) != (file.path, file.source):
             problems.append(
                 f"{source}/{path}: the name is not UTF-8; the catalog shows it with U+FFFD "

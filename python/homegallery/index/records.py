@@ -19,6 +19,13 @@ from homegallery.atomic import write_bytes
 FORMAT_VERSION = 1
 
 
+def portable_path(path: str) -> str:
+    """A path as UTF-8 text can carry it (JSON, the catalog): a name that is not
+    UTF-8 on disk, decoded like ``os.fsdecode``, gets U+FFFD for the bytes it cannot
+    show, and no longer opens the file."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 class IndexEntry(msgspec.Struct, frozen=True):
     path: str
     """Relative to the source folder, ``/``-separated."""

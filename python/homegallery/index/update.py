@@ -40,7 +40,7 @@ from homegallery.index.journal import (
 )
 from homegallery.index.kinds import kind_of
 from homegallery.index.matcher import Walked, matcher_for
-from homegallery.index.records import IndexEntry, load_index, save_index
+from homegallery.index.records import IndexEntry, load_index, portable_path, save_index
 from homegallery.progress import Progress
 
 log = logging.getLogger(__name__)
@@ -73,11 +73,6 @@ class SourceResult(msgspec.Struct, kw_only=True):
     seconds: float = 0.0
     journal: int = 0
     """Sequence number of the journal written, 0 when nothing changed."""
-
-
-def _portable(path: str) -> str:
-    """A path that JSON can carry; names that are not UTF-8 get U+FFFD (journals only)."""
-    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _batches(paths: list[tuple[str, int]]) -> Iterable[list[tuple[str, int]]]:
@@ -166,7 +161,7 @@ def update_source(
         if renamed is not None:
             del vanished[renamed.path]
             kept.append(_entry(item, renamed.id))
-            moved.append(MovedFile(_portable(renamed.path), _portable(item[0]), renamed.id))
+            moved.append(MovedFile(portable_path(renamed.path), portable_path(item[0]), renamed.id))
             continue
         to_hash_new.append(item)
 
@@ -216,7 +211,7 @@ def update_source(
             continue
         new_entries.append(_entry(item, digest))
         if digest != old.id:
-            changed.append(ChangedFile(_portable(item[0]), old.id, digest))
+            changed.append(ChangedFile(portable_path(item[0]), old.id, digest))
     for item in to_hash_new:
         digest = digests.get(item[0])
         if digest is None:
@@ -226,10 +221,12 @@ def update_source(
         source_of_move = vanished_by_id.pop(digest, None)
         if source_of_move is not None:
             del vanished[source_of_move.path]
-            moved.append(MovedFile(_portable(source_of_move.path), _portable(entry.path), digest))
+            moved.append(
+                MovedFile(portable_path(source_of_move.path), portable_path(entry.path), digest)
+            )
         else:
-            added.append(AddedFile(_portable(entry.path), digest, entry.kind, entry.size))
-    removed = [RemovedFile(_portable(entry.path), entry.id) for entry in vanished.values()]
+            added.append(AddedFile(portable_path(entry.path), digest, entry.kind, entry.size))
+    removed = [RemovedFile(portable_path(entry.path), entry.id) for entry in vanished.values()]
 
     result.added, result.changed = len(added), len(changed)
     result.moved, result.removed = len(moved), len(removed)
