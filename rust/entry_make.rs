@@ -163,7 +163,7 @@ fn ordered_files(group: &Group) -> Vec<&GroupFile> {
     files
 }
 
-/// The entry of one group (previews as storage-relative paths), before user events.
+/// The entry of one group in its stored form (see `entry_doc.rs`), before user events.
 pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
     let meta = merged_meta(group, reader);
     let mut place: Option<StoredPlace> = reader.place(&group.id);
@@ -173,12 +173,19 @@ pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
         }
         place = reader.place(twin);
     }
-    let mut previews = own_previews(&group.id, reader);
+    // The stored form: the entry's own previews as kinds, a twin's as whole paths.
+    let mut previews: Vec<String> = preview_kinds(reader.kinds(&group.id))
+        .into_iter()
+        .map(String::from)
+        .collect();
     for twin in &group.twin_ids {
         if !previews.is_empty() {
             break;
         }
-        previews = own_previews(twin, reader);
+        previews = preview_kinds(reader.kinds(twin))
+            .into_iter()
+            .map(|kind| StorageReader::relative(twin, kind))
+            .collect();
     }
     let files = ordered_files(group)
         .into_iter()
@@ -191,7 +198,12 @@ pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
             } else {
                 "other".to_string()
             },
-            id: file.id.clone(),
+            // The stored form leaves out the id that is the entry's own.
+            id: if file.id == group.id {
+                String::new()
+            } else {
+                file.id.clone()
+            },
             mtime_ns: file.mtime_ns,
         })
         .collect();
@@ -254,29 +266,6 @@ pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
     entry
 }
 
-fn own_previews(media_id: &str, reader: &mut StorageReader) -> Vec<String> {
-    preview_kinds(reader.kinds(media_id))
-        .into_iter()
-        .map(|kind| StorageReader::relative(media_id, kind))
-        .collect()
-}
-
-/// The stored form (see `entry_doc.rs`): own previews as kinds, no main file id.
-pub fn stored_form(mut entry: Entry) -> Entry {
-    let prefix = StorageReader::relative(&entry.id, "");
-    for preview in &mut entry.previews {
-        if let Some(kind) = preview.strip_prefix(&prefix) {
-            *preview = kind.to_string();
-        }
-    }
-    for file in &mut entry.files {
-        if file.id == entry.id {
-            file.id.clear();
-        }
-    }
-    entry
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -294,6 +283,52 @@ mod tests {
         );
         assert_eq!(date_parts(Some("2018-1-10")), [None; 5]);
         assert_eq!(date_parts(None), [None; 5]);
+    }
+
+    fn file(id: &str, path: &str, kind: &str) -> GroupFile {
+        GroupFile {
+            source: "/p".into(),
+            path: path.into(),
+            size: 1,
+            mtime_ns: 1,
+            id: id.into(),
+            kind: kind.into(),
+        }
+    }
+
+    #[test]
+    fn an_entry_comes_in_its_stored_form() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("aa/aa")).unwrap();
+        std::fs::create_dir_all(root.path().join("bb/bb")).unwrap();
+        std::fs::write(root.path().join("aa/aa/01-image-preview-320.jpg"), "").unwrap();
+        std::fs::write(root.path().join("bb/bb/02-image-preview-128.jpg"), "").unwrap();
+        let mut reader = StorageReader::new(root.path().to_str().unwrap());
+        let own = Group {
+            id: "aaaa01".into(),
+            kind: "image".into(),
+            files: vec![file("aaaa01", "a.jpg", "image")],
+            twin_ids: vec![],
+            has_vector: false,
+        };
+        let entry = assemble(&own, &mut reader);
+        assert_eq!(entry.previews, ["image-preview-320.jpg"]);
+        assert_eq!(entry.files[0].id, "");
+        // A JPEG without previews of its own shows its RAW twin's, by whole path.
+        let paired = Group {
+            id: "cccc03".into(),
+            kind: "image".into(),
+            files: vec![
+                file("bbbb02", "b.cr2", "raw"),
+                file("cccc03", "b.jpg", "image"),
+            ],
+            twin_ids: vec!["bbbb02".into()],
+            has_vector: false,
+        };
+        let entry = assemble(&paired, &mut reader);
+        assert_eq!(entry.previews, ["bb/bb/02-image-preview-128.jpg"]);
+        let ids: Vec<&str> = entry.files.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["", "bbbb02"]);
     }
 
     #[test]

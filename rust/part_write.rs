@@ -106,7 +106,7 @@ pub fn write_part(
             let signature = entry_make::signature(group, &mut reader);
             let remade = task.stored.get(&group.id) != Some(&signature);
             if remade {
-                let entry = entry_make::stored_form(entry_make::assemble(group, &mut reader));
+                let entry = entry_make::assemble(group, &mut reader);
                 let doc = entry_doc::encode(&entry);
                 if task.held.contains(&group.id) {
                     outcome.held_docs.push((group.id.clone(), doc));
