@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # ffmpeg: web video and video metadata; libvips42: previews (it pulls libheif for HEIC);
-# chromium: the browser tests; python3-venv: the environment below.
-APT_PACKAGES=(ffmpeg libvips42 python3-venv chromium)
+# chromium: the browser tests; python3-venv: the environment below; wordnet-base:
+# WordNet 3.0's data.noun, which the test of the ImageNet label table regenerates it from.
+APT_PACKAGES=(ffmpeg libvips42 python3-venv chromium wordnet-base)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
