@@ -9,6 +9,7 @@ the original gives nearly the same input.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -54,7 +55,7 @@ def efficientnet_input(image: Image.Image | npt.NDArray[np.uint8]) -> npt.NDArra
 
 
 def efficientnet_batch(
-    images: list[Image.Image] | list[npt.NDArray[np.uint8]],
+    images: Sequence[Image.Image | npt.NDArray[np.uint8]],
 ) -> npt.NDArray[np.float32]:
     """Several photos as one [N, 3, 224, 224] batch."""
     return np.stack([efficientnet_input(image) for image in images])
