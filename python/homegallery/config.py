@@ -112,6 +112,13 @@ class Models(_Section):
     dir: str = "{dataDir}/models"
     embeddings: str = TASK_DEFAULTS["embeddings"]
     precision: ModelPrecision = "fp32"
+    # ImageNet classes at least this probable become the labels (and words) of a photo.
+    label_threshold: float = 0.2
+    # Worker processes for the models (0: as many as extract workers, over `threads`),
+    # onnxruntime threads in each, and images per model run.
+    workers: int = 0
+    threads: int = 1
+    batch_size: int = 16
 
     @property
     def path(self) -> Path:
@@ -332,6 +339,16 @@ def _check(config: Config, config_file: Path) -> list[str]:
 
 def _check_models(models: Models) -> list[str]:
     problems = []
+    if not 0.0 <= models.label_threshold <= 1.0:
+        problems.append("`extractor.models.labelThreshold`: must be a probability from 0 to 1")
+    if models.workers < 0:
+        problems.append(
+            "`extractor.models.workers`: must be 0 (as many as extract workers) or more"
+        )
+    if not 1 <= models.threads <= 64:
+        problems.append("`extractor.models.threads`: must be from 1 to 64")
+    if not 1 <= models.batch_size <= 256:
+        problems.append("`extractor.models.batchSize`: must be from 1 to 256")
     for task, name in models.choices.items():
         if name == OFF:
             continue

@@ -13,20 +13,32 @@ Storage kinds (``Storage.path(media_id, kind)``):
 - ``image-preview-<size>.jpg``: previews, longest side ``size`` (see :func:`preview_kind`)
 - ``video-preview-<size>.mp4``: web video, height ``size`` (default 720)
 - ``video-frame-1.jpg``: poster frame of a video, full preview size
+- ``embedding-<model>-<version>.npy``: the image embedding (float32, L2-normalised)
+- ``labels-<model>-<version>.json``: :class:`Labels`, the model's most probable classes
 - ``failed-<step>.json``: :class:`Failure`, one per step that failed for the id
+
+The embedding and label kinds carry the model's name and version, so a new model (or
+a new version of one) finds its files missing and embeds again, while the old files
+stay readable until they are removed.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
+
+if TYPE_CHECKING:  # numpy is imported where embeddings are read: the structs load without it
+    import numpy as np
+    import numpy.typing as npt
 
 from homegallery.storage import Storage
 
 META_SCHEMA = 1
 PLACE_SCHEMA = 1
+LABELS_SCHEMA = 1
 
 META_KIND = "meta.json"
 PLACE_KIND = "place.json"
@@ -37,8 +49,8 @@ MediaType = Literal["image", "rawImage", "video"]
 # container, a date written in the file name, or (last resort) the file's mtime.
 DateSource = Literal["exif", "xmp", "video", "filename", "file"]
 PlaceSource = Literal["offline", "nominatim"]
-Step = Literal["meta", "preview", "video", "geo"]
-STEPS: tuple[Step, ...] = ("meta", "preview", "video", "geo")
+Step = Literal["meta", "preview", "embeddings", "video", "geo"]
+STEPS: tuple[Step, ...] = ("meta", "preview", "embeddings", "video", "geo")
 
 
 class MediaMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -98,6 +110,29 @@ class Place(msgspec.Struct, kw_only=True, omit_defaults=True):
     longitude: float | None = None
 
 
+class StoredLabel(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One class the model gave the image: its WordNet id, its name and its probability."""
+
+    id: str  # ImageNet class as its WordNet 3.0 id ("n02088364"), the same for every model
+    name: str
+    score: float
+
+
+class Labels(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The classes a model found most probable for an image, most probable first.
+
+    All of the model's top classes are kept, whatever their probability: which of them
+    count as labels of the photo is decided by the catalog build
+    (``extractor.models.labelThreshold``), so that changing the threshold needs a build,
+    not the model run again.
+    """
+
+    schema: int = LABELS_SCHEMA
+    model: str
+    version: str
+    labels: list[StoredLabel] = msgspec.field(default_factory=list)
+
+
 class Failure(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Why one step failed for one media id; stored so a re-run does not retry it.
 
@@ -128,6 +163,15 @@ def video_kind(size: int = 720) -> str:
 
 def failure_kind(step: Step) -> str:
     return f"failed-{step}.json"
+
+
+def embedding_kind(model_tag: str) -> str:
+    """``embedding-efficientnet-lite0-1.npy`` for the tag ``efficientnet-lite0-1``."""
+    return f"embedding-{model_tag}.npy"
+
+
+def labels_kind(model_tag: str) -> str:
+    return f"labels-{model_tag}.json"
 
 
 def encode(value: msgspec.Struct) -> bytes:
@@ -161,6 +205,53 @@ def read_place(storage: Storage, media_id: str) -> Place | None:
     return value
 
 
+def read_labels(storage: Storage, media_id: str, model_tag: str) -> Labels | None:
+    """The stored labels of ``media_id`` by one model, or None when not made (yet)."""
+    value = _read(storage, media_id, labels_kind(model_tag), Labels)
+    assert value is None or isinstance(value, Labels)
+    return value
+
+
+def encode_embedding(vector: npt.ArrayLike) -> bytes:
+    """The ``.npy`` form of one embedding: float32, one row, readable by ``numpy.load``."""
+    import numpy as np
+
+    array = np.ascontiguousarray(np.asarray(vector, dtype="<f4"))
+    if array.ndim != 1 or not np.isfinite(array).all():
+        raise ValueError(f"an embedding is one row of finite numbers, not {array.shape}")
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def decode_embedding(data: bytes, where: object = "embedding") -> npt.NDArray[np.float32]:
+    """One embedding from its ``.npy`` bytes; StoredFileError for anything else."""
+    import numpy as np
+
+    try:
+        array: npt.NDArray[Any] = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise StoredFileError(f"{where}: not an embedding: {error}") from None
+    if array.dtype != np.dtype("<f4") or array.ndim != 1 or not np.isfinite(array).all():
+        raise StoredFileError(
+            f"{where}: not an embedding (expected finite float32 values in one row, "
+            f"found {array.dtype} {array.shape})"
+        )
+    return array
+
+
+def read_embedding(
+    storage: Storage, media_id: str, model_tag: str
+) -> npt.NDArray[np.float32] | None:
+    """The stored embedding of ``media_id`` by one model, or None when not made (yet)."""
+    path = storage.path(media_id, embedding_kind(model_tag))
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return decode_embedding(data, path)
+
+
 def read_failure(storage: Storage, media_id: str, step: Step) -> Failure | None:
     value = _read(storage, media_id, failure_kind(step), Failure)
     assert value is None or isinstance(value, Failure)
@@ -173,6 +264,14 @@ def write_meta(storage: Storage, media_id: str, meta: MediaMeta) -> Path:
 
 def write_place(storage: Storage, media_id: str, place: Place) -> Path:
     return storage.write(media_id, PLACE_KIND, encode(place))
+
+
+def write_labels(storage: Storage, media_id: str, model_tag: str, labels: Labels) -> Path:
+    return storage.write(media_id, labels_kind(model_tag), encode(labels))
+
+
+def write_embedding(storage: Storage, media_id: str, model_tag: str, vector: npt.ArrayLike) -> Path:
+    return storage.write(media_id, embedding_kind(model_tag), encode_embedding(vector))
 
 
 def write_failure(storage: Storage, media_id: str, failure: Failure) -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 from homegallery.config import VideoExtractor
 from homegallery.extract import meta as meta_reader
 from homegallery.extract import preview, video
+from homegallery.extract.embed import EmbeddingSettings
 from homegallery.extract.ffmpeg_tools import ToolError
 from homegallery.extract.meta import Sidecar
 from homegallery.extract.schema import (
@@ -56,6 +57,9 @@ class Settings:
     engine: preview.EngineName = "pyvips"
     max_pixels: int = 250_000_000
     video: VideoExtractor = field(default_factory=VideoExtractor)
+    # The embeddings step's model, or why there is none ("" when the task is off).
+    embeddings: EmbeddingSettings | None = None
+    embeddings_unavailable: str = ""
 
 
 @dataclass
