@@ -4,7 +4,7 @@
 //! field names and the defaults left out here are that struct's; `doc.py` describes
 //! the stored form (own previews as kinds, the main file's id left out). Docs made by
 //! Python (an entry after a user's tag change) come back here to make its rows, so
-//! every field Python may write is read, the detected objects and faces included.
+//! every field Python may write is read, the detected objects, labels and faces included.
 
 use serde::{Deserialize, Serialize};
 
@@ -27,6 +27,16 @@ pub struct DetectedObject {
     pub score: f64,
     #[serde(rename = "box", default, skip_serializing_if = "is_no_box")]
     pub bounds: [f64; 4],
+}
+
+/// An ImageNet class the embedding model saw, named by its WordNet id (which finds its
+/// search words, see `label_words.rs`), with its display name and probability.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Label {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id: String,
+    pub name: String,
+    pub score: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -120,6 +130,8 @@ pub struct Entry {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub objects: Vec<DetectedObject>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub labels: Vec<Label>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub faces: Vec<Face>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<EntryFile>,
@@ -187,6 +199,11 @@ mod tests {
                 class_name: "dog".into(),
                 score: 0.9,
                 bounds: [0.1, 0.2, 0.3, 0.4],
+            }],
+            labels: vec![Label {
+                id: "n02088364".into(),
+                name: "beagle".into(),
+                score: 0.75,
             }],
             files: vec![EntryFile {
                 source: "/p".into(),

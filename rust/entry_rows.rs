@@ -1,4 +1,4 @@
-//! Entries → catalog rows: the searchable columns, tag/object values and files.
+//! Entries → catalog rows: the searchable columns, tag/object/label values and files.
 //!
 //! One place makes rows, for the build and for user events alike (Python sends the
 //! doc of a changed entry here), so the searchable columns always agree with the
@@ -15,7 +15,7 @@ use crate::entry_doc::Entry;
 pub const SEPARATOR: char = '\0';
 
 /// The columns of `entries`, in the order of [`EntryRows::entry`].
-pub const ENTRY_COLUMNS: [&str; 45] = [
+pub const ENTRY_COLUMNS: [&str; 46] = [
     "rowid",
     "id",
     "type",
@@ -55,6 +55,7 @@ pub const ENTRY_COLUMNS: [&str; 45] = [
     "size",
     "tag_count",
     "object_count",
+    "label_count",
     "face_count",
     "file_count",
     "preview_count",
@@ -113,6 +114,7 @@ pub fn fold(text: Option<&str>) -> Option<String> {
 }
 
 /// What bare words search: type, day, tags, places, camera, titles, objects, files.
+/// (Labels are searched by their words through their `entry_values`, see below.)
 ///
 /// `homegallery.catalog.query.evaluate.Evaluator.text` searches the same parts from
 /// the columns; the two must list the same ones.
@@ -223,6 +225,7 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
         Value::Int(entry.size()),
         count(entry.tags.len()),
         count(entry.objects.len()),
+        count(entry.labels.len()),
         count(entry.faces.len()),
         count(entry.files.len()),
         count(entry.previews.len()),
@@ -242,6 +245,14 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
         let value = fold(Some(value)).unwrap_or_default();
         if seen.insert((key, value.clone())) {
             values.push((rowid, key, value));
+        }
+    }
+    // A label is its class's WordNet id: the query finds the ids whose words match
+    // (`dog` → every dog breed), which keeps one row per label rather than one per word.
+    for label in &entry.labels {
+        let id = casefold(&label.id);
+        if !id.is_empty() && seen.insert(("label", id.clone())) {
+            values.push((rowid, "label", id));
         }
     }
     let files = entry
@@ -292,7 +303,7 @@ mod tests {
             ..Entry::default()
         };
         let rows = entry_rows(7, &entry, "sig");
-        let text = rows.entry[43].clone();
+        let text = rows.entry[44].clone();
         assert_eq!(
             text,
             Value::Text("rawimage\u{0}2020-05-01\u{0}sea\u{0}sea\u{0}strasse mitte\u{0}nikon\u{0}a/img_1.jpg".into())
@@ -310,6 +321,36 @@ mod tests {
                 "jpg".into(),
                 "image".into()
             )]
+        );
+    }
+
+    #[test]
+    fn labels_are_values_by_their_class_id_and_stay_out_of_the_text() {
+        let label = |id: &str, name: &str| crate::entry_doc::Label {
+            id: id.into(),
+            name: name.into(),
+            score: 0.5,
+        };
+        let entry = Entry {
+            id: "ab".repeat(32),
+            entry_type: "image".into(),
+            labels: vec![
+                label("n02088364", "beagle"),
+                label("n02089973", "English foxhound"),
+                label("n02088364", "beagle"),
+                label("", "no class id"),
+            ],
+            ..Entry::default()
+        };
+        let rows = entry_rows(3, &entry, "sig");
+        assert_eq!(rows.entry[44], Value::Text("image".into()));
+        assert_eq!(rows.entry[39], Value::Int(4)); // label_count: every label
+        assert_eq!(
+            rows.values,
+            vec![
+                (3, "label", "n02088364".to_string()),
+                (3, "label", "n02089973".to_string())
+            ]
         );
     }
 

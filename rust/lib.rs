@@ -349,7 +349,7 @@ mod catalog_bindings {
     use pyo3::prelude::*;
     use pyo3::types::{PyBytes, PyTuple};
 
-    use crate::entry_make::{Group, GroupFile};
+    use crate::entry_make::{Group, GroupFile, Options};
     use crate::entry_rows::{self, FileRow, Value, ValueRow};
     use crate::part_write::{self, PartTask};
 
@@ -391,6 +391,11 @@ mod catalog_bindings {
 
     /// Makes one part of a build into a SQLite file (GIL released; see `part_write.rs`).
     #[pyfunction]
+    #[pyo3(signature = (
+        path, storage_root, schema, groups, stored, held,
+        labels_kind=None, label_threshold=0.0, vector_kind=None
+    ))]
+    #[allow(clippy::too_many_arguments)]
     fn write_part<'py>(
         py: Python<'py>,
         path: PathBuf,
@@ -399,12 +404,26 @@ mod catalog_bindings {
         groups: Vec<GroupTuple>,
         stored: HashMap<String, String>,
         held: HashSet<String>,
+        labels_kind: Option<String>,
+        label_threshold: f64,
+        vector_kind: Option<String>,
     ) -> PyResult<Part<'py>> {
+        if !(0.0..=1.0).contains(&label_threshold) {
+            return Err(PyValueError::new_err(format!(
+                "label_threshold must be a probability from 0 to 1, not {label_threshold}"
+            )));
+        }
         let groups: Vec<Group> = groups.into_iter().map(group).collect();
+        let options = Options {
+            labels_kind,
+            label_threshold,
+            vector_kind,
+        };
         let task = PartTask {
             groups: &groups,
             stored: &stored,
             held: &held,
+            options: &options,
         };
         let outcome = py
             .detach(|| part_write::write_part(&path, &storage_root, &schema, &task))

@@ -17,7 +17,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, ToSql};
 
 use crate::entry_doc;
-use crate::entry_make::{self, Group};
+use crate::entry_make::{self, Group, Options};
 use crate::entry_rows::{self, Value, ENTRY_COLUMNS};
 use crate::storage_read::StorageReader;
 
@@ -33,12 +33,13 @@ impl ToSql for Value {
 }
 
 /// What a part asks for: its groups, the catalog's signatures of them (empty for a
-/// full build) and the ids whose docs go back to Python instead of into the file
-/// (user events change those entries before they are written).
+/// full build), the ids whose docs go back to Python instead of into the file (user
+/// events change those entries before they are written), and the build's options.
 pub struct PartTask<'a> {
     pub groups: &'a [Group],
     pub stored: &'a HashMap<String, String>,
     pub held: &'a HashSet<String>,
+    pub options: &'a Options,
 }
 
 #[derive(Debug, Default)]
@@ -103,10 +104,10 @@ pub fn write_part(
             .prepare("INSERT INTO entry_docs (entry, doc) VALUES (?, ?)")
             .map_err(failed)?;
         for group in task.groups {
-            let signature = entry_make::signature(group, &mut reader);
+            let signature = entry_make::signature(group, &mut reader, task.options);
             let remade = task.stored.get(&group.id) != Some(&signature);
             if remade {
-                let entry = entry_make::assemble(group, &mut reader);
+                let entry = entry_make::assemble(group, &mut reader, task.options);
                 let doc = entry_doc::encode(&entry);
                 if task.held.contains(&group.id) {
                     outcome.held_docs.push((group.id.clone(), doc));
@@ -165,8 +166,8 @@ mod tests {
         day, hour, minute, width, height, ratio, orientation, mime, format, make, model, lens, \
         iso, aperture, exposure_time, focal_length, latitude, longitude, altitude, country, \
         country_code, state, county, city, road, title, description, duration, rating, \
-        favorite, size, tag_count, object_count, face_count, file_count, preview_count, \
-        has_vector, text, signature); \
+        favorite, size, tag_count, object_count, label_count, face_count, file_count, \
+        preview_count, has_vector, text, signature); \
         CREATE TABLE entry_docs (entry INTEGER PRIMARY KEY, doc BLOB); \
         CREATE TABLE entry_values (entry, key, value); \
         CREATE TABLE entry_files (entry, source, path, name, ext, kind)";
@@ -186,13 +187,14 @@ mod tests {
         let mut reader = StorageReader::new(storage.to_str().unwrap());
         stored.insert(
             "aaaa02".to_string(),
-            entry_make::signature(&groups[1], &mut reader),
+            entry_make::signature(&groups[1], &mut reader, &Options::default()),
         );
         let held = HashSet::from(["aaaa03".to_string()]);
         let task = PartTask {
             groups: &groups,
             stored: &stored,
             held: &held,
+            options: &Options::default(),
         };
         let path = root.path().join("part.db");
         let outcome = write_part(

@@ -1,4 +1,4 @@
-//! What extract stored for media ids: their kinds, metadata and places.
+//! What extract stored for media ids: their kinds, metadata, places and labels.
 //!
 //! The storage keeps `<root>/<id[0:2]>/<id[2:4]>/<id[4:]>-<kind>`. A build asks for
 //! ids in sorted order, so each folder is listed once and its names are split into
@@ -81,6 +81,21 @@ pub struct StoredPlace {
     pub county: Option<String>,
     pub city: Option<String>,
     pub road: Option<String>,
+}
+
+/// `labels-<model>-<version>.json` (Python: `homegallery.extract.schema.Labels`): the
+/// model's most probable classes, most probable first.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredLabels {
+    #[serde(default)]
+    pub labels: Vec<StoredLabel>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredLabel {
+    pub id: String,
+    pub name: String,
+    pub score: f64,
 }
 
 /// Kinds per id (the name after the prefix folders), each list sorted.
@@ -201,6 +216,11 @@ impl StorageReader {
     pub fn place(&mut self, media_id: &str) -> Option<StoredPlace> {
         self.read_json(media_id, PLACE_KIND)
     }
+
+    /// Whether `kind` is stored for `media_id`.
+    pub fn has(&mut self, media_id: &str, kind: &str) -> bool {
+        self.kinds(media_id).iter().any(|stored| stored == kind)
+    }
 }
 
 /// The bytes of a small file. (`std::fs::read` asks for the file's size first, one
@@ -251,11 +271,23 @@ mod tests {
         let root = storage(&[
             ("0123-meta.json", r#"{"type":"image","width":"wide"}"#),
             ("0123-place.json", r#"{"source":"offline","city":"Tarifa"}"#),
+            (
+                "0123-labels-m-1.json",
+                r#"{"model":"m","version":"1","labels":[{"id":"n02088364","name":"beagle","score":0.8}]}"#,
+            ),
+            ("0123-labels-m-2.json", r#"{"labels":[{"name":"no id"}]}"#),
         ]);
         let mut reader = StorageReader::new(root.path().to_str().unwrap());
         assert!(reader.meta(ID).is_none());
         assert_eq!(reader.place(ID).unwrap().city.as_deref(), Some("Tarifa"));
-        assert_eq!(reader.problems.len(), 1);
+        let labels: StoredLabels = reader.read_json(ID, "labels-m-1.json").unwrap();
+        assert_eq!(labels.labels[0].name, "beagle");
+        assert!(reader
+            .read_json::<StoredLabels>(ID, "labels-m-2.json")
+            .is_none());
+        assert!(reader.has(ID, "labels-m-1.json") && !reader.has(ID, "labels-m-3.json"));
+        assert_eq!(reader.problems.len(), 2);
         assert!(reader.problems[0].contains("ab/cd/0123-meta.json: cannot read meta.json"));
+        assert!(reader.problems[1].contains("0123-labels-m-2.json: cannot read labels-m-2.json"));
     }
 }

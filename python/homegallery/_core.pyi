@@ -104,13 +104,19 @@ def write_part(
     groups: Sequence[_Group],
     stored: dict[str, str],
     held: set[str],
+    labels_kind: str | None = None,
+    label_threshold: float = 0.0,
+    vector_kind: str | None = None,
 ) -> tuple[list[str], list[bool], list[tuple[str, bytes]], int, list[str]]:
     """Makes one part of a catalog build into a new SQLite file (GIL released).
 
     A group is (id, kind, files, twin ids, has vector) with files as
     ``catalog.grouping.GroupFile`` tuples; ``schema`` makes the entry tables; a group
     whose signature ``stored`` holds is left out, and the docs of ``held`` ids come
-    back instead of being written. Returns each group's signature and whether it was
+    back instead of being written. An entry's labels are those of the stored
+    ``labels_kind`` file (its own, else a RAW twin's) at least ``label_threshold``
+    probable; it has a vector when the group says so or a ``vector_kind`` file is
+    stored for it or a twin. ValueError for a threshold outside 0 to 1. Returns each group's signature and whether it was
     made anew, the held (id, doc) pairs, the number of entries written (rowids 1 to
     it) and the problems met (stored files that could not be read, each naming its
     path). Raises OSError when the part file cannot be written.

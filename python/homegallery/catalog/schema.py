@@ -10,10 +10,11 @@ entries live in ``entry_docs`` and are read only for the rows returned):
 - ``entries``: one row per media id; searchable columns, text stored casefolded.
 - ``entry_docs``: the full :class:`~homegallery.catalog.entry.Entry` in its stored
   form (:mod:`homegallery.catalog.doc`), by the rowid of its ``entries`` row.
-- ``entry_values``: tags and object classes, one row each (casefolded).
+- ``entry_values``: tags, object classes and label words, one row each (casefolded).
 - ``entry_files``: every file of an entry (name, path, extension, source).
 - ``events``: user changes, append-only; never touched by a build.
-- ``vectors``: similarity codes per media id and model.
+- ``vectors``: similarity codes per media id and model (the code format of each
+  model is in ``catalog_info`` under ``code_format:<model>``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import sqlite3
 from pathlib import Path
 
 # 2: entry docs in their stored form (homegallery.catalog.doc); no file ids in entry_files
-SCHEMA_VERSION = 2
+# 3: labels (entries.label_count, entry_values key "label")
+SCHEMA_VERSION = 3
 
 # Tables a build may drop and make again; events and vectors survive every build.
 DERIVED_TABLES = (
@@ -52,6 +54,7 @@ CREATE TABLE IF NOT EXISTS entries (
     size INTEGER,
     tag_count INTEGER NOT NULL DEFAULT 0,
     object_count INTEGER NOT NULL DEFAULT 0,
+    label_count INTEGER NOT NULL DEFAULT 0,
     face_count INTEGER NOT NULL DEFAULT 0,
     file_count INTEGER NOT NULL DEFAULT 0,
     preview_count INTEGER NOT NULL DEFAULT 0,

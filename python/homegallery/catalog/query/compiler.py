@@ -16,6 +16,7 @@ the similarity index returns.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from homegallery.catalog.query import values
@@ -36,6 +37,7 @@ from homegallery.catalog.query.ast import (
 )
 from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.fields import GEO_WORDS, RATIO_WORDS, Field, known_keys, lookup
+from homegallery.catalog.query.labels import classes_matching
 from homegallery.catalog.query.parser import parse
 
 # Beyond every character of a text key: `id >= prefix AND id < prefix + _TOP` is a prefix.
@@ -149,9 +151,21 @@ class _Compiler:
             return "1"
         if "\x00" in word:  # the separator of the text cache's parts: never inside one
             return "0"
-        return (
+        # Parameters are numbered in the order they are made: the SQL is built in order.
+        sql = (
             f"(instr(e.text, {self.param(word)}) > 0 OR "
-            f"(e.id >= {self.param(word)} AND e.id < {self.param(word + _TOP)}))"
+            f"(e.id >= {self.param(word)} AND e.id < {self.param(word + _TOP)})"
+        )
+        labels = classes_matching(word, whole=False)
+        if labels:
+            sql += f" OR {self.label_rows(labels)}"
+        return sql + ")"
+
+    def label_rows(self, classes: tuple[str, ...]) -> str:
+        """Entries with a label of one of ``classes`` (one parameter, a JSON list)."""
+        return (
+            "e.rowid IN (SELECT entry FROM entry_values WHERE key = 'label' AND value IN "
+            f"(SELECT value FROM json_each({self.param(json.dumps(classes))})))"
         )
 
     # --- key:value and key <op> value ----------------------------------------------------
@@ -255,6 +269,11 @@ class _Compiler:
 
     def list_compare(self, node: Compare, field: Field) -> str:
         text = node.value.text.casefold()
+        if field.sql == "label":
+            if node.op not in (":", "=", "~", "!="):
+                raise self.no_operator(node, field, ":, =, != or ~ (or count(...) for numbers)")
+            found = self.label_rows(classes_matching(text, whole=node.op != "~"))
+            return f"(NOT {found})" if node.op == "!=" else f"({found})"
         key = self.param(field.sql)
         if node.op in (":", "="):
             return (
@@ -294,8 +313,8 @@ class _Compiler:
         if node.every and field.kind not in ("list", "files"):
             raise _fail(
                 node.key,
-                f"'all in' needs a key with many values (tags, objects, files), not {field.name}",
-                "tags, objects or files",
+                f"'all in' needs a key with many values (tags, objects, labels, files), not {field.name}",
+                "tags, objects, labels or files",
             )
         if field.kind in ("list", "files"):
             parts = [
@@ -350,8 +369,8 @@ class _Compiler:
         if not field.count_column:
             raise _fail(
                 node.key,
-                f"count() needs a key with many values (tags, objects, faces, files, previews), not {field.name}",
-                "tags, objects, faces, files or previews",
+                f"count() needs a key with many values (tags, objects, labels, faces, files, previews), not {field.name}",
+                "tags, objects, labels, faces, files or previews",
             )
         if node.op == "~":
             raise QueryError(
@@ -391,7 +410,9 @@ class _Compiler:
             field = self.field(key)
             if not field.count_column:
                 raise _fail(
-                    key, f"cannot count {field.name}", "tags, objects, faces, files or previews"
+                    key,
+                    f"cannot count {field.name}",
+                    "tags, objects, labels, faces, files or previews",
                 )
             return f"{field.count_column} {direction}, e.date DESC NULLS LAST, e.id DESC", False
         if key.text.casefold() in ("similar", "similarity"):

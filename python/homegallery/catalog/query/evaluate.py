@@ -33,6 +33,7 @@ from homegallery.catalog.query.ast import (
     Value,
 )
 from homegallery.catalog.query.fields import GEO_WORDS, RATIO_WORDS, Field, lookup
+from homegallery.catalog.query.labels import classes_matching
 
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
 # similar:<id> terms, resolved by the search: media id → rows of the similar entries
@@ -152,6 +153,7 @@ class Evaluator:
             for part, rows in columns.values(key).items():
                 if word in part:
                     mask[rows] = True
+        mask |= self.label_mask(classes_matching(word, whole=False))
         mask[columns.days().rows_containing(word)] = True
         mask[columns.file_rows()[columns.file_column("path").rows_containing(word)]] = True
         mask[columns.rows_with_id_prefix(word)] = True
@@ -235,7 +237,16 @@ class Evaluator:
             return _bool(known & (cut > wanted))
         return _bool(known & (cut >= wanted))
 
+    def label_mask(self, classes: tuple[str, ...]) -> Mask:
+        """Entries with a label of one of ``classes`` (labels are stored by class id)."""
+        found = self.columns.values("label")
+        rows = [found[wnid] for wnid in classes if wnid in found]
+        return self.rows_mask(np.concatenate(rows)) if rows else self.empty()
+
     def list_compare(self, field: Field, op: Operator, text: str) -> Mask:
+        if field.sql == "label":
+            mask = self.label_mask(classes_matching(text, whole=op != "~"))
+            return ~mask if op == "!=" else mask
         found = self.columns.values(field.sql)
         if op == "~":
             rows = [r for value, r in found.items() if text in value]
