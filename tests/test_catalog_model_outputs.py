@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from homegallery.catalog import SourceFiles, build_catalog
+from homegallery.catalog import QueryError, SourceFiles, build_catalog
 from homegallery.catalog.events import new_event, record_events
 from homegallery.catalog.schema import open_reader, open_writer
 from homegallery.catalog.search import Searcher
@@ -285,3 +285,50 @@ def test_a_sample_fits_like_all() -> None:
     full = fit_format(matrix, levels=LEVELS, stride=STRIDE, normalize=True)
     assert small.scale == pytest.approx(full.scale, rel=0.03)
     assert code_fidelity(matrix, small) == pytest.approx(code_fidelity(matrix, full), abs=0.002)
+
+
+def test_near_duplicates_are_found_as_vectors_arrive_and_listed_in_groups(
+    gallery: tuple[Path, StorageFolder, list[Indexed]],
+) -> None:
+    catalog, storage, records = gallery
+    matrix = vectors(8)
+    exact = matrix @ matrix.T
+    build(catalog, storage, records[:6])  # entries 0-5 first, 6 and 7 in a later build
+    write_embedding(storage, fake_id(7), "m-1", matrix[5] * 0.98 + matrix[6] * 0.02)
+    build(catalog, storage, records)
+    stored = {
+        (a, b): score for a, b, score in rows(catalog, "SELECT a, b, score FROM near_duplicates")
+    }
+    expected = {
+        (fake_id(i), fake_id(j)): exact[i, j]
+        for i in range(7)
+        for j in range(i + 1, 7)
+        if exact[i, j] >= 0.86
+    }
+    assert expected and set(expected) <= set(stored)
+    for pair, score in stored.items():
+        numbers = [int(media_id[:2], 16) for media_id in pair]
+        if 7 not in numbers:
+            assert score == pytest.approx(exact[numbers[0], numbers[1]], abs=0.02)
+    assert (fake_id(5), fake_id(7)) in stored  # a later vector meets the stored ones
+
+    gallery_api = Gallery(_config(catalog, storage))
+    groups = [[entry.id for entry in group] for group in gallery_api.duplicates()]
+    members = {media_id for group in groups for media_id in group}
+    for a, b in (pair for pair, score in stored.items() if score >= 0.9):
+        assert any(a in group and b in group for group in groups)
+    for engine in ("memory", "sql"):
+        reader = open_reader(catalog)
+        searcher = Searcher(reader, engine=engine)
+        found = searcher.ids("duplicates")
+        assert found == [media_id for group in groups for media_id in group]
+        assert set(searcher.ids("duplicates:0.85")) >= members
+        assert searcher.ids("'duplicates'") == []  # quoted: a word like any other
+        assert searcher.count("duplicates n5") == (1 if fake_id(5) in members else 0)
+        reader.close()
+    with pytest.raises(QueryError) as caught:
+        search(catalog, "tag:x duplicates:0.5")
+    assert caught.value.column == 18 and "0.85 to 1" in str(caught.value)
+    # an entry gone takes its pairs with it
+    build(catalog, storage, records[:6])
+    assert not rows(catalog, "SELECT 1 FROM near_duplicates WHERE ? IN (a, b)", fake_id(7))

@@ -15,6 +15,8 @@ entries live in ``entry_docs`` and are read only for the rows returned):
 - ``events``: user changes, append-only; never touched by a build.
 - ``vectors``: similarity codes per media id and model (the code format of each
   model is in ``catalog_info`` under ``code_format:<model>``).
+- ``near_duplicates``: pairs of media ids (a < b) whose vectors' cosine is at least
+  0.85, found by the build as vectors arrive; ``duplicates`` groups them.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from pathlib import Path
 # 3: labels (entries.label_count, entry_values key "label")
 SCHEMA_VERSION = 3
 
-# Tables a build may drop and make again; events and vectors survive every build.
+# Tables a build may drop and make again; events, vectors and near-duplicate pairs
+# survive every build.
 DERIVED_TABLES = (
     "entries",
     "entry_docs",
@@ -110,6 +113,13 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector BLOB,
     scale REAL,
     PRIMARY KEY (media_id, model)
+);
+CREATE TABLE IF NOT EXISTS near_duplicates (
+    model TEXT NOT NULL,
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (model, a, b)
 )
 """
 

@@ -22,6 +22,7 @@ from homegallery.catalog.entry import Entry
 from homegallery.catalog.query.ast import Query, Value
 from homegallery.catalog.query.compiler import (
     CompiledQuery,
+    DuplicatesTerm,
     SimilarTerm,
     compile_query,
     normal_form,
@@ -99,6 +100,35 @@ class Searcher:
                 str(error.args[0]), column=column, expected="a media id with a vector"
             ) from None
 
+    # --- duplicates ------------------------------------------------------------------------
+
+    def duplicate_groups(self, min_score: float) -> list[list[str]]:
+        """Groups of near-duplicates (see ``VectorCache.duplicate_groups``); call in a snapshot."""
+        return self.vectors.duplicate_groups(self.connection, min_score)
+
+    def in_groups(self, matched: list[str], min_score: float) -> list[str]:
+        """The matched ids one group after another: each group in timeline order, the
+        groups by their newest member (a group's members stay together)."""
+        place = {media_id: rank for rank, media_id in enumerate(self._timeline(matched))}
+        groups = [
+            sorted((m for m in group if m in place), key=place.__getitem__)
+            for group in self.duplicate_groups(min_score)
+        ]
+        groups = sorted((group for group in groups if group), key=lambda g: place[g[0]])
+        grouped = [media_id for group in groups for media_id in group]
+        seen = set(grouped)
+        return grouped + [media_id for media_id in matched if media_id not in seen]
+
+    def _timeline(self, ids: list[str]) -> list[str]:
+        return [
+            row[0]
+            for row in self.connection.execute(
+                "SELECT id FROM entries WHERE id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY date DESC NULLS LAST, id DESC",
+                (msgspec.json.encode(ids).decode(),),
+            )
+        ]
+
     def resolve_id(self, prefix: str) -> str:
         """The full id of an entry from an id or a unique prefix of it."""
         rows = self.connection.execute(
@@ -142,7 +172,11 @@ class Searcher:
                     scores[media_id] = max(score, scores.get(media_id, -1.0))
             return np.array(rows, np.int64)
 
-        evaluator = Evaluator(columns, similar_rows)
+        def duplicate_rows(min_score: float) -> IntArray:
+            found = (columns.row_of(m) for group in self.duplicate_groups(min_score) for m in group)
+            return np.array([row for row in found if row is not None], np.int64)
+
+        evaluator = Evaluator(columns, similar_rows, duplicate_rows)
         if parsed.filter is None:
             rows = np.arange(columns.size)
         else:
@@ -151,6 +185,10 @@ class Searcher:
             matched = columns.id_array[rows].tolist()
             matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
             return Match(ids=matched)
+        if compiled.order_by_groups:
+            return Match(
+                ids=self.in_groups(columns.id_array[rows].tolist(), _group_score(compiled))
+            )
         return Match(rows=evaluator.order(rows, parsed.order), columns=columns)
 
     def _match_sql(self, compiled: CompiledQuery) -> list[str]:
@@ -162,6 +200,9 @@ class Searcher:
                 for media_id, score in found:
                     scores[media_id] = max(score, scores.get(media_id, -1.0))
                 params.append(msgspec.json.encode([media_id for media_id, _ in found]).decode())
+            elif isinstance(param, DuplicatesTerm):
+                members = [m for group in self.duplicate_groups(param.min_score) for m in group]
+                params.append(msgspec.json.encode(members).decode())
             else:
                 params.append(param)
         if compiled.order_by_similarity:
@@ -174,7 +215,10 @@ class Searcher:
             matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
             return matched
         sql = f"SELECT e.id FROM entries e WHERE {compiled.where} ORDER BY {compiled.order}"
-        return [row[0] for row in self.connection.execute(sql, params)]
+        ids = [row[0] for row in self.connection.execute(sql, params)]
+        if compiled.order_by_groups:
+            return self.in_groups(ids, _group_score(compiled))
+        return ids
 
     # --- public ---------------------------------------------------------------------------
 
@@ -251,6 +295,11 @@ class Searcher:
                     return
                 for row in rows:
                     yield decode_doc(row[0])
+
+
+def _group_score(compiled: CompiledQuery) -> float:
+    """The cosine whose groups order a ``duplicates`` result (the query's first such term)."""
+    return next(t.min_score for t in compiled.similar if isinstance(t, DuplicatesTerm))
 
 
 class Match:

@@ -9,6 +9,12 @@ time a build has some, stored with the catalog (``catalog_info``,
 other; a new model (or version) gets its own format, and the rows of the model before
 it are dropped in the same transaction.
 
+As new vectors arrive, the build also finds their near-duplicates among all the
+model's vectors (cosine ≥ :data:`DUPLICATE_FLOOR`, pairs in ``near_duplicates``):
+each new vector is one batched scan of the 2-bit codes and an int8 re-score of the
+few it finds, so an import pays for each photo once, and ``duplicates`` only groups
+stored pairs.
+
 The work is split like the rest of the build: what to read is decided and read
 before the write lock is taken (:func:`prepare`), and only the writing happens inside
 the build's transaction (:func:`write`).
@@ -28,9 +34,18 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from homegallery.catalog.query.fields import DUPLICATE_FLOOR
 from homegallery.catalog.vectors import write_codes
 from homegallery.extract.schema import StoredFileError, decode_embedding, embedding_kind
-from homegallery.similarity import CodeFormat, Levels, fit_format, quantize, quantize_int8
+from homegallery.similarity import (
+    CodeFormat,
+    Levels,
+    fit_format,
+    quantize,
+    quantize_int8,
+    rescore,
+    scan_codes_batch,
+)
 
 log = logging.getLogger("homegallery.catalog")
 
@@ -43,6 +58,12 @@ LEVELS: Levels = "sqrt"
 STRIDE = 2
 FIT_ROWS = 512  # a fit reads each row 72 times; see test_a_sample_fits_like_all
 _MODEL_KEY = "vector_model"
+# Pairs at least this alike are kept; `duplicates` asks for 0.9 unless told otherwise.
+# Near-copies of one photo (resized, cropped 10%, recompressed, PNG) measured 0.89-1.0,
+# different shots of one scene 0.7-0.8.
+_DUPLICATE_POOL = 64  # neighbours looked at per new vector (a burst links up through them)
+_MARGIN = 0.1  # how far below the floor the 2-bit pass looks (its cosine is a few hundredths off)
+_QUERIES_PER_SCAN = 1024
 
 
 @dataclass(frozen=True)
@@ -79,6 +100,7 @@ class VectorWork:
     scales: npt.NDArray[np.float32] | None = None
     code_format: CodeFormat | None = None
     new_format: bool = False
+    pairs: list[tuple[str, str, float]] = field(default_factory=list)  # near-duplicates
     problems: list[str] = field(default_factory=list)
 
 
@@ -237,7 +259,65 @@ def prepare(
     work.code_format = code_format
     work.codes = quantize(matrix, code_format)
     work.vectors, work.scales = quantize_int8(matrix)
+    work.pairs = _near_duplicates(connection, work)
     return work
+
+
+def _stored_rows(
+    connection: sqlite3.Connection, model: str, leave_out: set[str]
+) -> tuple[list[str], list[bytes], list[bytes]]:
+    ids: list[str] = []
+    codes: list[bytes] = []
+    vectors: list[bytes] = []
+    for media_id, code, vector in connection.execute(
+        "SELECT media_id, code, vector FROM vectors WHERE model = ? AND vector IS NOT NULL",
+        (model,),
+    ):
+        if media_id not in leave_out:
+            ids.append(media_id)
+            codes.append(code)
+            vectors.append(vector)
+    return ids, codes, vectors
+
+
+def _near_duplicates(
+    connection: sqlite3.Connection, work: VectorWork
+) -> list[tuple[str, str, float]]:
+    """Pairs (a < b, cosine) of each new vector with any vector of the model, new or stored."""
+    assert work.model and work.codes is not None and work.vectors is not None
+    assert work.code_format is not None
+    new = set(work.ids)
+    stored_ids, stored_codes, stored_vectors = (
+        ([], [], []) if work.new_format else _stored_rows(connection, work.model, new)
+    )
+    ids = work.ids + stored_ids
+    width = work.codes.shape[1]
+    codes = np.concatenate(
+        [work.codes, np.frombuffer(b"".join(stored_codes), np.uint8).reshape(-1, width)]
+    )
+    dims = work.vectors.shape[1]
+    rows = np.concatenate(
+        [work.vectors, np.frombuffer(b"".join(stored_vectors), np.int8).reshape(-1, dims)]
+    )
+    pairs: dict[tuple[str, str], float] = {}
+    for start in range(0, len(work.ids), _QUERIES_PER_SCAN):
+        queries = range(start, min(start + _QUERIES_PER_SCAN, len(work.ids)))
+        found = scan_codes_batch(
+            codes,
+            codes[start : queries.stop],
+            _DUPLICATE_POOL,
+            DUPLICATE_FLOOR - _MARGIN,
+            work.code_format,
+        )
+        for query, matches in zip(queries, found, strict=True):
+            candidates = matches.indices[matches.indices != query]
+            if not len(candidates):
+                continue
+            exact = rescore(rows, rows[query], candidates, _DUPLICATE_POOL, DUPLICATE_FLOOR)
+            for row, score in zip(exact.indices.tolist(), exact.scores.tolist(), strict=True):
+                a, b = sorted((ids[query], ids[row]))
+                pairs[(a, b)] = round(min(float(score), 1.0), 4)
+    return [(a, b, score) for (a, b), score in sorted(pairs.items())]
 
 
 def write(connection: sqlite3.Connection, work: VectorWork) -> None:
@@ -249,6 +329,7 @@ def write(connection: sqlite3.Connection, work: VectorWork) -> None:
     """
     if work.previous and work.previous != work.model:
         connection.execute("DELETE FROM vectors WHERE model = ?", (work.previous,))
+        connection.execute("DELETE FROM near_duplicates WHERE model = ?", (work.previous,))
         connection.execute(
             "DELETE FROM catalog_info WHERE key = ?", (f"code_format:{work.previous}",)
         )
@@ -258,7 +339,19 @@ def write(connection: sqlite3.Connection, work: VectorWork) -> None:
     if work.new_format:
         # a refit makes every older code of this model incomparable: they go
         connection.execute("DELETE FROM vectors WHERE model = ?", (work.model,))
+        connection.execute("DELETE FROM near_duplicates WHERE model = ?", (work.model,))
     if work.ids:
+        renewed = json.dumps(work.ids)
+        connection.execute(
+            "DELETE FROM near_duplicates WHERE model = ? AND (a IN (SELECT value FROM "
+            "json_each(?)) OR b IN (SELECT value FROM json_each(?)))",
+            (work.model, renewed, renewed),
+        )
+        connection.executemany(
+            "INSERT INTO near_duplicates (model, a, b, score) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (model, a, b) DO UPDATE SET score = excluded.score",
+            [(work.model, a, b, score) for a, b, score in work.pairs],
+        )
         assert work.codes is not None and work.code_format is not None
         write_codes(
             connection,
@@ -272,6 +365,12 @@ def write(connection: sqlite3.Connection, work: VectorWork) -> None:
     connection.execute(
         "DELETE FROM vectors WHERE model = ? AND media_id NOT IN "
         "(SELECT id FROM entries WHERE has_vector = 1)",
+        (work.model,),
+    )
+    connection.execute(
+        "DELETE FROM near_duplicates WHERE model = ?1 AND ("
+        "NOT EXISTS (SELECT 1 FROM vectors WHERE media_id = a AND model = ?1) OR "
+        "NOT EXISTS (SELECT 1 FROM vectors WHERE media_id = b AND model = ?1))",
         (work.model,),
     )
     settings: list[tuple[str, Any]] = [(_MODEL_KEY, work.model)]

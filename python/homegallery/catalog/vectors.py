@@ -71,6 +71,8 @@ class VectorCache:
     def __init__(self) -> None:
         self._key: tuple[int, int, str] | None = None
         self._index: Any = None
+        self._groups_key: tuple[int, int, float] | None = None
+        self._groups: list[list[str]] = []
 
     @staticmethod
     def default_model(connection: sqlite3.Connection) -> str:
@@ -144,3 +146,49 @@ class VectorCache:
         pairs = [(str(found_id), float(score)) for found_id, score in found]
         # the entry itself is the most similar of all (HomeGallery lists it first)
         return [(media_id, 1.0), *pairs]
+
+    def duplicate_groups(self, connection: sqlite3.Connection, min_score: float) -> list[list[str]]:
+        """Groups of entries linked by near-duplicate pairs at least ``min_score`` alike.
+
+        A group is what the pairs connect: a burst of five shots is one group even when
+        its first and last shot are less alike than the threshold. Pairs come from the
+        build (``near_duplicates``, of the model the build keeps vectors of); the groups
+        are kept until the catalog changes.
+        """
+        version = int(connection.execute("PRAGMA data_version").fetchone()[0])
+        key = (id(connection), version, min_score)
+        if self._groups_key == key:
+            return self._groups
+        row = connection.execute(
+            "SELECT value FROM catalog_info WHERE key = 'vector_model'"
+        ).fetchone()
+        pairs: list[tuple[str, str]] = []
+        if row is not None:
+            pairs = connection.execute(
+                "SELECT a, b FROM near_duplicates WHERE model = ? AND score >= ? ORDER BY a, b",
+                (row[0], min_score),
+            ).fetchall()
+        self._groups = _groups_of(pairs)
+        self._groups_key = key
+        return self._groups
+
+
+def _groups_of(pairs: Sequence[tuple[str, str]]) -> list[list[str]]:
+    """Connected groups of ids (union-find), each sorted, in order of their first id."""
+    parent: dict[str, str] = {}
+
+    def root(media_id: str) -> str:
+        parent.setdefault(media_id, media_id)
+        while parent[media_id] != media_id:
+            parent[media_id] = parent[parent[media_id]]
+            media_id = parent[media_id]
+        return media_id
+
+    for a, b in pairs:
+        first, second = root(a), root(b)
+        if first != second:
+            parent[max(first, second)] = min(first, second)
+    groups: dict[str, list[str]] = {}
+    for media_id in parent:
+        groups.setdefault(root(media_id), []).append(media_id)
+    return sorted(sorted(members) for members in groups.values())

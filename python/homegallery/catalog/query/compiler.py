@@ -36,7 +36,16 @@ from homegallery.catalog.query.ast import (
     Value,
 )
 from homegallery.catalog.query.errors import QueryError
-from homegallery.catalog.query.fields import GEO_WORDS, RATIO_WORDS, Field, known_keys, lookup
+from homegallery.catalog.query.fields import (
+    DEFAULT_DUPLICATE_SCORE,
+    DUPLICATE_FLOOR,
+    DUPLICATE_WORDS,
+    GEO_WORDS,
+    RATIO_WORDS,
+    Field,
+    known_keys,
+    lookup,
+)
 from homegallery.catalog.query.labels import classes_matching
 from homegallery.catalog.query.parser import parse
 
@@ -71,13 +80,24 @@ class SimilarTerm:
     column: int
 
 
+@dataclass(frozen=True)
+class DuplicatesTerm:
+    """``duplicates`` (``duplicates:0.95``): resolved by the search into the ids of every
+    entry with a near-duplicate at least that alike (cosine)."""
+
+    min_score: float
+    column: int
+
+
 @dataclass
 class CompiledQuery:
     where: str  # SQL boolean over `entries e`; "1" matches everything
-    params: list[object]  # values, and SimilarTerm placeholders
+    params: list[object]  # values, and SimilarTerm / DuplicatesTerm placeholders
     order: str  # ORDER BY clause (without the words), over `e`
     order_by_similarity: bool = False  # rank by the similar: term's score
-    similar: list[SimilarTerm] = field(default_factory=list)
+    # the terms the search resolves into lists of ids (similar:, duplicates)
+    similar: list[SimilarTerm | DuplicatesTerm] = field(default_factory=list)
+    order_by_groups: bool = False  # near-duplicates one group after another
 
 
 def compile_query(text: str) -> CompiledQuery:
@@ -89,18 +109,35 @@ def _fail(value: Value, message: str, expected: str) -> QueryError:
     return QueryError(message, column=value.column, expected=expected, found=repr(value.text))
 
 
+def duplicate_score(value: Value) -> float:
+    """The cosine of ``duplicates:<cosine>``, from the floor the build keeps pairs at to 1."""
+    try:
+        score = float(value.text)
+    except ValueError:
+        score = float("nan")
+    if not DUPLICATE_FLOOR <= score <= 1.0:
+        raise _fail(
+            value,
+            f"expected a cosine from {DUPLICATE_FLOOR} to 1 after duplicates:",
+            f"a number from {DUPLICATE_FLOOR} to 1",
+        )
+    return score
+
+
 class _Compiler:
     def __init__(self) -> None:
         self.params: list[object] = []
-        self.similar: list[SimilarTerm] = []
+        self.similar: list[SimilarTerm | DuplicatesTerm] = []
         self.terms = 0
 
     def compile(self, query: Query) -> CompiledQuery:
         where = "1" if query.filter is None else self.node(normal_form(query.filter))
         order, by_similarity = self.order(query.order)
-        if self.similar and query.order is None:
+        similar = any(isinstance(term, SimilarTerm) for term in self.similar)
+        if similar and query.order is None:
             by_similarity = True
-        return CompiledQuery(where, self.params, order, by_similarity, self.similar)
+        by_groups = bool(self.similar) and not similar and query.order is None
+        return CompiledQuery(where, self.params, order, by_similarity, self.similar, by_groups)
 
     # --- boolean structure -----------------------------------------------------------
 
@@ -147,6 +184,8 @@ class _Compiler:
         word = value.text.casefold()
         if not value.quoted and word in RATIO_WORDS:
             return f"({_RATIO_SQL[word]})"
+        if not value.quoted and word in DUPLICATE_WORDS:
+            return self.duplicates(DEFAULT_DUPLICATE_SCORE, value.column)
         if not word:
             return "1"
         if "\x00" in word:  # the separator of the text cache's parts: never inside one
@@ -236,6 +275,11 @@ class _Compiler:
             if op not in (":", "="):
                 raise self.no_operator(node, field, ":")
             return self.similar_to(value)
+        if kind == "duplicates":
+            if op not in (":", "=", ">="):
+                raise self.no_operator(node, field, ": (duplicates:0.95)")
+            score = duplicate_score(value)
+            return self.duplicates(score, value.column)
         # count-only keys (faces, previews): `faces:3` and `faces > 2` compare the count
         if op == "~":
             raise self.no_operator(node, field, "=, <, >")
@@ -264,6 +308,11 @@ class _Compiler:
         if not media_id or any(char not in "0123456789abcdef" for char in media_id):
             raise _fail(value, "expected a media id (hex) after similar:", "a media id")
         term = SimilarTerm(media_id, value.column)
+        self.similar.append(term)
+        return f"(e.id IN (SELECT value FROM json_each({self.param(term)})))"
+
+    def duplicates(self, min_score: float, column: int) -> str:
+        term = DuplicatesTerm(min_score, column)
         self.similar.append(term)
         return f"(e.id IN (SELECT value FROM json_each({self.param(term)})))"
 
@@ -397,6 +446,8 @@ class _Compiler:
             return f"({field.sql} = 1)"
         if field.kind in ("similar",):
             return "(e.has_vector = 1)"
+        if field.kind == "duplicates":
+            return self.duplicates(DEFAULT_DUPLICATE_SCORE, node.key.column)
         return f"({field.sql} IS NOT NULL)"
 
     # --- order by ----------------------------------------------------------------------------
@@ -416,7 +467,7 @@ class _Compiler:
                 )
             return f"{field.count_column} {direction}, e.date DESC NULLS LAST, e.id DESC", False
         if key.text.casefold() in ("similar", "similarity"):
-            if not self.similar:
+            if not any(isinstance(term, SimilarTerm) for term in self.similar):
                 raise _fail(key, "'order by similar' needs a similar:<id> term", "similar:<id>")
             return DEFAULT_ORDER, True
         field = self.field(key)

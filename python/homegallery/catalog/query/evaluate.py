@@ -32,12 +32,22 @@ from homegallery.catalog.query.ast import (
     Text,
     Value,
 )
-from homegallery.catalog.query.fields import GEO_WORDS, RATIO_WORDS, Field, lookup
+from homegallery.catalog.query.compiler import duplicate_score
+from homegallery.catalog.query.fields import (
+    DEFAULT_DUPLICATE_SCORE,
+    DUPLICATE_WORDS,
+    GEO_WORDS,
+    RATIO_WORDS,
+    Field,
+    lookup,
+)
 from homegallery.catalog.query.labels import classes_matching
 
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
 # similar:<id> terms, resolved by the search: media id → rows of the similar entries
 SimilarRows = Callable[[Value], IntArray]
+# duplicates terms, resolved by the search: cosine → rows of entries with a near-duplicate
+DuplicateRows = Callable[[float], IntArray]
 
 _TYPES = {"image": "image", "images": "image", "photo": "image", "photos": "image",
           "raw": "rawImage", "rawimage": "rawImage", "video": "video", "videos": "video"}  # fmt: skip
@@ -61,10 +71,20 @@ def _column_name(sql: str) -> str:
     return sql.removeprefix("e.")
 
 
+def _no_duplicates(min_score: float) -> IntArray:
+    return np.zeros(0, np.int64)
+
+
 class Evaluator:
-    def __init__(self, columns: Columns, similar_rows: SimilarRows) -> None:
+    def __init__(
+        self,
+        columns: Columns,
+        similar_rows: SimilarRows,
+        duplicate_rows: DuplicateRows = _no_duplicates,
+    ) -> None:
         self.columns = columns
         self.similar_rows = similar_rows
+        self.duplicate_rows = duplicate_rows
         self.size = columns.size
 
     # --- helpers ----------------------------------------------------------------------
@@ -139,6 +159,8 @@ class Evaluator:
         word = value.text.casefold()
         if not value.quoted and word in RATIO_WORDS:
             return self.ratio_word(word)
+        if not value.quoted and word in DUPLICATE_WORDS:
+            return self.rows_mask(self.duplicate_rows(DEFAULT_DUPLICATE_SCORE))
         if not word:
             return self.full()
         if "\x00" in word:
@@ -215,6 +237,8 @@ class Evaluator:
             return _bool(self.number(_column_name(field.sql)) == (1.0 if wanted else 0.0))
         if kind == "similar":
             return self.rows_mask(self.similar_rows(value))
+        if kind == "duplicates":
+            return self.rows_mask(self.duplicate_rows(duplicate_score(value)))
         column = self.number(_column_name(field.count_column))
         return self.compare_numbers(column, op, values.number(value, field.name))
 
@@ -332,6 +356,8 @@ class Evaluator:
             return _bool(self.number(_column_name(field.sql)) == 1.0)
         if field.kind == "similar":
             return _bool(self.number("has_vector") == 1.0)
+        if field.kind == "duplicates":
+            return self.rows_mask(self.duplicate_rows(DEFAULT_DUPLICATE_SCORE))
         if field.kind in ("id", "type"):
             return self.full()
         return ~np.isnan(self.number(_column_name(field.sql)))
