@@ -126,8 +126,8 @@ def test_int8_agrees_with_fp32_on_real_photos(installed: store.Installed, photos
         f"\nint8 vs fp32 on {len(paths)} photos: top-5 overlap {overlap:.2f}, top-1 {top1:.2f}, "
         f"embedding cosine mean {cosine.mean():.3f} min {cosine.min():.3f}"
     )
-    assert overlap > 0.7
-    assert cosine.mean() > 0.95
+    assert overlap > 0.8
+    assert cosine.mean() > 0.97
 
 
 def test_reader_sees_the_whole_state_dict(
