@@ -18,7 +18,7 @@ export HOMEGALLERY_TEST_MODELS="${HOMEGALLERY_TEST_MODELS:-$HOME/.cache/homegall
 models_config="$(mktemp --suffix=.yml)"
 trap 'rm -f "$models_config"' EXIT
 printf 'extractor:\n  models:\n    dir: "%s"\n' "$HOMEGALLERY_TEST_MODELS" > "$models_config"
-step .venv/bin/homegallery models install --config "$models_config" --int8 --all
+step .venv/bin/homegallery models install --config "$models_config" --int8 efficientnet-lite0
 
 step cargo fmt --all --check
 step cargo clippy --all-targets --locked -- -D warnings
