@@ -114,6 +114,9 @@ CREATE TABLE IF NOT EXISTS vectors (
     scale REAL,
     PRIMARY KEY (media_id, model)
 );
+-- The ids of one model without reading its rows (each over a kilobyte with its int8
+-- vector): what a build asks of every vector it keeps.
+CREATE INDEX IF NOT EXISTS vectors_by_model ON vectors (model, media_id);
 CREATE TABLE IF NOT EXISTS near_duplicates (
     model TEXT NOT NULL,
     a TEXT NOT NULL,

@@ -155,20 +155,17 @@ def load_input(paths: Sequence[Path]) -> Any:
 
     if not paths:
         raise FileNotFoundError("no preview to embed")
-    chosen = None
     for path in paths:
-        image = Image.open(path)
-        if min(image.size) >= MIN_SHORT_SIDE or path == paths[-1]:
-            chosen = image
-            break
-        image.close()
-    assert chosen is not None
-    width, height = chosen.size
-    short = min(width, height)
-    if short > MIN_SHORT_SIDE:
-        factor = MIN_SHORT_SIDE / short
-        chosen.draft("RGB", (math.ceil(width * factor), math.ceil(height * factor)))
-    return chosen.convert("RGB")
+        with Image.open(path) as image:
+            width, height = image.size
+            short = min(width, height)
+            if short < MIN_SHORT_SIDE and path != paths[-1]:
+                continue
+            if short > MIN_SHORT_SIDE:
+                factor = MIN_SHORT_SIDE / short
+                image.draft("RGB", (math.ceil(width * factor), math.ceil(height * factor)))
+            return image.convert("RGB")
+    raise AssertionError("the last preview is always taken")  # pragma: no cover
 
 
 # --- the worker side ----------------------------------------------------------------------
