@@ -19,12 +19,14 @@ import msgspec
 import yaml
 
 from homegallery import xdg
+from homegallery.models.spec import MODELS, OFF, TASK_DEFAULTS
 
 log = logging.getLogger(__name__)
 
 Matcher = Literal["size-ctime-inode", "size-ctime", "size"]
 PreviewEngine = Literal["pyvips", "pillow"]
 GeoProvider = Literal["offline", "nominatim", "off"]
+ModelPrecision = Literal["fp32", "int8"]
 
 
 class ConfigError(Exception):
@@ -104,11 +106,28 @@ class GeoReverse(_Section):
     user_agent: str = "homegallery (self-hosted photo gallery)"
 
 
+class Models(_Section):
+    """Where installed models live and which model serves each task (``off``: none)."""
+
+    dir: str = "{dataDir}/models"
+    embeddings: str = TASK_DEFAULTS["embeddings"]
+    precision: ModelPrecision = "fp32"
+
+    @property
+    def path(self) -> Path:
+        return Path(self.dir)
+
+    @property
+    def choices(self) -> dict[str, str]:
+        return {"embeddings": self.embeddings}
+
+
 class Extractor(_Section):
     workers: int = 0
     image: ImageExtractor = msgspec.field(default_factory=ImageExtractor)
     video: VideoExtractor = msgspec.field(default_factory=VideoExtractor)
     geo_reverse: GeoReverse = msgspec.field(default_factory=GeoReverse)
+    models: Models = msgspec.field(default_factory=Models)
 
 
 class User(_Section):
@@ -222,6 +241,7 @@ def _resolve_paths(config: Config, config_file: Path) -> None:
     }
     config.storage.dir = _expand(config.storage.dir, variables, base_dir)
     config.database.file = _expand(config.database.file, variables, base_dir)
+    config.extractor.models.dir = _expand(config.extractor.models.dir, variables, base_dir)
     index_dir = Path(config.database.file).parent / "index"
     for source in config.sources:
         source.dir = _expand(source.dir, variables, base_dir)
@@ -306,6 +326,22 @@ def _check(config: Config, config_file: Path) -> list[str]:
         problems.append("`extractor.image.previewSizes`: sizes must be positive")
     if config.extractor.image.max_megapixels <= 0:
         problems.append("`extractor.image.maxMegapixels`: must be positive")
+    problems.extend(_check_models(config.extractor.models))
+    return problems
+
+
+def _check_models(models: Models) -> list[str]:
+    problems = []
+    for task, name in models.choices.items():
+        if name == OFF:
+            continue
+        spec = MODELS.get(name)
+        if spec is None or spec.task != task:
+            fitting = [known.name for known in MODELS.values() if known.task == task]
+            problems.append(
+                f"`extractor.models.{task}`: no {task} model named {name!r} "
+                f"(choose {', '.join([*fitting, OFF])})"
+            )
     return problems
 
 
@@ -340,10 +376,15 @@ def _check_auth(auth: Auth) -> list[str]:
 
 def _unquoted_off(data: dict[str, Any]) -> None:
     """YAML 1.1 reads an unquoted ``off`` as false; ``provider: off`` means "off"."""
-    geo = data.get("extractor", {})
-    geo = geo.get("geoReverse") if isinstance(geo, dict) else None
+    extractor = data.get("extractor", {})
+    geo = extractor.get("geoReverse") if isinstance(extractor, dict) else None
     if isinstance(geo, dict) and geo.get("provider") is False:
         geo["provider"] = "off"
+    models = extractor.get("models") if isinstance(extractor, dict) else None
+    if isinstance(models, dict):
+        for task in TASK_DEFAULTS:
+            if models.get(task) is False:
+                models[task] = OFF
 
 
 def parse_config(data: Any, config_file: Path) -> Config:

@@ -56,6 +56,13 @@ extractor:
     provider: offline
     url: https://nominatim.openstreetmap.org
     languages: [en, de]
+  models:
+    # Where `homegallery models install` puts the models it converts.
+    dir: "{{dataDir}}/models"
+    # Image embeddings (similar search) and ImageNet labels: efficientnet-lite0 or off.
+    embeddings: efficientnet-lite0
+    # fp32, or int8 once `homegallery models install --int8` has made that variant.
+    precision: fp32
 
 server:
   # 127.0.0.1 keeps the gallery on this machine; 0.0.0.0 opens it to your network.

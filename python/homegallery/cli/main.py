@@ -21,6 +21,7 @@ from homegallery.cli import (
     extract,
     index,
     init,
+    models,
     run,
     search,
     serve,
@@ -33,9 +34,7 @@ from homegallery.log import setup_logging
 log = logging.getLogger("homegallery")
 
 # Commands of the product whose stage has not landed yet: name → what it will do.
-PLANNED_COMMANDS: dict[str, str] = {
-    "models": "list and install the models for embeddings, objects and faces",
-}
+PLANNED_COMMANDS: dict[str, str] = {}
 
 
 def _not_built(args: argparse.Namespace) -> int:
@@ -78,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     search.register(subparsers, common)
     run.register(subparsers, common)
     bench.register(subparsers, common)
+    models.register(subparsers, common)
     serve.register(subparsers, common)
     for name, summary in PLANNED_COMMANDS.items():
         planned = subparsers.add_parser(
