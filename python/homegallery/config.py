@@ -141,6 +141,9 @@ class User(_Section):
     username: str
     password: str
     filter: str = ""  # a query: this user sees only the entries it matches
+    # May add and remove tags; unset: yes without a filter, no with one
+    # (see homegallery.server.editing for the tags only unfiltered users may change).
+    edit: bool | None = None
 
 
 class PublicAccess(_Section):

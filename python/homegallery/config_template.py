@@ -73,14 +73,17 @@ server:
   # Empty: the map shows no background and the browser makes no outside requests.
   tileUrl: ""
   auth:
-    # Logins. Without any, everyone who reaches the server sees everything.
+    # Logins. Without any, everyone who reaches the server sees and tags everything.
     # password: a hash from `homegallery serve --hash-password` (argon2); HomeGallery's
     # {{SHA}}… and {{SHA256-salted}}… forms work too. filter: a query limiting what the
-    # user sees, e.g. "not tag:private".
+    # user sees, e.g. "not tag:private". edit: may add and remove tags (of what the
+    # user sees); unset, users without a filter may and users with one may not. Tags
+    # that any filter here reads (such as `private`) only users without a filter change.
     users: []
     #  - username: anna
     #    password: "$argon2id$v=19$m=65536,t=3,p=4$…"
     #    filter: ""
+    #    edit: true
     # Visitors who are not logged in (only when users are set): nothing unless enabled.
     public:
       enabled: false
@@ -90,7 +93,7 @@ server:
     rules: []
     #  - allow: 192.168.0.0/16
     #  - deny: all
-    # Days a login lasts.
+    # Days a login lasts (logging out ends it at once, also across restarts).
     sessionDays: 30
 """
 

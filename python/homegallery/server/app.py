@@ -21,6 +21,7 @@ from homegallery.server.access import Access
 from homegallery.server.catalog_view import CatalogView
 from homegallery.server.headers import security_headers_hook
 from homegallery.server.live import POLL_SECONDS, CatalogWatcher
+from homegallery.server.revocations import Revocations
 from homegallery.server.routes import entries, events, files, live, session, summaries, web
 from homegallery.server.rules import Rule, address_allowed, compile_rules
 from homegallery.server.services import AnyRequest, Services, provide_viewer
@@ -76,9 +77,11 @@ def create_app(
 ) -> Litestar:
     gallery = gallery or Gallery(config)
     prefix = mount_prefix(config.server.prefix)
+    data_folder = config.database.path.parent
     sessions = Sessions(
-        load_secret(config.database.path.parent / "server-secret"),
+        load_secret(data_folder / "server-secret"),
         config.server.auth.session_days,
+        Revocations(data_folder / "server-sessions.db"),
     )
     watcher = CatalogWatcher(config.database.path, poll_seconds)
     services = Services(
@@ -90,6 +93,7 @@ def create_app(
         watcher=watcher,
         prefix=prefix,
         readers=ThreadPoolExecutor(reader_threads(), thread_name_prefix="catalog-reader"),
+        writer=ThreadPoolExecutor(1, thread_name_prefix="catalog-writer"),
     )
 
     def provide_services() -> Services:
@@ -117,6 +121,9 @@ def create_app(
     async def stop() -> None:
         await watcher.stop()
         services.readers.shutdown(wait=False, cancel_futures=True)
+        services.writer.shutdown(wait=True)  # a write under way finishes
+        services.access.close()
+        sessions.revocations.close()
 
     return Litestar(
         route_handlers=[router],

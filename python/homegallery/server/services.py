@@ -39,10 +39,17 @@ class Services:
     # connection and in-memory column snapshot, so a fixed, small pool bounds the
     # memory (a snapshot per thread of a 40-thread pool would not be small).
     readers: ThreadPoolExecutor
+    # Writes (tag changes, logouts) run on this one thread: a long write never takes
+    # a reader thread, and writes queue behind each other rather than behind reads.
+    writer: ThreadPoolExecutor
 
     async def on_reader(self, work: Callable[[], T]) -> T:
         """Runs ``work`` on a reader thread without blocking the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.readers, work)
+
+    async def on_writer(self, work: Callable[[], T]) -> T:
+        """Runs ``work`` on the writer thread without blocking the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.writer, work)
 
 
 class QueryProblem(HTTPException):
