@@ -12,8 +12,16 @@ from contextlib import contextmanager
 import uvicorn
 from litestar import Litestar
 
+from homegallery.server.connections import (
+    ConnectionLimits,
+    ensure_open_files,
+    guarded_protocol,
+)
 
-def _server(app: Litestar, host: str, port: int, log_level: str) -> uvicorn.Server:
+
+def _server(
+    app: Litestar, host: str, port: int, log_level: str, limits: ConnectionLimits
+) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
         host=host,
@@ -21,29 +29,45 @@ def _server(app: Litestar, host: str, port: int, log_level: str) -> uvicorn.Serv
         log_level=log_level,
         access_log=False,
         lifespan="on",
-        proxy_headers=False,  # client addresses are the peers' own: rules cannot be fooled
+        # Forwarded headers are read by the app, from configured proxies only
+        # (server.trustedProxies): uvicorn's own reading would trust 127.0.0.1.
+        proxy_headers=False,
         timeout_graceful_shutdown=2,
+        http=guarded_protocol(limits),
     )
     return uvicorn.Server(config)
 
 
-def serve(app: Litestar, host: str, port: int, log_level: str = "info") -> None:
+def serve(
+    app: Litestar,
+    host: str,
+    port: int,
+    log_level: str = "info",
+    limits: ConnectionLimits | None = None,
+) -> None:
     """Serves until interrupted."""
-    _server(app, host, port, log_level).run()
+    limits = limits or ConnectionLimits()
+    ensure_open_files(limits)
+    _server(app, host, port, log_level, limits).run()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as probe:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.bind((host, 0))
         port: int = probe.getsockname()[1]
         return port
 
 
 @contextmanager
-def running(app: Litestar, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+def running(
+    app: Litestar,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    limits: ConnectionLimits | None = None,
+) -> Iterator[str]:
     """A server on a free port in a thread; yields its base URL, stops on exit."""
     port = port or free_port(host)
-    server = _server(app, host, port, "warning")
+    server = _server(app, host, port, "warning", limits or ConnectionLimits())
     thread = threading.Thread(target=server.run, name="homegallery-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -52,7 +76,7 @@ def running(app: Litestar, host: str = "127.0.0.1", port: int = 0) -> Iterator[s
             raise RuntimeError(f"the server did not start on {host}:{port}")
         time.sleep(0.02)
     try:
-        yield f"http://{host}:{port}"
+        yield f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

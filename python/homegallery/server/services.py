@@ -11,9 +11,9 @@ from typing import Any, TypeAlias, TypeVar
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import HTTP_400_BAD_REQUEST
 
-from homegallery.catalog import CatalogError, QueryError
+from homegallery.catalog import QueryError
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access, Viewer
@@ -57,18 +57,16 @@ class QueryProblem(HTTPException):
         )
 
 
-class CatalogUnavailable(HTTPException):
-    status_code = HTTP_503_SERVICE_UNAVAILABLE
-
-
 def run_query(scoped: ScopedQuery, search: Callable[[str], T]) -> T:
-    """Runs a search on the scoped text; errors point into the user's own query."""
+    """Runs a search on the scoped text; errors point into the user's own query.
+
+    A catalog that cannot be read raises ``CatalogError``, answered 503 by
+    :mod:`~homegallery.server.errors` without the catalog's path.
+    """
     try:
         return search(scoped.text)
     except QueryError as error:
         raise QueryProblem(scoped.user_error(error)) from None
-    except CatalogError as error:
-        raise CatalogUnavailable(detail=str(error)) from None
 
 
 def provide_viewer(request: AnyRequest, services: NamedDependency[Services]) -> Viewer:
