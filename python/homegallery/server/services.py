@@ -21,6 +21,7 @@ from homegallery.server.catalog_view import CatalogView
 from homegallery.server.live import CatalogWatcher
 from homegallery.server.scope import ScopedQuery
 from homegallery.server.sessions import COOKIE_NAME, Sessions
+from homegallery.server.visible_similar import resolve_similar
 
 T = TypeVar("T")
 AnyRequest: TypeAlias = Request[Any, Any, Any]
@@ -77,7 +78,21 @@ def provide_viewer(request: AnyRequest, services: NamedDependency[Services]) -> 
 
 
 def scoped_or_400(services: Services, viewer: Viewer, query: str) -> ScopedQuery:
+    if not viewer.filter.strip():
+        try:
+            return services.access.scoped(viewer, query)
+        except QueryError as error:
+            raise QueryProblem(error) from None
+
+    def visible_ids(prefix: str) -> list[str]:
+        lookup = services.access.scoped(viewer, f"id:{prefix}")
+        return services.gallery.search_ids(lookup.text, limit=2)
+
     try:
-        return services.access.scoped(viewer, query)
+        resolved = resolve_similar(query, visible_ids)
     except QueryError as error:
         raise QueryProblem(error) from None
+    try:
+        return resolved.scoped(services.access.scoped(viewer, resolved.text))
+    except QueryError as error:
+        raise QueryProblem(resolved.error(error)) from None
