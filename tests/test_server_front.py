@@ -8,6 +8,8 @@ import logging
 import shutil
 import socket
 import sqlite3
+import ssl
+import subprocess
 from pathlib import Path
 
 import httpx
@@ -21,7 +23,7 @@ from homegallery.server import create_app
 from homegallery.server.hosts import HostNames, host_of
 from homegallery.server.passwords import hash_password
 from homegallery.server.proxies import TrustedProxies
-from homegallery.server.runner import running
+from homegallery.server.runner import Tls, running
 from homegallery.server.sessions import COOKIE_NAME
 
 PASSWORD = "a long enough password"
@@ -230,6 +232,42 @@ def test_the_session_cookie_is_secure_behind_an_https_proxy(gallery: Config) -> 
         assert "secure" not in plain.lower()
         spoofed = _session_cookie(stranger.post("/api/login", json=login, headers=https))
         assert "secure" not in spoofed.lower()
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for localhost and 127.0.0.1 and its key, made by openssl."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl here to make a test certificate")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
+def test_the_session_cookie_is_secure_over_direct_https(tmp_path: Path, gallery: Config) -> None:
+    cert, key = self_signed(tmp_path)
+    with pytest.raises(ConfigError, match="give both"):
+        parse_config({"server": {"cert": str(cert)}}, tmp_path / "gallery.yml")
+    server = parse_config(
+        {"server": {"cert": "cert.pem", "key": "key.pem"}}, tmp_path / "gallery.yml"
+    ).server
+    tls = Tls.of(server)
+    assert tls == Tls(cert, key)
+    config = _user_config(gallery, [])
+    with running(create_app(config), tls=tls) as url:
+        assert url.startswith("https://")
+        trust = ssl.create_default_context(cafile=str(cert))
+        with httpx.Client(base_url=url, verify=trust) as client:
+            login = {"username": "ann", "password": PASSWORD}
+            downgrade = {"x-forwarded-proto": "http"}  # from no proxy: ignored
+            cookie = _session_cookie(client.post("/api/login", json=login, headers=downgrade))
+            assert "secure" in cookie.lower()
+            assert client.get("/api/settings").json()["user"] == "ann"
 
 
 def test_login_throttling_counts_the_forwarded_client(gallery: Config) -> None:

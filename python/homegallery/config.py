@@ -159,6 +159,9 @@ class Server(_Section):
     # Seconds a client has to send a request's headers (and as long for a body).
     request_timeout: float = 10.0
     max_connections: int = 500
+    # HTTPS without a proxy: a PEM certificate (chain) and its private key.
+    cert: str = ""
+    key: str = ""
 
 
 # A DNS name (optionally starting with a dot: every subdomain), an IP address, an IPv6
@@ -234,6 +237,10 @@ def _resolve_paths(config: Config, config_file: Path) -> None:
     }
     config.storage.dir = _expand(config.storage.dir, variables, base_dir)
     config.database.file = _expand(config.database.file, variables, base_dir)
+    if config.server.cert:
+        config.server.cert = _expand(config.server.cert, variables, base_dir)
+    if config.server.key:
+        config.server.key = _expand(config.server.key, variables, base_dir)
     index_dir = Path(config.database.file).parent / "index"
     for source in config.sources:
         source.dir = _expand(source.dir, variables, base_dir)
@@ -370,6 +377,11 @@ def _check_network(server: Server) -> list[str]:
             rule_networks(value)
         except ValueError as error:
             problems.append(f"{key}: {error}")
+    if bool(server.cert) != bool(server.key):
+        problems.append("`server.cert` and `server.key`: give both (HTTPS) or neither")
+    for name, path in (("cert", server.cert), ("key", server.key)):
+        if path and not Path(path).is_file():
+            problems.append(f"`server.{name}`: file {path} does not exist")
     if not server.request_timeout > 0:
         problems.append("`server.requestTimeout`: must be a positive number of seconds")
     if server.max_connections < 1:

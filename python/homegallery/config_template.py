@@ -78,6 +78,9 @@ server:
   requestTimeout: 10
   # Open connections at most; one more is answered 503 and closed.
   maxConnections: 500
+  # HTTPS without a reverse proxy: a PEM certificate (chain) and its private key.
+  cert: ""
+  key: ""
   auth:
     # Logins. Without any, everyone who reaches the server sees everything.
     # password: a hash from `homegallery serve --hash-password` (argon2); HomeGallery's

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         return _hash_password()
     from homegallery.server import create_app
     from homegallery.server.connections import ConnectionLimits
-    from homegallery.server.runner import serve
+    from homegallery.server.runner import Tls, base_url, serve
 
     config = config_from_args(args)
     host = config.server.host = args.host or config.server.host  # a name it answers to
@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{port} is not a TCP port (1-65535)")
     app = create_app(config)
     prefix = config.server.prefix.strip("/")
-    print(f"homegallery: serving {config.database.path} at http://{host}:{port}/{prefix}")
-    serve(app, host, port, limits=ConnectionLimits.of(config.server))
+    tls = Tls.of(config.server)
+    print(f"homegallery: serving {config.database.path} at {base_url(host, port, tls)}/{prefix}")
+    serve(app, host, port, limits=ConnectionLimits.of(config.server), tls=tls)
     return 0
