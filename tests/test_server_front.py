@@ -331,3 +331,32 @@ def test_a_failure_is_logged_with_its_request_id_and_no_secrets(
     assert f"GET /api/entries/{media_id}" in logged and "Traceback" in logged
     for secret in ("cookie-secret-1", "c2VjcmV0LTI=", "query-secret-3"):
         assert secret not in logged
+
+
+def test_a_failure_while_a_file_streams_is_logged_with_its_request_id(
+    tmp_path: Path, gallery: Config, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder where a preview should be: found, then unreadable once the answer started."""
+    storage = tmp_path / "storage"
+    shutil.copytree(gallery.storage.path, storage)
+    broken = msgspec.structs.replace(
+        gallery, storage=msgspec.structs.replace(gallery.storage, dir=str(storage))
+    )
+    entry = Gallery(broken).search("type:image", limit=1)[0]
+    preview = storage / next(p for p in entry.previews if p.endswith("-image-preview-320.jpg"))
+    preview.unlink()
+    preview.mkdir()
+    with (
+        caplog.at_level(logging.INFO),
+        running(create_app(broken)) as url,
+        httpx.Client(base_url=url) as client,
+    ):
+        with client.stream("GET", f"/files/{entry.id}/image-preview-320.jpg") as response:
+            assert response.status_code == 200  # the answer had started
+            request_id = response.headers["x-request-id"]
+            with pytest.raises(httpx.HTTPError):
+                response.read()
+        assert client.get("/api/settings").status_code == 200
+    failures = [record for record in caplog.records if request_id in record.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is not None
+    assert "IsADirectoryError" in caplog.handler.format(failures[0])
