@@ -72,6 +72,22 @@ server:
   # Map tiles, e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png
   # Empty: the map shows no background and the browser makes no outside requests.
   tileUrl: ""
+  # Host names the gallery is reached by besides this machine's own (localhost, its
+  # addresses, its host name), e.g. photos.example.org, or .example.org for every
+  # subdomain. Requests for other names are refused, so that no web page can reach the
+  # gallery by pointing its own name at this machine (DNS rebinding). "*": no check.
+  hosts: []
+  # Reverse proxies (IPs or CIDRs, e.g. 127.0.0.1) whose X-Forwarded-For and
+  # X-Forwarded-Proto headers say who the client is and whether it used HTTPS.
+  # From any other peer these headers are ignored.
+  trustedProxies: []
+  # Seconds a client has to send a request's headers (and as long again for a body).
+  requestTimeout: 10
+  # Open connections at most; one more is answered 503 and closed.
+  maxConnections: 500
+  # HTTPS without a reverse proxy: a PEM certificate (chain) and its private key.
+  cert: ""
+  key: ""
   auth:
     # Logins. Without any, everyone who reaches the server sees and tags everything.
     # password: a hash from `homegallery serve --hash-password` (argon2); HomeGallery's

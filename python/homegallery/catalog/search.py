@@ -28,7 +28,7 @@ from homegallery.catalog.query.compiler import (
 )
 from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.evaluate import Evaluator
-from homegallery.catalog.query.parser import parse
+from homegallery.catalog.query.parser import JOINED_DEPTH, parse
 from homegallery.catalog.vectors import VectorCache
 
 DEFAULT_MIN_SCORE = 0.5  # HomeGallery's similar: threshold (cosine)
@@ -39,13 +39,13 @@ Engine = Literal["memory", "sql"]
 
 @lru_cache(maxsize=256)
 def _compiled(text: str) -> CompiledQuery:
-    return compile_query(text)
+    return compile_query(text, max_depth=JOINED_DEPTH)
 
 
 @lru_cache(maxsize=256)
 def parse_cached(text: str) -> Query:
     """The parsed query with negations pushed down (see the compiler's ``_normal``)."""
-    parsed = parse(text)
+    parsed = parse(text, max_depth=JOINED_DEPTH)
     return Query(None if parsed.filter is None else normal_form(parsed.filter), parsed.order)
 
 

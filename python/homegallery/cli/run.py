@@ -114,10 +114,11 @@ def run_import(args: argparse.Namespace) -> int:
 def run_server(args: argparse.Namespace) -> int:
     """Serves in the foreground; the watch import runs beside it in a thread."""
     from homegallery.server import create_app
-    from homegallery.server.runner import serve
+    from homegallery.server.connections import ConnectionLimits
+    from homegallery.server.runner import Tls, base_url, serve
 
     config = config_from_args(args)
-    host = args.host or config.server.host
+    host = config.server.host = args.host or config.server.host
     port = args.port or config.server.port
     options = ImportOptions(workers=args.workers, quiet=True)
     stop = threading.Event()
@@ -130,9 +131,11 @@ def run_server(args: argparse.Namespace) -> int:
 
     watcher = threading.Thread(target=watch, name="homegallery-watch", daemon=True)
     watcher.start()
-    print(f"homegallery: serving at http://{host}:{port}/ and importing changes", flush=True)
+    tls = Tls.of(config.server)
+    print(f"homegallery: serving at {base_url(host, port, tls)}/ and importing changes", flush=True)
     try:
-        serve(create_app(config), host, port)
+        limits = ConnectionLimits.of(config.server)
+        serve(create_app(config), host, port, limits=limits, tls=tls)
     finally:
         stop.set()
         watcher.join(timeout=30)

@@ -18,7 +18,10 @@ from homegallery import __version__
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access
+from homegallery.server.bodies import MAX_BODY_BYTES, BoundedRequest
 from homegallery.server.catalog_view import CatalogView
+from homegallery.server.errors import exception_handlers
+from homegallery.server.front import guard_entry
 from homegallery.server.headers import security_headers_hook
 from homegallery.server.live import POLL_SECONDS, CatalogWatcher
 from homegallery.server.revocations import Revocations
@@ -125,10 +128,16 @@ def create_app(
         services.access.close()
         sessions.revocations.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[router],
         before_request=_guard_requests(compile_rules(config.server.auth.rules)),
         before_send=[security_headers_hook(config.server.tile_url)],
+        exception_handlers=exception_handlers(config.database.path),
+        request_class=BoundedRequest,
+        request_max_body_size=MAX_BODY_BYTES,
+        # The command's logging stays as it is (Litestar's would replace the root
+        # logger's handlers); failures are logged by server.errors.
+        logging_config=None,
         on_startup=[watcher.start],
         on_shutdown=[stop],
         openapi_config=OpenAPIConfig(
@@ -146,3 +155,4 @@ def create_app(
             exclude=[r"/files/", r"/api/live"],
         ),
     )
+    return guard_entry(app, config.server)

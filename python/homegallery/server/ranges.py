@@ -17,7 +17,9 @@ from pathlib import Path
 import anyio
 
 CHUNK = 256 * 1024
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+_RANGE = re.compile(r"^[ \t]*bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*$")
+_DIGITS = 18  # positions with more digits lie beyond any file
+_BEYOND = 10**_DIGITS
 
 
 class RangeNotSatisfiableError(Exception):
@@ -32,6 +34,13 @@ class ByteRange:
     @property
     def length(self) -> int:
         return self.end - self.start + 1
+
+
+def _position(digits: str) -> int:
+    """A byte position; a number too long to be one (thousands of digits, which
+    ``int`` refuses to read) counts as lying beyond the end of any file."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _DIGITS else _BEYOND
 
 
 def etag_of(stat: os.stat_result) -> str:
@@ -54,12 +63,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not first and not last:
         return None
     if not first:  # the last N bytes
-        length = int(last)
+        length = _position(last)
         if length == 0:
             raise RangeNotSatisfiableError
         return ByteRange(max(0, size - length), size - 1) if size else None
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if start >= size:
         raise RangeNotSatisfiableError
     if end < start:
