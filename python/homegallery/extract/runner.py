@@ -56,6 +56,7 @@ from homegallery.extract.worker import (
 )
 from homegallery.progress import Progress
 from homegallery.storage import Storage
+from homegallery.within import Roots, real_folder, source_roots
 
 log = logging.getLogger("homegallery.extract")
 
@@ -132,8 +133,12 @@ def settings_from_config(config: Config) -> Settings:
 # --- from the file index -----------------------------------------------------------------
 
 
-def work_items_from_index(entries: Iterable[Any], source_dir: Path) -> list[WorkItem]:
+def work_items_from_index(
+    entries: Iterable[Any], source_dir: Path, roots: Roots | None = None
+) -> list[WorkItem]:
     """Work items of one source's index entries (``homegallery.index.IndexEntry``).
+
+    ``roots``: the real folders the files may lie in (default: the source's own).
 
     ``.xmp`` sidecars join every media file of the same folder and base name
     (``IMG_1.xmp`` and ``IMG_1.jpg.xmp`` both belong to ``IMG_1.jpg``; a RAW+JPEG pair
@@ -148,6 +153,7 @@ def work_items_from_index(entries: Iterable[Any], source_dir: Path) -> list[Work
         elif entry.kind == "sidecar" and entry.path.lower().endswith(".xmp"):
             path = PurePosixPath(entry.path)
             sidecars.setdefault((str(path.parent), path.stem.lower()), []).append(entry)
+    roots = roots or (real_folder(source_dir),)
     items: dict[str, WorkItem] = {}
     for entry in media:
         path = PurePosixPath(entry.path)
@@ -162,6 +168,7 @@ def work_items_from_index(entries: Iterable[Any], source_dir: Path) -> list[Work
             kind=entry.kind,
             sidecars=tuple(Sidecar(source_dir / sidecar.path, sidecar.id) for sidecar in found),
             mtime_ns=entry.mtime_ns,
+            roots=roots,
         )
     return list(items.values())
 
@@ -178,7 +185,8 @@ def work_items_from_config(config: Config) -> list[WorkItem]:
             continue
         from homegallery.index import load_index
 
-        for item in work_items_from_index(load_index(source.index_path), source.path):
+        roots = source_roots(config.sources, source)
+        for item in work_items_from_index(load_index(source.index_path), source.path, roots):
             items.setdefault(item.media_id, item)
     return list(items.values())
 
