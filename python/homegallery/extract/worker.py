@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from homegallery.config import VideoExtractor
+from homegallery.extract import lifeline, preview, video
 from homegallery.extract import meta as meta_reader
-from homegallery.extract import preview, video
 from homegallery.extract.ffmpeg_tools import ToolError
 from homegallery.extract.meta import Sidecar
 from homegallery.extract.schema import (
@@ -87,12 +87,17 @@ class ItemResult:
 _engine: preview.VipsEngine | preview.PillowEngine | None = None
 
 
-def init_worker() -> None:
-    """Keeps libvips to one thread and no operation cache per worker process.
+def init_worker(run_pid: int) -> None:
+    """Ties the worker's life to the run ``run_pid``; keeps libvips to one thread and no
+    operation cache.
 
-    The pool already runs one worker per core; libvips' own thread pool on top would
-    oversubscribe the cores, and its cache only holds memory for images never reused.
+    A worker outlives a run killed with ``kill -9`` unless it watches for that itself
+    (see ``lifeline``). The pool already runs one worker per core; libvips' own thread
+    pool on top would oversubscribe the cores, and its cache only holds memory for
+    images never reused.
     """
+    lifeline.die_with_parent()
+    lifeline.end_with(run_pid)
     os.environ.setdefault("VIPS_CONCURRENCY", "1")
     try:
         import pyvips
