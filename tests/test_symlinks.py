@@ -23,6 +23,13 @@ from homegallery.server.runner import running
 from homegallery.storage import Storage
 from homegallery.within import OutsideSourcesError, open_within, source_roots
 
+XMP = """<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>
+<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
+<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<dc:subject><rdf:Bag><rdf:li>{subject}</rdf:li></rdf:Bag></dc:subject>
+</rdf:Description></rdf:RDF></x:xmpmeta><?xpacket end="w"?>
+"""
+
 
 def make_gallery(root: Path, follow: bool = False, second_source: bool = False) -> Config:
     """``photos`` (downloadable) and optionally ``trips`` as sources; ``outside`` is not."""
@@ -135,21 +142,26 @@ def test_extract_does_not_read_a_file_swapped_for_a_link(tmp_path: Path) -> None
     photos, outside = tmp_path / "photos", tmp_path / "outside"
     photo(photos / "a.jpg", 1)
     photo(photos / "b.jpg", 2)
-    photo(outside / "private.jpg", 3)
+    photo(photos / "c.jpg", 3)
+    (photos / "c.xmp").write_text(XMP.format(subject="beach"), encoding="utf-8")
+    photo(outside / "private.jpg", 4)
+    (outside / "private.xmp").write_text(XMP.format(subject="private"), encoding="utf-8")
     update_index(config)
     ids = indexed(config)
-    (photos / "a.jpg").unlink()  # swapped between index and extract
-    (photos / "a.jpg").symlink_to(outside / "private.jpg")
+    for name, target in (("a.jpg", "private.jpg"), ("c.xmp", "private.xmp")):
+        (photos / name).unlink()  # swapped between index and extract
+        (photos / name).symlink_to(outside / target)
 
     summary = extract_gallery(config, workers=1)
 
     storage = Storage(config.storage.path)
-    assert not storage.exists(ids["a.jpg"], preview_kind(128))
     assert storage.exists(ids["b.jpg"], preview_kind(128))
-    failure = read_failure(storage, ids["a.jpg"], "meta")
-    assert failure is not None and failure.reason == "outside"
-    assert storage.exists(ids["a.jpg"], failure_kind("preview"))
-    assert summary.failures[("meta", "outside")] == 1
+    for name in ("a.jpg", "c.jpg"):
+        assert not storage.exists(ids[name], preview_kind(128))
+        failure = read_failure(storage, ids[name], "meta")
+        assert failure is not None and failure.reason == "outside"
+        assert storage.exists(ids[name], failure_kind("preview"))
+    assert summary.failures[("meta", "outside")] == 2
 
 
 def test_open_within_checks_what_it_opened(tmp_path: Path) -> None:
