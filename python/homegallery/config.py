@@ -47,6 +47,9 @@ class Source(_Section):
     offline: bool = False
     downloadable: bool = False
     matcher: Matcher = "size-ctime-inode"
+    # Links leading out of the source are never followed; with this, links into
+    # another configured source are (see ``homegallery.within``).
+    follow_symlinks: bool = False
 
     @property
     def path(self) -> Path:

@@ -128,6 +128,10 @@ _SOURCE = """\
     offline: false
     # true: originals can be downloaded from the web app.
     downloadable: false
+    # Symbolic links: a link to a file inside this folder is indexed; links that lead
+    # out of it are left out (and reported). true: links to files and folders inside
+    # another of these sources are followed too; links anywhere else never are.
+    followSymlinks: false
     # How to tell a file is unchanged without reading it again:
     # size-ctime-inode (default), size-ctime or size.
     matcher: size-ctime-inode

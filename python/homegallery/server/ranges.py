@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 import anyio
 
@@ -86,9 +86,11 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
-async def read_chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
-    """The bytes ``start … start+length`` of a file, a chunk at a time, off the event loop."""
-    async with await anyio.open_file(path, "rb") as handle:
+async def read_chunks(opened: BinaryIO, start: int, length: int) -> AsyncIterator[bytes]:
+    """The bytes ``start … start+length`` of an open file, a chunk at a time, off the
+    event loop; closes the file at the end. (Opened by the caller, which checks what it
+    opened.)"""
+    async with anyio.wrap_file(opened) as handle:
         await handle.seek(start)
         remaining = length
         while remaining > 0:
