@@ -5,6 +5,7 @@ request ids with logged tracebacks for failures."""
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import socket
 import sqlite3
@@ -336,7 +337,7 @@ def test_a_failure_is_logged_with_its_request_id_and_no_secrets(
 def test_a_failure_while_a_file_streams_is_logged_with_its_request_id(
     tmp_path: Path, gallery: Config, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A folder where a preview should be: found, then unreadable once the answer started."""
+    """A preview that shrinks once its answer has started (and announced its length)."""
     storage = tmp_path / "storage"
     shutil.copytree(gallery.storage.path, storage)
     broken = msgspec.structs.replace(
@@ -344,8 +345,9 @@ def test_a_failure_while_a_file_streams_is_logged_with_its_request_id(
     )
     entry = Gallery(broken).search("type:image", limit=1)[0]
     preview = storage / next(p for p in entry.previews if p.endswith("-image-preview-320.jpg"))
-    preview.unlink()
-    preview.mkdir()
+    # 64 MiB (sparse): far more than the socket buffers hold, so most of it is still
+    # to be read from the file when the client has the headers.
+    os.truncate(preview, 64 << 20)
     with (
         caplog.at_level(logging.INFO),
         running(create_app(broken)) as url,
@@ -354,9 +356,10 @@ def test_a_failure_while_a_file_streams_is_logged_with_its_request_id(
         with client.stream("GET", f"/files/{entry.id}/image-preview-320.jpg") as response:
             assert response.status_code == 200  # the answer had started
             request_id = response.headers["x-request-id"]
+            os.truncate(preview, 1024)
             with pytest.raises(httpx.HTTPError):
                 response.read()
         assert client.get("/api/settings").status_code == 200
     failures = [record for record in caplog.records if request_id in record.getMessage()]
     assert len(failures) == 1 and failures[0].exc_info is not None
-    assert "IsADirectoryError" in caplog.handler.format(failures[0])
+    assert "FileShrankError" in caplog.handler.format(failures[0])

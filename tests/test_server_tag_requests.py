@@ -22,8 +22,9 @@ from homegallery.catalog.events import MAX_TAG_LENGTH, new_event
 from homegallery.config import Auth, Config, Database, Server, Storage, User
 from homegallery.gallery import Gallery
 from homegallery.server import create_app
+from homegallery.server.bodies import MAX_BODY_BYTES
 from homegallery.server.passwords import hash_password
-from homegallery.server.routes.events import MAX_BODY, MAX_IDS, MAX_TAGS
+from homegallery.server.routes.events import MAX_IDS, MAX_TAGS
 from homegallery.server.runner import running
 
 ENTRIES = 1500
@@ -90,7 +91,7 @@ def test_requests_beyond_the_limits_are_refused_naming_the_limit(
         response = post(url, {"ids": one, "remove": ["ok", bad]})
         assert response.status_code == 400, repr(bad)
         assert "control characters" in response.json()["detail"], repr(bad)
-    body = b'{"ids": ["' + b"a" * MAX_BODY + b'"], "add": ["x"]}'
+    body = b'{"ids": ["' + b"a" * MAX_BODY_BYTES + b'"], "add": ["x"]}'
     response = httpx.post(
         f"{url}/api/events/tags", content=body, headers={"content-type": "application/json"}
     )

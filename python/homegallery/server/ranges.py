@@ -86,6 +86,10 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
+class FileShrankError(OSError):
+    """A file ended before the bytes its answer had announced were sent."""
+
+
 async def read_chunks(opened: BinaryIO, start: int, length: int) -> AsyncIterator[bytes]:
     """The bytes ``start … start+length`` of an open file, a chunk at a time, off the
     event loop; closes the file at the end. (Opened by the caller, which checks what it
@@ -96,6 +100,8 @@ async def read_chunks(opened: BinaryIO, start: int, length: int) -> AsyncIterato
         while remaining > 0:
             data = await handle.read(min(CHUNK, remaining))
             if not data:
-                return
+                # The length is promised in the headers already: the answer cannot be
+                # completed, and the failure must be logged rather than sent short.
+                raise FileShrankError(f"the file shrank by {remaining} bytes while it was sent")
             remaining -= len(data)
             yield data

@@ -27,7 +27,6 @@ from homegallery.server.services import Services
 
 MAX_IDS = 10_000
 MAX_TAGS = 100  # added and removed together
-MAX_BODY = 2 * 1024 * 1024  # MAX_IDS ids of 128 characters, and the tags, fit
 # Up to this many ids, each is looked up on its own (cached per catalog version);
 # above it, the viewer's whole result is read once, which costs the same for any count.
 ONE_BY_ONE = 100
@@ -69,11 +68,7 @@ def _visible_ids(services: Services, viewer: Viewer, ids: list[str]) -> list[str
     return unique
 
 
-@post(
-    "/api/events/tags",
-    request_max_body_size=MAX_BODY,
-    summary="Add and remove tags of entries",
-)
+@post("/api/events/tags", summary="Add and remove tags of entries")
 async def change_tags(
     services: NamedDependency[Services], viewer: NamedDependency[Viewer], data: JSONBody[TagChange]
 ) -> TagChangeResult:
