@@ -14,40 +14,61 @@ mod quantize;
 mod similarity;
 mod storage_read;
 mod walk;
+mod within;
 
-use pyo3::exceptions::{PyFileNotFoundError, PyValueError};
+use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One walked file: (relative path, size, mtime ns, ctime ns, inode, device).
 type WalkedFile = (OsString, u64, i64, i64, u64, u64);
 /// What `walk_source` returns: files, (path, message) errors and three counters.
 type WalkOutcome = (Vec<WalkedFile>, Vec<(OsString, String)>, u64, u64, u64);
 
+/// An `OSError` of the subclass Python picks for the error number (FileNotFoundError,
+/// PermissionError, …), with `errno`, `strerror` and `filename` set as Python's own
+/// file functions set them.
+fn os_error(cause: &std::io::Error, path: &Path) -> PyErr {
+    let filename = path.as_os_str().to_owned();
+    match cause.raw_os_error() {
+        Some(number) => {
+            let text = cause.to_string();
+            let strerror = text
+                .strip_suffix(&format!(" (os error {number})"))
+                .unwrap_or(&text)
+                .to_owned();
+            PyOSError::new_err((number, strerror, filename))
+        }
+        None => PyOSError::new_err(format!("{}: {cause}", path.display())),
+    }
+}
+
 /// Walks a source folder in parallel with gitignore-style exclude rules.
 ///
 /// Paths cross as `str` decoded like `os.fsdecode`, so names that are not UTF-8
 /// survive the trip back to the file system.
 #[pyfunction]
-#[pyo3(signature = (root, excludes, exclude_if_present=None, max_file_size=None))]
+#[pyo3(signature = (root, excludes, exclude_if_present=None, max_file_size=None, link_roots=Vec::new()))]
 fn walk_source(
     py: Python<'_>,
     root: PathBuf,
     excludes: Vec<String>,
     exclude_if_present: Option<String>,
     max_file_size: Option<u64>,
+    link_roots: Vec<PathBuf>,
 ) -> PyResult<WalkOutcome> {
     let exclude = exclude::ExcludeRules::new(&root, &excludes).map_err(PyValueError::new_err)?;
     let options = walk::WalkOptions {
         exclude,
         exclude_if_present,
         max_file_size,
+        link_roots,
     };
     let result = py
         .detach(|| walk::walk(&root, &options))
-        .map_err(PyFileNotFoundError::new_err)?;
+        .map_err(|cause| os_error(&cause, &root))?;
     let files = result
         .files
         .into_iter()
@@ -95,14 +116,17 @@ fn match_excludes(
 }
 
 /// blake3 digests of many files in parallel: (hex or None, bytes read, error or None).
+///
+/// With `roots`, a file is read only when the opened file lies inside one of them.
 #[pyfunction]
-#[pyo3(signature = (paths, threads=0))]
+#[pyo3(signature = (paths, threads=0, roots=None))]
 fn hash_files(
     py: Python<'_>,
     paths: Vec<PathBuf>,
     threads: usize,
+    roots: Option<Vec<PathBuf>>,
 ) -> Vec<(Option<String>, u64, Option<String>)> {
-    py.detach(|| checksum::hash_files(&paths, threads))
+    py.detach(|| checksum::hash_files(&paths, threads, roots.as_deref()))
         .into_iter()
         .map(|result| match result {
             Ok(digest) => (Some(digest.hex), digest.bytes, None),

@@ -3,15 +3,29 @@
 //! Folders are read concurrently (rayon, one task per folder), so a tree on a slow
 //! disk or a network share keeps several reads in flight. Excluded folders are pruned
 //! before they are read, which is what makes a big `node_modules` or `@eaDir` free.
-//! Symlinked folders are never entered, so a link cycle cannot make the walk loop;
-//! symlinked files are listed with their target's metadata.
+//!
+//! Symbolic links are judged by where they really lead, since anyone who can write
+//! into a source can make one point anywhere:
+//! - a link to a file inside the source is listed (with its target's metadata);
+//! - a link to a file or folder outside the source is left out and reported, unless
+//!   its target lies in one of `link_roots` (the other sources, when the source allows
+//!   following links);
+//! - a link to a folder inside the source is not entered (its files are listed under
+//!   their own path already); a link to a folder in `link_roots` is entered once per
+//!   target folder and never when it leads back to a folder it lies in, so link loops
+//!   end. Links are entered round by round in path order, so the walk lists the same
+//!   paths every time.
+//!
 //! Per-entry problems (permission denied, a file vanishing mid-walk) are collected as
 //! errors of that path; only a missing or unreadable source root fails the walk.
 
 use crate::exclude::ExcludeRules;
+use crate::within::is_inside;
 use rayon::prelude::*;
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::fs;
+use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
@@ -21,6 +35,9 @@ pub struct WalkOptions {
     pub exclude_if_present: Option<String>,
     /// Files larger than this many bytes are left out.
     pub max_file_size: Option<u64>,
+    /// Folders (without links in their path) outside the source that links may lead
+    /// into; empty: links are followed only to files inside the source.
+    pub link_roots: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +56,14 @@ pub struct WalkError {
     pub message: String,
 }
 
+/// A link to a folder that may be entered: its path in the source and its target.
+#[derive(Debug)]
+struct FolderLink {
+    relative: PathBuf,
+    target: PathBuf,
+    key: (u64, u64),
+}
+
 #[derive(Debug, Default)]
 pub struct WalkResult {
     pub files: Vec<FileRecord>,
@@ -49,6 +74,7 @@ pub struct WalkResult {
     pub too_large: u64,
     /// Folders left out because they hold the `exclude_if_present` marker.
     pub marked_folders: u64,
+    links: Vec<FolderLink>,
 }
 
 impl WalkResult {
@@ -58,8 +84,16 @@ impl WalkResult {
         self.excluded += other.excluded;
         self.too_large += other.too_large;
         self.marked_folders += other.marked_folders;
+        self.links.extend(other.links);
         self
     }
+}
+
+/// What one walk shares between its folder tasks.
+struct Walk<'a> {
+    /// The source folder, links resolved.
+    real_root: PathBuf,
+    options: &'a WalkOptions,
 }
 
 fn nanoseconds(seconds: i64, nanos: i64) -> i64 {
@@ -91,104 +125,184 @@ fn has_marker(folder: &Path, options: &WalkOptions) -> bool {
     }
 }
 
-fn walk_folder(root: &Path, relative: &Path, options: &WalkOptions) -> WalkResult {
-    let mut result = WalkResult::default();
-    let folder = root.join(relative);
-    if has_marker(&folder, options) {
-        result.marked_folders += 1;
-        return result;
+/// What a symbolic link in the walk stands for.
+enum Link {
+    /// A file that may be listed, with its target's metadata.
+    File(fs::Metadata),
+    /// A folder that may be entered.
+    Folder(FolderLink),
+    /// Nothing to list; an optional message says why.
+    Skip(Option<String>),
+}
+
+impl Walk<'_> {
+    /// Judges the link at `real` (whose own folder is `folder`, links resolved).
+    fn judge_link(&self, real: &Path, folder: &Path, relative: &Path) -> Link {
+        let target = match fs::canonicalize(real) {
+            Ok(target) => target,
+            Err(cause) if cause.kind() == io::ErrorKind::NotFound => {
+                return Link::Skip(Some("broken symlink".into()))
+            }
+            Err(cause) => return Link::Skip(Some(format!("symbolic link not followed: {cause}"))),
+        };
+        let inside_source = target.starts_with(&self.real_root);
+        if !inside_source && !is_inside(&target, &self.options.link_roots) {
+            return Link::Skip(Some(
+                "symbolic link leads outside the source; not followed".into(),
+            ));
+        }
+        let metadata = match fs::metadata(&target) {
+            Ok(metadata) => metadata,
+            Err(cause) => return Link::Skip(Some(cause.to_string())),
+        };
+        if !metadata.is_dir() {
+            return Link::File(metadata);
+        }
+        if inside_source {
+            return Link::Skip(None); // its files are listed under their own path
+        }
+        if folder.starts_with(&target) {
+            return Link::Skip(Some(
+                "symbolic link to a folder it lies in (a loop); not followed".into(),
+            ));
+        }
+        Link::Folder(FolderLink {
+            relative: relative.to_path_buf(),
+            target,
+            key: (metadata.dev(), metadata.ino()),
+        })
     }
-    let reader = match fs::read_dir(&folder) {
-        Ok(reader) => reader,
-        Err(cause) => {
-            result
-                .errors
-                .push(error(relative, format!("cannot read folder: {cause}")));
+
+    /// Lists the folder at `folder` (a real path, no links) as `relative`.
+    fn walk_folder(&self, relative: &Path, folder: &Path) -> WalkResult {
+        let options = self.options;
+        let mut result = WalkResult::default();
+        if has_marker(folder, options) {
+            result.marked_folders += 1;
             return result;
         }
-    };
-    let mut subfolders: Vec<PathBuf> = Vec::new();
-    for entry in reader {
-        let entry = match entry {
-            Ok(entry) => entry,
+        let reader = match fs::read_dir(folder) {
+            Ok(reader) => reader,
             Err(cause) => {
                 result
                     .errors
-                    .push(error(relative, format!("cannot list folder: {cause}")));
-                continue;
+                    .push(error(relative, format!("cannot read folder: {cause}")));
+                return result;
             }
         };
-        let name: OsString = entry.file_name();
-        let child = relative.join(&name);
-        let file_type = match entry.file_type() {
-            Ok(file_type) => file_type,
-            Err(cause) => {
-                result.errors.push(error(&child, cause.to_string()));
-                continue;
-            }
-        };
-        if file_type.is_dir() {
-            if options.exclude.is_excluded(&child, true) {
-                result.excluded += 1;
-            } else {
-                subfolders.push(child);
-            }
-            continue;
-        }
-        // Regular files and symlinks; a symlink is followed for its metadata only.
-        // For plain files the entry's own stat is relative to the open folder
-        // (fstatat), which spares resolving the whole path again for every file.
-        let metadata = if file_type.is_symlink() {
-            fs::metadata(root.join(&child))
-        } else {
-            entry.metadata()
-        };
-        let metadata = match metadata {
-            Ok(metadata) => metadata,
-            Err(cause) if cause.kind() == std::io::ErrorKind::NotFound => {
-                if file_type.is_symlink() {
-                    result.errors.push(error(&child, "broken symlink"));
+        let mut subfolders: Vec<(PathBuf, PathBuf)> = Vec::new();
+        for entry in reader {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(cause) => {
+                    result
+                        .errors
+                        .push(error(relative, format!("cannot list folder: {cause}")));
+                    continue;
                 }
-                // Otherwise the file vanished between listing and stat: it is gone.
+            };
+            let name: OsString = entry.file_name();
+            let child = relative.join(&name);
+            let file_type = match entry.file_type() {
+                Ok(file_type) => file_type,
+                Err(cause) => {
+                    result.errors.push(error(&child, cause.to_string()));
+                    continue;
+                }
+            };
+            if file_type.is_dir() {
+                if options.exclude.is_excluded(&child, true) {
+                    result.excluded += 1;
+                } else {
+                    subfolders.push((child, folder.join(&name)));
+                }
                 continue;
             }
-            Err(cause) => {
-                result.errors.push(error(&child, cause.to_string()));
+            let metadata = if file_type.is_symlink() {
+                match self.judge_link(&folder.join(&name), folder, &child) {
+                    Link::File(metadata) => metadata,
+                    Link::Folder(link) => {
+                        if options.exclude.is_excluded(&child, true) {
+                            result.excluded += 1;
+                        } else {
+                            result.links.push(link);
+                        }
+                        continue;
+                    }
+                    Link::Skip(message) => {
+                        if let Some(message) = message {
+                            result.errors.push(error(&child, message));
+                        }
+                        continue;
+                    }
+                }
+            } else {
+                // The entry's own stat is relative to the open folder (fstatat),
+                // which spares resolving the whole path again for every file.
+                match entry.metadata() {
+                    Ok(metadata) => metadata,
+                    // The file vanished between listing and stat: it is gone.
+                    Err(cause) if cause.kind() == io::ErrorKind::NotFound => continue,
+                    Err(cause) => {
+                        result.errors.push(error(&child, cause.to_string()));
+                        continue;
+                    }
+                }
+            };
+            if !metadata.is_file() {
+                continue; // sockets, FIFOs, devices
+            }
+            if options.exclude.is_excluded(&child, false) {
+                result.excluded += 1;
                 continue;
             }
-        };
-        if metadata.is_dir() || !metadata.is_file() {
-            // Symlinked folders (never entered: no loops) and special files.
-            continue;
+            if options
+                .max_file_size
+                .is_some_and(|limit| metadata.len() > limit)
+            {
+                result.too_large += 1;
+                continue;
+            }
+            result.files.push(record(child, &metadata));
         }
-        if options.exclude.is_excluded(&child, false) {
-            result.excluded += 1;
-            continue;
-        }
-        if options
-            .max_file_size
-            .is_some_and(|limit| metadata.len() > limit)
-        {
-            result.too_large += 1;
-            continue;
-        }
-        result.files.push(record(child, &metadata));
+        let below = subfolders
+            .par_iter()
+            .map(|(child, real)| self.walk_folder(child, real))
+            .reduce(WalkResult::default, WalkResult::merge);
+        result.merge(below)
     }
-    let below = subfolders
-        .par_iter()
-        .map(|child| walk_folder(root, child, options))
-        .reduce(WalkResult::default, WalkResult::merge);
-    result.merge(below)
 }
 
 /// Walks `root`; files come back sorted by relative path so the index is stable.
-pub fn walk(root: &Path, options: &WalkOptions) -> Result<WalkResult, String> {
-    let metadata = fs::metadata(root).map_err(|cause| format!("{}: {cause}", root.display()))?;
-    if !metadata.is_dir() {
-        return Err(format!("{}: not a folder", root.display()));
+pub fn walk(root: &Path, options: &WalkOptions) -> io::Result<WalkResult> {
+    let real_root = fs::canonicalize(root)?;
+    if !fs::metadata(&real_root)?.is_dir() {
+        return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
     }
-    fs::read_dir(root).map_err(|cause| format!("{}: {cause}", root.display()))?;
-    let mut result = walk_folder(root, Path::new(""), options);
+    fs::read_dir(&real_root)?;
+    let walk = Walk { real_root, options };
+    let mut result = walk.walk_folder(Path::new(""), &walk.real_root);
+    let mut entered: HashSet<(u64, u64)> = HashSet::new();
+    while !result.links.is_empty() {
+        let mut links = std::mem::take(&mut result.links);
+        links.sort_unstable_by(|a, b| a.relative.cmp(&b.relative));
+        let mut round = Vec::with_capacity(links.len());
+        for link in links {
+            if entered.insert(link.key) {
+                round.push(link);
+            } else {
+                result.errors.push(error(
+                    &link.relative,
+                    "symbolic link to a folder already listed through another link; not followed",
+                ));
+            }
+        }
+        let below = round
+            .par_iter()
+            .map(|link| walk.walk_folder(&link.relative, &link.target))
+            .reduce(WalkResult::default, WalkResult::merge);
+        result = result.merge(below);
+    }
     result
         .files
         .par_sort_unstable_by(|a, b| a.relative.cmp(&b.relative));
@@ -216,6 +330,7 @@ mod tests {
             exclude: ExcludeRules::new(root, &owned).unwrap(),
             exclude_if_present: Some(".galleryignore".into()),
             max_file_size: None,
+            link_roots: Vec::new(),
         }
     }
 
@@ -251,19 +366,86 @@ mod tests {
         fs::remove_dir_all(root).unwrap();
     }
 
+    fn messages(result: &WalkResult) -> Vec<(String, String)> {
+        result
+            .errors
+            .iter()
+            .map(|e| (e.relative.to_string_lossy().into_owned(), e.message.clone()))
+            .collect()
+    }
+
     #[test]
-    fn symlink_loop_is_not_followed() {
+    fn links_inside_the_source_are_listed_and_folder_loops_not_entered() {
         let root = temp_dir("loop");
         fs::create_dir_all(root.join("a")).unwrap();
         fs::write(root.join("a/p.jpg"), b"1").unwrap();
         symlink(&root, root.join("a/back")).unwrap();
         symlink(root.join("a/p.jpg"), root.join("link.jpg")).unwrap();
+        symlink("a/p.jpg", root.join("relative.jpg")).unwrap();
         symlink(root.join("missing"), root.join("broken.jpg")).unwrap();
+        symlink(root.join("l2"), root.join("l1")).unwrap();
+        symlink(root.join("l1"), root.join("l2")).unwrap();
         let result = walk(&root, &options(&[], &root)).unwrap();
-        assert_eq!(names(&result), ["a/p.jpg", "link.jpg"]);
-        assert_eq!(result.errors.len(), 1);
-        assert_eq!(result.errors[0].message, "broken symlink");
+        assert_eq!(names(&result), ["a/p.jpg", "link.jpg", "relative.jpg"]);
+        let errors = messages(&result);
+        assert_eq!(errors[0], ("broken.jpg".into(), "broken symlink".into()));
+        assert_eq!(errors[1].0, "l1");
+        assert!(errors[1].1.contains("not followed"), "{errors:?}");
+        assert_eq!(errors.len(), 3);
         fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn links_leaving_the_source_are_reported_not_followed() {
+        let base = temp_dir("outside");
+        let root = base.join("source");
+        let elsewhere = base.join("elsewhere");
+        fs::create_dir_all(&root).unwrap();
+        fs::create_dir_all(&elsewhere).unwrap();
+        fs::write(elsewhere.join("secret.jpg"), b"secret").unwrap();
+        fs::write(root.join("own.jpg"), b"own").unwrap();
+        symlink(elsewhere.join("secret.jpg"), root.join("file-link.jpg")).unwrap();
+        symlink(&elsewhere, root.join("folder-link")).unwrap();
+        symlink("../elsewhere/secret.jpg", root.join("relative-link.jpg")).unwrap();
+        let result = walk(&root, &options(&[], &root)).unwrap();
+        assert_eq!(names(&result), ["own.jpg"]);
+        let errors = messages(&result);
+        let paths: Vec<&str> = errors.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["file-link.jpg", "folder-link", "relative-link.jpg"]);
+        for (_, message) in &errors {
+            assert!(message.contains("outside the source"), "{message}");
+        }
+        fs::remove_dir_all(base).unwrap();
+    }
+
+    #[test]
+    fn links_into_link_roots_are_followed_once_and_loops_end() {
+        let base = temp_dir("roots");
+        let root = base.join("source");
+        let other = base.join("other");
+        let private = base.join("private");
+        for folder in [&root, &other.join("trip"), &private] {
+            fs::create_dir_all(folder).unwrap();
+        }
+        fs::write(root.join("own.jpg"), b"own").unwrap();
+        fs::write(other.join("trip/t.jpg"), b"trip").unwrap();
+        fs::write(private.join("p.jpg"), b"private").unwrap();
+        symlink(&other, root.join("other")).unwrap();
+        symlink(&other, root.join("other-again")).unwrap();
+        symlink(&other, other.join("trip/up")).unwrap(); // a loop inside the other root
+        symlink(&root, other.join("back")).unwrap(); // back into the source: not entered
+        symlink(&private, other.join("private")).unwrap(); // leaves every root
+        let mut opts = options(&[], &root);
+        opts.link_roots = vec![fs::canonicalize(&other).unwrap()];
+        let result = walk(&root, &opts).unwrap();
+        assert_eq!(names(&result), ["other/trip/t.jpg", "own.jpg"]);
+        let errors = messages(&result);
+        let paths: Vec<&str> = errors.iter().map(|(path, _)| path.as_str()).collect();
+        assert_eq!(paths, ["other/private", "other/trip/up", "other-again"]);
+        assert!(errors[0].1.contains("outside the source"), "{errors:?}");
+        assert!(errors[1].1.contains("loop"), "{errors:?}");
+        assert!(errors[2].1.contains("already listed"), "{errors:?}");
+        fs::remove_dir_all(base).unwrap();
     }
 
     #[test]
@@ -283,6 +465,6 @@ mod tests {
     fn missing_root_is_an_error() {
         let root = Path::new("/nonexistent/homegallery/source");
         let error = walk(root, &options(&[], root)).err().unwrap();
-        assert!(error.contains("/nonexistent/homegallery/source"), "{error}");
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
     }
 }

@@ -241,3 +241,145 @@ def test_run_server_serves_and_imports_new_files(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+
+
+# --- stopping an import: kill -9 and SIGTERM leave no process behind --------------------
+
+
+def _processes() -> dict[int, tuple[int, int, str]]:
+    """pid → (parent pid, process group, state) of every process, from /proc."""
+    table = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        table[int(entry.name)] = (int(fields[1]), int(fields[2]), fields[0])
+    return table
+
+
+def _descendants(pid: int) -> set[int]:
+    table = _processes()
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        frontier = {child for child, (parent, _, _) in table.items() if parent in frontier}
+        frontier -= found
+        found |= frontier
+    return found
+
+
+def _running(pids: set[int], group: int) -> set[int]:
+    """Those of ``pids``, or of process group ``group``, that still run (zombies are
+    gone: only a process table entry waits for a parent that may never reap it)."""
+    return {
+        pid
+        for pid, (_, process_group, state) in _processes().items()
+        if (pid in pids or process_group == group) and state != "Z"
+    }
+
+
+def _command_line(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _busy_gallery(folder: Path) -> Path:
+    """Photos big enough to keep two workers busy, and a video whose web version takes
+    ffmpeg several seconds."""
+    source = folder / "photos"
+    for number in range(16):
+        write_sample_photo(source / f"IMG_{number:03d}.jpg", 2000, 1500, seed=number)
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=duration=30:size=640x360:rate=25",
+         "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast",
+         str(source / "clip.mp4")],
+        check=True,
+    )  # fmt: skip
+    config_file = folder / "gallery.yml"
+    config_file.write_text(
+        "sources: [{dir: photos}]\n"
+        "database: {file: data/catalog.db}\n"
+        "storage: {dir: data/storage}\n"
+        "extractor: {workers: 2, geoReverse: {provider: off}}\n"
+    )
+    return config_file
+
+
+def _import_in_the_middle_of_a_transcode(
+    config_file: Path, log: Path
+) -> tuple[subprocess.Popen[bytes], set[int]]:
+    """An import in a session of its own, once ffmpeg makes the web video; returns it
+    and every process it started (forkserver, resource tracker, workers, ffmpeg)."""
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            [*HOMEGALLERY, "-c", str(config_file), "run", "import", "--plain"],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and process.poll() is None:
+        started = _descendants(process.pid)
+        if any("libx264" in _command_line(pid) for pid in started):
+            return process, started
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    raise AssertionError(f"no transcode started: {log.read_text()[-2000:]}")
+
+
+def _wait_until_gone(pids: set[int], group: int, seconds: float) -> set[int]:
+    deadline = time.monotonic() + seconds
+    while (left := _running(pids, group)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return left
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_killed_import_leaves_no_process_behind(tmp_path: Path) -> None:
+    config_file = _busy_gallery(tmp_path)
+    process, started = _import_in_the_middle_of_a_transcode(config_file, tmp_path / "log")
+    assert len(started) >= 4, [_command_line(pid) for pid in started]
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    left = _wait_until_gone(started, process.pid, 5)
+    assert not left, [_command_line(pid) for pid in left]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_sigterm_stops_an_import_within_seconds_and_the_next_run_completes(
+    tmp_path: Path,
+) -> None:
+    config_file = _busy_gallery(tmp_path)
+    log = tmp_path / "log"
+    process, started = _import_in_the_middle_of_a_transcode(config_file, log)
+    asked = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    returncode = process.wait(timeout=30)
+    assert time.monotonic() - asked < 5
+    assert returncode == 128 + signal.SIGTERM, log.read_text()[-2000:]
+    assert "stopped by SIGTERM" in log.read_text()
+    left = _wait_until_gone(started, process.pid, 5)
+    assert not left, [_command_line(pid) for pid in left]
+
+    rerun = subprocess.run(
+        [*HOMEGALLERY, "-c", str(config_file), "run", "import", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    with open_gallery(load_config(config_file)) as gallery:
+        assert len(gallery) == 17
+        (video,) = gallery.search("type:video")
+        assert any(preview.endswith("video-preview-720.mp4") for preview in video.previews)
+    leftovers = [path for path in (tmp_path / "data").rglob("*") if ".part" in path.name]
+    assert leftovers == []

@@ -3,7 +3,11 @@ and the awkward cases (unreadable, vanishing, non-UTF-8 and looping files)."""
 
 from __future__ import annotations
 
+import errno
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import blake3
@@ -234,10 +238,10 @@ def test_file_vanishing_before_its_checksum_is_an_error_of_that_file(
     real_hash_files = _core.hash_files
 
     def delete_then_hash(
-        paths: list[str], threads: int = 0
+        paths: list[str], threads: int = 0, roots: list[str] | None = None
     ) -> list[tuple[str | None, int, str | None]]:
         doomed.unlink(missing_ok=True)  # the file goes away after the walk saw it
-        return real_hash_files(paths, threads)
+        return real_hash_files(paths, threads, roots)
 
     monkeypatch.setattr(_core, "hash_files", delete_then_hash)
     result = update_index(config).sources[0]
@@ -255,9 +259,12 @@ def test_unreadable_changed_file_keeps_its_old_record(
     path.write_bytes(b"version two, longer")
     real_hash_files = _core.hash_files
 
-    def fail_reads(paths: list[str], threads: int = 0) -> list[tuple[str | None, int, str | None]]:
+    def fail_reads(
+        paths: list[str], threads: int = 0, roots: list[str] | None = None
+    ) -> list[tuple[str | None, int, str | None]]:
         return [
-            (None, 0, "read error: Input/output error") for _ in real_hash_files(paths, threads)
+            (None, 0, "read error: Input/output error")
+            for _ in real_hash_files(paths, threads, roots)
         ]
 
     monkeypatch.setattr(_core, "hash_files", fail_reads)
@@ -273,6 +280,71 @@ def test_hash_files_reports_each_problem_and_goes_on(tmp_path: Path) -> None:
     assert outcomes[0][0] is None and "No such file" in (outcomes[0][2] or "")
     assert outcomes[1][0] is None and outcomes[1][2] == "is a folder"
     assert outcomes[2] == (digest(b"good"), 4, None)
+
+
+# Indexes a source whose big files are cut short and grown again every millisecond
+# while they are hashed (sparse files: no disk space used). A memory-mapped read of a
+# page past the new end raises SIGBUS, which kills the process (returncode -7).
+_TRUNCATED_WHILE_HASHED = """
+import json, os, sys, threading, time
+from pathlib import Path
+from homegallery.config import Config, Source
+from homegallery.index import load_index, update_index
+
+folder, index = sys.argv[1], sys.argv[2]
+big = [os.path.join(folder, f"big-{number}.mp4") for number in range(4)]
+for path in big:
+    with open(path, "wb") as handle:
+        handle.truncate(256 << 20)
+stop = threading.Event()
+
+def cut_and_grow():
+    while not stop.is_set():
+        for path in big:
+            os.truncate(path, 4096)
+            os.truncate(path, 256 << 20)
+        time.sleep(0.001)
+
+thread = threading.Thread(target=cut_and_grow)
+thread.start()
+try:
+    result = update_index(Config(sources=[Source(dir=folder, index=index)])).sources[0]
+finally:
+    stop.set()
+    thread.join()
+print(json.dumps({"indexed": [e.path for e in load_index(Path(index))],
+                  "errors": result.file_errors}))
+"""
+
+
+def test_file_truncated_while_hashed_is_an_error_of_that_file(tmp_path: Path) -> None:
+    source = tmp_path / "photos"
+    source.mkdir()
+    (source / "a.jpg").write_bytes(b"a photo")
+    (source / "b.jpg").write_bytes(b"another photo")
+    run = subprocess.run(
+        [sys.executable, "-c", _TRUNCATED_WHILE_HASHED, str(source), str(tmp_path / "i.idx")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, f"returncode {run.returncode}: {run.stderr[-2000:]}"
+    outcome = json.loads(run.stdout)
+    assert outcome["indexed"] == ["a.jpg", "b.jpg"]
+    errors = dict(outcome["errors"])
+    assert sorted(errors) == [f"big-{number}.mp4" for number in range(4)]
+    assert all("changed while reading" in message for message in errors.values()), errors
+
+
+def test_unreadable_source_root_keeps_its_error_kind(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as missing:
+        _core.walk_source(str(tmp_path / "missing"), [])
+    assert missing.value.errno == errno.ENOENT
+    assert missing.value.filename == str(tmp_path / "missing")
+    (tmp_path / "file").write_bytes(b"")
+    with pytest.raises(NotADirectoryError) as not_a_folder:
+        _core.walk_source(str(tmp_path / "file"), [])
+    assert not_a_folder.value.errno == errno.ENOTDIR
 
 
 def test_zero_byte_file_is_indexed(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from homegallery.catalog.entry import Entry, EntryFile
 from homegallery.catalog.query import QueryError, compile_query, parse
 from homegallery.catalog.query.lexer import tokenize
+from homegallery.catalog.query.parser import JOINED_DEPTH, MAX_DEPTH
 from homegallery.catalog.rows import insert_entries
 from homegallery.catalog.schema import open_reader, open_writer
 from homegallery.catalog.search import Searcher
@@ -128,11 +129,17 @@ def test_many_negations_cancel_out(searcher: Searcher) -> None:
     ],
 )
 def test_the_deepest_allowed_nesting_runs_in_sqlite(searcher: Searcher, unit: str) -> None:
-    """At the parser's depth limit the SQL must still fit SQLite's parser stack."""
+    """At the depth limit the SQL must still fit SQLite's parser stack, also with the
+    level a server's filter adds (``(filter) and (query)``)."""
     query = unit * 8 + "t3" + "))" * 8
-    searcher.ids(query)
+    assert MAX_DEPTH == 16 and JOINED_DEPTH == MAX_DEPTH + 1
+    parse(query)
     with pytest.raises(QueryError):
-        searcher.ids("(" + query + ")")
+        parse("(" + query + ")")
+    searcher.ids(query)
+    searcher.ids(f"(not t1) and ({query})")
+    with pytest.raises(QueryError):
+        searcher.ids(f"(not t1) and (({query}))")
 
 
 def test_long_flat_queries_are_refused_before_sqlite_is(searcher: Searcher) -> None:

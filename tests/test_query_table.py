@@ -116,7 +116,7 @@ ENTRIES = [
         city="Tarifa", tags=["sea", "sun", "vacation"],
         files=[
             _file("2023/beach/VID_0008.mp4", 20 * MB, "H", "video"),
-            _file("phone/VID_0008.mp4", 20 * MB, "H", "video", source="/backup"),
+            _file("phone/VID_0008.mp4", 20 * MB, "H", "video", source="/mnt/disk/backup"),
         ],
         previews=_previews("H", 2),
     ),
@@ -247,6 +247,12 @@ CASES: list[tuple[str, str]] = [
     ("path:2021/italy", "AI"),
     ("file:'photo one'", "J"),
     ("index:backup", "H"),
+    # a source by its folder's name; its path on the server is never matched
+    ("source = backup", "H"),
+    ("index = photos", _others("")),
+    ("index ~ /mnt", ""),
+    ("index ~ disk", ""),
+    ("index:/", ""),
     ("count(files) > 1", "AH"),
     ("size > 10M", "BCHI"),
     ("size < 1m", "EJ"),

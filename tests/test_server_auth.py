@@ -32,6 +32,7 @@ from homegallery.config import (
 from homegallery.gallery import Gallery
 from homegallery.server import create_app
 from homegallery.server.passwords import PasswordHashError, hash_password, verify_password
+from homegallery.server.revocations import Revocations
 from homegallery.server.rules import address_allowed, compile_rules
 from homegallery.server.scope import scope_query
 from homegallery.server.sessions import COOKIE_NAME, Sessions, load_secret
@@ -57,7 +58,7 @@ def with_auth(config: Config, auth: Auth) -> Config:
 @pytest.fixture(scope="module")
 def users() -> list[User]:
     return [
-        User(username="anna", password=hash_password(ANNA_PASSWORD), filter="year:2016"),
+        User(username="anna", password=hash_password(ANNA_PASSWORD), filter="year:2016", edit=True),
         User(username="bob", password=BOB_SHA1),
         User(username="carl", password=CARL_SALTED, filter="not year:2016 and type:image"),
     ]
@@ -117,6 +118,27 @@ def test_each_user_sees_what_their_filter_allows(client: Client, gallery_config:
     client.cookies.clear()
     assert login(client, "carl", BOB_PASSWORD) == 200  # HomeGallery {SHA256-salted}
     assert ids(client) == set(gallery.search_ids("not year:2016 and type:image"))
+
+
+def test_a_logout_holds_in_a_server_beside_it_and_after_a_restart(
+    gallery_config: Config, users: list[User]
+) -> None:
+    """Before, an ended session lived in one server's memory: a restart (or the server
+    beside it) took the cookie again for up to 30 days."""
+    config = with_auth(gallery_config, Auth(users=users))
+    with TestClient(create_app(config)) as first, TestClient(create_app(config)) as beside:
+        assert login(first, "bob", BOB_PASSWORD) == 200
+        cookie = first.cookies[COOKIE_NAME]
+        beside.cookies[COOKIE_NAME] = cookie
+        assert beside.get("/api/settings").json()["user"] == "bob"
+        assert first.post("/api/logout", json={}).status_code == 200
+        assert beside.get("/api/entries").status_code == 401
+        assert login(beside, "bob", BOB_PASSWORD) == 200  # a new session is unaffected
+        assert beside.get("/api/entries").status_code == 200
+    with TestClient(create_app(config)) as restarted:
+        restarted.cookies[COOKIE_NAME] = cookie
+        assert restarted.get("/api/entries").status_code == 401
+        assert restarted.get("/api/settings").json()["user"] is None
 
 
 CRAFTED = [
@@ -212,14 +234,44 @@ def test_sessions_are_signed_expire_and_end_with_a_password_change(tmp_path: Pat
     token = sessions.issue("anna", "hash-1", now=1000.0)
     assert sessions.username(token) == "anna"
     assert sessions.verify(token, "hash-1", now=1000.0)
+    assert sessions.issue("anna", "hash-1", now=1000.0) != token  # each login its own session
     assert not sessions.verify(token, "hash-2", now=1000.0)
     assert not sessions.verify(token, "hash-1", now=1000.0 + 86401)
-    name, expires, signature = token.split(".")
-    forged = f"{base64.urlsafe_b64encode(b'bob').decode().rstrip('=')}.{expires}.{signature}"
-    assert not sessions.verify(forged, "hash-1", now=1000.0)
-    assert not sessions.verify(f"{name}.{int(expires) + 99}.{signature}", "hash-1", now=1000.0)
+    name, expires, session, signature = token.split(".")
+    bob = base64.urlsafe_b64encode(b"bob").decode().rstrip("=")
+    assert not sessions.verify(f"{bob}.{expires}.{session}.{signature}", "hash-1", now=1000.0)
+    later = f"{name}.{int(expires) + 99}.{session}.{signature}"
+    assert not sessions.verify(later, "hash-1", now=1000.0)
+    other = f"{name}.{expires}.{session[::-1]}.{signature}"
+    assert not sessions.verify(other, "hash-1", now=1000.0)
     assert not Sessions(os.urandom(32), 1).verify(token, "hash-1", now=1000.0)
     assert not sessions.verify("garbage", "hash-1")
+
+
+def test_logging_out_lasts_across_restarts_and_made_up_tokens_are_not_kept(
+    tmp_path: Path,
+) -> None:
+    secret = load_secret(tmp_path / "secret")
+    file = tmp_path / "server-sessions.db"
+    sessions = Sessions(secret, days=1, revocations=Revocations(file))
+    token = sessions.issue("anna", "hash-1", now=1000.0)
+    kept = sessions.issue("anna", "hash-1", now=1000.0)
+    assert stat.S_IMODE(file.stat().st_mode) == 0o600
+    assert not sessions.revoke("garbage", "hash-1") and not sessions.revoke(token, "hash-2")
+    assert len(sessions.revocations) == 0
+    assert sessions.revoke(token, "hash-1", now=1000.0)
+    assert not sessions.verify(token, "hash-1", now=1000.0)
+    assert sessions.verify(kept, "hash-1", now=1000.0)  # only that session ended
+    # a server started afterwards on the same folder, and one running beside it
+    restarted = Sessions(secret, days=1, revocations=Revocations(file))
+    assert not restarted.verify(token, "hash-1", now=1000.0)
+    assert restarted.verify(kept, "hash-1", now=1000.0)
+    assert sessions.revoke(kept, "hash-1", now=1000.0)
+    assert not restarted.verify(kept, "hash-1", now=1000.0)
+    # ended sessions are forgotten once their cookies would have expired anyway
+    fresh = sessions.issue("anna", "hash-1", now=1000.0 + 2 * 86400)
+    assert sessions.revoke(fresh, "hash-1", now=1000.0 + 2 * 86400)
+    assert len(restarted.revocations) == 1
 
 
 def test_address_rules_first_match_wins() -> None:

@@ -13,6 +13,7 @@ def walk_source(
     excludes: list[str],
     exclude_if_present: str | None = None,
     max_file_size: int | None = None,
+    link_roots: list[str] = ...,
 ) -> tuple[
     list[tuple[str, int, int, int, int, int]],
     list[tuple[str, str]],
@@ -24,17 +25,26 @@ def walk_source(
 
     Returns (files, errors, excluded, too_large, marked_folders); each file is
     (relative path, size, mtime ns, ctime ns, inode, device), sorted by path; errors
-    are (relative path, message). Raises FileNotFoundError when the root is missing
-    or unreadable and ValueError for an invalid pattern.
+    are (relative path, message). A symbolic link is listed when it leads to a file
+    inside the source; links into ``link_roots`` (real folders: the other sources
+    when the source follows links) are followed to files and folders, each target
+    folder once; every other link is left out with an error. Raises OSError (with
+    errno and filename: FileNotFoundError, PermissionError, NotADirectoryError, …)
+    when the root cannot be read and ValueError for an invalid pattern.
     """
 
 def match_excludes(excludes: list[str], paths: list[str], is_dir: bool) -> list[bool]:
     """Whether each relative path is excluded by the rules (for tests and benchmarks)."""
 
-def hash_files(paths: list[str], threads: int = 0) -> list[tuple[str | None, int, str | None]]:
+def hash_files(
+    paths: list[str], threads: int = 0, roots: list[str] | None = None
+) -> list[tuple[str | None, int, str | None]]:
     """blake3 of many files in parallel: (hex digest or None, bytes read, error or None).
 
-    ``threads`` 0 uses every core. Never raises for a single file's problem.
+    ``threads`` 0 uses every core. Files are read with plain reads, never mapped, so a
+    file truncated while it is read is an error of that file, not a crash. With
+    ``roots`` (real folders), a file is read only when the file opened lies inside
+    one of them. Never raises for a single file's problem.
     """
 
 _Found = list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]]

@@ -47,6 +47,9 @@ class Source(_Section):
     offline: bool = False
     downloadable: bool = False
     matcher: Matcher = "size-ctime-inode"
+    # Links leading out of the source are never followed; with this, links into
+    # another configured source are (see ``homegallery.within``).
+    follow_symlinks: bool = False
 
     @property
     def path(self) -> Path:
@@ -148,6 +151,9 @@ class User(_Section):
     username: str
     password: str
     filter: str = ""  # a query: this user sees only the entries it matches
+    # May add and remove tags; unset: yes without a filter, no with one
+    # (see homegallery.server.editing for the tags only unfiltered users may change).
+    edit: bool | None = None
 
 
 class PublicAccess(_Section):
@@ -178,8 +184,23 @@ class Server(_Section):
     prefix: str = "/"
     tile_url: str = ""
     auth: Auth = msgspec.field(default_factory=Auth)
+    # Host names the server answers to besides its own (see server/hosts.py).
+    hosts: list[str] = msgspec.field(default_factory=list)
+    # Reverse proxies whose X-Forwarded-For/-Proto headers are believed.
+    trusted_proxies: list[str] = msgspec.field(default_factory=list)
+    # Seconds a client has to send a request's headers (and as long for a body).
+    request_timeout: float = 10.0
+    max_connections: int = 500
+    # HTTPS without a proxy: a PEM certificate (chain) and its private key.
+    cert: str = ""
+    key: str = ""
 
 
+# A DNS name (optionally starting with a dot: every subdomain), an IP address, an IPv6
+# address in brackets, or `*`.
+HOST_PATTERN = re.compile(
+    r"^(\*|\.?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?\.?|\[?[0-9A-Fa-f:.]+\]?)$"
+)
 PASSWORD_HASH_PREFIXES = ("$argon2id$", "$argon2i$", "$argon2d$", "{SHA}", "{SHA256-salted}")
 _LOCALHOST = ("127.0.0.0/8", "::1/128")
 _ANY = ("0.0.0.0/0", "::/0")
@@ -249,6 +270,10 @@ def _resolve_paths(config: Config, config_file: Path) -> None:
     config.storage.dir = _expand(config.storage.dir, variables, base_dir)
     config.database.file = _expand(config.database.file, variables, base_dir)
     config.extractor.models.dir = _expand(config.extractor.models.dir, variables, base_dir)
+    if config.server.cert:
+        config.server.cert = _expand(config.server.cert, variables, base_dir)
+    if config.server.key:
+        config.server.key = _expand(config.server.key, variables, base_dir)
     index_dir = Path(config.database.file).parent / "index"
     for source in config.sources:
         source.dir = _expand(source.dir, variables, base_dir)
@@ -325,6 +350,7 @@ def _check(config: Config, config_file: Path) -> list[str]:
     if not 1 <= config.server.port <= 65535:
         problems.append(f"`server.port`: {config.server.port} is not a TCP port (1-65535)")
     problems.extend(_check_auth(config.server.auth))
+    problems.extend(_check_network(config.server))
     if config.extractor.workers < 0:
         problems.append("`extractor.workers`: must be 0 (one per core) or more")
     if not 1 <= config.extractor.image.preview_quality <= 100:
@@ -388,6 +414,37 @@ def _check_auth(auth: Auth) -> list[str]:
             problems.append(f"`{key}`: {error}")
     if auth.session_days <= 0:
         problems.append("`server.auth.sessionDays`: must be positive")
+    return problems
+
+
+def _check_network(server: Server) -> list[str]:
+    problems = []
+    for number, name in enumerate(server.hosts):
+        if not HOST_PATTERN.match(name.strip()):
+            problems.append(
+                f"`server.hosts[{number}]`: {name!r} is not a host name (use e.g. "
+                "photos.example.org, .example.org for its subdomains, an IP address or *)"
+            )
+    for number, value in enumerate(server.trusted_proxies):
+        key = f"`server.trustedProxies[{number}]`"
+        if value.strip().lower() in ("all", "*"):
+            problems.append(
+                f"{key}: name the proxies' addresses; `all` would let anyone say who they are"
+            )
+            continue
+        try:
+            rule_networks(value)
+        except ValueError as error:
+            problems.append(f"{key}: {error}")
+    if bool(server.cert) != bool(server.key):
+        problems.append("`server.cert` and `server.key`: give both (HTTPS) or neither")
+    for name, path in (("cert", server.cert), ("key", server.key)):
+        if path and not Path(path).is_file():
+            problems.append(f"`server.{name}`: file {path} does not exist")
+    if not server.request_timeout > 0:
+        problems.append("`server.requestTimeout`: must be a positive number of seconds")
+    if server.max_connections < 1:
+        problems.append("`server.maxConnections`: must be 1 or more")
     return problems
 
 

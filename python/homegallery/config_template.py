@@ -81,15 +81,34 @@ server:
   # Map tiles, e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png
   # Empty: the map shows no background and the browser makes no outside requests.
   tileUrl: ""
+  # Host names the gallery is reached by besides this machine's own (localhost, its
+  # addresses, its host name), e.g. photos.example.org, or .example.org for every
+  # subdomain. Requests for other names are refused, so that no web page can reach the
+  # gallery by pointing its own name at this machine (DNS rebinding). "*": no check.
+  hosts: []
+  # Reverse proxies (IPs or CIDRs, e.g. 127.0.0.1) whose X-Forwarded-For and
+  # X-Forwarded-Proto headers say who the client is and whether it used HTTPS.
+  # From any other peer these headers are ignored.
+  trustedProxies: []
+  # Seconds a client has to send a request's headers (and as long again for a body).
+  requestTimeout: 10
+  # Open connections at most; one more is answered 503 and closed.
+  maxConnections: 500
+  # HTTPS without a reverse proxy: a PEM certificate (chain) and its private key.
+  cert: ""
+  key: ""
   auth:
-    # Logins. Without any, everyone who reaches the server sees everything.
+    # Logins. Without any, everyone who reaches the server sees and tags everything.
     # password: a hash from `homegallery serve --hash-password` (argon2); HomeGallery's
     # {{SHA}}… and {{SHA256-salted}}… forms work too. filter: a query limiting what the
-    # user sees, e.g. "not tag:private".
+    # user sees, e.g. "not tag:private". edit: may add and remove tags (of what the
+    # user sees); unset, users without a filter may and users with one may not. Tags
+    # that any filter here reads (such as `private`) only users without a filter change.
     users: []
     #  - username: anna
     #    password: "$argon2id$v=19$m=65536,t=3,p=4$…"
     #    filter: ""
+    #    edit: true
     # Visitors who are not logged in (only when users are set): nothing unless enabled.
     public:
       enabled: false
@@ -99,7 +118,7 @@ server:
     rules: []
     #  - allow: 192.168.0.0/16
     #  - deny: all
-    # Days a login lasts.
+    # Days a login lasts (logging out ends it at once, also across restarts).
     sessionDays: 30
 """
 
@@ -118,6 +137,10 @@ _SOURCE = """\
     offline: false
     # true: originals can be downloaded from the web app.
     downloadable: false
+    # Symbolic links: a link to a file inside this folder is indexed; links that lead
+    # out of it are left out (and reported). true: links to files and folders inside
+    # another of these sources are followed too; links anywhere else never are.
+    followSymlinks: false
     # How to tell a file is unchanged without reading it again:
     # size-ctime-inode (default), size-ctime or size.
     matcher: size-ctime-inode

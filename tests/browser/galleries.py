@@ -8,6 +8,7 @@ server loads.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -72,12 +73,15 @@ def make_video(target: Path, seconds: int = 2) -> Path:
     return target
 
 
-def link_photos(target: Path, photos: Iterable[Path], base: Path) -> None:
-    """Symlinks ``photos`` into ``target``, keeping their folders below ``base``."""
+def copy_photos(target: Path, photos: Iterable[Path], base: Path) -> None:
+    """Copies ``photos`` into ``target``, keeping their folders below ``base``.
+
+    Copies, not links: a source's links that lead out of it are not indexed or served.
+    """
     for photo in photos:
-        link = target / photo.relative_to(base)
-        link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(photo)
+        copy = target / photo.relative_to(base)
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(photo, copy)
 
 
 def write_config(root: Path, sources: Sequence[Path], server: dict[str, object]) -> Path:
@@ -128,11 +132,11 @@ def build_gallery(
     server: dict[str, object] | None = None,
     models_dir: Path | None = None,
 ) -> Config:
-    """A gallery in ``root`` of ``photos`` (linked) and one generated video; with
+    """A gallery in ``root`` of ``photos`` (copied) and one generated video; with
     ``models_dir``, the photos' embeddings and labels too."""
     source = root / "photos"
     source.mkdir(parents=True)
-    link_photos(source, photos, base)
+    copy_photos(source, photos, base)
     make_video(source / "video" / "clip.mp4")
     config = load_config(write_config(root, [source], server or {}))
     update_gallery(config, models_dir)

@@ -254,8 +254,11 @@ class Columns:
                 self._files[name] = TextColumn([])
             return
         self._file_rows = self._rows(_integers(joined[0]))
-        for offset, name in enumerate(("name", "path", "ext", "source"), start=1):
+        for offset, name in enumerate(("name", "path", "ext"), start=1):
             self._files[name] = TextColumn(joined[offset].split(_SEPARATOR))
+        # a source by its folder's name, as the query language matches it
+        names = [source.rsplit("/", 1)[-1] for source in joined[4].split(_SEPARATOR)]
+        self._files["source"] = TextColumn(names)
 
     def file_rows(self) -> IntArray:
         """The entry row of each file (files as in :meth:`file_column`)."""
@@ -265,7 +268,8 @@ class Columns:
         return self._file_rows
 
     def file_column(self, name: str) -> TextColumn:
-        """``name``, ``path``, ``ext`` or ``source`` of every file (casefolded)."""
+        """``name``, ``path``, ``ext`` or ``source`` (the folder's name) of every file
+        (casefolded)."""
         if self._file_rows is None:
             self._load_files()
         return self._files[name]

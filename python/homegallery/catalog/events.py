@@ -9,6 +9,7 @@ unique ``uid`` so that importing the same export twice adds nothing.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
@@ -43,15 +44,47 @@ _ENCODER = msgspec.json.Encoder()
 _DECODER = msgspec.json.Decoder(Event)
 
 
+MAX_TAG_LENGTH = 200  # characters, after runs of spaces become one
+# Control characters (Unicode category Cc, NUL among them), lone surrogates and line
+# or paragraph separators: nothing a tag is typed with, and each would break a line
+# of the event export or a page.
+_REFUSED_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def _tag_problem(tag: object) -> str | None:
+    """Why ``tag`` cannot be a tag, or None when it can."""
+    if not isinstance(tag, str) or not tag.strip():
+        return f"a tag must be non-empty text, got {tag!r}"
+    refused = _REFUSED_CHARS.search(tag)
+    if refused is not None:
+        return (
+            f"a tag must not hold control characters (U+{ord(refused.group()):04X} in {tag[:40]!r})"
+        )
+    return None
+
+
 def _clean_tags(tags: Iterable[str], what: str) -> list[str]:
+    """Tags with runs of spaces made one, each once (without case), in their order.
+
+    One pass with a set: the list may come from a request, so its work must stay
+    linear in its length.
+    """
     if isinstance(tags, str):
         tags = [tags]
     cleaned: list[str] = []
+    seen: set[str] = set()
     for tag in tags:
-        if not isinstance(tag, str) or not tag.strip():
-            raise EventError(f"{what}: a tag must be non-empty text, got {tag!r}")
+        problem = _tag_problem(tag)
+        if problem is not None:
+            raise EventError(f"{what}: {problem}")
         text = " ".join(tag.split())
-        if text.casefold() not in (t.casefold() for t in cleaned):
+        if len(text) > MAX_TAG_LENGTH:
+            raise EventError(
+                f"{what}: a tag has at most {MAX_TAG_LENGTH} characters, got {len(text)}"
+            )
+        folded = text.casefold()
+        if folded not in seen:
+            seen.add(folded)
             cleaned.append(text)
     return cleaned
 
@@ -143,42 +176,77 @@ def _append(connection: sqlite3.Connection, events: Sequence[Event]) -> list[Eve
     return added
 
 
-def apply_to_catalog(connection: sqlite3.Connection, events: Sequence[Event]) -> int:
-    """Rewrites the entries the events name; returns how many entries changed."""
-    if events:
-        bump_generation(connection, rebuilt=False)
-    touched: dict[str, Entry] = {}
-    signatures: dict[str, str] = {}
+def _effects(
+    connection: sqlite3.Connection, events: Sequence[Event]
+) -> tuple[list[Event], dict[str, tuple[Entry, str]]]:
+    """The events that change something, and the entries they change (new form, signature).
+
+    An event naming an entry the catalog does not hold (yet) counts as a change: the
+    build that adds the entry applies it.
+    """
+    current: dict[str, tuple[Entry, str] | None] = {}
+    changed: dict[str, tuple[Entry, str]] = {}
+    effective: list[Event] = []
     for event in events:
+        effect = False
         for media_id in event.ids:
-            if media_id not in touched:
+            if media_id not in current:
                 row = connection.execute(
                     "SELECT d.doc, e.signature FROM entries e JOIN entry_docs d "
                     "ON d.entry = e.rowid WHERE e.id = ?",
                     (media_id,),
                 ).fetchone()
-                if row is None:
-                    continue  # not in the catalog (yet): the next build applies it
-                touched[media_id] = decode_doc(row[0])
-                signatures[media_id] = row[1]
-            touched[media_id] = apply_event(touched[media_id], event)
-    replace_entries(connection, [(entry, signatures[entry.id]) for entry in touched.values()])
-    return len(touched)
+                current[media_id] = (decode_doc(row[0]), row[1]) if row else None
+            held = current[media_id]
+            if held is None:
+                effect = True
+                continue
+            entry, signature = held
+            after = apply_event(entry, event)
+            if (after.tags, after.favorite, after.rating) != (
+                entry.tags,
+                entry.favorite,
+                entry.rating,
+            ):
+                current[media_id] = changed[media_id] = (after, signature)
+                effect = True
+        if effect:
+            effective.append(event)
+    return effective, changed
+
+
+def _write(connection: sqlite3.Connection, changed: dict[str, tuple[Entry, str]]) -> int:
+    if changed:
+        bump_generation(connection, rebuilt=False)
+        replace_entries(connection, list(changed.values()))
+    return len(changed)
+
+
+def apply_to_catalog(connection: sqlite3.Connection, events: Sequence[Event]) -> int:
+    """Rewrites the entries the events change; returns how many entries changed."""
+    return _write(connection, _effects(connection, events)[1])
 
 
 def record_events(connection: sqlite3.Connection, events: Sequence[Event]) -> int:
-    """Appends and applies events in one transaction; returns the entries changed."""
+    """Appends and applies events in one transaction; returns the entries changed.
+
+    An event that would change nothing (a tag the entries have already, a removal of
+    one they lack) is not appended: repeating a request must not grow the log.
+    """
     for event in events:
         _check(event)
     connection.execute("BEGIN IMMEDIATE")
     try:
-        added = _append(connection, events)
-        changed = apply_to_catalog(connection, added)
+        effective, changed = _effects(connection, events)
+        added = _append(connection, effective)
+        if len(added) != len(effective):  # some were recorded before: apply only the rest
+            changed = _effects(connection, added)[1]
+        count = _write(connection, changed)
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
         raise
-    return changed
+    return count
 
 
 def export_events(connection: sqlite3.Connection, target: Path) -> int:

@@ -19,17 +19,19 @@ import numpy.typing as npt
 from homegallery.catalog.columns import Columns, FloatArray, IntArray, generation, load_columns
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
-from homegallery.catalog.query.ast import Query, Value
+from homegallery.catalog.query.ast import And, Compare, Exists, Node, Query, Text, Value
 from homegallery.catalog.query.compiler import (
     CompiledQuery,
     DuplicatesTerm,
     SimilarTerm,
     compile_query,
+    duplicate_score,
     normal_form,
 )
 from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.evaluate import Evaluator
-from homegallery.catalog.query.parser import parse
+from homegallery.catalog.query.fields import DEFAULT_DUPLICATE_SCORE, DUPLICATE_WORDS, lookup
+from homegallery.catalog.query.parser import JOINED_DEPTH, parse
 from homegallery.catalog.vectors import VectorCache
 
 DEFAULT_MIN_SCORE = 0.5  # HomeGallery's similar: threshold (cosine)
@@ -40,13 +42,13 @@ Engine = Literal["memory", "sql"]
 
 @lru_cache(maxsize=256)
 def _compiled(text: str) -> CompiledQuery:
-    return compile_query(text)
+    return compile_query(text, max_depth=JOINED_DEPTH)
 
 
 @lru_cache(maxsize=256)
 def parse_cached(text: str) -> Query:
     """The parsed query with negations pushed down (see the compiler's ``_normal``)."""
-    parsed = parse(text)
+    parsed = parse(text, max_depth=JOINED_DEPTH)
     return Query(None if parsed.filter is None else normal_form(parsed.filter), parsed.order)
 
 
@@ -106,6 +108,22 @@ class Searcher:
         """Groups of near-duplicates (see ``VectorCache.duplicate_groups``); call in a snapshot."""
         return self.vectors.duplicate_groups(self.connection, min_score)
 
+    def with_a_mate(self, matched: list[str], min_score: float) -> list[str]:
+        """The matched ids that share their group with another matched id.
+
+        When the whole query requires ``duplicates`` (a viewer's filter joined to it,
+        or ``duplicates tag:x``), a photo whose near-duplicates all fall outside the
+        rest of the query is not listed: the list shows groups among the matches, and
+        a viewer never learns that a photo they see has a copy they do not.
+        """
+        inside = set(matched)
+        kept: list[str] = []
+        for group in self.duplicate_groups(min_score):
+            members = [media_id for media_id in group if media_id in inside]
+            if len(members) >= 2:
+                kept.extend(members)
+        return kept
+
     def in_groups(self, matched: list[str], min_score: float) -> list[str]:
         """The matched ids one group after another: each group in timeline order, the
         groups by their newest member (a group's members stay together)."""
@@ -157,7 +175,12 @@ class Searcher:
         """Every match in order; call inside ``snapshot``."""
         compiled = compile_cached(query)
         if self.engine == "sql":
-            return Match(ids=self._match_sql(compiled))
+            ids = self._match_sql(compiled)
+            required = required_duplicates(parse_cached(query).filter)
+            if required is not None:
+                kept = set(self.with_a_mate(ids, required))
+                ids = [media_id for media_id in ids if media_id in kept]
+            return Match(ids=ids)
         parsed = parse_cached(query)
         columns = self.columns()
         scores: dict[str, float] = {}
@@ -181,6 +204,10 @@ class Searcher:
             rows = np.arange(columns.size)
         else:
             rows = np.flatnonzero(evaluator.node(parsed.filter))
+        required = required_duplicates(parsed.filter)
+        if required is not None:
+            mates = self.with_a_mate(columns.id_array[rows].tolist(), required)
+            rows = rows[np.isin(columns.id_array[rows], np.array(mates, dtype=object))]
         if compiled.order_by_similarity:
             matched = columns.id_array[rows].tolist()
             matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
@@ -295,6 +322,25 @@ class Searcher:
                     return
                 for row in rows:
                     yield decode_doc(row[0])
+
+
+def required_duplicates(node: Node | None) -> float | None:
+    """The cosine of a ``duplicates`` term every match must satisfy (one of the query's
+    top-level conjuncts), or None."""
+    operands = node.operands if isinstance(node, And) else (node,) if node is not None else ()
+    for operand in operands:
+        if isinstance(operand, Text):
+            word = operand.value.text.casefold()
+            if not operand.value.quoted and word in DUPLICATE_WORDS:
+                return DEFAULT_DUPLICATE_SCORE
+        elif isinstance(operand, (Compare, Exists)):
+            field = lookup(operand.key.text)
+            if field is not None and field.kind == "duplicates":
+                if isinstance(operand, Exists):
+                    return DEFAULT_DUPLICATE_SCORE
+                if operand.op in (":", "=", ">="):
+                    return duplicate_score(operand.value)
+    return None
 
 
 def _group_score(compiled: CompiledQuery) -> float:

@@ -33,13 +33,6 @@ from homegallery.log import setup_logging
 
 log = logging.getLogger("homegallery")
 
-# Commands of the product whose stage has not landed yet: name → what it will do.
-PLANNED_COMMANDS: dict[str, str] = {}
-
-
-def _not_built(args: argparse.Namespace) -> int:
-    raise CommandError(f"`homegallery {args.command}` is not built in version {__version__} yet")
-
 
 def _common_options() -> argparse.ArgumentParser:
     """Options every command accepts, before or after the command name."""
@@ -79,11 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
     bench.register(subparsers, common)
     models.register(subparsers, common)
     serve.register(subparsers, common)
-    for name, summary in PLANNED_COMMANDS.items():
-        planned = subparsers.add_parser(
-            name, parents=[common], help=f"{summary} (not built yet)", description=summary
-        )
-        planned.set_defaults(func=_not_built)
     show_config.register(subparsers, common)
     demo.register(subparsers, common)
     return parser

@@ -8,6 +8,7 @@ import sys
 import threading
 
 from homegallery.cli.common import CommandError, config_from_args
+from homegallery.cli.stopping import StopRequested, stop_on_signals
 from homegallery.importer import (
     GalleryBusyError,
     ImportOptions,
@@ -96,13 +97,24 @@ def run_import(args: argparse.Namespace) -> int:
     options = ImportOptions(
         add_limits=limits, defer_videos=args.defer_videos, workers=args.workers, quiet=quiet
     )
-    try:
-        if args.watch:
-            watch_and_import(config, options, on_import=lambda report: _print(report, quiet))
-            return 0
-        report = import_update(config, options) if args.update else import_initial(config, options)
-    except GalleryBusyError as error:
-        raise CommandError(str(error)) from None
+    report = None
+    with stop_on_signals() as stop:
+        try:
+            if args.watch:
+                watch_and_import(config, options, on_import=lambda report: _print(report, quiet))
+            elif args.update:
+                report = import_update(config, options)
+            else:
+                report = import_initial(config, options)
+        except GalleryBusyError as error:
+            raise CommandError(str(error)) from None
+        except StopRequested:
+            pass
+    if stop.signal_number is not None:
+        print(f"homegallery run import: {stop.describe()}", file=sys.stderr, flush=True)
+        return stop.exit_status
+    if report is None:
+        return 0
     _print(report, quiet)
     if not report.ok:
         for problem in report.source_errors:
@@ -114,10 +126,11 @@ def run_import(args: argparse.Namespace) -> int:
 def run_server(args: argparse.Namespace) -> int:
     """Serves in the foreground; the watch import runs beside it in a thread."""
     from homegallery.server import create_app
-    from homegallery.server.runner import serve
+    from homegallery.server.connections import ConnectionLimits
+    from homegallery.server.runner import Tls, base_url, serve
 
     config = config_from_args(args)
-    host = args.host or config.server.host
+    host = config.server.host = args.host or config.server.host
     port = args.port or config.server.port
     options = ImportOptions(workers=args.workers, quiet=True)
     stop = threading.Event()
@@ -130,9 +143,11 @@ def run_server(args: argparse.Namespace) -> int:
 
     watcher = threading.Thread(target=watch, name="homegallery-watch", daemon=True)
     watcher.start()
-    print(f"homegallery: serving at http://{host}:{port}/ and importing changes", flush=True)
+    tls = Tls.of(config.server)
+    print(f"homegallery: serving at {base_url(host, port, tls)}/ and importing changes", flush=True)
     try:
-        serve(create_app(config), host, port)
+        limits = ConnectionLimits.of(config.server)
+        serve(create_app(config), host, port, limits=limits, tls=tls)
     finally:
         stop.set()
         watcher.join(timeout=30)

@@ -51,15 +51,17 @@ def run(args: argparse.Namespace) -> int:
     if args.hash_password:
         return _hash_password()
     from homegallery.server import create_app
-    from homegallery.server.runner import serve
+    from homegallery.server.connections import ConnectionLimits
+    from homegallery.server.runner import Tls, base_url, serve
 
     config = config_from_args(args)
-    host = args.host or config.server.host
+    host = config.server.host = args.host or config.server.host  # a name it answers to
     port = args.port or config.server.port
     if not 1 <= port <= 65535:
         raise CommandError(f"{port} is not a TCP port (1-65535)")
     app = create_app(config)
     prefix = config.server.prefix.strip("/")
-    print(f"homegallery: serving {config.database.path} at http://{host}:{port}/{prefix}")
-    serve(app, host, port)
+    tls = Tls.of(config.server)
+    print(f"homegallery: serving {config.database.path} at {base_url(host, port, tls)}/{prefix}")
+    serve(app, host, port, limits=ConnectionLimits.of(config.server), tls=tls)
     return 0

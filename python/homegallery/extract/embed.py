@@ -31,6 +31,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -328,7 +329,9 @@ def worker_count(settings: EmbeddingSettings, extract_workers: int) -> int:
     return max(1, cores // settings.threads)
 
 
-PoolFactory = Callable[[int], Executor]
+# A pool of n worker processes, as a context manager that shuts it down on the way out
+# (the runner's also kills its workers at once on an interrupt).
+PoolFactory = Callable[[int], AbstractContextManager[Executor]]
 
 
 def run_batches(
@@ -351,10 +354,9 @@ def run_batches(
     queue.reverse()
     suspects: list[tuple[str, Path]] = []
     while queue:
-        pool = pool_factory(workers)
         in_flight: dict[Future[list[Outcome]], list[tuple[str, Path]]] = {}
         broken = False
-        try:
+        with pool_factory(workers) as pool:
             while (queue or in_flight) and not broken:
                 while queue and len(in_flight) < workers * 2:
                     batch = queue.pop()
@@ -371,8 +373,6 @@ def run_batches(
                 for batch in in_flight.values():
                     suspects.extend(batch)
                 in_flight.clear()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
         for media_id, path in suspects:
             with pool_factory(1) as alone:
                 try:

@@ -13,6 +13,8 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
+from homegallery.extract.lifeline import child_dies_with_this_process
+
 
 class ToolError(RuntimeError):
     """ffmpeg/ffprobe failed; the message holds the file and the tool's last words."""
@@ -45,7 +47,8 @@ def run_tool(arguments: Sequence[str], what: str, timeout: float) -> bytes:
     """Runs ffmpeg/ffprobe; returns stdout or raises ToolError naming ``what``.
 
     A time limit guards against files that make a decoder spin forever: one such file
-    must cost one failure record, not a stuck worker.
+    must cost one failure record, not a stuck worker. The tool ends with the process
+    that runs it, so a killed worker leaves no transcode behind.
     """
     try:
         completed = subprocess.run(
@@ -54,6 +57,7 @@ def run_tool(arguments: Sequence[str], what: str, timeout: float) -> bytes:
             capture_output=True,
             timeout=timeout,
             check=False,
+            preexec_fn=child_dies_with_this_process(),
         )
     except subprocess.TimeoutExpired:
         raise ToolError(f"{what}: gave up after {timeout:.0f} s", "timeout") from None

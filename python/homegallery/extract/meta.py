@@ -23,6 +23,7 @@ from typing import Any
 
 from homegallery.extract import dates
 from homegallery.extract.ffmpeg_tools import ToolError, ffmpeg_binary, ffprobe_binary, run_tool
+from homegallery.extract.lifeline import child_dies_with_this_process
 from homegallery.extract.schema import DateSource, MediaMeta, MediaType
 
 # Descriptions cameras write by themselves; they say nothing about the picture.
@@ -370,6 +371,7 @@ def _probe_with_ffmpeg(path: Path) -> dict[str, Any]:
             capture_output=True,
             timeout=_PROBE_TIMEOUT,
             check=False,
+            preexec_fn=child_dies_with_this_process(),
         )
     except subprocess.TimeoutExpired:
         raise MetaError(f"{path}: ffmpeg gave up after {_PROBE_TIMEOUT:.0f} s", "timeout") from None

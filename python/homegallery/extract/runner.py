@@ -19,9 +19,10 @@ import os
 import sys
 import time
 from collections import Counter, deque
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
@@ -57,6 +58,7 @@ from homegallery.extract.worker import (
 )
 from homegallery.progress import Progress
 from homegallery.storage import Storage
+from homegallery.within import Roots, real_folder, source_roots
 
 log = logging.getLogger("homegallery.extract")
 
@@ -136,8 +138,12 @@ def settings_from_config(config: Config) -> Settings:
 # --- from the file index -----------------------------------------------------------------
 
 
-def work_items_from_index(entries: Iterable[Any], source_dir: Path) -> list[WorkItem]:
+def work_items_from_index(
+    entries: Iterable[Any], source_dir: Path, roots: Roots | None = None
+) -> list[WorkItem]:
     """Work items of one source's index entries (``homegallery.index.IndexEntry``).
+
+    ``roots``: the real folders the files may lie in (default: the source's own).
 
     ``.xmp`` sidecars join every media file of the same folder and base name
     (``IMG_1.xmp`` and ``IMG_1.jpg.xmp`` both belong to ``IMG_1.jpg``; a RAW+JPEG pair
@@ -152,6 +158,7 @@ def work_items_from_index(entries: Iterable[Any], source_dir: Path) -> list[Work
         elif entry.kind == "sidecar" and entry.path.lower().endswith(".xmp"):
             path = PurePosixPath(entry.path)
             sidecars.setdefault((str(path.parent), path.stem.lower()), []).append(entry)
+    roots = roots or (real_folder(source_dir),)
     items: dict[str, WorkItem] = {}
     for entry in media:
         path = PurePosixPath(entry.path)
@@ -166,6 +173,7 @@ def work_items_from_index(entries: Iterable[Any], source_dir: Path) -> list[Work
             kind=entry.kind,
             sidecars=tuple(Sidecar(source_dir / sidecar.path, sidecar.id) for sidecar in found),
             mtime_ns=entry.mtime_ns,
+            roots=roots,
         )
     return list(items.values())
 
@@ -182,7 +190,8 @@ def work_items_from_config(config: Config) -> list[WorkItem]:
             continue
         from homegallery.index import load_index
 
-        for item in work_items_from_index(load_index(source.index_path), source.path):
+        roots = source_roots(config.sources, source)
+        for item in work_items_from_index(load_index(source.index_path), source.path, roots):
             items.setdefault(item.media_id, item)
     return list(items.values())
 
@@ -260,10 +269,37 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     # forkserver: workers start from a clean process, not a copy of this one with its
     # threads and open libraries, and faster than a full spawn per worker.
     context = get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
-    options: dict[str, Any] = {"mp_context": context, "initializer": init_worker}
+    if context.get_start_method() == "forkserver":
+        # Takes effect when the forkserver starts: it then ends with this process.
+        context.set_forkserver_preload(["__main__", "homegallery.extract.forkserver_setup"])
+    options: dict[str, Any] = {
+        "mp_context": context,
+        "initializer": init_worker,
+        "initargs": (os.getpid(),),
+    }
     if sys.version_info >= (3, 11):
         options["max_tasks_per_child"] = _TASKS_PER_WORKER
     return ProcessPoolExecutor(workers, **options)
+
+
+@contextmanager
+def _stopped_at_once_on_interrupt(pool: ProcessPoolExecutor) -> Iterator[ProcessPoolExecutor]:
+    """Shuts the pool down on the way out; when the way out is an interrupt (Ctrl-C,
+    SIGTERM) or an error, kills the workers first instead of waiting for their files.
+
+    A web video can take minutes; a stop must take seconds. Whatever a killed worker
+    was writing stays a temporary file, cleared by the next attempt.
+    """
+    try:
+        yield pool
+    except BaseException:
+        # The executor has no public way to stop running work before Python 3.14.
+        processes: dict[int, Any] = getattr(pool, "_processes", None) or {}
+        for process in list(processes.values()):
+            process.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _run_alone(
@@ -278,7 +314,7 @@ def _run_alone(
     outcomes: list[StepOutcome] = []
     position = None
     for step in steps:
-        with _pool(1) as pool:
+        with _stopped_at_once_on_interrupt(_pool(1)) as pool:
             try:
                 result = pool.submit(process_item, item, (step,), settings).result()
             except BrokenProcessPool:
@@ -302,10 +338,9 @@ def run_workers(
     queue = deque(tasks)
     suspects: list[tuple[WorkItem, tuple[Step, ...]]] = []
     while queue:
-        pool = _pool(workers)
         in_flight: dict[Future[ItemResult], tuple[WorkItem, tuple[Step, ...]]] = {}
         broken = False
-        try:
+        with _stopped_at_once_on_interrupt(_pool(workers)) as pool:
             while (queue or in_flight) and not broken:
                 while queue and len(in_flight) < workers * 2:
                     task = queue.popleft()
@@ -321,8 +356,6 @@ def run_workers(
             if broken:
                 suspects.extend(in_flight.values())
                 in_flight.clear()
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
         for item, steps in suspects:
             on_result(_run_alone(item, steps, settings, storage))
         suspects.clear()
@@ -443,7 +476,15 @@ def run_extract(
             progress.close()
 
     if "embeddings" in steps:
-        embed.run_step(items, settings, retry_failed, workers, summary, progress_factory, _pool)
+        embed.run_step(
+            items,
+            settings,
+            retry_failed,
+            workers,
+            summary,
+            progress_factory,
+            lambda count: _stopped_at_once_on_interrupt(_pool(count)),
+        )
 
     if "geo" in steps and geo_provider != "off":
         todo = _plan_geo(

@@ -7,6 +7,7 @@ a worker killed at any instant leaves the storage as it was or with whole files.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 import traceback
@@ -15,8 +16,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from homegallery.config import VideoExtractor
+from homegallery.extract import lifeline, preview, video
 from homegallery.extract import meta as meta_reader
-from homegallery.extract import preview, video
 from homegallery.extract.embed import EmbeddingSettings
 from homegallery.extract.ffmpeg_tools import ToolError
 from homegallery.extract.meta import Sidecar
@@ -34,17 +35,25 @@ from homegallery.extract.schema import (
     write_meta,
 )
 from homegallery.storage import Storage
+from homegallery.within import OutsideSourcesError, Roots, resolve_within
 
 
 @dataclass(frozen=True)
 class WorkItem:
-    """One media file to extract: its id, where it is, what it is, its sidecars."""
+    """One media file to extract: its id, where it is, what it is, its sidecars.
+
+    ``roots``: the real folders the file and its sidecars must lie in (its source's,
+    from ``homegallery.within.source_roots``); a file that resolves elsewhere (a
+    symbolic link swapped in after indexing) is not read. Empty: ``path`` is trusted
+    as given (files named directly by the caller).
+    """
 
     media_id: str
     path: Path
     kind: str  # index kind: "image", "raw" or "video"
     sidecars: tuple[Sidecar, ...] = ()
     mtime_ns: int | None = None
+    roots: Roots = ()
 
 
 @dataclass(frozen=True)
@@ -82,12 +91,17 @@ class ItemResult:
 _engine: preview.VipsEngine | preview.PillowEngine | None = None
 
 
-def init_worker() -> None:
-    """Keeps libvips to one thread and no operation cache per worker process.
+def init_worker(run_pid: int) -> None:
+    """Ties the worker's life to the run ``run_pid``; keeps libvips to one thread and no
+    operation cache.
 
-    The pool already runs one worker per core; libvips' own thread pool on top would
-    oversubscribe the cores, and its cache only holds memory for images never reused.
+    A worker outlives a run killed with ``kill -9`` unless it watches for that itself
+    (see ``lifeline``). The pool already runs one worker per core; libvips' own thread
+    pool on top would oversubscribe the cores, and its cache only holds memory for
+    images never reused.
     """
+    lifeline.die_with_parent()
+    lifeline.end_with(run_pid)
     os.environ.setdefault("VIPS_CONCURRENCY", "1")
     try:
         import pyvips
@@ -112,6 +126,8 @@ def _reason(error: BaseException) -> str:
         return reason
     if isinstance(error, MemoryError):
         return "memory"
+    if isinstance(error, OutsideSourcesError):
+        return "outside"
     if isinstance(error, FileNotFoundError):
         return "missing"
     if isinstance(error, PermissionError):
@@ -177,6 +193,15 @@ class _Context:
             except ValueError:
                 stored = None
             self._meta = stored or self.read_meta()
+        return self._meta
+
+    def known_meta(self) -> MediaMeta | None:
+        """The metadata read in this run or stored before; never reads the file."""
+        if self._meta is None:
+            try:
+                self._meta = read_meta(self.storage, self.item.media_id)
+            except ValueError:
+                return None
         return self._meta
 
     def read_meta(self) -> MediaMeta:
@@ -251,8 +276,27 @@ def remove_leftovers(storage: Storage, media_id: str) -> None:
                 leftover.unlink(missing_ok=True)
 
 
+def _resolved(item: WorkItem) -> WorkItem:
+    """The item with its file and sidecars as real paths inside its roots.
+
+    Readers get paths without links, so none of them follows a link on its own; a
+    file or sidecar that leads outside raises OutsideSourcesError.
+    """
+    if not item.roots:
+        return item
+    sidecars = tuple(
+        dataclasses.replace(sidecar, path=resolve_within(sidecar.path, item.roots))
+        for sidecar in item.sidecars
+    )
+    return dataclasses.replace(item, path=resolve_within(item.path, item.roots), sidecars=sidecars)
+
+
 def process_item(item: WorkItem, steps: tuple[Step, ...], settings: Settings) -> ItemResult:
-    """Runs the given steps for one item; never raises for a problem of the file."""
+    """Runs the given steps for one item; never raises for a problem of the file.
+
+    Where the file really lies is checked again before every step, since it can be
+    swapped for a link at any moment.
+    """
     storage = Storage(settings.storage_dir)
     remove_leftovers(storage, item.media_id)
     context = _Context(item, storage)
@@ -265,6 +309,7 @@ def process_item(item: WorkItem, steps: tuple[Step, ...], settings: Settings) ->
             outcomes.append(StepOutcome(step, False, 0.0, "missing", message))
             continue
         try:
+            context.item = _resolved(item)
             _STEPS[step](context, settings)
         except Exception as error:
             reason, message = _reason(error), _message(item, error)
@@ -277,10 +322,7 @@ def process_item(item: WorkItem, steps: tuple[Step, ...], settings: Settings) ->
         outcomes.append(StepOutcome(step, True, time.perf_counter() - started))
     position = None
     if storage.exists(item.media_id, META_KIND):
-        try:
-            meta = context.meta()
-        except Exception:  # the meta step already recorded why
-            meta = None
+        meta = context.known_meta()
         if meta is not None and meta.latitude is not None and meta.longitude is not None:
             position = (meta.latitude, meta.longitude)
     return ItemResult(item.media_id, outcomes, position)

@@ -9,6 +9,7 @@ from homegallery.index.add_limits import AddLimits
 from homegallery.index.journal import Journal
 from homegallery.index.update import SourceResult, update_source
 from homegallery.progress import Progress
+from homegallery.within import source_roots
 
 
 class IndexRunResult(msgspec.Struct, kw_only=True):
@@ -43,7 +44,8 @@ def update_index(
     results = []
     journals = []
     for source in config.sources if sources is None else sources:
-        result, journal = update_source(source, add_limits, dry_run, progress, threads)
+        roots = source_roots(config.sources, source)
+        result, journal = update_source(source, add_limits, dry_run, progress, threads, roots)
         results.append(result)
         if journal is not None:
             journals.append(journal)

@@ -11,7 +11,10 @@ what to hash and what each difference means:
 - every other new or different file is hashed; a new path whose id equals a vanished
   path's id is reported as a move, a known path with a new id as a change;
 - a file that cannot be read keeps its old record, so a passing I/O error or a file
-  being written during the run loses nothing; it is retried on the next run.
+  being written during the run loses nothing; it is retried on the next run;
+- a symbolic link is listed only when it leads to a file inside the source (or, with
+  ``followSymlinks``, inside another source: the ``roots``); the checksum step checks
+  the file it opened again, so a file swapped for a link after the walk is not read.
 
 Add-limits hold back new files (not changed ones) beyond what this run may take; the
 held-back count is reported so progress can show the true total.
@@ -42,6 +45,7 @@ from homegallery.index.kinds import kind_of
 from homegallery.index.matcher import Walked, matcher_for
 from homegallery.index.records import IndexEntry, load_index, portable_path, save_index
 from homegallery.progress import Progress
+from homegallery.within import Roots, real_folder
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +103,12 @@ def update_source(
     dry_run: bool = False,
     progress: Progress | None = None,
     threads: int = 0,
+    roots: Roots | None = None,
 ) -> tuple[SourceResult, Journal | None]:
+    """``roots``: the real folders the source's files may lie in, its own first
+    (``homegallery.within.source_roots``); None: only the source itself."""
     started = time.monotonic()
+    roots = roots or (real_folder(source.dir),)
     result = SourceResult(source=source.dir)
     if source.offline:
         result.status = "offline"
@@ -113,8 +121,9 @@ def update_source(
             [*source.excludes, *_exclude_file_patterns(source)],
             source.exclude_if_present or None,
             source.max_file_size_bytes,
+            list(roots[1:]),
         )
-    except FileNotFoundError as error:
+    except OSError as error:
         # An unmounted disk looks like an empty folder or a missing one: never read it
         # as "every file was deleted". The old index stays as it is.
         result.status = "error"
@@ -187,7 +196,9 @@ def update_source(
     digests: dict[str, str] = {}
     walked_by_path = {item[0]: item for item in to_hash}
     for batch in _batches([(item[0], item[1]) for item in to_hash]):
-        outcomes = _core.hash_files([os.fspath(root / path) for path, _ in batch], threads)
+        outcomes = _core.hash_files(
+            [os.fspath(root / path) for path, _ in batch], threads, list(roots)
+        )
         for (path, _), (digest, nbytes, problem) in zip(batch, outcomes, strict=True):
             result.bytes_hashed += nbytes
             if digest is None:

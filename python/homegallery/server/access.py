@@ -2,8 +2,10 @@
 
 - No users in the config: every request sees everything and may tag.
 - Users: a logged-in user sees what their ``filter`` matches (everything when empty)
-  and may tag what they see; a visitor who is not logged in sees what
-  ``public.filter`` matches when ``public.enabled``, else must log in, and never tags.
+  and, with the right to edit, may tag what they see (:mod:`.editing` says which
+  tags); a visitor who is not logged in sees what ``public.filter`` matches when
+  ``public.enabled``, else must log in, and never tags.
+- Logins are checked away from catalog reads and throttled (:mod:`.logins`).
 
 Every read goes through :func:`~homegallery.server.scope.scope_query` with the
 viewer's filter, and every single-entry access (an entry, its previews, its video,
@@ -14,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -22,12 +23,9 @@ from homegallery.catalog.entry import Entry
 from homegallery.catalog.query import QueryError, compile_query
 from homegallery.config import Auth, ConfigError, User
 from homegallery.gallery import Gallery
-from homegallery.server.passwords import (
-    PasswordHashError,
-    is_weak,
-    verify_password,
-    verify_unknown_user,
-)
+from homegallery.server.editing import EditRights, may_edit
+from homegallery.server.logins import LoginThrottle, PasswordChecks
+from homegallery.server.passwords import PasswordHashError, decoy_hash, is_weak, verify_login
 from homegallery.server.scope import ScopedQuery, scope_query
 from homegallery.server.sessions import Sessions
 
@@ -35,8 +33,6 @@ log = logging.getLogger(__name__)
 
 _MEDIA_ID_CHARS = frozenset("0123456789abcdef")
 _VISIBLE_CACHE = 50_000
-_FAILED_LOGINS = 10  # per address within the window below, then refused for a while
-_FAILED_WINDOW = 600.0
 
 
 @dataclass(frozen=True)
@@ -77,10 +73,13 @@ class Access:
                     "`homegallery serve --hash-password` (argon2)",
                     user.username,
                 )
+        self.rights = EditRights(auth)
+        self.throttle = LoginThrottle()
+        self.checks = PasswordChecks()
+        self._decoy = decoy_hash(user.password for user in auth.users) if auth.users else ""
         self._visible: OrderedDict[tuple[str, str], Entry | None] = OrderedDict()
         self._visible_version = -1
         self._lock = threading.Lock()
-        self._failures: dict[str, list[float]] = {}
 
     @property
     def login_enabled(self) -> bool:
@@ -96,39 +95,43 @@ class Access:
             name = self.sessions.username(token)
             user = self.users.get(name) if name is not None else None
             if user is not None and self.sessions.verify(token, user.password):
-                return Viewer(user.username, user.filter, can_edit=True)
+                return Viewer(user.username, user.filter, can_edit=may_edit(user))
         if self.auth.public.enabled:
             return Viewer(None, self.auth.public.filter, can_edit=False)
         return None
 
-    def login(self, username: str, password: str, address: str) -> str | None:
-        """A session token for right credentials, else None (same time either way)."""
+    async def login(self, username: str, password: str, address: str) -> str | None:
+        """A session token for right credentials, else None (same time either way).
+
+        Raises :class:`~homegallery.server.logins.LoginRefusedError` when the client's
+        network or the account must wait, or too many checks are under way.
+        """
+        self.throttle.check(address, username)
         user = self.users.get(username)
-        if user is None:
-            verify_unknown_user(password)
-            self._failed(address)
+        if not await self.checks.run(lambda: self._verify(user, password)):
+            self.throttle.failed(address, username)
             return None
-        try:
-            valid = verify_password(user.password, password)
-        except PasswordHashError as error:
-            log.error("user %s: the stored password hash is unusable: %s", username, error)
-            valid = False
-        if not valid:
-            self._failed(address)
-            return None
+        assert user is not None
+        self.throttle.succeeded(address, username)
         return self.sessions.issue(user.username, user.password)
 
-    def throttled(self, address: str) -> bool:
-        """Too many wrong logins from this address lately."""
-        now = time.monotonic()
-        with self._lock:
-            recent = [t for t in self._failures.get(address, []) if now - t < _FAILED_WINDOW]
-            self._failures[address] = recent
-            return len(recent) >= _FAILED_LOGINS
+    def _verify(self, user: User | None, password: str) -> bool:
+        try:
+            return verify_login(user.password if user else None, password, self._decoy)
+        except PasswordHashError as error:
+            assert user is not None
+            log.error("user %s: the stored password hash is unusable: %s", user.username, error)
+            return False
 
-    def _failed(self, address: str) -> None:
-        with self._lock:
-            self._failures.setdefault(address, []).append(time.monotonic())
+    def logout(self, token: str) -> None:
+        """Ends the session of a genuine token for good (others are ignored)."""
+        name = self.sessions.username(token)
+        user = self.users.get(name) if name is not None else None
+        if user is not None:
+            self.sessions.revoke(token, user.password)
+
+    def close(self) -> None:
+        self.checks.close()
 
     # --- what ----------------------------------------------------------------------------
 

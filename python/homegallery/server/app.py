@@ -18,9 +18,13 @@ from homegallery import __version__
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access
+from homegallery.server.bodies import MAX_BODY_BYTES, BoundedRequest
 from homegallery.server.catalog_view import CatalogView
+from homegallery.server.errors import exception_handlers
+from homegallery.server.front import guard_entry
 from homegallery.server.headers import security_headers_hook
 from homegallery.server.live import POLL_SECONDS, CatalogWatcher
+from homegallery.server.revocations import Revocations
 from homegallery.server.routes import entries, events, files, live, session, summaries, web
 from homegallery.server.rules import Rule, address_allowed, compile_rules
 from homegallery.server.services import AnyRequest, Services, provide_viewer
@@ -76,9 +80,11 @@ def create_app(
 ) -> Litestar:
     gallery = gallery or Gallery(config)
     prefix = mount_prefix(config.server.prefix)
+    data_folder = config.database.path.parent
     sessions = Sessions(
-        load_secret(config.database.path.parent / "server-secret"),
+        load_secret(data_folder / "server-secret"),
         config.server.auth.session_days,
+        Revocations(data_folder / "server-sessions.db"),
     )
     watcher = CatalogWatcher(config.database.path, poll_seconds)
     services = Services(
@@ -90,6 +96,7 @@ def create_app(
         watcher=watcher,
         prefix=prefix,
         readers=ThreadPoolExecutor(reader_threads(), thread_name_prefix="catalog-reader"),
+        writer=ThreadPoolExecutor(1, thread_name_prefix="catalog-writer"),
     )
 
     def provide_services() -> Services:
@@ -117,11 +124,20 @@ def create_app(
     async def stop() -> None:
         await watcher.stop()
         services.readers.shutdown(wait=False, cancel_futures=True)
+        services.writer.shutdown(wait=True)  # a write under way finishes
+        services.access.close()
+        sessions.revocations.close()
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[router],
         before_request=_guard_requests(compile_rules(config.server.auth.rules)),
         before_send=[security_headers_hook(config.server.tile_url)],
+        exception_handlers=exception_handlers(config.database.path),
+        request_class=BoundedRequest,
+        request_max_body_size=MAX_BODY_BYTES,
+        # The command's logging stays as it is (Litestar's would replace the root
+        # logger's handlers); failures are logged by server.errors.
+        logging_config=None,
         on_startup=[watcher.start],
         on_shutdown=[stop],
         openapi_config=OpenAPIConfig(
@@ -139,3 +155,4 @@ def create_app(
             exclude=[r"/files/", r"/api/live"],
         ),
     )
+    return guard_entry(app, config.server)

@@ -5,6 +5,11 @@ A config holds hashes only. ``$argon2id$…`` is what ``homegallery serve
 ``{SHA256-salted}<base64 salt>.<base64 sha256(salt + password)>`` are what HomeGallery
 writes, accepted so its users can log in with the config they have, and reported as
 weak at start-up so they replace them.
+
+A login costs one argon2 check whoever it names: a user with an argon2 hash gets
+theirs; an unknown name, and a user with a HomeGallery hash (a SHA check takes
+microseconds), get a check of a decoy hash made with the parameters the configured
+argon2 hashes use. So the time of an answer tells nothing about which names exist.
 """
 
 from __future__ import annotations
@@ -13,6 +18,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import secrets
+import threading
+from collections import Counter
+from collections.abc import Iterable
 
 from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,9 +29,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 _HASHER = PasswordHasher()
 _SHA1 = "{SHA}"
 _SHA256_SALTED = "{SHA256-salted}"
-# Verified when the user name is unknown, so that a wrong name takes as long as a
-# wrong password and the response time tells nothing about which names exist.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+_DECOYS: dict[str, str] = {}  # argon2 settings → a hash of a random password
+_DECOYS_LOCK = threading.Lock()
 
 
 class PasswordHashError(ValueError):
@@ -74,7 +82,50 @@ def verify_password(stored: str, password: str) -> bool:
     raise PasswordHashError("not a password hash (argon2, {SHA} or {SHA256-salted})")
 
 
-def verify_unknown_user(password: str) -> bool:
-    """Spends the time of one check and fails: the answer for a name nobody has."""
-    verify_password(_DUMMY_HASH, password)
-    return False
+def _argon2_settings(stored: str) -> str | None:
+    """``$argon2id$v=19$m=65536,t=3,p=4`` of an argon2 hash: what checking it costs."""
+    parts = stored.split("$")
+    if not stored.startswith("$argon2") or len(parts) != 6:
+        return None
+    try:
+        extract_parameters(stored)
+    except InvalidHashError:
+        return None
+    return "$".join(parts[:4])
+
+
+def decoy_hash(stored_hashes: Iterable[str]) -> str:
+    """An argon2 hash no password matches, as costly to check as most configured ones.
+
+    Made with the parameters most of ``stored_hashes`` use (the defaults of
+    :func:`hash_password` when none is argon2); once per parameters and process.
+    """
+    examples: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for stored in stored_hashes:
+        settings = _argon2_settings(stored)
+        if settings is not None:
+            examples.setdefault(settings, stored)
+            counts[settings] += 1
+    settings = counts.most_common(1)[0][0] if counts else ""
+    with _DECOYS_LOCK:
+        if settings not in _DECOYS:
+            hasher = (
+                PasswordHasher.from_parameters(extract_parameters(examples[settings]))
+                if settings
+                else _HASHER
+            )
+            _DECOYS[settings] = hasher.hash(secrets.token_urlsafe(24))
+        return _DECOYS[settings]
+
+
+def verify_login(stored: str | None, password: str, decoy: str) -> bool:
+    """Whether ``password`` is right for a user whose hash is ``stored`` (None: no such
+    user), at the cost of one argon2 check in every case (see the module's docstring).
+
+    Raises :class:`PasswordHashError` for a stored hash in no known form.
+    """
+    if stored is not None and stored.startswith("$argon2"):
+        return verify_password(stored, password)
+    verify_password(decoy, password)
+    return stored is not None and verify_password(stored, password)

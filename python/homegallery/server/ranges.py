@@ -12,12 +12,14 @@ import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import BinaryIO
 
 import anyio
 
 CHUNK = 256 * 1024
-_RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$")
+_RANGE = re.compile(r"^[ \t]*bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*$")
+_DIGITS = 18  # positions with more digits lie beyond any file
+_BEYOND = 10**_DIGITS
 
 
 class RangeNotSatisfiableError(Exception):
@@ -32,6 +34,13 @@ class ByteRange:
     @property
     def length(self) -> int:
         return self.end - self.start + 1
+
+
+def _position(digits: str) -> int:
+    """A byte position; a number too long to be one (thousands of digits, which
+    ``int`` refuses to read) counts as lying beyond the end of any file."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= _DIGITS else _BEYOND
 
 
 def etag_of(stat: os.stat_result) -> str:
@@ -54,12 +63,12 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     if not first and not last:
         return None
     if not first:  # the last N bytes
-        length = int(last)
+        length = _position(last)
         if length == 0:
             raise RangeNotSatisfiableError
         return ByteRange(max(0, size - length), size - 1) if size else None
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _position(first)
+    end = _position(last) if last else size - 1
     if start >= size:
         raise RangeNotSatisfiableError
     if end < start:
@@ -77,14 +86,22 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
-async def read_chunks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
-    """The bytes ``start … start+length`` of a file, a chunk at a time, off the event loop."""
-    async with await anyio.open_file(path, "rb") as handle:
+class FileShrankError(OSError):
+    """A file ended before the bytes its answer had announced were sent."""
+
+
+async def read_chunks(opened: BinaryIO, start: int, length: int) -> AsyncIterator[bytes]:
+    """The bytes ``start … start+length`` of an open file, a chunk at a time, off the
+    event loop; closes the file at the end. (Opened by the caller, which checks what it
+    opened.)"""
+    async with anyio.wrap_file(opened) as handle:
         await handle.seek(start)
         remaining = length
         while remaining > 0:
             data = await handle.read(min(CHUNK, remaining))
             if not data:
-                return
+                # The length is promised in the headers already: the answer cannot be
+                # completed, and the failure must be logged rather than sent short.
+                raise FileShrankError(f"the file shrank by {remaining} bytes while it was sent")
             remaining -= len(data)
             yield data

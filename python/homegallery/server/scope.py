@@ -16,6 +16,7 @@ from typing import Any
 from homegallery.catalog.query import QueryError, parse
 from homegallery.catalog.query.ast import And, Query
 from homegallery.catalog.query.lexer import tokenize
+from homegallery.catalog.query.parser import JOINED_DEPTH
 
 
 def _shape(node: Any) -> Any:
@@ -85,7 +86,7 @@ def scope_query(filter_text: str, query: str) -> ScopedQuery:
         text = f"{prefix}{body}) {order}".rstrip()
         expected = Query(And((allowed.filter, asked.filter)), asked.order)
         offset = len(prefix)
-    joined = parse(text)
+    joined = parse(text, max_depth=JOINED_DEPTH)
     if _shape(joined) != _shape(expected):
         raise QueryError(
             "the query cannot be combined with your access filter",

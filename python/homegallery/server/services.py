@@ -11,9 +11,9 @@ from typing import Any, TypeAlias, TypeVar
 from litestar import Request
 from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotAuthorizedException
-from litestar.status_codes import HTTP_400_BAD_REQUEST, HTTP_503_SERVICE_UNAVAILABLE
+from litestar.status_codes import HTTP_400_BAD_REQUEST
 
-from homegallery.catalog import CatalogError, QueryError
+from homegallery.catalog import QueryError
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access, Viewer
@@ -21,6 +21,7 @@ from homegallery.server.catalog_view import CatalogView
 from homegallery.server.live import CatalogWatcher
 from homegallery.server.scope import ScopedQuery
 from homegallery.server.sessions import COOKIE_NAME, Sessions
+from homegallery.server.visible_similar import resolve_similar
 
 T = TypeVar("T")
 AnyRequest: TypeAlias = Request[Any, Any, Any]
@@ -39,10 +40,17 @@ class Services:
     # connection and in-memory column snapshot, so a fixed, small pool bounds the
     # memory (a snapshot per thread of a 40-thread pool would not be small).
     readers: ThreadPoolExecutor
+    # Writes (tag changes, logouts) run on this one thread: a long write never takes
+    # a reader thread, and writes queue behind each other rather than behind reads.
+    writer: ThreadPoolExecutor
 
     async def on_reader(self, work: Callable[[], T]) -> T:
         """Runs ``work`` on a reader thread without blocking the event loop."""
         return await asyncio.get_running_loop().run_in_executor(self.readers, work)
+
+    async def on_writer(self, work: Callable[[], T]) -> T:
+        """Runs ``work`` on the writer thread without blocking the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self.writer, work)
 
 
 class QueryProblem(HTTPException):
@@ -57,18 +65,16 @@ class QueryProblem(HTTPException):
         )
 
 
-class CatalogUnavailable(HTTPException):
-    status_code = HTTP_503_SERVICE_UNAVAILABLE
-
-
 def run_query(scoped: ScopedQuery, search: Callable[[str], T]) -> T:
-    """Runs a search on the scoped text; errors point into the user's own query."""
+    """Runs a search on the scoped text; errors point into the user's own query.
+
+    A catalog that cannot be read raises ``CatalogError``, answered 503 by
+    :mod:`~homegallery.server.errors` without the catalog's path.
+    """
     try:
         return search(scoped.text)
     except QueryError as error:
         raise QueryProblem(scoped.user_error(error)) from None
-    except CatalogError as error:
-        raise CatalogUnavailable(detail=str(error)) from None
 
 
 def provide_viewer(request: AnyRequest, services: NamedDependency[Services]) -> Viewer:
@@ -79,7 +85,21 @@ def provide_viewer(request: AnyRequest, services: NamedDependency[Services]) -> 
 
 
 def scoped_or_400(services: Services, viewer: Viewer, query: str) -> ScopedQuery:
+    if not viewer.filter.strip():
+        try:
+            return services.access.scoped(viewer, query)
+        except QueryError as error:
+            raise QueryProblem(error) from None
+
+    def visible_ids(prefix: str) -> list[str]:
+        lookup = services.access.scoped(viewer, f"id:{prefix}")
+        return services.gallery.search_ids(lookup.text, limit=2)
+
     try:
-        return services.access.scoped(viewer, query)
+        resolved = resolve_similar(query, visible_ids)
     except QueryError as error:
         raise QueryProblem(error) from None
+    try:
+        return resolved.scoped(services.access.scoped(viewer, resolved.text))
+    except QueryError as error:
+        raise QueryProblem(resolved.error(error)) from None

@@ -1,10 +1,11 @@
 """Login sessions in a signed cookie that survives server restarts.
 
-The cookie holds the user name and an expiry, signed with HMAC-SHA256 under a secret
-kept beside the catalog (created once, readable by the owner only). The signature
-also covers the user's stored password hash, so changing a password in the config
-ends every session of that user. Logging out revokes the token in memory until it
-expires anyway.
+The cookie holds the user name, an expiry and a random session id, signed with
+HMAC-SHA256 under a secret kept beside the catalog (created once, readable by the
+owner only). The signature also covers the user's stored password hash, so changing
+a password in the config ends every session of that user. Logging out records the
+session id as ended (:mod:`.revocations`, on disk beside the secret), so the cookie
+stays refused after a restart until it would have expired anyway.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import base64
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 from pathlib import Path
 
 from homegallery.atomic import atomic_open
+from homegallery.server.revocations import Revocations
 
 COOKIE_NAME = "homegallery_session"
 _SECRET_BYTES = 32
+_SESSION_ID_BYTES = 16
 
 
 def load_secret(path: Path) -> bytes:
@@ -48,11 +50,12 @@ def _unb64(text: str) -> bytes:
 
 
 class Sessions:
-    def __init__(self, secret: bytes, days: int) -> None:
+    """Issues and checks session tokens ``<user>.<expiry>.<session id>.<signature>``."""
+
+    def __init__(self, secret: bytes, days: int, revocations: Revocations | None = None) -> None:
         self._secret = secret
         self.max_age = days * 86400
-        self._revoked: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self.revocations = revocations if revocations is not None else Revocations()
 
     def _signature(self, payload: str, password_hash: str) -> str:
         message = f"{payload}|{password_hash}".encode()
@@ -60,38 +63,37 @@ class Sessions:
 
     def issue(self, username: str, password_hash: str, now: float | None = None) -> str:
         expires = int((now if now is not None else time.time()) + self.max_age)
-        payload = f"{_b64(username.encode())}.{expires}"
+        session = _b64(secrets.token_bytes(_SESSION_ID_BYTES))
+        payload = f"{_b64(username.encode())}.{expires}.{session}"
         return f"{payload}.{self._signature(payload, password_hash)}"
 
     def username(self, token: str) -> str | None:
         """The user a well-formed token names (not yet checked: see :meth:`verify`)."""
         try:
-            name, _, _ = token.split(".")
+            name, _, _, _ = token.split(".")
             return _unb64(name).decode()
         except (ValueError, UnicodeDecodeError):
             return None
 
     def verify(self, token: str, password_hash: str, now: float | None = None) -> bool:
-        """Whether the token is genuine, current, not revoked, for this password hash."""
+        """Whether the token is genuine, current, not ended, for this password hash."""
         try:
-            name, expires_text, signature = token.split(".")
+            name, expires_text, session, signature = token.split(".")
             expires = int(expires_text)
         except ValueError:
             return False
-        expected = self._signature(f"{name}.{expires_text}", password_hash)
+        expected = self._signature(f"{name}.{expires_text}.{session}", password_hash)
         if not hmac.compare_digest(expected, signature):
             return False
         if expires < (now if now is not None else time.time()):
             return False
-        with self._lock:
-            return token not in self._revoked
+        return session not in self.revocations
 
-    def revoke(self, token: str) -> None:
-        now = time.time()
-        with self._lock:
-            self._revoked = {t: exp for t, exp in self._revoked.items() if exp > now}
-            try:
-                expires = float(token.split(".")[1])
-            except (IndexError, ValueError):
-                return
-            self._revoked[token] = expires
+    def revoke(self, token: str, password_hash: str, now: float | None = None) -> bool:
+        """Ends a genuine, current session for good; False (nothing kept) for any other
+        token, so that made-up cookies cannot fill the file of ended sessions."""
+        if not self.verify(token, password_hash, now):
+            return False
+        _, expires_text, session, _ = token.split(".")
+        self.revocations.revoke(session, int(expires_text), now)
+        return True

@@ -47,7 +47,7 @@ from homegallery.catalog.query.fields import (
     lookup,
 )
 from homegallery.catalog.query.labels import classes_matching
-from homegallery.catalog.query.parser import parse
+from homegallery.catalog.query.parser import MAX_DEPTH, parse
 
 # Beyond every character of a text key: `id >= prefix AND id < prefix + _TOP` is a prefix.
 _TOP = "\U0010ffff"
@@ -69,6 +69,9 @@ _RATIO_SQL = {
 }
 _SQL_OPS = {":": "=", "=": "=", "!=": "IS NOT", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 DEFAULT_ORDER = "e.date DESC NULLS LAST, e.id DESC"
+# `index:` matches a file's source by the folder's name, as entries show it, never by
+# its path on the server: a query must not be a way to probe the server's folders.
+_FILE_SQL = {"source": "substr(source, length(rtrim(source, replace(source, '/', ''))) + 1)"}
 MAX_TERMS = 500  # a bigger query is refused rather than sent to SQLite's expression limit
 
 
@@ -100,9 +103,9 @@ class CompiledQuery:
     order_by_groups: bool = False  # near-duplicates one group after another
 
 
-def compile_query(text: str) -> CompiledQuery:
+def compile_query(text: str, *, max_depth: int = MAX_DEPTH) -> CompiledQuery:
     """Parses and compiles ``text``; raises :class:`QueryError` on any mistake."""
-    return _Compiler().compile(parse(text))
+    return _Compiler().compile(parse(text, max_depth=max_depth))
 
 
 def _fail(value: Value, message: str, expected: str) -> QueryError:
@@ -342,7 +345,7 @@ class _Compiler:
         raise self.no_operator(node, field, ":, =, != or ~ (or count(...) for numbers)")
 
     def files_compare(self, node: Compare, field: Field) -> str:
-        column = field.sql
+        column = _FILE_SQL.get(field.sql, field.sql)
         text = node.value.text.casefold()
         if column == "ext":
             text = text.removeprefix(".")

@@ -43,20 +43,25 @@ from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.lexer import Token, tokenize
 
 MAX_DEPTH = 16  # nesting of parentheses; deeper input is refused (SQLite's parser stack is small)
+# A server joins a viewer's filter and their query as `(filter) and (query)`: one level
+# more than either. The catalog runs such texts, so it accepts that much; a query as
+# written is held to MAX_DEPTH wherever it comes in, filter or not.
+JOINED_DEPTH = MAX_DEPTH + 1
 _COMPARISONS = ("=", "!=", "<", "<=", ">", ">=", "~")
 _OPERATORS_TEXT = "':', '=', '!=', '<', '<=', '>', '>=' or '~'"
 
 
-def parse(query: str) -> Query:
+def parse(query: str, *, max_depth: int = MAX_DEPTH) -> Query:
     """Parses ``query``; raises :class:`QueryError` with the column on any mistake."""
-    return _Parser(tokenize(query)).parse_query()
+    return _Parser(tokenize(query), max_depth).parse_query()
 
 
 class _Parser:
-    def __init__(self, tokens: list[Token]) -> None:
+    def __init__(self, tokens: list[Token], max_depth: int) -> None:
         self.tokens = tokens
         self.position = 0
         self.depth = 0
+        self.max_depth = max_depth
 
     # --- token helpers --------------------------------------------------------------
 
@@ -312,9 +317,9 @@ class _Nesting:
 
     def __enter__(self) -> None:
         self.parser.depth += 1
-        if self.parser.depth > MAX_DEPTH:
+        if self.parser.depth > self.parser.max_depth:
             raise QueryError(
-                f"the query is nested too deeply (more than {MAX_DEPTH} levels)",
+                f"the query is nested too deeply (more than {self.parser.max_depth} levels)",
                 column=self.token.column,
                 expected="fewer '('",
                 found=self.token.describe(),

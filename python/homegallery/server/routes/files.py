@@ -9,8 +9,10 @@ writes is ever joined to a folder.
 from __future__ import annotations
 
 import mimetypes
+import os
 import re
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 from urllib.parse import quote
 
 from litestar import Response, get
@@ -35,6 +37,7 @@ from homegallery.server.ranges import (
 )
 from homegallery.server.services import AnyRequest, Services
 from homegallery.storage import Storage
+from homegallery.within import OutsideSourcesError, Roots, open_within, source_roots
 
 _PREVIEW_KIND = re.compile(
     r"^(image-preview-\d{2,5}\.jpg|video-preview-\d{3,4}\.mp4|video-frame-\d+\.jpg)$"
@@ -47,21 +50,25 @@ ORIGINAL = "private, max-age=3600"
 
 def send_file(
     request: AnyRequest,
-    path: Path,
+    handle: BinaryIO,
+    name: str,
     cache_control: str,
     download_name: str | None = None,
 ) -> Response[bytes] | Stream:
-    """The file with ETag, conditional GET and single byte ranges."""
+    """The open file (named ``name`` for its type) with ETag, conditional GET and single
+    byte ranges; the response owns ``handle`` and closes it."""
     try:
-        stat = path.stat()
+        stat = os.fstat(handle.fileno())
     except OSError:
-        raise NotFoundException(detail="the file is not in the storage (yet)") from None
+        handle.close()
+        raise NotFoundException(detail="the file is not readable") from None
     etag = etag_of(stat)
-    media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     headers = {"etag": etag, "cache-control": cache_control, "accept-ranges": "bytes"}
     if download_name is not None:
         headers["content-disposition"] = f"attachment; filename*=UTF-8''{quote(download_name)}"
     if etag_matches(request.headers.get("if-none-match"), etag):
+        handle.close()
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
     size = stat.st_size
     if_range = request.headers.get("if-range")
@@ -69,6 +76,7 @@ def send_file(
     try:
         wanted = parse_range(range_header, size)
     except RangeNotSatisfiableError:
+        handle.close()
         return Response(
             b"",
             status_code=HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
@@ -81,7 +89,7 @@ def send_file(
         headers["content-range"] = f"bytes {wanted.start}-{wanted.end}/{size}"
     headers["content-length"] = str(length)
     return Stream(
-        read_chunks(path, start, length),
+        read_chunks(handle, start, length),
         status_code=status,
         media_type=media_type,
         headers=headers,
@@ -114,9 +122,18 @@ async def preview(
             path = Storage(services.config.storage.path).resolve_relative(relative)
         except ValueError:
             raise NotFoundException(detail="the file is outside the storage") from None
-        return send_file(request, path, IMMUTABLE)
+        return send_file(request, _open(path, None), path.name, IMMUTABLE)
 
     return await services.on_reader(work)
+
+
+def _open(path: Path, roots: Roots | None) -> BinaryIO:
+    try:
+        return open_within(path, roots)
+    except OutsideSourcesError:
+        raise NotFoundException(detail="the file is outside its source") from None
+    except OSError:
+        raise NotFoundException(detail="the file is not there (yet)") from None
 
 
 def _inside(folder: str, relative: str) -> Path | None:
@@ -145,15 +162,16 @@ async def original(
         if not 0 <= number < len(entry.files):
             raise NotFoundException(detail=f"entry {entry.id} has no file {number}")
         file = entry.files[number]
-        downloadable = {source.dir for source in services.config.sources if source.downloadable}
-        if file.source not in downloadable:
+        source = next((s for s in services.config.sources if s.dir == file.source), None)
+        if source is None or not source.downloadable:
             raise PermissionDeniedException(
                 detail="the originals of this source are not downloadable"
             )
         path = _inside(file.source, file.path)
         if path is None:
             raise NotFoundException(detail="the file is outside its source")
-        return send_file(request, path, ORIGINAL, download_name=Path(file.path).name)
+        handle = _open(path, source_roots(services.config.sources, source))
+        return send_file(request, handle, path.name, ORIGINAL, download_name=path.name)
 
     return await services.on_reader(work)
 

@@ -5,9 +5,14 @@ from __future__ import annotations
 from litestar import Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
+from litestar.exceptions import (
+    NotAuthorizedException,
+    TooManyRequestsException,
+    ValidationException,
+)
 from litestar.params import JSONBody
 
+from homegallery.server.logins import LoginRefusedError
 from homegallery.server.schemas import AppSettings, Login
 from homegallery.server.services import AnyRequest, Services
 from homegallery.server.sessions import COOKIE_NAME
@@ -42,30 +47,40 @@ def _cookie(services: Services, request: AnyRequest, value: str, max_age: int) -
     )
 
 
-@post("/api/login", status_code=200, summary="Log in; sets the session cookie")
+MAX_CREDENTIAL_LENGTH = 1024  # characters of a user name or a password
+
+
+@post(
+    "/api/login",
+    status_code=200,
+    request_max_body_size=16 * 1024,
+    summary="Log in; sets the session cookie",
+)
 async def login(
     request: AnyRequest, services: NamedDependency[Services], data: JSONBody[Login]
 ) -> Response[AppSettings]:
-    def work() -> Response[AppSettings]:
-        address = request.client.host if request.client else ""
-        if services.access.throttled(address):
-            raise TooManyRequestsException(
-                detail="too many wrong logins from your address; try again in a few minutes"
-            )
-        token = services.access.login(data.username, data.password, address)
-        if token is None:
-            raise NotAuthorizedException(detail="wrong user name or password")
-        cookie = _cookie(services, request, token, services.sessions.max_age)
-        return Response(_settings(services, token), cookies=[cookie])
+    if max(len(data.username), len(data.password)) > MAX_CREDENTIAL_LENGTH:
+        raise ValidationException(
+            detail=f"a user name or password has at most {MAX_CREDENTIAL_LENGTH} characters"
+        )
+    address = request.client.host if request.client else ""
+    try:
+        token = await services.access.login(data.username, data.password, address)
+    except LoginRefusedError as refused:
+        raise TooManyRequestsException(
+            detail=refused.message, headers={"Retry-After": str(refused.retry_after)}
+        ) from None
+    if token is None:
+        raise NotAuthorizedException(detail="wrong user name or password")
+    cookie = _cookie(services, request, token, services.sessions.max_age)
+    return Response(_settings(services, token), cookies=[cookie])
 
-    return await services.on_reader(work)
 
-
-@post("/api/logout", status_code=200, sync_to_thread=False, summary="Log out; ends the session")
-def logout(request: AnyRequest, services: NamedDependency[Services]) -> Response[AppSettings]:
+@post("/api/logout", status_code=200, summary="Log out; ends the session")
+async def logout(request: AnyRequest, services: NamedDependency[Services]) -> Response[AppSettings]:
     token = request.cookies.get(COOKIE_NAME)
     if token:
-        services.sessions.revoke(token)
+        await services.on_writer(lambda: services.access.logout(token))
     return Response(_settings(services, None), cookies=[_cookie(services, request, "", 0)])
 
 

@@ -1,0 +1,121 @@
+"""Who may change tags, and which tags only users who see everything may change.
+
+Tags are the one thing viewers change, and filters may read them: with a user
+filter ``not tag:private`` or a public filter ``tag:public``, adding or removing
+such a tag hides or shows entries to someone else. So, besides seeing an entry:
+
+- A user may edit when their ``edit`` key says so; without the key, a user with no
+  filter may and a user with a filter may not. Visitors who are not logged in never
+  edit; a gallery without users lets everyone edit, as it shows everyone everything.
+- A tag that any configured filter reads (the public one or any user's) may be added
+  or removed only by editors without a filter. A filter reads a tag when it names it
+  (``tag:x``, ``tag != x``, ``tags in (x, y)``), finds text inside it (``tag ~ x``, or
+  a bare word, which searches tags among other text) or counts tags (``count(tags)``,
+  ``exists tags``: then every tag is read).
+
+Every other tag leaves every filter's answer as it was, so a filtered editor changes
+nothing anyone else may see.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from homegallery.catalog.query import parse
+from homegallery.catalog.query.ast import (
+    And,
+    Compare,
+    Count,
+    Exists,
+    InList,
+    Node,
+    Not,
+    Or,
+    Text,
+)
+from homegallery.catalog.query.fields import RATIO_WORDS, lookup
+from homegallery.config import Auth, User
+
+_TAG_FIELD = "tag"
+
+
+@dataclass(frozen=True)
+class FilterTags:
+    """The tags some filter reads, in the casefolded form the catalog compares."""
+
+    exact: frozenset[str]  # tags a filter names
+    parts: tuple[str, ...]  # text a filter finds inside tags
+    every: bool  # a filter counts tags: every tag decides
+
+    def reads(self, tag: str) -> bool:
+        """Whether adding or removing ``tag`` may change what some filter matches."""
+        folded = " ".join(tag.split()).casefold()
+        return self.every or folded in self.exact or any(part in folded for part in self.parts)
+
+
+def _is_tag_key(key_text: str) -> bool:
+    field = lookup(key_text)
+    return field is not None and field.name == _TAG_FIELD
+
+
+def filter_tags(filters: Iterable[str]) -> FilterTags:
+    """The tags the given filters read (each filter must parse; the config checked it)."""
+    exact: set[str] = set()
+    parts: set[str] = set()
+    every = False
+
+    def visit(node: Node) -> None:
+        nonlocal every
+        if isinstance(node, (And, Or)):
+            for operand in node.operands:
+                visit(operand)
+        elif isinstance(node, Not):
+            visit(node.operand)
+        elif isinstance(node, Text):
+            word = node.value.text.casefold()
+            if word and (node.value.quoted or word not in RATIO_WORDS):
+                parts.add(word)  # bare words search the text, tags included
+        elif isinstance(node, Compare) and _is_tag_key(node.key.text):
+            if node.op == "~":
+                parts.add(node.value.text.casefold())
+            else:
+                exact.add(node.value.text.casefold())
+        elif isinstance(node, InList) and _is_tag_key(node.key.text):
+            exact.update(value.text.casefold() for value in node.values)
+        elif isinstance(node, (Count, Exists)) and _is_tag_key(node.key.text):
+            every = True
+
+    for text in filters:
+        query = parse(text)
+        if query.filter is not None:
+            visit(query.filter)
+    return FilterTags(frozenset(exact), tuple(sorted(parts)), every)
+
+
+@functools.lru_cache(maxsize=256)
+def is_restricted(filter_text: str) -> bool:
+    """Whether a filter leaves anything out (an empty one or ``order by`` alone does not)."""
+    return parse(filter_text).filter is not None
+
+
+def may_edit(user: User) -> bool:
+    """The user's ``edit`` key, or by default: may edit when they see everything."""
+    return user.edit if user.edit is not None else not is_restricted(user.filter)
+
+
+class EditRights:
+    """Answers which tag changes a viewer may make, from the configured filters."""
+
+    def __init__(self, auth: Auth) -> None:
+        # The public filter counts even while public access is off: turning it on
+        # later must not publish what a filtered user tagged meanwhile.
+        filters = [auth.public.filter, *(user.filter for user in auth.users)]
+        self.filter_tags = filter_tags(filters)
+
+    def refused_tag(self, viewer_filter: str, tags: Iterable[str]) -> str | None:
+        """The first of ``tags`` a viewer with this filter may not add or remove, or None."""
+        if not is_restricted(viewer_filter):
+            return None
+        return next((tag for tag in tags if self.filter_tags.reads(tag)), None)
