@@ -3,18 +3,9 @@
 //! Each hot path lives in a module of its own with plain Rust types so that it can be
 //! tested with `cargo test` without Python; this file only binds them.
 
-mod casefold;
-mod checksum;
-mod entry_doc;
-mod entry_make;
-mod entry_rows;
-mod exclude;
-mod part_write;
-mod quantize;
-mod similarity;
-mod storage_read;
-mod walk;
-mod within;
+mod catalog;
+mod fs;
+mod vectors;
 
 use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
@@ -59,15 +50,16 @@ fn walk_source(
     max_file_size: Option<u64>,
     link_roots: Vec<PathBuf>,
 ) -> PyResult<WalkOutcome> {
-    let exclude = exclude::ExcludeRules::new(&root, &excludes).map_err(PyValueError::new_err)?;
-    let options = walk::WalkOptions {
+    let exclude =
+        fs::exclude::ExcludeRules::new(&root, &excludes).map_err(PyValueError::new_err)?;
+    let options = fs::walk::WalkOptions {
         exclude,
         exclude_if_present,
         max_file_size,
         link_roots,
     };
     let result = py
-        .detach(|| walk::walk(&root, &options))
+        .detach(|| fs::walk::walk(&root, &options))
         .map_err(|cause| os_error(&cause, &root))?;
     let files = result
         .files
@@ -105,7 +97,7 @@ fn match_excludes(
     paths: Vec<String>,
     is_dir: bool,
 ) -> PyResult<Vec<bool>> {
-    let rules = exclude::ExcludeRules::new(std::path::Path::new("/"), &excludes)
+    let rules = fs::exclude::ExcludeRules::new(std::path::Path::new("/"), &excludes)
         .map_err(PyValueError::new_err)?;
     Ok(py.detach(|| {
         paths
@@ -126,7 +118,7 @@ fn hash_files(
     threads: usize,
     roots: Option<Vec<PathBuf>>,
 ) -> Vec<(Option<String>, u64, Option<String>)> {
-    py.detach(|| checksum::hash_files(&paths, threads, roots.as_deref()))
+    py.detach(|| fs::checksum::hash_files(&paths, threads, roots.as_deref()))
         .into_iter()
         .map(|result| match result {
             Ok(digest) => (Some(digest.hex), digest.bytes, None),
@@ -161,8 +153,8 @@ mod similarity_bindings {
     use pyo3::exceptions::PyValueError;
     use pyo3::prelude::*;
 
-    use crate::quantize::{self, CodeFormat, Levels};
-    use crate::similarity::{self, Codes, Match};
+    use crate::vectors::quantize::{self, CodeFormat, Levels};
+    use crate::vectors::similarity::{self, Codes, Match};
 
     type Found<'py> = Vec<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>)>;
     type Int8Rows<'py> = (Bound<'py, PyArray2<i8>>, Bound<'py, PyArray1<f32>>);
@@ -373,9 +365,9 @@ mod catalog_bindings {
     use pyo3::prelude::*;
     use pyo3::types::{PyBytes, PyTuple};
 
-    use crate::entry_make::{Group, GroupFile};
-    use crate::entry_rows::{self, FileRow, Value, ValueRow};
-    use crate::part_write::{self, PartTask};
+    use crate::catalog::entry_make::{Group, GroupFile};
+    use crate::catalog::entry_rows::{self, FileRow, Value, ValueRow};
+    use crate::catalog::part_write::{self, PartTask};
 
     /// (source, path, size, mtime ns, id, kind), as `catalog.grouping.GroupFile`.
     type FileTuple = (String, String, i64, i64, String, String);
@@ -478,7 +470,7 @@ mod catalog_bindings {
                 .zip(&signatures)
                 .zip(first_rowid..)
                 .map(|((doc, signature), rowid)| {
-                    let entry = crate::entry_doc::decode(doc)?;
+                    let entry = crate::catalog::entry_doc::decode(doc)?;
                     Ok(entry_rows::entry_rows(rowid, &entry, signature))
                 })
                 .collect::<Result<Vec<_>, String>>()
@@ -502,16 +494,22 @@ mod catalog_bindings {
     /// Python's `str.casefold`, as the catalog stores searchable text.
     #[pyfunction]
     fn casefold(text: &str) -> String {
-        crate::casefold::casefold(text)
+        crate::catalog::casefold::casefold(text)
     }
 
     pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add_function(wrap_pyfunction!(write_part, m)?)?;
         m.add_function(wrap_pyfunction!(rows_of_docs, m)?)?;
         m.add_function(wrap_pyfunction!(casefold, m)?)?;
-        m.add("CASEFOLD_UNICODE_VERSION", crate::casefold::UNICODE_VERSION)?;
+        m.add(
+            "CASEFOLD_UNICODE_VERSION",
+            crate::catalog::casefold::UNICODE_VERSION,
+        )?;
         m.add("ENTRY_COLUMNS", entry_rows::ENTRY_COLUMNS.to_vec())?;
-        m.add("SIGNATURE_FORMAT", crate::entry_make::SIGNATURE_FORMAT)?;
+        m.add(
+            "SIGNATURE_FORMAT",
+            crate::catalog::entry_make::SIGNATURE_FORMAT,
+        )?;
         Ok(())
     }
 }

@@ -98,7 +98,7 @@ def scan_int8(
 ) -> _Found:
     """Per query row: (rows, cosines) of the best k int8 rows (of candidates)."""
 
-# Catalog entries (rust/entry_make.rs, rust/entry_rows.rs).
+# Catalog entries (rust/catalog/entry_make.rs, rust/catalog/entry_rows.rs).
 
 _GroupFile = tuple[str, str, int, int, str, str]
 _Group = tuple[str, str, Sequence[_GroupFile], Sequence[str], bool]

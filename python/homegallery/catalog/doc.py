@@ -7,7 +7,7 @@ the main file's id is the entry's id. The stored form keeps only the kind and le
 that file id out; together with MessagePack this takes 40% off a typical doc. A
 preview that belongs to a RAW twin keeps its whole path.
 
-The build makes docs in the Rust core (``rust/entry_doc.rs``, the same form); this
+The build makes docs in the Rust core (``rust/catalog/entry_doc.rs``, the same form); this
 module encodes the entries Python changes (user events) and decodes every doc read.
 """
 

@@ -7,8 +7,8 @@
 
 use std::collections::HashSet;
 
-use crate::casefold::casefold;
-use crate::entry_doc::Entry;
+use crate::catalog::casefold::casefold;
+use crate::catalog::entry_doc::Entry;
 
 /// Between the parts of the text cache: no query word can span two parts (a tag and
 /// the next one), which lets the in-memory search test each part on its own.
@@ -269,7 +269,7 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry_doc::EntryFile;
+    use crate::catalog::entry_doc::EntryFile;
 
     #[test]
     fn text_is_casefolded_and_a_stray_separator_becomes_a_space() {

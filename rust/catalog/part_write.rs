@@ -16,10 +16,10 @@ use std::path::Path;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, ToSql};
 
-use crate::entry_doc;
-use crate::entry_make::{self, Group};
-use crate::entry_rows::{self, Value, ENTRY_COLUMNS};
-use crate::storage_read::StorageReader;
+use crate::catalog::entry_doc;
+use crate::catalog::entry_make::{self, Group};
+use crate::catalog::entry_rows::{self, Value, ENTRY_COLUMNS};
+use crate::catalog::storage_read::StorageReader;
 
 impl ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -142,7 +142,7 @@ pub fn write_part(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry_make::GroupFile;
+    use crate::catalog::entry_make::GroupFile;
 
     fn group(id: &str) -> Group {
         Group {

@@ -9,7 +9,7 @@
 //! back as an error for the next run. Every problem is a result for that one file; a
 //! batch never aborts.
 
-use crate::within;
+use crate::fs::within;
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::fs;

@@ -19,8 +19,8 @@
 //! Per-entry problems (permission denied, a file vanishing mid-walk) are collected as
 //! errors of that path; only a missing or unreadable source root fails the walk.
 
-use crate::exclude::ExcludeRules;
-use crate::within::is_inside;
+use crate::fs::exclude::ExcludeRules;
+use crate::fs::within::is_inside;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::ffi::OsString;

@@ -7,8 +7,8 @@
 
 use std::collections::HashSet;
 
-use crate::entry_doc::{Entry, EntryFile};
-use crate::storage_read::{StorageReader, StoredMeta, StoredPlace};
+use crate::catalog::entry_doc::{Entry, EntryFile};
+use crate::catalog::storage_read::{StorageReader, StoredMeta, StoredPlace};
 
 /// One indexed file of a group, as `catalog.grouping.GroupFile`.
 #[derive(Debug, Clone)]
@@ -65,7 +65,7 @@ fn merged_meta(group: &Group, reader: &mut StorageReader) -> Option<StoredMeta> 
         };
         let Some(main) = meta.as_mut() else {
             meta = Some(StoredMeta {
-                media_type: crate::storage_read::MediaType::Image,
+                media_type: crate::catalog::storage_read::MediaType::Image,
                 ..other
             });
             continue;

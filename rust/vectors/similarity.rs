@@ -18,7 +18,7 @@ use std::collections::{BinaryHeap, HashMap};
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::quantize::Levels;
+use crate::vectors::quantize::Levels;
 
 /// Runs `work` on a pool of `threads` threads (0: rayon's global pool, one per core).
 ///
