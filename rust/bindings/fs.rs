@@ -1,0 +1,128 @@
+//! The walk of a source, its exclude rules and the checksums of its files (`fs`).
+
+use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::prelude::*;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+/// One walked file: (relative path, size, mtime ns, ctime ns, inode, device).
+type WalkedFile = (OsString, u64, i64, i64, u64, u64);
+/// What `walk_source` returns: files, (path, message) errors and three counters.
+type WalkOutcome = (Vec<WalkedFile>, Vec<(OsString, String)>, u64, u64, u64);
+
+/// An `OSError` of the subclass Python picks for the error number (FileNotFoundError,
+/// PermissionError, …), with `errno`, `strerror` and `filename` set as Python's own
+/// file functions set them.
+fn os_error(cause: &std::io::Error, path: &Path) -> PyErr {
+    let filename = path.as_os_str().to_owned();
+    match cause.raw_os_error() {
+        Some(number) => {
+            let text = cause.to_string();
+            let strerror = text
+                .strip_suffix(&format!(" (os error {number})"))
+                .unwrap_or(&text)
+                .to_owned();
+            PyOSError::new_err((number, strerror, filename))
+        }
+        None => PyOSError::new_err(format!("{}: {cause}", path.display())),
+    }
+}
+
+/// Walks a source folder in parallel with gitignore-style exclude rules.
+///
+/// Paths cross as `str` decoded like `os.fsdecode`, so names that are not UTF-8
+/// survive the trip back to the file system.
+#[pyfunction]
+#[pyo3(signature = (root, excludes, exclude_if_present=None, max_file_size=None, link_roots=Vec::new()))]
+fn walk_source(
+    py: Python<'_>,
+    root: PathBuf,
+    excludes: Vec<String>,
+    exclude_if_present: Option<String>,
+    max_file_size: Option<u64>,
+    link_roots: Vec<PathBuf>,
+) -> PyResult<WalkOutcome> {
+    let exclude =
+        crate::fs::exclude::ExcludeRules::new(&root, &excludes).map_err(PyValueError::new_err)?;
+    let options = crate::fs::walk::WalkOptions {
+        exclude,
+        exclude_if_present,
+        max_file_size,
+        link_roots,
+    };
+    let result = py
+        .detach(|| crate::fs::walk::walk(&root, &options))
+        .map_err(|cause| os_error(&cause, &root))?;
+    let files = result
+        .files
+        .into_iter()
+        .map(|f| {
+            (
+                f.relative.into_os_string(),
+                f.size,
+                f.mtime_ns,
+                f.ctime_ns,
+                f.inode,
+                f.device,
+            )
+        })
+        .collect();
+    let errors = result
+        .errors
+        .into_iter()
+        .map(|e| (e.relative.into_os_string(), e.message))
+        .collect();
+    Ok((
+        files,
+        errors,
+        result.excluded,
+        result.too_large,
+        result.marked_folders,
+    ))
+}
+
+/// Which of `paths` (relative, `/`-separated) the exclude rules leave out.
+#[pyfunction]
+fn match_excludes(
+    py: Python<'_>,
+    excludes: Vec<String>,
+    paths: Vec<String>,
+    is_dir: bool,
+) -> PyResult<Vec<bool>> {
+    let rules = crate::fs::exclude::ExcludeRules::new(std::path::Path::new("/"), &excludes)
+        .map_err(PyValueError::new_err)?;
+    Ok(py.detach(|| {
+        paths
+            .iter()
+            .map(|path| rules.is_excluded(std::path::Path::new(path), is_dir))
+            .collect()
+    }))
+}
+
+/// blake3 digests of many files in parallel: (hex or None, bytes read, error or None).
+///
+/// With `roots`, a file is read only when the opened file lies inside one of them.
+#[pyfunction]
+#[pyo3(signature = (paths, threads=0, roots=None))]
+fn hash_files(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    threads: usize,
+    roots: Option<Vec<PathBuf>>,
+) -> Vec<(Option<String>, u64, Option<String>)> {
+    py.detach(|| crate::fs::checksum::hash_files(&paths, threads, roots.as_deref()))
+        .into_iter()
+        .map(|result| match result {
+            Ok(digest) => (Some(digest.hex), digest.bytes, None),
+            Err(message) => (None, 0, Some(message)),
+        })
+        .collect()
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(walk_source, m)?)?;
+    m.add_function(wrap_pyfunction!(match_excludes, m)?)?;
+    m.add_function(wrap_pyfunction!(hash_files, m)?)?;
+    Ok(())
+}
