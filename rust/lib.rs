@@ -2,12 +2,14 @@
 //!
 //! Each hot path lives in a module of its own with plain Rust types so that it can be
 //! tested with `cargo test` without Python: `fs` (walk, excludes, checksums), `vectors`
-//! (codes and scans), `catalog` (entries, docs, rows, part files). `bindings` holds
-//! their Python functions; this file only puts them into the module.
+//! (codes and scans), `catalog` (entries, docs, rows, part files), all on the rayon
+//! pools of `pool`. `bindings` holds their Python functions; this file only puts them
+//! into the module.
 
 mod bindings;
 mod catalog;
 mod fs;
+mod pool;
 mod vectors;
 
 use pyo3::prelude::*;

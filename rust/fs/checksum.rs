@@ -10,6 +10,7 @@
 //! batch never aborts.
 
 use crate::fs::within;
+use crate::pool::with_threads;
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::fs;
@@ -98,19 +99,12 @@ pub fn hash_files(
     threads: usize,
     roots: Option<&[PathBuf]>,
 ) -> Vec<Result<Digest, String>> {
-    let work = || {
+    with_threads(threads, || {
         paths
             .par_iter()
             .map(|path| hash_file(path, roots))
             .collect()
-    };
-    if threads == 0 {
-        return work();
-    }
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
-    }
+    })
 }
 
 #[cfg(test)]

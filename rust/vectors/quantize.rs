@@ -18,7 +18,7 @@
 use rayon::prelude::*;
 use std::fmt;
 
-use crate::vectors::similarity::with_threads;
+use crate::pool::with_threads;
 
 /// How a kept value maps to one of four levels, and how a level is decoded again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,47 +14,11 @@
 
 use rayon::prelude::*;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::pool::{thread_count, with_threads};
 use crate::vectors::quantize::Levels;
-
-/// Runs `work` on a pool of `threads` threads (0: rayon's global pool, one per core).
-///
-/// Pools are kept per size: building one costs far more than a 100k scan.
-pub fn with_threads<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    if threads == 0 {
-        return work();
-    }
-    let pool = {
-        let mut pools = POOLS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match pools.get(&threads) {
-            Some(pool) => Some(Arc::clone(pool)),
-            None => rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .ok()
-                .map(|pool| Arc::clone(pools.entry(threads).or_insert(Arc::new(pool)))),
-        }
-    };
-    match pool {
-        Some(pool) => pool.install(work),
-        None => work(),
-    }
-}
-
-fn effective_threads(threads: usize) -> usize {
-    if threads == 0 {
-        rayon::current_num_threads()
-    } else {
-        threads
-    }
-}
 
 /// One result: a row of the scanned matrix and its cosine similarity to the query.
 #[derive(Clone, Copy, Debug)]
@@ -209,7 +173,7 @@ where
     F: Fn(usize, usize, &mut [TopK]) -> Result<(), ScanError> + Sync,
 {
     let fresh = || vec![TopK::new(k, min_score); queries];
-    let workers = effective_threads(threads);
+    let workers = thread_count(threads);
     if workers <= 1 || rows <= MIN_TASK_ROWS {
         let mut found = fresh();
         scan(0, rows, &mut found)?;
