@@ -8,6 +8,7 @@
 
 mod bindings;
 mod catalog;
+mod errors;
 mod fs;
 mod pool;
 mod vectors;

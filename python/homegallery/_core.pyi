@@ -34,7 +34,9 @@ def walk_source(
     """
 
 def match_excludes(excludes: list[str], paths: list[str], is_dir: bool) -> list[bool]:
-    """Whether each relative path is excluded by the rules (for tests and benchmarks)."""
+    """Whether each relative path is excluded by the rules (for tests and benchmarks).
+
+    Raises ValueError naming an invalid pattern."""
 
 def hash_files(
     paths: list[str], threads: int = 0, roots: list[str] | None = None
@@ -123,7 +125,9 @@ def write_part(
     back instead of being written. Returns each group's signature and whether it was
     made anew, the held (id, doc) pairs, the number of entries written (rowids 1 to
     it) and the problems met (stored files that could not be read, each naming its
-    path). Raises OSError when the part file cannot be written.
+    path). Raises the OSError of the errno (FileNotFoundError, PermissionError,
+    IsADirectoryError, …, with ``errno`` and ``filename``) when the part file cannot be
+    made, and OSError naming the file when SQLite cannot write it.
     """
 
 def entry_rows(

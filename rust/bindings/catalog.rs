@@ -4,13 +4,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
-use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyTuple};
 
 use crate::catalog::entry_make::{Group, GroupFile};
 use crate::catalog::entry_rows::{self, FileRow, Value, ValueRow};
 use crate::catalog::part_write::{self, PartTask};
+use crate::errors::CoreError;
 
 /// (source, path, size, mtime ns, id, kind), as `catalog.grouping.GroupFile`.
 type FileTuple = (String, String, i64, i64, String, String);
@@ -65,9 +65,7 @@ fn write_part<'py>(
         stored: &stored,
         held: &held,
     };
-    let outcome = py
-        .detach(|| part_write::write_part(&path, &storage_root, &schema, &task))
-        .map_err(PyOSError::new_err)?;
+    let outcome = py.detach(|| part_write::write_part(&path, &storage_root, &schema, &task))?;
     let held_docs = outcome
         .held_docs
         .into_iter()
@@ -102,11 +100,12 @@ fn rows_of_docs<'py>(
     first_rowid: i64,
 ) -> PyResult<Rows<'py>> {
     if docs.len() != signatures.len() {
-        return Err(PyValueError::new_err(format!(
+        return Err(CoreError::Invalid(format!(
             "{} docs but {} signatures",
             docs.len(),
             signatures.len()
-        )));
+        ))
+        .into());
     }
     let made = py.detach(|| {
         docs.iter()
@@ -116,9 +115,8 @@ fn rows_of_docs<'py>(
                 let entry = crate::catalog::entry_doc::decode(doc)?;
                 Ok(entry_rows::entry_rows(rowid, &entry, signature))
             })
-            .collect::<Result<Vec<_>, String>>()
-    });
-    let made = made.map_err(PyValueError::new_err)?;
+            .collect::<Result<Vec<_>, CoreError>>()
+    })?;
     let mut entries = Vec::with_capacity(made.len());
     let (mut values, mut files) = (Vec::new(), Vec::new());
     for rows in made {

@@ -1,33 +1,18 @@
 //! The walk of a source, its exclude rules and the checksums of its files (`fs`).
 
-use pyo3::exceptions::{PyOSError, PyValueError};
 use pyo3::prelude::*;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
+use crate::fs::checksum;
+use crate::fs::exclude::ExcludeRules;
+use crate::fs::walk::{self, WalkOptions};
+
 /// One walked file: (relative path, size, mtime ns, ctime ns, inode, device).
 type WalkedFile = (OsString, u64, i64, i64, u64, u64);
 /// What `walk_source` returns: files, (path, message) errors and three counters.
 type WalkOutcome = (Vec<WalkedFile>, Vec<(OsString, String)>, u64, u64, u64);
-
-/// An `OSError` of the subclass Python picks for the error number (FileNotFoundError,
-/// PermissionError, …), with `errno`, `strerror` and `filename` set as Python's own
-/// file functions set them.
-fn os_error(cause: &std::io::Error, path: &Path) -> PyErr {
-    let filename = path.as_os_str().to_owned();
-    match cause.raw_os_error() {
-        Some(number) => {
-            let text = cause.to_string();
-            let strerror = text
-                .strip_suffix(&format!(" (os error {number})"))
-                .unwrap_or(&text)
-                .to_owned();
-            PyOSError::new_err((number, strerror, filename))
-        }
-        None => PyOSError::new_err(format!("{}: {cause}", path.display())),
-    }
-}
 
 /// Walks a source folder in parallel with gitignore-style exclude rules.
 ///
@@ -43,17 +28,14 @@ fn walk_source(
     max_file_size: Option<u64>,
     link_roots: Vec<PathBuf>,
 ) -> PyResult<WalkOutcome> {
-    let exclude =
-        crate::fs::exclude::ExcludeRules::new(&root, &excludes).map_err(PyValueError::new_err)?;
-    let options = crate::fs::walk::WalkOptions {
+    let exclude = ExcludeRules::new(&root, &excludes)?;
+    let options = WalkOptions {
         exclude,
         exclude_if_present,
         max_file_size,
         link_roots,
     };
-    let result = py
-        .detach(|| crate::fs::walk::walk(&root, &options))
-        .map_err(|cause| os_error(&cause, &root))?;
+    let result = py.detach(|| walk::walk(&root, &options))?;
     let files = result
         .files
         .into_iter()
@@ -90,12 +72,11 @@ fn match_excludes(
     paths: Vec<String>,
     is_dir: bool,
 ) -> PyResult<Vec<bool>> {
-    let rules = crate::fs::exclude::ExcludeRules::new(std::path::Path::new("/"), &excludes)
-        .map_err(PyValueError::new_err)?;
+    let rules = ExcludeRules::new(Path::new("/"), &excludes)?;
     Ok(py.detach(|| {
         paths
             .iter()
-            .map(|path| rules.is_excluded(std::path::Path::new(path), is_dir))
+            .map(|path| rules.is_excluded(Path::new(path), is_dir))
             .collect()
     }))
 }
@@ -111,11 +92,11 @@ fn hash_files(
     threads: usize,
     roots: Option<Vec<PathBuf>>,
 ) -> Vec<(Option<String>, u64, Option<String>)> {
-    py.detach(|| crate::fs::checksum::hash_files(&paths, threads, roots.as_deref()))
+    py.detach(|| checksum::hash_files(&paths, threads, roots.as_deref()))
         .into_iter()
         .map(|result| match result {
             Ok(digest) => (Some(digest.hex), digest.bytes, None),
-            Err(message) => (None, 0, Some(message)),
+            Err(problem) => (None, 0, Some(problem.to_string())),
         })
         .collect()
 }

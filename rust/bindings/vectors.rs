@@ -4,17 +4,17 @@ use numpy::ndarray::Dimension;
 use numpy::{
     PyArray1, PyArray2, PyArrayMethods, PyReadonlyArray, PyReadonlyArray1, PyReadonlyArray2,
 };
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 
+use crate::errors::CoreError;
 use crate::vectors::quantize::{self, CodeFormat, Levels};
 use crate::vectors::similarity::{self, Codes, Match};
 
 type Found<'py> = Vec<(Bound<'py, PyArray1<i64>>, Bound<'py, PyArray1<f64>>)>;
 type Int8Rows<'py> = (Bound<'py, PyArray2<i8>>, Bound<'py, PyArray1<f32>>);
 
-fn value_error(error: impl std::fmt::Display) -> PyErr {
-    PyValueError::new_err(error.to_string())
+fn invalid(message: String) -> PyErr {
+    CoreError::Invalid(message).into()
 }
 
 /// A view of the array's memory: the scans never copy what they read.
@@ -24,18 +24,17 @@ fn view<'a, T: numpy::Element, D: Dimension>(
 ) -> PyResult<&'a [T]> {
     array
         .as_slice()
-        .map_err(|_| PyValueError::new_err(format!("{name} must be a C-contiguous array")))
+        .map_err(|_| invalid(format!("{name} must be a C-contiguous array")))
 }
 
 fn levels(name: &str) -> PyResult<Levels> {
-    Levels::parse(name).ok_or_else(|| {
-        PyValueError::new_err(format!("levels must be 'sqrt' or 'signed', not {name:?}"))
-    })
+    Levels::parse(name)
+        .ok_or_else(|| invalid(format!("levels must be 'sqrt' or 'signed', not {name:?}")))
 }
 
 fn check_min_score(min_score: f64) -> PyResult<()> {
     if min_score.is_nan() {
-        return Err(PyValueError::new_err("min_score must be a number, not NaN"));
+        return Err(invalid("min_score must be a number, not NaN".into()));
     }
     Ok(())
 }
@@ -74,12 +73,12 @@ fn quantize_codes<'py>(
         levels: self::levels(levels)?,
         normalize,
     };
-    format.check().map_err(value_error)?;
+    format.check().map_err(CoreError::from)?;
     let data = view(&vectors, "vectors")?;
     let width = format.code_bytes();
     let mut codes = vec![0u8; rows * width];
     py.detach(|| quantize::quantize_codes(data, &format, &mut codes, threads))
-        .map_err(value_error)?;
+        .map_err(CoreError::from)?;
     PyArray1::from_vec(py, codes).reshape([rows, width])
 }
 
@@ -96,7 +95,7 @@ fn quantize_int8<'py>(
     let mut codes = vec![0i8; rows * dims];
     let mut scales = vec![0f32; rows];
     py.detach(|| quantize::quantize_int8(data, dims, &mut codes, &mut scales, threads))
-        .map_err(value_error)?;
+        .map_err(CoreError::from)?;
     Ok((
         PyArray1::from_vec(py, codes).reshape([rows, dims])?,
         PyArray1::from_vec(py, scales),
@@ -120,7 +119,7 @@ fn scan_codes<'py>(
     check_min_score(min_score)?;
     let width = codes.as_array().dim().1;
     if queries.as_array().dim().1 != width {
-        return Err(PyValueError::new_err(format!(
+        return Err(invalid(format!(
             "queries have {} bytes per code, the scanned codes {width}",
             queries.as_array().dim().1
         )));
@@ -134,7 +133,7 @@ fn scan_codes<'py>(
     let queries = view(&queries, "queries")?;
     let found = py
         .detach(|| similarity::scan_codes(&codes, queries, k, min_score, threads))
-        .map_err(value_error)?;
+        .map_err(CoreError::from)?;
     Ok(to_python(py, found))
 }
 
@@ -150,7 +149,7 @@ fn scan_rows<'py, T: numpy::Element + similarity::Element>(
     check_min_score(min_score)?;
     let dims = matrix.as_array().dim().1;
     if queries.as_array().dim().1 != dims {
-        return Err(PyValueError::new_err(format!(
+        return Err(invalid(format!(
             "query rows have {} values, the matrix rows {dims}",
             queries.as_array().dim().1
         )));
@@ -163,7 +162,7 @@ fn scan_rows<'py, T: numpy::Element + similarity::Element>(
     };
     let found = py
         .detach(|| similarity::scan_rows(data, dims, queries, candidates, k, min_score, threads))
-        .map_err(value_error)?;
+        .map_err(CoreError::from)?;
     Ok(to_python(py, found))
 }
 

@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::errors::CoreError;
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EntryFile {
     pub source: String,
@@ -166,8 +168,9 @@ pub fn encode(entry: &Entry) -> Vec<u8> {
     rmp_serde::to_vec_named(entry).expect("an entry always encodes")
 }
 
-pub fn decode(doc: &[u8]) -> Result<Entry, String> {
-    rmp_serde::from_slice(doc).map_err(|error| format!("not an entry doc: {error}"))
+pub fn decode(doc: &[u8]) -> Result<Entry, CoreError> {
+    rmp_serde::from_slice(doc)
+        .map_err(|error| CoreError::Invalid(format!("not an entry doc: {error}")))
 }
 
 #[cfg(test)]
@@ -202,6 +205,9 @@ mod tests {
         assert!(!text.contains("orientation") && !text.contains("mtime_ns"));
         assert!(text.contains("class"));
         assert_eq!(decode(&doc).unwrap(), entry);
-        assert!(decode(b"\x01").unwrap_err().starts_with("not an entry doc"));
+        assert!(decode(b"\x01")
+            .unwrap_err()
+            .to_string()
+            .starts_with("not an entry doc"));
     }
 }

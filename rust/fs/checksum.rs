@@ -26,6 +26,25 @@ thread_local! {
     static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; BLOCK]);
 }
 
+/// Why one file has no digest. It travels as its message: a file's problem is noted
+/// with the file and the batch goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Opening the file or reading its metadata failed.
+    #[error("{0}")]
+    Open(std::io::Error),
+    #[error("read error: {0}")]
+    Read(std::io::Error),
+    #[error("is a folder")]
+    Folder,
+    #[error("not a regular file")]
+    NotRegular,
+    #[error("leads outside the sources (symbolic link); not read")]
+    Outside,
+    #[error("changed while reading; it is read again on the next run")]
+    Changed,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Digest {
     pub hex: String,
@@ -61,31 +80,31 @@ fn hash_open_file(file: &mut fs::File, hasher: &mut blake3::Hasher) -> std::io::
     })
 }
 
-/// Digest of one file, or a message saying why there is none.
+/// Digest of one file, or why there is none.
 ///
 /// With `roots`, the file is hashed only when what was opened lies inside one of
 /// them (the opened file itself is checked, so a path swapped for a symlink after the
 /// walk cannot make us read a file elsewhere).
-pub fn hash_file(path: &Path, roots: Option<&[PathBuf]>) -> Result<Digest, String> {
-    let mut file = open_nonblocking(path).map_err(|cause| cause.to_string())?;
-    let before = file.metadata().map_err(|cause| cause.to_string())?;
+pub fn hash_file(path: &Path, roots: Option<&[PathBuf]>) -> Result<Digest, HashError> {
+    let mut file = open_nonblocking(path).map_err(HashError::Open)?;
+    let before = file.metadata().map_err(HashError::Open)?;
     if before.is_dir() {
-        return Err("is a folder".into());
+        return Err(HashError::Folder);
     }
     if !before.is_file() {
-        return Err("not a regular file".into());
+        return Err(HashError::NotRegular);
     }
     if let Some(roots) = roots {
-        within::check_open_file(&file, path, roots)?;
+        if !within::opened_inside(&file, path, roots).map_err(HashError::Open)? {
+            return Err(HashError::Outside);
+        }
     }
     let mut hasher = blake3::Hasher::new();
-    hash_open_file(&mut file, &mut hasher).map_err(|cause| format!("read error: {cause}"))?;
+    hash_open_file(&mut file, &mut hasher).map_err(HashError::Read)?;
     let total = hasher.count();
-    let after = file
-        .metadata()
-        .map_err(|cause| format!("read error: {cause}"))?;
+    let after = file.metadata().map_err(HashError::Read)?;
     if stamp(&before) != stamp(&after) || total != after.len() {
-        return Err("changed while reading; it is read again on the next run".into());
+        return Err(HashError::Changed);
     }
     Ok(Digest {
         hex: hasher.finalize().to_hex().to_string(),
@@ -98,7 +117,7 @@ pub fn hash_files(
     paths: &[PathBuf],
     threads: usize,
     roots: Option<&[PathBuf]>,
-) -> Vec<Result<Digest, String>> {
+) -> Vec<Result<Digest, HashError>> {
     with_threads(threads, || {
         paths
             .par_iter()
@@ -130,7 +149,9 @@ mod tests {
             "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85"
         );
         assert_eq!(results[1].as_ref().unwrap().bytes, 3);
-        assert!(results[2].as_ref().unwrap_err().contains("No such file"));
+        let missing = results[2].as_ref().unwrap_err();
+        assert!(matches!(missing, HashError::Open(cause) if cause.kind() == ErrorKind::NotFound));
+        assert!(missing.to_string().contains("No such file"));
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -165,13 +186,13 @@ mod tests {
             .map(|name| source.join(name))
             .collect();
         let results = hash_files(&paths, 2, Some(&roots));
-        assert_eq!(results[0], results[1]);
+        assert_eq!(results[0].as_ref().ok(), results[1].as_ref().ok());
         assert!(results[0].is_ok());
-        assert!(
-            results[2].as_ref().unwrap_err().contains("outside"),
-            "{results:?}"
+        assert!(matches!(results[2], Err(HashError::Outside)), "{results:?}");
+        assert_eq!(
+            results[3].as_ref().unwrap_err().to_string(),
+            "not a regular file"
         );
-        assert_eq!(results[3].as_ref().unwrap_err(), "not a regular file");
         // Without roots the link is read (the caller decides what may be read).
         assert!(hash_file(&source.join("outside.jpg"), None).is_ok());
         fs::remove_dir_all(dir).unwrap();
