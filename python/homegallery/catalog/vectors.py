@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from homegallery.catalog.columns import bump_generation
+from homegallery.errors import HomeGalleryError
 
 NO_VECTORS = "no similarity vectors in this catalog yet (they come with the embedding extractor)"
 
 
-class NoSimilarityError(LookupError):
+class NoSimilarityError(HomeGalleryError, LookupError):
     """The catalog (or this entry) has no similarity vectors."""
 
 

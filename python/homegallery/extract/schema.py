@@ -23,6 +23,7 @@ from typing import Literal
 
 import msgspec
 
+from homegallery.errors import HomeGalleryError
 from homegallery.storage import Storage
 
 META_SCHEMA = 1
@@ -114,7 +115,7 @@ class Failure(msgspec.Struct, kw_only=True, omit_defaults=True):
     attempts: int = 1
 
 
-class StoredFileError(ValueError):
+class StoredFileError(HomeGalleryError, ValueError):
     """A stored JSON file exists but cannot be read (names the file and the cause)."""
 
 
