@@ -108,6 +108,13 @@ _Group = tuple[str, str, Sequence[_GroupFile], Sequence[str], bool]
 CASEFOLD_UNICODE_VERSION: str
 ENTRY_COLUMNS: list[str]
 SIGNATURE_FORMAT: str  # changes when the way signatures are made changes
+# Field names of the core's structs (serialized names, in order), by the msgspec
+# struct each one mirrors: DOC_FIELDS for the entry doc (catalog.entry), STORED_FIELDS
+# for what the build reads of extract's files (extract.schema).
+DOC_FIELDS: dict[str, list[str]]
+STORED_FIELDS: dict[str, list[str]]
+# Storage kinds by name; a family has "{}" where its size, number or step goes.
+STORAGE_KINDS: dict[str, str]
 
 def write_part(
     path: str,
@@ -144,3 +151,19 @@ def entry_rows(
 def casefold(text: str) -> str:
     """Python's ``str.casefold`` as of ``CASEFOLD_UNICODE_VERSION``: how the catalog
     stores searchable text."""
+
+def entry_doc_round_trip(doc: bytes) -> bytes:
+    """The doc decoded into the core's entry and encoded again: what the core keeps of
+    a doc. Raises ValueError for a doc that is not an entry."""
+
+# The storage layout (rust/catalog/storage_layout.rs).
+
+def storage_relative(media_id: str, kind: str) -> str:
+    """The path of a stored file below the storage root (``ab/cd/ef01…-meta.json``)."""
+
+def storage_split(media_id: str) -> tuple[str, str]:
+    """The folder below the storage root (``ab/cd``) and the name stem of a media id."""
+
+def storage_name(name: str) -> tuple[str, str] | None:
+    """(stem, kind) of a name in a storage folder; None for hidden files, files being
+    written and names without a kind."""

@@ -5,11 +5,15 @@ use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::{IntoPyDict, PyBytes, PyTuple};
 
+use crate::catalog::entry_doc::{self, DetectedObject, Entry, EntryFile, Face};
 use crate::catalog::entry_make::{Group, GroupFile};
 use crate::catalog::entry_rows::{self, FileRow, Value, ValueRow};
+use crate::catalog::fields::field_names;
 use crate::catalog::part_write::{self, PartTask};
+use crate::catalog::storage_layout;
+use crate::catalog::storage_read::{StoredMeta, StoredPlace};
 use crate::errors::CoreError;
 
 /// (source, path, size, mtime ns, id, kind), as `catalog.grouping.GroupFile`.
@@ -112,7 +116,7 @@ fn rows_of_docs<'py>(
             .zip(&signatures)
             .zip(first_rowid..)
             .map(|((doc, signature), rowid)| {
-                let entry = crate::catalog::entry_doc::decode(doc)?;
+                let entry = entry_doc::decode(doc)?;
                 Ok(entry_rows::entry_rows(rowid, &entry, signature))
             })
             .collect::<Result<Vec<_>, CoreError>>()
@@ -138,15 +142,69 @@ fn casefold(text: &str) -> String {
     crate::catalog::casefold::casefold(text)
 }
 
+/// The doc decoded into the core's entry and encoded again: what the core keeps of a
+/// doc Python made (the contract tests compare the two).
+#[pyfunction]
+fn entry_doc_round_trip<'py>(py: Python<'py>, doc: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let entry = entry_doc::decode(doc)?;
+    Ok(PyBytes::new(py, &entry_doc::encode(&entry)))
+}
+
+/// The path of a stored file below the storage root (`ab/cd/ef01…-meta.json`).
+#[pyfunction]
+fn storage_relative(media_id: &str, kind: &str) -> String {
+    storage_layout::relative(media_id, kind)
+}
+
+/// The folder below the storage root (`ab/cd`) and the name stem of a media id.
+#[pyfunction]
+fn storage_split(media_id: &str) -> (String, String) {
+    let (_, _, stem) = storage_layout::split_id(media_id);
+    (storage_layout::folder(media_id), stem.to_string())
+}
+
+/// (stem, kind) of a name in a storage folder; None unless it is a finished file.
+#[pyfunction]
+fn storage_name(name: &str) -> Option<(String, String)> {
+    storage_layout::parse_name(name).map(|(stem, kind)| (stem.to_string(), kind.to_string()))
+}
+
+/// The field names of the core's structs, by the Python struct each one mirrors.
+fn doc_fields() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("Entry", field_names::<Entry>().to_vec()),
+        ("EntryFile", field_names::<EntryFile>().to_vec()),
+        ("DetectedObject", field_names::<DetectedObject>().to_vec()),
+        ("Face", field_names::<Face>().to_vec()),
+    ]
+}
+
+fn stored_fields() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("MediaMeta", field_names::<StoredMeta>().to_vec()),
+        ("Place", field_names::<StoredPlace>().to_vec()),
+    ]
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(write_part, m)?)?;
     m.add_function(wrap_pyfunction!(rows_of_docs, m)?)?;
+    m.add_function(wrap_pyfunction!(entry_doc_round_trip, m)?)?;
     m.add_function(wrap_pyfunction!(casefold, m)?)?;
+    m.add_function(wrap_pyfunction!(storage_relative, m)?)?;
+    m.add_function(wrap_pyfunction!(storage_split, m)?)?;
+    m.add_function(wrap_pyfunction!(storage_name, m)?)?;
     m.add(
         "CASEFOLD_UNICODE_VERSION",
         crate::catalog::casefold::UNICODE_VERSION,
     )?;
     m.add("ENTRY_COLUMNS", entry_rows::ENTRY_COLUMNS.to_vec())?;
+    m.add("DOC_FIELDS", doc_fields().into_py_dict(m.py())?)?;
+    m.add("STORED_FIELDS", stored_fields().into_py_dict(m.py())?)?;
+    m.add(
+        "STORAGE_KINDS",
+        storage_layout::kinds().into_py_dict(m.py())?,
+    )?;
     m.add(
         "SIGNATURE_FORMAT",
         crate::catalog::entry_make::SIGNATURE_FORMAT,

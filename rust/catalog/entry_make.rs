@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 
 use crate::catalog::entry_doc::{Entry, EntryFile};
+use crate::catalog::storage_layout::{self, IMAGE_PREVIEW, VIDEO_FRAME, VIDEO_PREVIEW};
 use crate::catalog::storage_read::{StorageReader, StoredMeta, StoredPlace};
 
 /// One indexed file of a group, as `catalog.grouping.GroupFile`.
@@ -127,16 +128,13 @@ pub fn preview_kinds(kinds: &[String]) -> Vec<&str> {
     let mut images: Vec<(u64, &str)> = Vec::new();
     let mut others: Vec<&str> = Vec::new();
     for kind in kinds {
-        if let Some(size) = kind
-            .strip_prefix("image-preview-")
-            .and_then(|rest| rest.strip_suffix(".jpg"))
-        {
+        if let Some(size) = IMAGE_PREVIEW.parameter(kind) {
             if !size.is_empty() && size.bytes().all(|byte| byte.is_ascii_digit()) {
                 if let Ok(size) = size.parse() {
                     images.push((size, kind));
                 }
             }
-        } else if kind.starts_with("video-preview-") || kind.starts_with("video-frame-") {
+        } else if kind.starts_with(VIDEO_PREVIEW.prefix) || kind.starts_with(VIDEO_FRAME.prefix) {
             others.push(kind);
         }
     }
@@ -184,7 +182,7 @@ pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
         }
         previews = preview_kinds(reader.kinds(twin))
             .into_iter()
-            .map(|kind| StorageReader::relative(twin, kind))
+            .map(|kind| storage_layout::relative(twin, kind))
             .collect();
     }
     let files = ordered_files(group)

@@ -34,9 +34,19 @@ from homegallery.benchmark import Figure, Report, percentile, print_report
 from homegallery.catalog import SourceFiles, build_catalog
 from homegallery.catalog.entry import Entry
 from homegallery.config import Config, Database, Storage
-from homegallery.extract.schema import MediaMeta, Place, read_meta, read_place
+from homegallery.extract.schema import (
+    META_KIND,
+    PLACE_KIND,
+    MediaMeta,
+    Place,
+    preview_kind,
+    read_meta,
+    read_place,
+    video_kind,
+)
 from homegallery.gallery import Gallery
 from homegallery.storage import Storage as StorageFolder
+from homegallery.storage import relative_path, split_id
 
 CAMERAS = [("Canon", "Canon EOS 5D"), ("Canon", "Canon EOS R"), ("NIKON", "D750"),
            ("Apple", "iPhone 12"), ("Google", "Pixel 7"), ("SONY", "ILCE-7M3"),
@@ -84,6 +94,10 @@ def _write(path: str, data: bytes) -> None:
         handle.write(data)
 
 
+def _stored(root: Path, media_id: str, kind: str) -> str:
+    return os.path.join(root, relative_path(media_id, kind))  # noqa: PTH118
+
+
 def generate(root: Path, count: int, seed: int = 7) -> list[Indexed]:
     """A storage of ``count`` media and the index records that point at them."""
     rng = random.Random(seed)
@@ -107,20 +121,18 @@ def generate(root: Path, count: int, seed: int = 7) -> list[Indexed]:
             keywords=rng.sample(WORDS, rng.randint(0, 4)),
             duration=rng.uniform(3, 300) if video else None,
         )  # fmt: skip
-        folder = root / media_id[0:2] / media_id[2:4]
-        key = media_id[0:4]
-        if key not in made:
-            folder.mkdir(parents=True, exist_ok=True)
-            made.add(key)
-        base = os.fspath(folder / media_id[4:])
-        _write(f"{base}-meta.json", msgspec.json.encode(meta))
+        folder = split_id(media_id)[0]
+        if folder not in made:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        _write(_stored(root, media_id, META_KIND), msgspec.json.encode(meta))
         if place:
-            _write(f"{base}-place.json", msgspec.json.encode(
+            _write(_stored(root, media_id, PLACE_KIND), msgspec.json.encode(
                 Place(source="offline", country=place[0], state=place[1], city=place[2])))  # fmt: skip
         for size in (320, 128):
-            _write(f"{base}-image-preview-{size}.jpg", b"")
+            _write(_stored(root, media_id, preview_kind(size)), b"")
         if video:
-            _write(f"{base}-video-preview-720.mp4", b"")
+            _write(_stored(root, media_id, video_kind(720)), b"")
         extension = "mp4" if video else "jpg"
         path = f"{year}/{date[5:7]}/IMG_{number:06d}.{extension}"
         records.append(Indexed(path, rng.randint(10**5, 10**7), 1_700_000_000 * 10**9 + number,

@@ -6,7 +6,8 @@ other. Every stored file is JSON encoded by msgspec; unknown fields are ignored 
 reading so that an older build can read a newer storage (new fields are additive),
 and ``schema`` counts incompatible changes so a reader can tell an outdated file.
 
-Storage kinds (``Storage.path(media_id, kind)``):
+Storage kinds (``Storage.path(media_id, kind)``; named in
+:data:`homegallery.storage.KINDS`, which the Rust core defines):
 
 - ``meta.json``: :class:`MediaMeta`
 - ``place.json``: :class:`Place`
@@ -24,14 +25,14 @@ from typing import Literal
 import msgspec
 
 from homegallery.errors import HomeGalleryError
-from homegallery.storage import Storage
+from homegallery.storage import KINDS, Storage
 
 META_SCHEMA = 1
 PLACE_SCHEMA = 1
 
-META_KIND = "meta.json"
-PLACE_KIND = "place.json"
-POSTER_KIND = "video-frame-1.jpg"
+META_KIND = KINDS["meta"]
+PLACE_KIND = KINDS["place"]
+POSTER_KIND = KINDS["video_frame"].format(1)
 
 MediaType = Literal["image", "rawImage", "video"]
 # Where the date came from, best first: the capture time in EXIF, XMP or the video
@@ -120,15 +121,15 @@ class StoredFileError(HomeGalleryError, ValueError):
 
 
 def preview_kind(size: int) -> str:
-    return f"image-preview-{size}.jpg"
+    return KINDS["image_preview"].format(size)
 
 
 def video_kind(size: int = 720) -> str:
-    return f"video-preview-{size}.mp4"
+    return KINDS["video_preview"].format(size)
 
 
 def failure_kind(step: Step) -> str:
-    return f"failed-{step}.json"
+    return KINDS["failure"].format(step)
 
 
 def encode(value: msgspec.Struct) -> bytes:
