@@ -18,6 +18,8 @@ use std::collections::BinaryHeap;
 use std::fmt;
 
 use crate::pool::{thread_count, with_threads};
+#[cfg(target_arch = "x86_64")]
+use crate::vectors::avx2;
 use crate::vectors::quantize::Levels;
 
 /// One result: a row of the scanned matrix and its cosine similarity to the query.
@@ -251,18 +253,18 @@ fn byte_bias(levels: Levels) -> i64 {
     4 * largest * largest
 }
 
-fn level_at(code: &[u8], slot: usize) -> usize {
+pub(super) fn level_at(code: &[u8], slot: usize) -> usize {
     ((code[slot / 4] >> (6 - 2 * (slot % 4))) & 3) as usize
 }
 
 /// A query prepared for scanning: per-position lookup tables for any CPU, and the
 /// weights of the AVX2 kernel where the CPU has it.
-struct CodeQuery {
+pub(super) struct CodeQuery {
     tables: Vec<[u64; 256]>,
     bias: i64,
     norm: f64,
     #[cfg(target_arch = "x86_64")]
-    simd: Option<avx2::Weights>,
+    pub(super) simd: Option<avx2::Weights>,
 }
 
 impl CodeQuery {
@@ -355,7 +357,7 @@ fn consider(top: &mut TopK, row: usize, dot: i64, query_norm: f64, norm: f64) {
 
 /// Scans rows `start..end` in blocks, every query over each block.
 #[inline(always)]
-fn scan_code_range<F>(
+pub(super) fn scan_code_range<F>(
     codes: &Codes<'_>,
     prepared: &[CodeQuery],
     start: usize,
@@ -387,167 +389,10 @@ fn scan_code_rows(
     found: &mut [TopK],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if prepared.iter().all(|query| query.simd.is_some()) {
-        // SAFETY: weights for the AVX2 kernel exist only where the CPU has AVX2.
-        unsafe { avx2::scan(codes, prepared, start, end, found) };
+    if avx2::scan_if_prepared(codes, prepared, start, end, found) {
         return;
     }
     scan_code_range(codes, prepared, start, end, found, CodeQuery::sums);
-}
-
-/// The 2-bit scan in AVX2: 32 code bytes per instruction instead of one table load
-/// per byte.
-///
-/// Each 32-byte chunk of a code is split into its four 2-bit planes (the slots
-/// 4j, 4j+1, 4j+2, 4j+3 of every byte j); a byte shuffle turns each plane into decoded
-/// levels, and `maddubs` multiplies them with the query's levels of the same slots.
-/// Codes whose length is not a multiple of 32 are read with a last chunk that
-/// overlaps the one before; the overlap, and the padding slots past the last value,
-/// have weight zero, so every slot counts exactly once. Sums stay integers and equal
-/// the table kernel's.
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
-
-    use super::{level_at, scan_code_range, CodeQuery, Codes, TopK};
-
-    pub struct Weights {
-        /// Start byte of each 32-byte chunk of a code.
-        offsets: Vec<usize>,
-        /// Query level per slot, index `chunk * 4 + plane`; 0 where a slot must not count.
-        query: Vec<[i8; 32]>,
-        /// 1 where a slot counts for the candidate's norm, else 0.
-        counted: Vec<[i8; 32]>,
-        /// Candidate level plus `shift`, so that it is unsigned as `maddubs` needs.
-        level: [u8; 16],
-        /// Candidate level squared.
-        square: [u8; 16],
-        /// `shift` times the sum of the counted query levels, taken off the dot product.
-        correction: i64,
-    }
-
-    impl Weights {
-        pub fn new(query: &[u8], codes: &Codes<'_>) -> Option<Weights> {
-            if codes.width < 32 || !is_x86_feature_detected!("avx2") {
-                return None;
-            }
-            let levels = codes.levels.integer_levels();
-            let shift = -levels.iter().copied().min().unwrap_or(0).min(0);
-            let mut offsets: Vec<usize> = (0..codes.width / 32).map(|chunk| chunk * 32).collect();
-            if codes.width % 32 != 0 {
-                offsets.push(codes.width - 32);
-            }
-            let (mut weights, mut counted) = (Vec::new(), Vec::new());
-            let mut covered = 0;
-            let mut query_sum = 0i64;
-            for &offset in &offsets {
-                for plane in 0..4 {
-                    let (mut w, mut c) = ([0i8; 32], [0i8; 32]);
-                    for position in 0..32 {
-                        let byte = offset + position;
-                        let slot = 4 * byte + plane;
-                        if byte >= covered && slot < codes.values {
-                            let q = levels[level_at(query, slot)];
-                            w[position] = q as i8;
-                            c[position] = 1;
-                            query_sum += q as i64;
-                        }
-                    }
-                    weights.push(w);
-                    counted.push(c);
-                }
-                covered = offset + 32;
-            }
-            let (mut level, mut square) = ([0u8; 16], [0u8; 16]);
-            for (x, &l) in levels.iter().enumerate() {
-                level[x] = (l + shift) as u8;
-                square[x] = (l * l) as u8;
-            }
-            Some(Weights {
-                offsets,
-                query: weights,
-                counted,
-                level,
-                square,
-                correction: shift as i64 * query_sum,
-            })
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn plane<const SHIFT: i32>(
-        chunk: __m256i,
-        weights: &Weights,
-        index: usize,
-        level: __m256i,
-        square: __m256i,
-        dot: __m256i,
-        norm: __m256i,
-    ) -> (__m256i, __m256i) {
-        // 16-bit shifts carry bits across bytes; the mask keeps each byte's own two.
-        let x = _mm256_and_si256(_mm256_srli_epi16::<SHIFT>(chunk), _mm256_set1_epi8(3));
-        let q = _mm256_loadu_si256(weights.query[index].as_ptr().cast());
-        let c = _mm256_loadu_si256(weights.counted[index].as_ptr().cast());
-        let dot = _mm256_add_epi16(dot, _mm256_maddubs_epi16(_mm256_shuffle_epi8(level, x), q));
-        let norm = _mm256_add_epi16(
-            norm,
-            _mm256_maddubs_epi16(_mm256_shuffle_epi8(square, x), c),
-        );
-        (dot, norm)
-    }
-
-    #[inline(always)]
-    unsafe fn horizontal_sum(lanes: __m256i) -> i64 {
-        let half = _mm_add_epi32(
-            _mm256_castsi256_si128(lanes),
-            _mm256_extracti128_si256::<1>(lanes),
-        );
-        let pairs = _mm_add_epi32(half, _mm_shuffle_epi32::<0b01_00_11_10>(half));
-        let total = _mm_add_epi32(pairs, _mm_shuffle_epi32::<0b10_11_00_01>(pairs));
-        _mm_cvtsi128_si32(total) as i64
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn sums(weights: &Weights, code: &[u8]) -> (i64, u64) {
-        let table = |bytes: &[u8; 16]| unsafe {
-            _mm256_broadcastsi128_si256(_mm_loadu_si128(bytes.as_ptr().cast()))
-        };
-        let (level, square) = (table(&weights.level), table(&weights.square));
-        let ones = _mm256_set1_epi16(1);
-        let (mut dot, mut norm) = (_mm256_setzero_si256(), _mm256_setzero_si256());
-        for (chunk, &offset) in weights.offsets.iter().enumerate() {
-            debug_assert!(offset + 32 <= code.len());
-            // In bounds: every offset is at most the code's length minus 32.
-            let bytes = _mm256_loadu_si256(code.as_ptr().add(offset).cast());
-            let zero = _mm256_setzero_si256();
-            let (d, n) = plane::<6>(bytes, weights, 4 * chunk, level, square, zero, zero);
-            let (d, n) = plane::<4>(bytes, weights, 4 * chunk + 1, level, square, d, n);
-            let (d, n) = plane::<2>(bytes, weights, 4 * chunk + 2, level, square, d, n);
-            let (d, n) = plane::<0>(bytes, weights, 4 * chunk + 3, level, square, d, n);
-            // Four planes of at most 2·81 per 16-bit lane fit; widen before the next chunk.
-            dot = _mm256_add_epi32(dot, _mm256_madd_epi16(d, ones));
-            norm = _mm256_add_epi32(norm, _mm256_madd_epi16(n, ones));
-        }
-        (
-            horizontal_sum(dot) - weights.correction,
-            horizontal_sum(norm) as u64,
-        )
-    }
-
-    /// # Safety
-    /// The CPU must have AVX2, and every query must carry its `Weights`.
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn scan(
-        codes: &Codes<'_>,
-        prepared: &[CodeQuery],
-        start: usize,
-        end: usize,
-        found: &mut [TopK],
-    ) {
-        scan_code_range(codes, prepared, start, end, found, |query, code| unsafe {
-            sums(query.simd.as_ref().unwrap_unchecked(), code)
-        });
-    }
 }
 
 /// Best `k` codes for each query (rows of `queries`, each `codes.width` bytes), with
@@ -816,8 +661,7 @@ mod tests {
                     simd: None,
                 };
                 for code in data.chunks_exact(width) {
-                    // SAFETY: AVX2 was detected above.
-                    let simd = unsafe { avx2::sums(weights, code) };
+                    let simd = avx2::checked_sums(weights, code);
                     assert_eq!(simd, query.sums(code), "{levels:?} {values}");
                 }
             }
