@@ -5,6 +5,33 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+# scripts/check.sh runs mypy.stubtest on this file against the built module: every
+# name, signature and default here must be the module's own.
+__all__ = [
+    "CASEFOLD_UNICODE_VERSION",
+    "DOC_FIELDS",
+    "ENTRY_COLUMNS",
+    "SIGNATURE_FORMAT",
+    "STORAGE_KINDS",
+    "STORED_FIELDS",
+    "casefold",
+    "core_version",
+    "entry_doc_round_trip",
+    "entry_rows",
+    "hash_files",
+    "match_excludes",
+    "quantize_codes",
+    "quantize_int8",
+    "scan_codes",
+    "scan_float32",
+    "scan_int8",
+    "storage_name",
+    "storage_relative",
+    "storage_split",
+    "walk_source",
+    "write_part",
+]
+
 def core_version() -> str:
     """Version of the compiled core; equals the package version of a fresh build."""
 

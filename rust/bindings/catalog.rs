@@ -54,15 +54,15 @@ fn group(tuple: GroupTuple) -> Group {
 
 /// Makes one part of a build into a SQLite file (GIL released; see `part_write.rs`).
 #[pyfunction]
-fn write_part<'py>(
-    py: Python<'py>,
+fn write_part(
+    py: Python<'_>,
     path: PathBuf,
     storage_root: String,
     schema: Vec<String>,
     groups: Vec<GroupTuple>,
     stored: HashMap<String, String>,
     held: HashSet<String>,
-) -> PyResult<Part<'py>> {
+) -> PyResult<Part<'_>> {
     let groups: Vec<Group> = groups.into_iter().map(group).collect();
     let task = PartTask {
         groups: &groups,
@@ -84,7 +84,7 @@ fn write_part<'py>(
     ))
 }
 
-fn python_value<'py>(py: Python<'py>, value: Value) -> PyResult<Bound<'py, PyAny>> {
+fn python_value(py: Python<'_>, value: Value) -> PyResult<Bound<'_, PyAny>> {
     Ok(match value {
         Value::Null => py.None().into_bound(py),
         Value::Int(number) => number.into_pyobject(py)?.into_any(),
@@ -97,12 +97,12 @@ fn python_value<'py>(py: Python<'py>, value: Value) -> PyResult<Bound<'py, PyAny
 /// rowids from `first_rowid` on.
 #[pyfunction]
 #[pyo3(name = "entry_rows")]
-fn rows_of_docs<'py>(
-    py: Python<'py>,
+fn rows_of_docs(
+    py: Python<'_>,
     docs: Vec<Vec<u8>>,
     signatures: Vec<String>,
     first_rowid: i64,
-) -> PyResult<Rows<'py>> {
+) -> PyResult<Rows<'_>> {
     if docs.len() != signatures.len() {
         return Err(CoreError::Invalid(format!(
             "{} docs but {} signatures",

@@ -43,7 +43,10 @@ fn to_python(py: Python<'_>, found: Vec<Vec<Match>>) -> Found<'_> {
     found
         .into_iter()
         .map(|matches| {
-            let indices = matches.iter().map(|m| m.index as i64).collect();
+            let indices = matches
+                .iter()
+                .map(|m| i64::try_from(m.index).expect("a row index fits in i64"))
+                .collect();
             let scores = matches.iter().map(|m| m.score).collect();
             (
                 PyArray1::from_vec(py, indices),
@@ -105,7 +108,10 @@ fn quantize_int8<'py>(
 /// Top-k rows of packed codes by cosine of the decoded levels, per query row.
 #[pyfunction]
 #[pyo3(signature = (codes, queries, values, levels, k, min_score, threads = 0))]
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the arguments of the Python function"
+)]
 fn scan_codes<'py>(
     py: Python<'py>,
     codes: PyReadonlyArray2<'py, u8>,

@@ -18,7 +18,7 @@ pub struct EntryFile {
     pub kind: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub id: String,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(default, skip_serializing_if = "omit::is_zero")]
     pub mtime_ns: i64,
 }
 
@@ -27,15 +27,15 @@ pub struct DetectedObject {
     #[serde(rename = "class")]
     pub class_name: String,
     pub score: f64,
-    #[serde(rename = "box", default, skip_serializing_if = "is_no_box")]
+    #[serde(rename = "box", default, skip_serializing_if = "omit::is_no_box")]
     pub bounds: [f64; 4],
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Face {
-    #[serde(rename = "box", default, skip_serializing_if = "is_no_box")]
+    #[serde(rename = "box", default, skip_serializing_if = "omit::is_no_box")]
     pub bounds: [f64; 4],
-    #[serde(default, skip_serializing_if = "is_no_score")]
+    #[serde(default, skip_serializing_if = "omit::is_no_score")]
     pub score: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub age: Option<f64>,
@@ -49,7 +49,7 @@ pub struct Face {
 pub struct Entry {
     pub id: String,
     #[serde(rename = "type")]
-    pub entry_type: String,
+    pub media_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -68,7 +68,7 @@ pub struct Entry {
     pub height: Option<i64>,
     #[serde(
         default = "first_orientation",
-        skip_serializing_if = "is_first_orientation"
+        skip_serializing_if = "omit::is_first_orientation"
     )]
     pub orientation: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,7 +115,7 @@ pub struct Entry {
     pub duration: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<i64>,
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "omit::is_false")]
     pub favorite: bool,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tags: Vec<String>,
@@ -128,7 +128,7 @@ pub struct Entry {
     /// Storage-relative paths in an `Entry`; kinds where the stored form allows.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub previews: Vec<String>,
-    #[serde(default, skip_serializing_if = "is_false")]
+    #[serde(default, skip_serializing_if = "omit::is_false")]
     pub has_vector: bool,
 }
 
@@ -136,24 +136,32 @@ fn first_orientation() -> i64 {
     1
 }
 
-fn is_first_orientation(value: &i64) -> bool {
-    *value == 1
-}
+/// Whether a field holds its default and is left out of the doc. serde's
+/// `skip_serializing_if` hands these a reference, small values included.
+#[allow(
+    clippy::trivially_copy_pass_by_ref,
+    reason = "serde's skip_serializing_if passes a reference"
+)]
+mod omit {
+    pub fn is_first_orientation(value: &i64) -> bool {
+        *value == 1
+    }
 
-fn is_zero(value: &i64) -> bool {
-    *value == 0
-}
+    pub fn is_zero(value: &i64) -> bool {
+        *value == 0
+    }
 
-fn is_false(value: &bool) -> bool {
-    !*value
-}
+    pub fn is_false(value: &bool) -> bool {
+        !*value
+    }
 
-fn is_no_score(value: &f64) -> bool {
-    *value == 0.0
-}
+    pub fn is_no_score(value: &f64) -> bool {
+        *value == 0.0
+    }
 
-fn is_no_box(value: &[f64; 4]) -> bool {
-    value.iter().all(|side| *side == 0.0)
+    pub fn is_no_box(value: &[f64; 4]) -> bool {
+        value.iter().all(|side| *side == 0.0)
+    }
 }
 
 impl Entry {
@@ -181,7 +189,7 @@ mod tests {
     fn a_doc_round_trips_and_leaves_defaults_out() {
         let entry = Entry {
             id: "ab".repeat(32),
-            entry_type: "image".into(),
+            media_type: "image".into(),
             width: Some(4000),
             orientation: 1,
             aperture: Some(2.8),

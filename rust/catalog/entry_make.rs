@@ -151,10 +151,14 @@ pub fn preview_kinds(kinds: &[String]) -> Vec<&str> {
 fn ordered_files(group: &Group) -> Vec<&GroupFile> {
     let mut files: Vec<&GroupFile> = group.files.iter().collect();
     if files.len() > 1 {
-        let rank = |file: &GroupFile| match () {
-            _ if file.id == group.id => 0,
-            _ if file.kind == "sidecar" => 2,
-            _ => 1,
+        let rank = |file: &GroupFile| {
+            if file.id == group.id {
+                0
+            } else if file.kind == "sidecar" {
+                2
+            } else {
+                1
+            }
         };
         files.sort_by(|a, b| (rank(a), &a.source, &a.path).cmp(&(rank(b), &b.source, &b.path)));
     }
@@ -212,7 +216,7 @@ pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
     };
     let mut entry = Entry {
         id: group.id.clone(),
-        entry_type: fallback_type.to_string(),
+        media_type: fallback_type.to_string(),
         orientation: 1,
         files,
         previews,
@@ -222,7 +226,7 @@ pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
     if let Some(meta) = meta {
         // A paired group is an image whatever its RAW twin's metadata says.
         if group.kind != "image" {
-            entry.entry_type = meta.media_type.name().to_string();
+            entry.media_type = meta.media_type.name().to_string();
         }
         [entry.year, entry.month, entry.day, entry.hour, entry.minute] =
             date_parts(meta.date.as_deref());

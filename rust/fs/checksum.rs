@@ -73,7 +73,7 @@ fn hash_open_file(file: &mut fs::File, hasher: &mut blake3::Hasher) -> std::io::
                 Ok(count) => {
                     hasher.update(&buffer[..count]);
                 }
-                Err(cause) if cause.kind() == ErrorKind::Interrupted => continue,
+                Err(cause) if cause.kind() == ErrorKind::Interrupted => {}
                 Err(cause) => return Err(cause),
             }
         }
@@ -159,7 +159,9 @@ mod tests {
     fn large_file_matches_one_shot_hash() {
         let dir = std::env::temp_dir().join(format!("hg-sum-big-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        let data: Vec<u8> = (0..3 * (1 << 20) + 17).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..3 * (1 << 20) + 17u32)
+            .map(|i| u8::try_from(i % 251).unwrap())
+            .collect();
         let path = dir.join("big");
         fs::write(&path, &data).unwrap();
         let digest = hash_file(&path, None).unwrap();

@@ -46,11 +46,14 @@ mod tests {
     use super::*;
 
     fn rules(patterns: &[&str]) -> ExcludeRules {
-        let owned: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        let owned: Vec<String> = patterns
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         ExcludeRules::new(Path::new("/gallery"), &owned).unwrap()
     }
 
-    /// (patterns, path, is_dir, excluded)
+    /// (patterns, path, `is_dir`, excluded)
     const TABLE: &[(&[&str], &str, bool, bool)] = &[
         (&["*.tmp"], "a.tmp", false, true),
         (&["*.tmp"], "deep/dir/a.tmp", false, true),

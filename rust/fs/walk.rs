@@ -333,7 +333,10 @@ mod tests {
     }
 
     fn options(patterns: &[&str], root: &Path) -> WalkOptions {
-        let owned: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        let owned: Vec<String> = patterns
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         WalkOptions {
             exclude: ExcludeRules::new(root, &owned).unwrap(),
             exclude_if_present: Some(".galleryignore".into()),

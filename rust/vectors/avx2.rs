@@ -12,7 +12,10 @@
 //! The one module of the crate with unsafe code: intrinsics are unsafe to call, and
 //! run here only where the CPU has AVX2 (a query gets [`Weights`] only then, and
 //! [`scan_if_prepared`] scans only queries that have them).
-#![allow(unsafe_code)]
+#![allow(
+    unsafe_code,
+    reason = "SIMD intrinsics are unsafe to call; this module checks the CPU first"
+)]
 
 use std::arch::x86_64::{
     __m256i, _mm256_add_epi16, _mm256_add_epi32, _mm256_and_si256, _mm256_broadcastsi128_si256,
@@ -61,9 +64,9 @@ impl Weights {
                     let slot = 4 * byte + plane;
                     if byte >= covered && slot < codes.values {
                         let q = levels[level_at(query, slot)];
-                        w[position] = q as i8;
+                        w[position] = i8::try_from(q).expect("levels are small integers");
                         c[position] = 1;
-                        query_sum += q as i64;
+                        query_sum += i64::from(q);
                     }
                 }
                 weights.push(w);
@@ -73,8 +76,8 @@ impl Weights {
         }
         let (mut level, mut square) = ([0u8; 16], [0u8; 16]);
         for (x, &l) in levels.iter().enumerate() {
-            level[x] = (l + shift) as u8;
-            square[x] = (l * l) as u8;
+            level[x] = u8::try_from(l + shift).expect("shifted levels are 0 or more");
+            square[x] = u8::try_from(l * l).expect("squared levels are at most 81");
         }
         Some(Weights {
             offsets,
@@ -82,12 +85,16 @@ impl Weights {
             counted,
             level,
             square,
-            correction: shift as i64 * query_sum,
+            correction: i64::from(shift) * query_sum,
         })
     }
 }
 
 #[inline(always)]
+#[allow(
+    clippy::inline_always,
+    reason = "four calls per 32 code bytes in the scan's inner loop"
+)]
 unsafe fn plane<const SHIFT: i32>(
     chunk: __m256i,
     weights: &Weights,
@@ -110,6 +117,7 @@ unsafe fn plane<const SHIFT: i32>(
 }
 
 #[inline(always)]
+#[allow(clippy::inline_always, reason = "two calls per code scanned")]
 unsafe fn horizontal_sum(lanes: __m256i) -> i64 {
     let half = _mm_add_epi32(
         _mm256_castsi256_si128(lanes),
@@ -117,10 +125,11 @@ unsafe fn horizontal_sum(lanes: __m256i) -> i64 {
     );
     let pairs = _mm_add_epi32(half, _mm_shuffle_epi32::<0b01_00_11_10>(half));
     let total = _mm_add_epi32(pairs, _mm_shuffle_epi32::<0b10_11_00_01>(pairs));
-    _mm_cvtsi128_si32(total) as i64
+    i64::from(_mm_cvtsi128_si32(total))
 }
 
 #[target_feature(enable = "avx2")]
+#[allow(clippy::cast_sign_loss, reason = "a norm is a sum of squares")]
 unsafe fn sums(weights: &Weights, code: &[u8]) -> (i64, u64) {
     let table = |bytes: &[u8; 16]| unsafe {
         _mm256_broadcastsi128_si256(_mm_loadu_si128(bytes.as_ptr().cast()))

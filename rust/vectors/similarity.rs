@@ -244,12 +244,14 @@ impl Codes<'_> {
 /// Bias added to each byte's dot product so the low half of a table entry never goes
 /// negative: four products of at most max|level|² each.
 fn byte_bias(levels: Levels) -> i64 {
-    let largest = levels
-        .integer_levels()
-        .iter()
-        .map(|l| l.abs())
-        .max()
-        .unwrap_or(0) as i64;
+    let largest = i64::from(
+        levels
+            .integer_levels()
+            .iter()
+            .map(|l| l.abs())
+            .max()
+            .unwrap_or(0),
+    );
     4 * largest * largest
 }
 
@@ -268,11 +270,15 @@ pub(super) struct CodeQuery {
 }
 
 impl CodeQuery {
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "the norm is at most 81 per value, far below 2^53"
+    )]
     fn new(query: &[u8], codes: &Codes<'_>) -> CodeQuery {
         let level = codes.levels.integer_levels();
         let mut norm = 0i64;
         for slot in 0..codes.values {
-            let q = level[level_at(query, slot)] as i64;
+            let q = i64::from(level[level_at(query, slot)]);
             norm += q * q;
         }
         #[cfg(target_arch = "x86_64")]
@@ -298,6 +304,10 @@ impl CodeQuery {
 
     /// Per byte position, for each byte value: dot product with the query's levels
     /// plus a bias (low half) and the byte's own squared norm (high half).
+    #[allow(
+        clippy::cast_sign_loss,
+        reason = "the bias keeps each dot product at zero or above, and norms are squares"
+    )]
     fn tables(query: &[u8], codes: &Codes<'_>) -> (Vec<[u64; 256]>, i64) {
         let level = codes.levels.integer_levels();
         let bias = byte_bias(codes.levels);
@@ -309,19 +319,25 @@ impl CodeQuery {
                 let (mut dot, mut own) = (bias, 0i64);
                 for slot in 0..slots {
                     let shift = 6 - 2 * slot;
-                    let c = level[(byte >> shift) & 3] as i64;
-                    let q = level[((query[position] as usize) >> shift) & 3] as i64;
+                    let c = i64::from(level[(byte >> shift) & 3]);
+                    let q = i64::from(level[((query[position] as usize) >> shift) & 3]);
                     dot += q * c;
                     own += c * c;
                 }
                 *entry = dot as u64 | (own as u64) << 32;
             }
         }
-        (tables, bias * codes.width as i64)
+        let width = i64::try_from(codes.width).expect("codes are at most 1 MiB wide");
+        (tables, bias * width)
     }
 
     /// Dot product with the query and squared norm of one candidate code.
     #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        clippy::cast_possible_wrap,
+        reason = "the inner loop of the scan; the low half is below 2^32 after the mask"
+    )]
     fn sums(&self, code: &[u8]) -> (i64, u64) {
         let mut lanes = [0u64; 4];
         let mut tables = self.tables.chunks_exact(4);
@@ -342,6 +358,11 @@ impl CodeQuery {
 
 /// Offers one row to the heap, skipping the square root for rows that cannot enter.
 #[inline(always)]
+#[allow(
+    clippy::inline_always,
+    clippy::cast_precision_loss,
+    reason = "called for every row scanned; dot products of codes are far below 2^53"
+)]
 fn consider(top: &mut TopK, row: usize, dot: i64, query_norm: f64, norm: f64) {
     let floor = top.floor();
     let dot = dot as f64;
@@ -357,6 +378,11 @@ fn consider(top: &mut TopK, row: usize, dot: i64, query_norm: f64, norm: f64) {
 
 /// Scans rows `start..end` in blocks, every query over each block.
 #[inline(always)]
+#[allow(
+    clippy::inline_always,
+    clippy::cast_precision_loss,
+    reason = "inlined into each kernel so its sums inline too; norms are far below 2^53"
+)]
 pub(super) fn scan_code_range<F>(
     codes: &Codes<'_>,
     prepared: &[CodeQuery],
@@ -452,13 +478,13 @@ impl Element for f32 {
         let mut values = row.chunks_exact(4);
         for (q, v) in (&mut queries).zip(&mut values) {
             for lane in 0..4 {
-                let (q, v) = (q[lane] as f64, v[lane] as f64);
+                let (q, v) = (f64::from(q[lane]), f64::from(v[lane]));
                 dot[lane] += q * v;
                 norm[lane] += v * v;
             }
         }
         for (&q, &v) in queries.remainder().iter().zip(values.remainder()) {
-            let (q, v) = (q as f64, v as f64);
+            let (q, v) = (f64::from(q), f64::from(v));
             dot[0] += q * v;
             norm[0] += v * v;
         }
@@ -472,22 +498,26 @@ impl Element for i8 {
     }
 
     #[inline]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "sums of at most 127^2 per value stay below 2^53 for any vector"
+    )]
     fn dot_norm(query: &[i8], row: &[i8]) -> (f64, f64) {
         let (mut dot, mut norm) = ([0i32; 16], [0i32; 16]);
         let mut queries = query.chunks_exact(16);
         let mut values = row.chunks_exact(16);
         for (q, v) in (&mut queries).zip(&mut values) {
             for lane in 0..16 {
-                dot[lane] += q[lane] as i32 * v[lane] as i32;
-                norm[lane] += v[lane] as i32 * v[lane] as i32;
+                dot[lane] += i32::from(q[lane]) * i32::from(v[lane]);
+                norm[lane] += i32::from(v[lane]) * i32::from(v[lane]);
             }
         }
         for (q, v) in queries.remainder().iter().zip(values.remainder()) {
-            dot[0] += *q as i32 * *v as i32;
-            norm[0] += *v as i32 * *v as i32;
+            dot[0] += i32::from(*q) * i32::from(*v);
+            norm[0] += i32::from(*v) * i32::from(*v);
         }
         // i64 sums: exact for any length a vector can have here.
-        let sum = |lanes: [i32; 16]| lanes.iter().map(|&x| x as i64).sum::<i64>() as f64;
+        let sum = |lanes: [i32; 16]| lanes.iter().map(|&x| i64::from(x)).sum::<i64>() as f64;
         (sum(dot), sum(norm))
     }
 }
@@ -526,7 +556,7 @@ pub fn scan_rows<T: Element>(
     if let Some(candidates) = candidates {
         if let Some(&row) = candidates
             .iter()
-            .find(|&&row| row < 0 || row as usize >= rows)
+            .find(|&&row| usize::try_from(row).map_or(true, |row| row >= rows))
         {
             return Err(ScanError::RowOutOfRange { row, rows });
         }
@@ -541,6 +571,11 @@ pub fn scan_rows<T: Element>(
         threads,
         |start, end, found| {
             for position in start..end {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "every candidate was checked to be a row above"
+                )]
                 let row = candidates.map_or(position, |rows| rows[position] as usize);
                 let values = &matrix[row * dims..(row + 1) * dims];
                 for ((query, &query_norm), top) in queries
@@ -577,7 +612,7 @@ mod tests {
     fn decode(code: &[u8], values: usize, levels: Levels) -> Vec<f64> {
         let table = levels.integer_levels();
         (0..values)
-            .map(|slot| table[level_at(code, slot)] as f64)
+            .map(|slot| f64::from(table[level_at(code, slot)]))
             .collect()
     }
 
@@ -586,8 +621,8 @@ mod tests {
         (0..count)
             .map(|_| {
                 state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
                 (state >> 56) as u8
             })
             .collect()
@@ -622,7 +657,7 @@ mod tests {
         assert_eq!(indices, expected);
         assert_eq!(indices[0], 3);
         for m in &found[0] {
-            assert_eq!(m.score, scores[m.index]);
+            assert_eq!(m.score.to_bits(), scores[m.index].to_bits()); // to the last bit
         }
     }
 
@@ -708,7 +743,7 @@ mod tests {
     fn float_scan_finds_itself_and_rejects_nan() {
         let dims = 5;
         let matrix: Vec<f32> = (0..dims * 100)
-            .map(|i| ((i * 37) % 11) as f32 - 5.0)
+            .map(|i| f32::from(u16::try_from((i * 37) % 11).unwrap()) - 5.0)
             .collect();
         let query = matrix[7 * dims..8 * dims].to_vec();
         let found = scan_rows(&matrix, dims, &query, None, 3, 0.0, 1).unwrap();
@@ -723,14 +758,14 @@ mod tests {
     fn int8_scan_over_candidates() {
         let dims = 33;
         let matrix: Vec<i8> = (0..dims * 200)
-            .map(|i| (((i * 7919) % 255) as i32 - 127) as i8)
+            .map(|i| i8::try_from(i32::try_from((i * 7919) % 255).unwrap() - 127).unwrap())
             .collect();
         let query = matrix[10 * dims..11 * dims].to_vec();
         let candidates = [3i64, 10, 150];
         let found = scan_rows(&matrix, dims, &query, Some(&candidates), 10, -1.0, 1).unwrap();
         assert_eq!(found[0].len(), 3);
         assert_eq!(found[0][0].index, 10);
-        assert_eq!(found[0][0].score, 1.0);
+        assert_eq!(found[0][0].score.to_bits(), 1.0f64.to_bits());
         let error = scan_rows(&matrix, dims, &query, Some(&[200]), 1, 0.0, 1).unwrap_err();
         assert_eq!(
             error,
