@@ -231,6 +231,7 @@ COUNTED = {
     "faces": "face_count",
     "files": "file_count",
     "previews": "preview_count",
+    "labels": "label_count",
 }
 # Entry fields shown with the entry but neither searched nor counted, and why.
 NOT_A_COLUMN: dict[str, str] = {}

@@ -8,7 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyBytes, PyTuple};
 
-use crate::catalog::entry_doc::{self, DetectedObject, Entry, EntryFile, Face};
+use crate::catalog::entry_doc::{self, DetectedObject, Entry, EntryFile, Face, Label};
 use crate::catalog::entry_make::{Group, GroupFile, Options};
 use crate::catalog::entry_rows::{self, FileRow, Value, ValueRow};
 use crate::catalog::fields::field_names;
@@ -196,6 +196,7 @@ fn doc_fields() -> Vec<(&'static str, Vec<&'static str>)> {
         ("EntryFile", field_names::<EntryFile>().to_vec()),
         ("DetectedObject", field_names::<DetectedObject>().to_vec()),
         ("Face", field_names::<Face>().to_vec()),
+        ("Label", field_names::<Label>().to_vec()),
     ]
 }
 
