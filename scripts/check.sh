@@ -26,4 +26,6 @@ step cargo test --locked
 step .venv/bin/ruff check .
 step .venv/bin/ruff format --check .
 step .venv/bin/mypy
+# The stubs of the Rust module must say what the built module has, name for name.
+step .venv/bin/python -m mypy.stubtest homegallery._core
 step .venv/bin/pytest "$@"

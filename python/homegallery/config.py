@@ -19,6 +19,7 @@ import msgspec
 import yaml
 
 from homegallery import xdg
+from homegallery.errors import HomeGalleryError
 from homegallery.models.spec import MODELS, OFF, TASK_DEFAULTS
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ GeoProvider = Literal["offline", "nominatim", "off"]
 ModelPrecision = Literal["fp32", "int8"]
 
 
-class ConfigError(Exception):
+class ConfigError(HomeGalleryError):
     """A configuration problem, already phrased for the user (file, key, cause)."""
 
 

@@ -39,17 +39,24 @@ from homegallery.catalog.entry import Entry
 from homegallery.catalog.vector_build import ModelOutputs
 from homegallery.config import Config, Database, Storage
 from homegallery.extract.schema import (
+    META_KIND,
+    PLACE_KIND,
     Labels,
     MediaMeta,
     Place,
     StoredLabel,
+    embedding_kind,
     encode_embedding,
+    labels_kind,
+    preview_kind,
     read_meta,
     read_place,
+    video_kind,
 )
 from homegallery.gallery import Gallery
 from homegallery.ml.labels import label_name, label_wnid
 from homegallery.storage import Storage as StorageFolder
+from homegallery.storage import relative_path, split_id
 
 CAMERAS = [("Canon", "Canon EOS 5D"), ("Canon", "Canon EOS R"), ("NIKON", "D750"),
            ("Apple", "iPhone 12"), ("Google", "Pixel 7"), ("SONY", "ILCE-7M3"),
@@ -99,18 +106,25 @@ def _write(path: str, data: bytes) -> None:
         handle.write(data)
 
 
-def _model_results(base: str, rng: random.Random, vectors: np.random.Generator) -> None:
+def _stored(root: Path, media_id: str, kind: str) -> str:
+    return os.path.join(root, relative_path(media_id, kind))  # noqa: PTH118
+
+
+def _model_results(
+    root: Path, media_id: str, rng: random.Random, vectors: np.random.Generator
+) -> None:
     """Labels (five classes, the first often above the threshold) and an embedding."""
     probabilities = sorted((rng.random() ** 3 for _ in range(5)), reverse=True)
     labels = [
         StoredLabel(id=label_wnid(index), name=label_name(index), score=round(p * 0.9, 4))
         for index, p in zip(rng.sample(range(1000), 5), probabilities, strict=True)
     ]
-    _write(f"{base}-labels-{MODEL.model_tag}.json",
+    _write(_stored(root, media_id, labels_kind(MODEL.model_tag)),
            msgspec.json.encode(Labels(model="efficientnet-lite0", version="1", labels=labels)))  # fmt: skip
     vector = vectors.gamma(0.5, 1.0, EMBEDDING_SIZE).astype(np.float32)
     _write(
-        f"{base}-embedding-{MODEL.model_tag}.npy", encode_embedding(vector / np.linalg.norm(vector))
+        _stored(root, media_id, embedding_kind(MODEL.model_tag)),
+        encode_embedding(vector / np.linalg.norm(vector)),
     )
 
 
@@ -138,22 +152,20 @@ def generate(root: Path, count: int, seed: int = 7) -> list[Indexed]:
             keywords=rng.sample(WORDS, rng.randint(0, 4)),
             duration=rng.uniform(3, 300) if video else None,
         )  # fmt: skip
-        folder = root / media_id[0:2] / media_id[2:4]
-        key = media_id[0:4]
-        if key not in made:
-            folder.mkdir(parents=True, exist_ok=True)
-            made.add(key)
-        base = os.fspath(folder / media_id[4:])
-        _write(f"{base}-meta.json", msgspec.json.encode(meta))
+        folder = split_id(media_id)[0]
+        if folder not in made:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        _write(_stored(root, media_id, META_KIND), msgspec.json.encode(meta))
         if place:
-            _write(f"{base}-place.json", msgspec.json.encode(
+            _write(_stored(root, media_id, PLACE_KIND), msgspec.json.encode(
                 Place(source="offline", country=place[0], state=place[1], city=place[2])))  # fmt: skip
         for size in (320, 128):
-            _write(f"{base}-image-preview-{size}.jpg", b"")
+            _write(_stored(root, media_id, preview_kind(size)), b"")
         if video:
-            _write(f"{base}-video-preview-720.mp4", b"")
+            _write(_stored(root, media_id, video_kind(720)), b"")
         else:
-            _model_results(base, rng, vectors)
+            _model_results(root, media_id, rng, vectors)
         extension = "mp4" if video else "jpg"
         path = f"{year}/{date[5:7]}/IMG_{number:06d}.{extension}"
         records.append(Indexed(path, rng.randint(10**5, 10**7), 1_700_000_000 * 10**9 + number,

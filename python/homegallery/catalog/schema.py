@@ -24,6 +24,8 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from homegallery.errors import HomeGalleryError
+
 # 2: entry docs in their stored form (homegallery.catalog.doc); no file ids in entry_files
 # 3: labels (entries.label_count, entry_values key "label")
 SCHEMA_VERSION = 3
@@ -150,7 +152,7 @@ def drop_entry_tables(connection: sqlite3.Connection) -> None:
         connection.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-class CatalogError(Exception):
+class CatalogError(HomeGalleryError):
     """A catalog that is missing, unreadable or from another version (says which file)."""
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from homegallery.catalog.columns import bump_generation
+from homegallery.errors import HomeGalleryError
 
 NO_VECTORS = (
     "no similarity vectors in this catalog yet (the embeddings step makes them: "
@@ -25,7 +26,7 @@ NO_VECTORS = (
 )
 
 
-class NoSimilarityError(LookupError):
+class NoSimilarityError(HomeGalleryError, LookupError):
     """The catalog (or this entry) has no similarity vectors."""
 
 

@@ -6,7 +6,8 @@ other. Every stored file is JSON encoded by msgspec; unknown fields are ignored 
 reading so that an older build can read a newer storage (new fields are additive),
 and ``schema`` counts incompatible changes so a reader can tell an outdated file.
 
-Storage kinds (``Storage.path(media_id, kind)``):
+Storage kinds (``Storage.path(media_id, kind)``; named in
+:data:`homegallery.storage.KINDS`, which the Rust core defines):
 
 - ``meta.json``: :class:`MediaMeta`
 - ``place.json``: :class:`Place`
@@ -34,15 +35,16 @@ if TYPE_CHECKING:  # numpy is imported where embeddings are read: the structs lo
     import numpy as np
     import numpy.typing as npt
 
-from homegallery.storage import Storage
+from homegallery.errors import HomeGalleryError
+from homegallery.storage import KINDS, Storage
 
 META_SCHEMA = 1
 PLACE_SCHEMA = 1
 LABELS_SCHEMA = 1
 
-META_KIND = "meta.json"
-PLACE_KIND = "place.json"
-POSTER_KIND = "video-frame-1.jpg"
+META_KIND = KINDS["meta"]
+PLACE_KIND = KINDS["place"]
+POSTER_KIND = KINDS["video_frame"].format(1)
 
 MediaType = Literal["image", "rawImage", "video"]
 # Where the date came from, best first: the capture time in EXIF, XMP or the video
@@ -149,29 +151,29 @@ class Failure(msgspec.Struct, kw_only=True, omit_defaults=True):
     attempts: int = 1
 
 
-class StoredFileError(ValueError):
+class StoredFileError(HomeGalleryError, ValueError):
     """A stored JSON file exists but cannot be read (names the file and the cause)."""
 
 
 def preview_kind(size: int) -> str:
-    return f"image-preview-{size}.jpg"
+    return KINDS["image_preview"].format(size)
 
 
 def video_kind(size: int = 720) -> str:
-    return f"video-preview-{size}.mp4"
+    return KINDS["video_preview"].format(size)
 
 
 def failure_kind(step: Step) -> str:
-    return f"failed-{step}.json"
+    return KINDS["failure"].format(step)
 
 
 def embedding_kind(model_tag: str) -> str:
     """``embedding-efficientnet-lite0-1.npy`` for the tag ``efficientnet-lite0-1``."""
-    return f"embedding-{model_tag}.npy"
+    return KINDS["embedding"].format(model_tag)
 
 
 def labels_kind(model_tag: str) -> str:
-    return f"labels-{model_tag}.json"
+    return KINDS["labels"].format(model_tag)
 
 
 def encode(value: msgspec.Struct) -> bytes:

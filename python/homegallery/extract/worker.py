@@ -34,7 +34,7 @@ from homegallery.extract.schema import (
     write_failure,
     write_meta,
 )
-from homegallery.storage import Storage
+from homegallery.storage import Storage, split_id
 from homegallery.within import OutsideSourcesError, Roots, resolve_within
 
 
@@ -271,7 +271,7 @@ def remove_leftovers(storage: Storage, media_id: str) -> None:
     """
     folder = storage.folder(media_id)
     if folder.is_dir():
-        for leftover in folder.glob(f".{media_id[4:]}-*"):
+        for leftover in folder.glob(f".{split_id(media_id)[1]}-*"):
             if ".part" in leftover.name:
                 leftover.unlink(missing_ok=True)
 

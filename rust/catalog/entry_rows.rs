@@ -7,8 +7,8 @@
 
 use std::collections::HashSet;
 
-use crate::casefold::casefold;
-use crate::entry_doc::Entry;
+use crate::catalog::casefold::casefold;
+use crate::catalog::entry_doc::Entry;
 
 /// Between the parts of the text cache: no query word can span two parts (a tag and
 /// the next one), which lets the in-memory search test each part on its own.
@@ -119,7 +119,7 @@ pub fn fold(text: Option<&str>) -> Option<String> {
 /// `homegallery.catalog.query.evaluate.Evaluator.text` searches the same parts from
 /// the columns; the two must list the same ones.
 fn text_cache(entry: &Entry, folded_fields: &[&Option<String>]) -> String {
-    let mut parts: Vec<String> = vec![casefold(&entry.entry_type)];
+    let mut parts: Vec<String> = vec![casefold(&entry.media_type)];
     if let Some(date) = entry.date.as_deref().filter(|date| !date.is_empty()) {
         parts.push(date.chars().take(10).collect());
     }
@@ -145,14 +145,28 @@ fn extension(path: &str) -> String {
     }
 }
 
-/// The rows of one entry, with the catalog rowid it gets.
-pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
-    let ratio = match (entry.width, entry.height) {
+/// Width over height, when both are known and not zero.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "pixel counts are far below 2^52, where f64 holds every integer"
+)]
+fn ratio(width: Option<i64>, height: Option<i64>) -> Option<f64> {
+    match (width, height) {
         (Some(width), Some(height)) if width != 0 && height != 0 => {
             Some(width as f64 / height as f64)
         }
         _ => None,
-    };
+    }
+}
+
+/// The rows of one entry, with the catalog rowid it gets.
+#[allow(
+    clippy::too_many_lines,
+    clippy::similar_names,
+    reason = "one line per column, named as the columns (county, country)"
+)]
+pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
+    let ratio = ratio(entry.width, entry.height);
     let folded = |text: &Option<String>| fold(text.as_deref());
     let (country, state, county, city, road) = (
         folded(&entry.country),
@@ -183,12 +197,12 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
             &description,
         ],
     );
-    let count = |items: usize| Value::Int(items as i64);
+    let count = |items: usize| Value::Int(i64::try_from(items).expect("a count fits in i64"));
     let flag = |on: bool| Value::Int(i64::from(on));
     let row = vec![
         Value::Int(rowid),
         Value::Text(entry.id.clone()),
-        Value::Text(entry.entry_type.clone()),
+        Value::Text(entry.media_type.clone()),
         entry.date.clone().into(),
         entry.year.into(),
         entry.month.into(),
@@ -280,13 +294,13 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry_doc::EntryFile;
+    use crate::catalog::entry_doc::EntryFile;
 
     #[test]
     fn text_is_casefolded_and_a_stray_separator_becomes_a_space() {
         let entry = Entry {
             id: "ab".repeat(32),
-            entry_type: "rawImage".into(),
+            media_type: "rawImage".into(),
             date: Some("2020-05-01T10:00:00".into()),
             city: Some("Straße\0Mitte".into()),
             make: Some("NIKON".into()),
@@ -326,14 +340,14 @@ mod tests {
 
     #[test]
     fn labels_are_values_by_their_class_id_and_stay_out_of_the_text() {
-        let label = |id: &str, name: &str| crate::entry_doc::Label {
+        let label = |id: &str, name: &str| crate::catalog::entry_doc::Label {
             id: id.into(),
             name: name.into(),
             score: 0.5,
         };
         let entry = Entry {
             id: "ab".repeat(32),
-            entry_type: "image".into(),
+            media_type: "image".into(),
             labels: vec![
                 label("n02088364", "beagle"),
                 label("n02089973", "English foxhound"),

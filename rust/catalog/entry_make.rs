@@ -10,8 +10,9 @@
 
 use std::collections::HashSet;
 
-use crate::entry_doc::{Entry, EntryFile, Label};
-use crate::storage_read::{StorageReader, StoredLabels, StoredMeta, StoredPlace};
+use crate::catalog::entry_doc::{Entry, EntryFile, Label};
+use crate::catalog::storage_layout::{self, IMAGE_PREVIEW, VIDEO_FRAME, VIDEO_PREVIEW};
+use crate::catalog::storage_read::{StorageReader, StoredLabels, StoredMeta, StoredPlace};
 
 /// One indexed file of a group, as `catalog.grouping.GroupFile`.
 #[derive(Debug, Clone)]
@@ -117,7 +118,7 @@ fn merged_meta(group: &Group, reader: &mut StorageReader) -> Option<StoredMeta> 
         };
         let Some(main) = meta.as_mut() else {
             meta = Some(StoredMeta {
-                media_type: crate::storage_read::MediaType::Image,
+                media_type: crate::catalog::storage_read::MediaType::Image,
                 ..other
             });
             continue;
@@ -179,16 +180,13 @@ pub fn preview_kinds(kinds: &[String]) -> Vec<&str> {
     let mut images: Vec<(u64, &str)> = Vec::new();
     let mut others: Vec<&str> = Vec::new();
     for kind in kinds {
-        if let Some(size) = kind
-            .strip_prefix("image-preview-")
-            .and_then(|rest| rest.strip_suffix(".jpg"))
-        {
+        if let Some(size) = IMAGE_PREVIEW.parameter(kind) {
             if !size.is_empty() && size.bytes().all(|byte| byte.is_ascii_digit()) {
                 if let Ok(size) = size.parse() {
                     images.push((size, kind));
                 }
             }
-        } else if kind.starts_with("video-preview-") || kind.starts_with("video-frame-") {
+        } else if kind.starts_with(VIDEO_PREVIEW.prefix) || kind.starts_with(VIDEO_FRAME.prefix) {
             others.push(kind);
         }
     }
@@ -205,10 +203,14 @@ pub fn preview_kinds(kinds: &[String]) -> Vec<&str> {
 fn ordered_files(group: &Group) -> Vec<&GroupFile> {
     let mut files: Vec<&GroupFile> = group.files.iter().collect();
     if files.len() > 1 {
-        let rank = |file: &GroupFile| match () {
-            _ if file.id == group.id => 0,
-            _ if file.kind == "sidecar" => 2,
-            _ => 1,
+        let rank = |file: &GroupFile| {
+            if file.id == group.id {
+                0
+            } else if file.kind == "sidecar" {
+                2
+            } else {
+                1
+            }
         };
         files.sort_by(|a, b| (rank(a), &a.source, &a.path).cmp(&(rank(b), &b.source, &b.path)));
     }
@@ -238,7 +240,7 @@ pub fn assemble(group: &Group, reader: &mut StorageReader, options: &Options) ->
         }
         previews = preview_kinds(reader.kinds(twin))
             .into_iter()
-            .map(|kind| StorageReader::relative(twin, kind))
+            .map(|kind| storage_layout::relative(twin, kind))
             .collect();
     }
     let files = ordered_files(group)
@@ -268,7 +270,7 @@ pub fn assemble(group: &Group, reader: &mut StorageReader, options: &Options) ->
     };
     let mut entry = Entry {
         id: group.id.clone(),
-        entry_type: fallback_type.to_string(),
+        media_type: fallback_type.to_string(),
         orientation: 1,
         files,
         previews,
@@ -279,7 +281,7 @@ pub fn assemble(group: &Group, reader: &mut StorageReader, options: &Options) ->
     if let Some(meta) = meta {
         // A paired group is an image whatever its RAW twin's metadata says.
         if group.kind != "image" {
-            entry.entry_type = meta.media_type.name().to_string();
+            entry.media_type = meta.media_type.name().to_string();
         }
         [entry.year, entry.month, entry.day, entry.hour, entry.minute] =
             date_parts(meta.date.as_deref());

@@ -16,10 +16,11 @@ use std::path::Path;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, ToSql};
 
-use crate::entry_doc;
-use crate::entry_make::{self, Group, Options};
-use crate::entry_rows::{self, Value, ENTRY_COLUMNS};
-use crate::storage_read::StorageReader;
+use crate::catalog::entry_doc;
+use crate::catalog::entry_make::{self, Group, Options};
+use crate::catalog::entry_rows::{self, Value, ENTRY_COLUMNS};
+use crate::catalog::storage_read::StorageReader;
+use crate::errors::CoreError;
 
 impl ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -54,20 +55,26 @@ pub struct PartOutcome {
     pub problems: Vec<String>,
 }
 
+/// A new empty file at `path`, in place of any file there. Made here rather than by
+/// SQLite so that a path that cannot be written fails with its errno (SQLite says
+/// only "unable to open database file").
+fn new_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    std::fs::File::create_new(path).map(drop)
+}
+
 /// Makes the part into a new file at `path`; `schema` creates the entry tables.
 pub fn write_part(
     path: &Path,
     storage_root: &str,
     schema: &[String],
     task: &PartTask,
-) -> Result<PartOutcome, String> {
-    let failed = |error: rusqlite::Error| format!("{}: cannot write: {error}", path.display());
-    match std::fs::remove_file(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            return Err(format!("{}: cannot replace: {error}", path.display()))
-        }
-        _ => {}
-    }
+) -> Result<PartOutcome, CoreError> {
+    let failed = |error: rusqlite::Error| CoreError::sqlite(path, error);
+    new_file(path).map_err(|error| CoreError::io(path, error))?;
     let mut connection = Connection::open(path).map_err(failed)?;
     connection
         .execute_batch(
@@ -143,7 +150,7 @@ pub fn write_part(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry_make::GroupFile;
+    use crate::catalog::entry_make::GroupFile;
 
     fn group(id: &str) -> Group {
         Group {
