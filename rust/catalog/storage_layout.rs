@@ -154,6 +154,23 @@ mod tests {
             Some("320")
         );
         assert_eq!(IMAGE_PREVIEW.parameter("video-preview-720.mp4"), None);
-        assert_eq!(kinds().len(), 6);
+        assert_eq!(
+            LABELS.parameter("labels-efficientnet-lite0-1.json"),
+            Some("efficientnet-lite0-1")
+        );
+        let names: Vec<&str> = kinds().iter().map(|(name, _)| *name).collect();
+        assert_eq!(
+            names,
+            [
+                "meta",
+                "place",
+                "image_preview",
+                "video_preview",
+                "video_frame",
+                "failure",
+                "embedding",
+                "labels"
+            ]
+        );
     }
 }
