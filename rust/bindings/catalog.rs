@@ -8,13 +8,13 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyBytes, PyTuple};
 
-use crate::catalog::entry_doc::{self, DetectedObject, Entry, EntryFile, Face};
+use crate::catalog::entry_doc::{self, DetectedObject, Entry, EntryFile, Face, Label};
 use crate::catalog::entry_make::{Group, GroupFile, Options};
 use crate::catalog::entry_rows::{self, FileRow, Value, ValueRow};
 use crate::catalog::fields::field_names;
 use crate::catalog::part_write::{self, PartTask};
 use crate::catalog::storage_layout;
-use crate::catalog::storage_read::{StoredMeta, StoredPlace};
+use crate::catalog::storage_read::{StoredLabel, StoredLabels, StoredMeta, StoredPlace};
 use crate::errors::CoreError;
 
 /// (source, path, size, mtime ns, id, kind), as `catalog.grouping.GroupFile`.
@@ -196,6 +196,7 @@ fn doc_fields() -> Vec<(&'static str, Vec<&'static str>)> {
         ("EntryFile", field_names::<EntryFile>().to_vec()),
         ("DetectedObject", field_names::<DetectedObject>().to_vec()),
         ("Face", field_names::<Face>().to_vec()),
+        ("Label", field_names::<Label>().to_vec()),
     ]
 }
 
@@ -203,6 +204,8 @@ fn stored_fields() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
         ("MediaMeta", field_names::<StoredMeta>().to_vec()),
         ("Place", field_names::<StoredPlace>().to_vec()),
+        ("Labels", field_names::<StoredLabels>().to_vec()),
+        ("StoredLabel", field_names::<StoredLabel>().to_vec()),
     ]
 }
 
