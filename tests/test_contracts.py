@@ -39,13 +39,15 @@ import pytest
 from homegallery import _core
 from homegallery.catalog.columns import NUMBER_COLUMNS, TEXT_COLUMNS
 from homegallery.catalog.doc import decode_doc, encode_doc
-from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face
+from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face, Label
 from homegallery.catalog.schema import ENTRY_TABLE_STATEMENTS, create_entry_tables
 from homegallery.extract.listing import StorageListing
 from homegallery.extract.schema import (
     POSTER_KIND,
+    Labels,
     MediaMeta,
     Place,
+    StoredLabel,
     failure_kind,
     preview_kind,
     video_kind,
@@ -144,7 +146,7 @@ def _compare_names(python: list[str], rust: list[str], what: str, rust_file: str
     assert not extra, f"{what}: fields the core has that Python does not: {extra}"
 
 
-@pytest.mark.parametrize("cls", [Entry, EntryFile, DetectedObject, Face])
+@pytest.mark.parametrize("cls", [Entry, EntryFile, DetectedObject, Face, Label])
 def test_the_core_doc_has_the_fields_of_the_python_entry(cls: type[msgspec.Struct]) -> None:
     rust = _core.DOC_FIELDS[cls.__name__]
     _compare_names(_names(cls), rust, cls.__name__, "rust/catalog/entry_doc.rs")
@@ -175,10 +177,16 @@ NOT_IN_CATALOG = {
         "latitude": "the entry has the photo's own position",
         "longitude": "the entry has the photo's own position",
     },
+    "Labels": {
+        "schema": "the stored file's version, for extract",
+        "model": "the file's kind names the model (labels-<model>-<version>.json)",
+        "version": "the file's kind names the model's version",
+    },
+    "StoredLabel": {},
 }
 
 
-@pytest.mark.parametrize("cls", [MediaMeta, Place])
+@pytest.mark.parametrize("cls", [MediaMeta, Place, Labels, StoredLabel])
 def test_the_build_reads_every_stored_field_or_says_why_not(cls: type[msgspec.Struct]) -> None:
     rust = _core.STORED_FIELDS[cls.__name__]
     python = _names(cls)
@@ -228,10 +236,10 @@ def test_an_entry_goes_through_the_core_doc_code_whole(full: bool) -> None:
 COUNTED = {
     "tags": "tag_count",
     "objects": "object_count",
+    "labels": "label_count",
     "faces": "face_count",
     "files": "file_count",
     "previews": "preview_count",
-    "labels": "label_count",
 }
 # Entry fields shown with the entry but neither searched nor counted, and why.
 NOT_A_COLUMN: dict[str, str] = {}

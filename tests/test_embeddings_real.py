@@ -1,6 +1,6 @@
 """Similar search and labels on real photos, with the real model, imported from scratch.
 
-The gallery is the shared camera photos plus near-copies of five of them (half size,
+The gallery is a copy of the shared camera photos plus near-copies of five of them (half size,
 10% cropped, recompressed at JPEG quality 50, converted to PNG), imported by
 ``homegallery run import --initial`` as a user would, with EfficientNet-Lite0
 installed by ``homegallery models install`` (see the ``embedding_models`` fixture).
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import urllib.parse
@@ -74,9 +75,9 @@ def imported(tmp_path_factory: pytest.TempPathFactory, embedding_models: Path) -
     source = root / "photos"
     for photo in photos_dir.rglob("*"):
         if photo.is_file() and photo.name != "README.md":
-            link = source / photo.relative_to(photos_dir)
-            link.parent.mkdir(parents=True, exist_ok=True)
-            link.symlink_to(photo)
+            copy = source / photo.relative_to(photos_dir)  # links out of a source are not read
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(photo, copy)
     for name in ORIGINALS:
         near_copies(photos_dir / name, source / "copies")
     config_file = root / "gallery.yml"

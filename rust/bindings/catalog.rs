@@ -14,7 +14,7 @@ use crate::catalog::entry_rows::{self, FileRow, Value, ValueRow};
 use crate::catalog::fields::field_names;
 use crate::catalog::part_write::{self, PartTask};
 use crate::catalog::storage_layout;
-use crate::catalog::storage_read::{StoredMeta, StoredPlace};
+use crate::catalog::storage_read::{StoredLabel, StoredLabels, StoredMeta, StoredPlace};
 use crate::errors::CoreError;
 
 /// (source, path, size, mtime ns, id, kind), as `catalog.grouping.GroupFile`.
@@ -204,6 +204,8 @@ fn stored_fields() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
         ("MediaMeta", field_names::<StoredMeta>().to_vec()),
         ("Place", field_names::<StoredPlace>().to_vec()),
+        ("Labels", field_names::<StoredLabels>().to_vec()),
+        ("StoredLabel", field_names::<StoredLabel>().to_vec()),
     ]
 }
 

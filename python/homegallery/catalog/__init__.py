@@ -4,11 +4,12 @@
   transaction per build);
 - :mod:`.events` keeps user changes as an append-only log that survives builds;
 - :mod:`.query` parses and compiles the query language; :mod:`.search` runs it;
-- :mod:`.vectors` answers ``similar:`` from the similarity codes.
+- :mod:`.vectors` answers ``similar:`` and ``duplicates`` from the similarity codes,
+  which :mod:`.vector_build` makes from the stored embeddings.
 """
 
 from homegallery.catalog.build import BuildSummary, build_catalog, build_from_config
-from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face
+from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face, Label
 from homegallery.catalog.events import Event, EventError
 from homegallery.catalog.grouping import SourceFiles
 from homegallery.catalog.query import QueryError
@@ -23,6 +24,7 @@ __all__ = [
     "Event",
     "EventError",
     "Face",
+    "Label",
     "QueryError",
     "SourceFiles",
     "build_catalog",

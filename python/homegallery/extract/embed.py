@@ -60,7 +60,7 @@ MIN_SHORT_SIDE = 256  # the model's resize step: short side to 256, then the cen
 _PREVIEW_PREFIX = "image-preview-"
 
 
-class ModelUnavailable(HomeGalleryError):  # noqa: N818 (a state the run reports, like ModelNotInstalled)
+class ModelUnavailable(HomeGalleryError):  # noqa: N818 (a state, like ModelNotInstalled)
     """The configured model is not installed; the message says how to install it."""
 
 
