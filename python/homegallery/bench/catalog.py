@@ -30,7 +30,7 @@ from pathlib import Path
 
 import msgspec
 
-from homegallery.benchmark import Figure, Report, percentile, print_report
+from homegallery.bench.report import Figure, Report, percentile, print_report
 from homegallery.catalog import SourceFiles, build_catalog
 from homegallery.catalog.entry import Entry
 from homegallery.config import Config, Database, Storage

@@ -6,8 +6,8 @@ that reason; the suite keeps its place so results stay comparable across version
 
 from __future__ import annotations
 
+from homegallery.bench.report import Report
 from homegallery.bench.suite import StageSkipped
-from homegallery.benchmark import Report
 
 
 def run(quick: bool) -> Report:

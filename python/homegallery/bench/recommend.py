@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homegallery.benchmark import Figure, Report
+from homegallery.bench.report import Figure, Report
 from homegallery.config import load_config
 
 

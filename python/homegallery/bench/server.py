@@ -35,7 +35,7 @@ import yaml
 from PIL import Image
 
 from homegallery.bench.catalog import QUERIES, generate
-from homegallery.benchmark import Figure, Report, percentile, print_report
+from homegallery.bench.report import Figure, Report, percentile, print_report
 from homegallery.catalog import SourceFiles, build_catalog
 from homegallery.config import Config, Database, Storage
 from homegallery.gallery import Gallery

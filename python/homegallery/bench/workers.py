@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from homegallery.benchmark import Figure, Report
+from homegallery.bench.report import Figure, Report
 from homegallery.samples import write_sample_photo
 
 SIZES = [1920, 1280, 800, 320, 128]

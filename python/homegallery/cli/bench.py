@@ -9,8 +9,8 @@ from pathlib import Path
 
 from homegallery import xdg
 from homegallery.bench.recommend import apply, recommend
+from homegallery.bench.report import print_report
 from homegallery.bench.suite import STAGES, run_suite
-from homegallery.benchmark import print_report
 from homegallery.cli.common import CommandError
 
 log = logging.getLogger("homegallery.bench")

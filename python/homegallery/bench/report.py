@@ -1,6 +1,6 @@
 """Shared machinery for benchmarks: timing, figures, ratios against a baseline, tables.
 
-Every script in ``benches/`` and ``homegallery bench`` measure through here, so all
+Every script in ``benches/`` and ``homegallery bench`` measures through here, so all
 figures are taken the same way (best of several repeats after a warm-up, which is the
 figure least disturbed by other work on a small machine) and print in the same shape:
 the candidate, its baseline measured in the same run, and the ratio between them.
