@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homegallery.atomic import write_text
 from homegallery.bench.report import Figure, Report
 from homegallery.config import load_config
 
@@ -88,8 +89,6 @@ def _set_key(text: str, section_path: list[str], key: str, value: str) -> str:
 
 def apply(recommendation: Recommendation, config_file: Path) -> None:
     """Writes workers and engine into the config file, then checks it still loads."""
-    from homegallery.atomic import write_text
-
     original = config_file.read_text(encoding="utf-8")
     text = _set_key(original, ["extractor"], "workers", str(recommendation.workers))
     text = _set_key(text, ["extractor", "image"], "engine", recommendation.engine)

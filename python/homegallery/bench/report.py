@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from homegallery.atomic import write_text
+
 
 @dataclass
 class Timing:
@@ -132,8 +134,6 @@ class Report:
         }
 
     def write_json(self, path: Path) -> None:
-        from homegallery.atomic import write_text
-
         write_text(path, json.dumps(self.to_json(), indent=2) + "\n")
 
 

@@ -23,7 +23,7 @@ SIZES = [1920, 1280, 800, 320, 128]
 def _render(path: str) -> int:
     import pyvips
 
-    from homegallery.extract.preview import VipsEngine
+    from homegallery.extract.preview import VipsEngine  # lazy: loads in the worker process
 
     pyvips.concurrency_set(1)
     return len(VipsEngine().render(Path(path), SIZES, 80))

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homegallery import _core
-from homegallery.catalog.columns import bump_generation
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
+from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
 from homegallery.catalog.rows import delete_entries, next_rowid
 from homegallery.catalog.schema import (
@@ -36,6 +36,7 @@ from homegallery.catalog.schema import (
 )
 from homegallery.catalog.shards import ShardResult, ShardTask, copy_shard, make_shard
 from homegallery.config import Config
+from homegallery.index import load_index
 
 log = logging.getLogger("homegallery.catalog")
 
@@ -246,8 +247,6 @@ def _write(
 
 def sources_from_config(config: Config) -> list[SourceFiles]:
     """Each source's index (offline sources too: their index stands for them)."""
-    from homegallery.index import load_index  # type: ignore[import-not-found,unused-ignore]
-
     sources: list[SourceFiles] = []
     for source in config.sources:
         if not source.index_path.is_file():

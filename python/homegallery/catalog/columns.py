@@ -21,6 +21,9 @@ from typing import Any
 
 import numpy as np
 
+from homegallery.catalog.events import read_events
+from homegallery.catalog.generation import generation, info_number
+
 # Numeric columns; NULL is read as this value and turned into NaN.
 _NULL = -8.5e307
 NUMBER_COLUMNS = (
@@ -37,31 +40,6 @@ _SEPARATOR = "\x00"
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
-
-
-def _info_number(connection: sqlite3.Connection, key: str) -> int:
-    row = connection.execute("SELECT value FROM catalog_info WHERE key = ?", (key,)).fetchone()
-    return int(row[0]) if row else 0
-
-
-def generation(connection: sqlite3.Connection) -> int:
-    """The catalog's change counter (moved by every build and every user event)."""
-    return _info_number(connection, "generation")
-
-
-def bump_generation(connection: sqlite3.Connection, rebuilt: bool = True) -> None:
-    """Marks a change; call inside the writing transaction.
-
-    ``rebuilt=False`` says only user events changed entries (tags, favourite,
-    rating), which a snapshot can patch instead of reading everything again.
-    """
-    keys = ("generation", "rebuilds") if rebuilt else ("generation",)
-    for key in keys:
-        connection.execute(
-            "INSERT INTO catalog_info (key, value) VALUES (?, '1') "
-            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-            (key,),
-        )
 
 
 class TextColumn:
@@ -141,7 +119,7 @@ class Columns:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
         self.generation = generation(connection)
-        self.rebuilds = _info_number(connection, "rebuilds")
+        self.rebuilds = info_number(connection, "rebuilds")
         self.events_seen = _last_event(connection)
         rowids_text, ids_text, dates_text = connection.execute(
             "SELECT group_concat(rowid, ','), group_concat(id, ','), "
@@ -296,10 +274,8 @@ class Columns:
         Events change only tags, favourite and rating, and keep every entry where it is
         in the timeline, so the few rows they name are read again and patched in.
         """
-        if _info_number(self.connection, "rebuilds") != self.rebuilds:
+        if info_number(self.connection, "rebuilds") != self.rebuilds:
             return False
-        from homegallery.catalog.events import read_events
-
         touched: set[str] = set()
         for seq, event in read_events(self.connection, self.events_seen):
             touched.update(event.ids)

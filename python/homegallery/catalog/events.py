@@ -19,9 +19,9 @@ from pathlib import Path
 import msgspec
 
 from homegallery.atomic import atomic_open
-from homegallery.catalog.columns import bump_generation
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
+from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.rows import replace_entries
 
 

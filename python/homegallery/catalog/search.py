@@ -16,9 +16,10 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from homegallery.catalog.columns import Columns, FloatArray, IntArray, generation, load_columns
+from homegallery.catalog.columns import Columns, FloatArray, IntArray, load_columns
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
+from homegallery.catalog.generation import generation
 from homegallery.catalog.query.ast import Query, Value
 from homegallery.catalog.query.compiler import (
     CompiledQuery,

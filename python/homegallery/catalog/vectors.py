@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from homegallery.catalog.columns import bump_generation
+from homegallery.catalog.generation import bump_generation
+from homegallery.similarity import SimilarityIndex
 
 NO_VECTORS = "no similarity vectors in this catalog yet (they come with the embedding extractor)"
 
@@ -79,8 +80,6 @@ class VectorCache:
         ).fetchall()
         if not rows:
             raise NoSimilarityError(f"no similarity vectors of model {model!r} in this catalog")
-        from homegallery.similarity import SimilarityIndex
-
         ids = [row[0] for row in rows]
         codes = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint8).reshape(
             len(rows), -1

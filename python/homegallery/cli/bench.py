@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 
 from homegallery import xdg
+from homegallery.atomic import write_text
 from homegallery.bench.recommend import apply, recommend
 from homegallery.bench.report import print_report
 from homegallery.bench.suite import STAGES, run_suite
@@ -71,8 +72,6 @@ def run(args: argparse.Namespace) -> int:
             "checksum_threads": advice.checksum_threads,
             "defer_videos": advice.defer_videos,
         }
-        from homegallery.atomic import write_text
-
         write_text(args.json, json.dumps(data, indent=2) + "\n")
     if args.apply:
         try:

@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from homegallery.atomic import write_text
+from homegallery.cli.serve import serve_gallery
 from homegallery.config import load_config
 from homegallery.config_template import render_config
 from homegallery.importer import ImportOptions, import_initial
@@ -72,7 +73,4 @@ def run(args: argparse.Namespace) -> int:
     if args.no_serve:
         print(f"demo: serve it with `homegallery serve --config {config_file}`")
         return 0 if report.ok else 1
-    # Imported here: the command table lives in main, which imports this module.
-    from homegallery.cli.main import main
-
-    return main(["serve", "--config", str(config_file)])
+    return serve_gallery(load_config(config_file))

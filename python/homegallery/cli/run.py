@@ -125,9 +125,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_server(args: argparse.Namespace) -> int:
     """Serves in the foreground; the watch import runs beside it in a thread."""
-    from homegallery.server import create_app
-    from homegallery.server.connections import ConnectionLimits
-    from homegallery.server.runner import Tls, base_url, serve
+    from homegallery.server import create_app  # lazy: light --help
+    from homegallery.server.connections import ConnectionLimits  # lazy: light --help
+    from homegallery.server.runner import Tls, base_url, serve  # lazy: light --help
 
     config = config_from_args(args)
     host = config.server.host = args.host or config.server.host

@@ -28,6 +28,7 @@ from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from homegallery import xdg
 from homegallery.config import Config
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
 from homegallery.extract.listing import StorageListing
@@ -55,6 +56,7 @@ from homegallery.extract.worker import (
     process_item,
     record_failure,
 )
+from homegallery.index import load_index
 from homegallery.progress import Progress
 from homegallery.storage import Storage
 from homegallery.within import Roots, real_folder, source_roots
@@ -184,8 +186,6 @@ def work_items_from_config(config: Config) -> list[WorkItem]:
         if not source.index_path.is_file():
             log.warning("source %s has no index yet (run `homegallery index`)", source.dir)
             continue
-        from homegallery.index import load_index
-
         roots = source_roots(config.sources, source)
         for item in work_items_from_index(load_index(source.index_path), source.path, roots):
             items.setdefault(item.media_id, item)
@@ -361,8 +361,6 @@ def _geocoder(config: Config | None, provider: str) -> OfflineGeocoder | Nominat
     if provider == "off":
         return None
     if provider == "nominatim" and config is not None:
-        from homegallery import xdg
-
         geo = config.extractor.geo_reverse
         return NominatimGeocoder(
             geo.url,

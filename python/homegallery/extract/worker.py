@@ -28,6 +28,7 @@ from homegallery.extract.schema import (
     Step,
     failure_kind,
     preview_kind,
+    read_failure,
     read_meta,
     video_kind,
     write_failure,
@@ -152,8 +153,6 @@ def record_failure(storage: Storage, item: WorkItem, step: Step, reason: str, me
     previous_attempts = 0
     kind_path = storage.path(item.media_id, failure_kind(step))
     if kind_path.is_file():
-        from homegallery.extract.schema import read_failure
-
         try:
             previous = read_failure(storage, item.media_id, step)
             previous_attempts = previous.attempts if previous else 0

@@ -123,7 +123,7 @@ def install(
         log.warning("%s: has no int8 variant; installing it as it is", spec.name)
         int8 = False
     if quantise is None:
-        from homegallery.models.quantize import quantise_int8
+        from homegallery.models.quantize import quantise_int8  # lazy: only to quantise
 
         quantise = quantise_int8
     with store.models_lock(models_dir):
