@@ -82,9 +82,13 @@ def test_search_entry_iterate_and_tag(tmp_path: Path) -> None:
     assert gallery.entry(fake_id(99)) is None
     assert sorted(e.id for e in gallery) == [fake_id(n) for n in range(1, 6)]
 
+    assert gallery.tag_counts("", 10) == [("sea", 2)]
     assert gallery.tag([fake_id(3), fake_id(4)], add=["Holiday", "sea"], user="ann") == 2
     assert gallery.tag(fake_id(1), remove="sea", user="bob") == 1
     assert gallery.search_ids("tag:sea order by date asc") == [fake_id(2), fake_id(3), fake_id(4)]
+    # the snapshot patched by the events counts them too
+    assert gallery.tag_counts("", 10) == [("sea", 3), ("holiday", 2)]
+    assert gallery.tag_counts("not city:rome", 1) == [("sea", 3)]
     assert gallery.favorite(fake_id(5), user="ann") == 1 and gallery.rate(fake_id(5), 3) == 1
     assert gallery.search_ids("favorite:yes rating:3") == [fake_id(5)]
     assert [(e.user, e.add_tags, e.remove_tags) for e in gallery.events()][:2] == [

@@ -80,10 +80,10 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["memory", "sql"])
-def searcher(catalog: Path, request: pytest.FixtureRequest) -> Iterator[Searcher]:
+@pytest.fixture
+def searcher(catalog: Path) -> Iterator[Searcher]:
     reader = open_reader(catalog)
-    yield Searcher(reader, engine=request.param)
+    yield Searcher(reader)
     reader.close()
 
 

@@ -2,11 +2,12 @@
 
 The entries are written with the catalog's own row writer into a real SQLite catalog
 and searched through :class:`Searcher`, so each case exercises lexer, parser,
-compiler and the SQL together.
+checker, the column snapshot and the engine together.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -308,11 +309,8 @@ ERRORS: list[tuple[str, int, str]] = [
 ]
 
 
-@pytest.fixture(scope="module", params=["memory", "sql"])
-def searcher(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Searcher]:
-    """The same catalog searched by each engine: every case must agree on both."""
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     catalog: Path = tmp_path_factory.mktemp("catalog") / "catalog.db"
     writer = open_writer(catalog)
     writer.execute("BEGIN IMMEDIATE")
@@ -320,7 +318,7 @@ def searcher(
     writer.execute("COMMIT")
     writer.close()
     reader = open_reader(catalog)
-    yield Searcher(reader, engine=request.param)
+    yield Searcher(reader)
     reader.close()
 
 
@@ -372,3 +370,23 @@ def test_user_text_never_reaches_sql(searcher: Searcher) -> None:
     assert searcher.ids(f'tag:"{hostile}"') == []
     assert searcher.ids("tag:%") == [] and searcher.ids("file:%") == []
     assert len(searcher.ids("")) == len(ENTRIES)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"), CASES, ids=[query or "(empty)" for query, _ in CASES]
+)
+def test_tag_counts_count_the_tags_of_the_matches(
+    searcher: Searcher, query: str, expected: str
+) -> None:
+    by_name = {name: entry for name, entry in zip(ALL, ENTRIES, strict=True)}
+    counted = Counter(tag.casefold() for name in expected for tag in by_name[name].tags)
+    wanted = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    assert searcher.tag_counts(query, 1000) == wanted
+    assert searcher.tag_counts(query, 2) == wanted[:2]
+
+
+def test_tag_counts_rank_by_use_then_name(searcher: Searcher) -> None:
+    assert searcher.tag_counts("", 3) == [("vacation", 4), ("sea", 3), ("family", 2)]
+    assert searcher.tag_counts("type:video", 10) == [
+        ("family", 1), ("sea", 1), ("sun", 1), ("vacation", 1),
+    ]  # fmt: skip

@@ -143,6 +143,7 @@ class Columns:
         self._numbers: dict[str, FloatArray] = {}
         self._texts: dict[str, TextColumn] = {}
         self._values: dict[str, dict[str, IntArray]] = {}
+        self._value_tables: dict[str, tuple[list[str], IntArray, IntArray]] = {}
         self._files: dict[str, TextColumn] = {}
         self._file_rows: IntArray | None = None
         self._days: TextColumn | None = None
@@ -220,6 +221,20 @@ class Columns:
             self._values[key] = found
         return found
 
+    def value_table(self, key: str) -> tuple[list[str], IntArray, IntArray]:
+        """``tag`` or ``object`` as three flat lists, for counting values over many rows:
+        the distinct values (sorted), and for each (row, value) pair the value's index
+        in the first list and the row."""
+        found = self._value_tables.get(key)
+        if found is None:
+            grouped = self.values(key)
+            names = sorted(grouped)
+            sizes = [len(grouped[name]) for name in names]
+            value_of = np.repeat(np.arange(len(names), dtype=np.int64), sizes)
+            rows = np.concatenate([grouped[name] for name in names]) if names else value_of
+            found = self._value_tables[key] = (names, value_of, rows.astype(np.int64))
+        return found
+
     def _load_files(self) -> None:
         joined = self.connection.execute(
             "SELECT group_concat(entry, ','), group_concat(name, char(0)), "
@@ -258,9 +273,9 @@ class Columns:
             self._days = TextColumn([date[:10].decode() or None for date in self.dates.tolist()])
         return self._days
 
-    def composite(self, name: str, parts: tuple[str, ...]) -> TextColumn:
+    def composite(self, parts: tuple[str, ...]) -> TextColumn:
         """Text columns joined by spaces (``camera`` is make and model)."""
-        key = "_" + name
+        key = "+".join(parts)
         if key not in self._texts:
             columns = [self.text(part).values for part in parts]
             self._texts[key] = TextColumn(
@@ -285,6 +300,7 @@ class Columns:
             if row is not None:
                 self._patch(row, media_id)
         self._scan_rows = None  # patched entries have new rowids
+        self._value_tables.clear()  # made again from the patched values when asked for
         self.generation = generation(self.connection)
         return True
 
