@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from homegallery.catalog.events import read_events
+from homegallery.catalog.fold import fold
 from homegallery.catalog.generation import generation, info_number
 
 # Numeric columns; NULL is read as this value and turned into NaN.
@@ -185,7 +186,7 @@ class Columns:
         found = self._texts.get(name)
         if found is None:
             if name == "type_folded":
-                found = TextColumn([(kind or "").casefold() for kind in self.text("type").values])
+                found = TextColumn([fold(kind or "") for kind in self.text("type").values])
             else:
                 if name not in TEXT_COLUMNS:
                     raise KeyError(name)

@@ -23,6 +23,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from homegallery.catalog.fold import fold
 from homegallery.catalog.query import check_query, parse
 from homegallery.catalog.query import checked as c
 from homegallery.catalog.query.fields import FIELDS
@@ -41,7 +42,7 @@ class FilterTags:
 
     def reads(self, tag: str) -> bool:
         """Whether adding or removing ``tag`` may change what some filter matches."""
-        folded = " ".join(tag.split()).casefold()
+        folded = fold(" ".join(tag.split()))
         return self.every or folded in self.exact or any(part in folded for part in self.parts)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from homegallery.catalog.fold import fold
 from homegallery.catalog.query import checked as c
 from homegallery.catalog.query import values
 from homegallery.catalog.query.ast import (
@@ -61,11 +62,6 @@ _HEX = frozenset("0123456789abcdef")
 def check_query(text: str, *, max_depth: int = MAX_DEPTH) -> c.CheckedQuery:
     """Parses and checks ``text``; raises :class:`QueryError` on any mistake."""
     return _Checker().query(parse(text, max_depth=max_depth))
-
-
-def fold(text: str) -> str:
-    """A word of a query in the form the catalog stores text (casefolded)."""
-    return text.casefold()
 
 
 def _fail(value: Value, message: str, expected: str) -> QueryError:
