@@ -135,7 +135,7 @@ def test_real_photos_build_into_entries(photos_dir: Path, tmp_path: Path) -> Non
 # --- grouping -------------------------------------------------------------------------------
 
 
-def test_raw_jpeg_pairs_sidecars_and_copies_make_one_entry() -> None:
+def test_raw_jpeg_pairs_sidecars_and_copies_make_one_entry(tmp_path: Path) -> None:
     photos = [
         record("2021/IMG_1.JPG", 1),
         record("2021/IMG_1.CR2", 2, "raw"),
@@ -152,14 +152,21 @@ def test_raw_jpeg_pairs_sidecars_and_copies_make_one_entry() -> None:
     assert sorted(by_id) == [fake_id(1), fake_id(5), fake_id(6), fake_id(8)]
     pair = by_id[fake_id(1)]
     assert pair.kind == "image" and pair.twin_ids == [fake_id(2)]
-    assert [(f.source, f.path) for f in pair.ordered_files()] == [
+    in_order = [
         ("/backup", "copy/IMG_1.JPG"),
         ("/photos", "2021/IMG_1.JPG"),
         ("/photos", "2021/IMG_1.CR2"),
         ("/photos", "2021/IMG_1.CR2.xmp"),
         ("/photos", "2021/IMG_1.xmp"),
     ]
+    assert sorted((f.source, f.path) for f in pair.files) == sorted(in_order)
     assert len(by_id[fake_id(5)].files) == 2 and by_id[fake_id(8)].kind == "raw"
+    # The built entry lists the main file and its copies first, then the RAW, then sidecars.
+    catalog = tmp_path / "catalog.db"
+    build_catalog(catalog, tmp_path / "storage", [SourceFiles("/photos", photos),
+                                                  SourceFiles("/backup", backup)])  # fmt: skip
+    entry = Searcher(open_reader(catalog)).entry(fake_id(1))
+    assert entry is not None and [(f.source, f.path) for f in entry.files] == in_order
 
 
 def test_a_pair_takes_the_jpeg_metadata_and_fills_gaps_from_the_raw(tmp_path: Path) -> None:
