@@ -327,17 +327,7 @@ class Columns:
                     "SELECT value FROM entry_values WHERE entry = ? AND key = ?", (rowid, key)
                 )
             }
-            for value in list(grouped):
-                if value not in now and row in grouped[value]:
-                    kept = grouped[value][grouped[value] != row]
-                    if len(kept):
-                        grouped[value] = kept
-                    else:
-                        del grouped[value]
-            for value in now:
-                rows = grouped.get(value, np.zeros(0, np.int64))
-                if row not in rows:
-                    grouped[value] = np.sort(np.append(rows, row))
+            _regroup(grouped, row, now)
 
     def row_of(self, media_id: str) -> int | None:
         if self._row_of is None:
@@ -348,6 +338,21 @@ class Columns:
         start = bisect_left(self.sorted_ids, prefix)
         end = bisect_left(self.sorted_ids, prefix + "\U0010ffff", lo=start)
         return self.sorted_rows[start:end]
+
+
+def _regroup(grouped: dict[str, IntArray], row: int, now: set[str]) -> None:
+    """``grouped`` (value → rows) with ``row`` under exactly the values ``now``."""
+    for value in list(grouped):
+        if value not in now and row in grouped[value]:
+            kept = grouped[value][grouped[value] != row]
+            if len(kept):
+                grouped[value] = kept
+            else:
+                del grouped[value]
+    for value in now:
+        rows = grouped.get(value, np.zeros(0, np.int64))
+        if row not in rows:
+            grouped[value] = np.sort(np.append(rows, row))
 
 
 def _last_event(connection: sqlite3.Connection) -> int:

@@ -374,6 +374,28 @@ def _geocoder(config: Config | None, provider: str) -> OfflineGeocoder | Nominat
 _GIVE_UP_AFTER = 3  # network failures in a row: the server is down, stop asking for now
 
 
+def _ask_one_by_one(
+    geocoder: NominatimGeocoder, positions: list[tuple[float, float]], progress: ProgressLike | None
+) -> list[Place | GeoError | None]:
+    """Each position's place, in order, until the server has failed _GIVE_UP_AFTER times
+    in a row (the rest get no answer)."""
+    results: list[Place | GeoError | None] = []
+    failures_in_a_row = 0
+    for position in positions:
+        try:
+            results.append(geocoder.lookup(*position))
+            failures_in_a_row = 0
+        except GeoError as error:
+            results.append(error)
+            failures_in_a_row += 1
+            if failures_in_a_row >= _GIVE_UP_AFTER:
+                log.warning("places: %s; the rest is left for the next run", error)
+                break
+        if progress is not None:
+            progress.advance()
+    return results
+
+
 def run_geo(
     positions: dict[str, tuple[float, float]],
     paths: dict[str, Path],
@@ -397,19 +419,9 @@ def run_geo(
         except GeoError as error:
             results.extend([error] * len(ids))
     else:
-        failures_in_a_row = 0
-        for media_id in ids:
-            try:
-                results.append(geocoder.lookup(*positions[media_id]))
-                failures_in_a_row = 0
-            except GeoError as error:
-                results.append(error)
-                failures_in_a_row += 1
-                if failures_in_a_row >= _GIVE_UP_AFTER:
-                    log.warning("places: %s; the rest is left for the next run", error)
-                    break
-            if progress is not None:
-                progress.advance()
+        results.extend(
+            _ask_one_by_one(geocoder, [positions[media_id] for media_id in ids], progress)
+        )
     for media_id, place in zip(ids, results, strict=False):
         item = WorkItem(media_id, paths.get(media_id, Path("?")), "image")
         if isinstance(place, GeoError):
