@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import blake3
 import msgspec
 import pytest
 
+from factories import Indexed, fake_id, index_folder, record
 from homegallery.catalog import CatalogError, EventError, SourceFiles, build_catalog
 from homegallery.catalog import build as build_module
 from homegallery.catalog.events import export_events, import_events, new_event, record_events
@@ -27,43 +26,6 @@ from homegallery.extract.runner import run_extract
 from homegallery.extract.schema import MediaMeta, Place, preview_kind, write_meta, write_place
 from homegallery.extract.worker import Settings, WorkItem
 from homegallery.storage import Storage
-
-KINDS = {".jpg": "image", ".jpeg": "image", ".heic": "image", ".png": "image",
-         ".nef": "raw", ".cr2": "raw", ".dng": "raw", ".mp4": "video", ".xmp": "sidecar"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Indexed:
-    """The fields of a file index record that the build reads."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    id: str
-    kind: str
-
-
-def index_folder(folder: Path) -> list[Indexed]:
-    records = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            stat = path.stat()
-            records.append(
-                Indexed(
-                    path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns,
-                    blake3.blake3(path.read_bytes()).hexdigest(),
-                    KINDS.get(path.suffix.lower(), "other"),
-                )
-            )  # fmt: skip
-    return records
-
-
-def fake_id(number: int) -> str:
-    return f"{number:064x}"
-
-
-def record(path: str, number: int, kind: str = "image", size: int = 1000) -> Indexed:
-    return Indexed(path, size, 1_700_000_000_000_000_000 + number, fake_id(number), kind)
 
 
 class _Silent:

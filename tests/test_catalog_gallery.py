@@ -5,34 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import msgspec
 import numpy as np
 import pytest
 
 import homegallery
+from factories import fake_id, record
 from homegallery import CatalogError, Entry, Gallery, QueryError, open_gallery
 from homegallery.catalog import SourceFiles, build_catalog
 from homegallery.cli.main import main
 from homegallery.extract.schema import MediaMeta, Place, preview_kind, write_meta, write_place
 from homegallery.storage import Storage
-
-
-class Indexed(msgspec.Struct, frozen=True):
-    """The fields of a file index record that the build reads."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    id: str
-    kind: str
-
-
-def fake_id(number: int) -> str:
-    return f"{number:064x}"
-
-
-def record(path: str, number: int) -> Indexed:
-    return Indexed(path, 1000, 1_700_000_000_000_000_000 + number, fake_id(number), "image")
 
 
 def make_gallery(folder: Path, count: int = 5) -> Path:

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from homegallery.catalog.entry import Entry, EntryFile
+from factories import entry_file, media_id
+from homegallery.catalog.entry import Entry
 from homegallery.catalog.query import QueryError, check_query, parse
 from homegallery.catalog.query.lexer import tokenize
 from homegallery.catalog.query.parser import JOINED_DEPTH, MAX_DEPTH
@@ -49,10 +50,10 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     writer.execute("BEGIN IMMEDIATE")
     entries = [
         Entry(
-            id=f"{number:02x}" + "0" * 62, type="image", date=f"20{number:02d}-01-01T00:00:00",
+            id=media_id(f"{number:02x}"), type="image", date=f"20{number:02d}-01-01T00:00:00",
             year=2000 + number, width=100 * number, height=100, tags=["sea", f"t{number}"],
-            files=[EntryFile(source="/s", path=f"a/{number}.jpg", size=number, kind="image",
-                             id=f"{number:02x}" + "0" * 62)],
+            files=[entry_file(f"a/{number}.jpg", media_id(f"{number:02x}"), size=number,
+                              source="/s")],
         )
         for number in range(1, 6)
     ]  # fmt: skip

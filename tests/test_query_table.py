@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from factories import entry_file, media_id
 from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face
 from homegallery.catalog.fold import fold
 from homegallery.catalog.query import QueryError, check_query
@@ -24,12 +25,8 @@ from homegallery.catalog.search import Searcher
 MB = 1024 * 1024
 
 
-def _id(prefix: str) -> str:
-    return prefix + "0" * (64 - len(prefix))
-
-
 IDS = {
-    name: _id(prefix)
+    name: media_id(prefix)
     for name, prefix in zip(
         "ABCDEFGHIJ", ("a1", "b2", "c3", "d4", "e5", "f6", "07", "08", "09", "10"), strict=True
     )
@@ -39,13 +36,13 @@ IDS = {
 def _file(
     path: str, size: int, name: str, kind: str = "image", source: str = "/photos"
 ) -> EntryFile:
-    return EntryFile(source=source, path=path, size=size, kind=kind, id=IDS[name])  # type: ignore[arg-type]
+    return entry_file(path, IDS[name], kind, size, source)
 
 
 def _previews(name: str, count: int) -> list[str]:
-    media_id = IDS[name]
+    entry_id = IDS[name]
     sizes = [1920, 1280, 800, 320, 128][-count:] if count else []
-    return [f"{media_id[:2]}/{media_id[2:4]}/{media_id[4:]}-image-preview-{s}.jpg" for s in sizes]
+    return [f"{entry_id[:2]}/{entry_id[2:4]}/{entry_id[4:]}-image-preview-{s}.jpg" for s in sizes]
 
 
 def _faces(count: int) -> list[Face]:
