@@ -132,7 +132,7 @@ def bench_api(report: Report, url: str, config: Config, repeats: int, count: int
         report.add(Figure("search API", "one client", 1000 / statistics.mean(api), "req/s",
                           "Python API in process", 1000 / statistics.mean(local)))  # fmt: skip
 
-        def burst(worker: int) -> int:
+        def burst(_client: int) -> int:
             with httpx.Client(base_url=url, timeout=60) as own:
                 for query in QUERIES * max(1, repeats // 2):
                     own.get("/api/entries", params={"q": query, "limit": 100}).raise_for_status()

@@ -24,16 +24,6 @@ from pathlib import Path
 # 2: entry docs in their stored form (homegallery.catalog.doc); no file ids in entry_files
 SCHEMA_VERSION = 2
 
-# Tables a build may drop and make again; events and vectors survive every build.
-DERIVED_TABLES = (
-    "entries",
-    "entry_docs",
-    "entry_values",
-    "entry_files",
-    "index_files",
-    "build_state",
-)
-
 # The entry tables, made anew by a full build (their indexes come after the rows:
 # building an index over sorted keys once is faster than keeping it up row by row).
 _ENTRY_TABLES = """

@@ -49,11 +49,6 @@ class StorageListing:
                     self._kinds.setdefault(rest, set()).add(kind)
         return self._kinds.get(media_id[4:], _NOTHING)
 
-    def forget(self, media_id: str) -> None:
-        """Drops the cached folder (after new files were written into it)."""
-        if media_id[0:4] == self._folder:
-            self._folder = ""
-
     def meta(self, media_id: str) -> MediaMeta | None:
         """The stored metadata; None when absent or unreadable (it is then made again)."""
         if META_KIND not in self.kinds(media_id):
