@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from homegallery.errors import HomeGalleryError
 from homegallery.extract.listing import StorageListing
 from homegallery.extract.schema import (
     Labels,
@@ -64,7 +65,7 @@ MIN_SHORT_SIDE = 256  # the model's resize step: short side to 256, then the cen
 _PREVIEW_PREFIX = "image-preview-"
 
 
-class ModelUnavailable(Exception):  # noqa: N818 (a state the run reports, like ModelNotInstalled)
+class ModelUnavailable(HomeGalleryError):  # noqa: N818 (a state the run reports, like ModelNotInstalled)
     """The configured model is not installed; the message says how to install it."""
 
 

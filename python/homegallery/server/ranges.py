@@ -88,7 +88,7 @@ def etag_matches(header: str | None, etag: str) -> bool:
     return etag in tags
 
 
-class FileShrankError(OSError):
+class FileShrankError(HomeGalleryError, OSError):
     """A file ended before the bytes its answer had announced were sent."""
 
 
