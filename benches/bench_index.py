@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from homegallery.bench.index import measure_all
-from homegallery.benchmark import Report, print_report
+from homegallery.bench.report import Report, print_report
 
 
 def main() -> None:

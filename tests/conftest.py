@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from homegallery.cli.demo import shared_photos
+from homegallery.samples import shared_photos
 
 
 @pytest.fixture

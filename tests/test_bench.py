@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from homegallery.bench.recommend import Recommendation, apply, recommend
+from homegallery.bench.report import Figure, Report
 from homegallery.bench.suite import STAGES
-from homegallery.benchmark import Figure, Report
 from homegallery.cli.main import main
 from homegallery.config import load_config
 

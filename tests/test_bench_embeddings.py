@@ -8,8 +8,8 @@ import pytest
 
 from homegallery.bench import embeddings
 from homegallery.bench.recommend import Recommendation, apply, recommend
+from homegallery.bench.report import Figure, Report
 from homegallery.bench.suite import StageSkipped
-from homegallery.benchmark import Figure, Report
 from homegallery.cli.main import main
 from homegallery.config import load_config
 

@@ -15,4 +15,7 @@ def test_bench_catalog_runs_quick(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert main(["--quick", "--entries", "300", "--json", str(output)]) == 0
     figures = {figure["name"]: figure for figure in json.loads(output.read_text())["figures"]}
     assert figures["full build"]["value"] > 0 and figures["page of 100, p95"]["value"] > 0
+    memory = [figures[f"column snapshot, {what}"]["value"] for what in
+              ("as loaded (ids, dates)", "after the query mix", "after every key once")]  # fmt: skip
+    assert 0 < memory[0] <= memory[1] <= memory[2]
     assert "ratio" in capsys.readouterr().out

@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import blake3
 import msgspec
 import pytest
 
+from factories import Indexed, fake_id, index_folder, record
 from homegallery.catalog import CatalogError, EventError, SourceFiles, build_catalog
 from homegallery.catalog import build as build_module
 from homegallery.catalog.events import export_events, import_events, new_event, record_events
@@ -27,43 +26,6 @@ from homegallery.extract.runner import run_extract
 from homegallery.extract.schema import MediaMeta, Place, preview_kind, write_meta, write_place
 from homegallery.extract.worker import Settings, WorkItem
 from homegallery.storage import Storage
-
-KINDS = {".jpg": "image", ".jpeg": "image", ".heic": "image", ".png": "image",
-         ".nef": "raw", ".cr2": "raw", ".dng": "raw", ".mp4": "video", ".xmp": "sidecar"}  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Indexed:
-    """The fields of a file index record that the build reads."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    id: str
-    kind: str
-
-
-def index_folder(folder: Path) -> list[Indexed]:
-    records = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            stat = path.stat()
-            records.append(
-                Indexed(
-                    path.relative_to(folder).as_posix(), stat.st_size, stat.st_mtime_ns,
-                    blake3.blake3(path.read_bytes()).hexdigest(),
-                    KINDS.get(path.suffix.lower(), "other"),
-                )
-            )  # fmt: skip
-    return records
-
-
-def fake_id(number: int) -> str:
-    return f"{number:064x}"
-
-
-def record(path: str, number: int, kind: str = "image", size: int = 1000) -> Indexed:
-    return Indexed(path, size, 1_700_000_000_000_000_000 + number, fake_id(number), kind)
 
 
 class _Silent:
@@ -135,7 +97,7 @@ def test_real_photos_build_into_entries(photos_dir: Path, tmp_path: Path) -> Non
 # --- grouping -------------------------------------------------------------------------------
 
 
-def test_raw_jpeg_pairs_sidecars_and_copies_make_one_entry() -> None:
+def test_raw_jpeg_pairs_sidecars_and_copies_make_one_entry(tmp_path: Path) -> None:
     photos = [
         record("2021/IMG_1.JPG", 1),
         record("2021/IMG_1.CR2", 2, "raw"),
@@ -152,14 +114,21 @@ def test_raw_jpeg_pairs_sidecars_and_copies_make_one_entry() -> None:
     assert sorted(by_id) == [fake_id(1), fake_id(5), fake_id(6), fake_id(8)]
     pair = by_id[fake_id(1)]
     assert pair.kind == "image" and pair.twin_ids == [fake_id(2)]
-    assert [(f.source, f.path) for f in pair.ordered_files()] == [
+    in_order = [
         ("/backup", "copy/IMG_1.JPG"),
         ("/photos", "2021/IMG_1.JPG"),
         ("/photos", "2021/IMG_1.CR2"),
         ("/photos", "2021/IMG_1.CR2.xmp"),
         ("/photos", "2021/IMG_1.xmp"),
     ]
+    assert sorted((f.source, f.path) for f in pair.files) == sorted(in_order)
     assert len(by_id[fake_id(5)].files) == 2 and by_id[fake_id(8)].kind == "raw"
+    # The built entry lists the main file and its copies first, then the RAW, then sidecars.
+    catalog = tmp_path / "catalog.db"
+    build_catalog(catalog, tmp_path / "storage", [SourceFiles("/photos", photos),
+                                                  SourceFiles("/backup", backup)])  # fmt: skip
+    entry = Searcher(open_reader(catalog)).entry(fake_id(1))
+    assert entry is not None and [(f.source, f.path) for f in entry.files] == in_order
 
 
 def test_a_pair_takes_the_jpeg_metadata_and_fills_gaps_from_the_raw(tmp_path: Path) -> None:

@@ -5,34 +5,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import msgspec
 import numpy as np
 import pytest
 
 import homegallery
+from factories import fake_id, record
 from homegallery import CatalogError, Entry, Gallery, QueryError, open_gallery
 from homegallery.catalog import SourceFiles, build_catalog
 from homegallery.cli.main import main
 from homegallery.extract.schema import MediaMeta, Place, preview_kind, write_meta, write_place
 from homegallery.storage import Storage
-
-
-class Indexed(msgspec.Struct, frozen=True):
-    """The fields of a file index record that the build reads."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    id: str
-    kind: str
-
-
-def fake_id(number: int) -> str:
-    return f"{number:064x}"
-
-
-def record(path: str, number: int) -> Indexed:
-    return Indexed(path, 1000, 1_700_000_000_000_000_000 + number, fake_id(number), "image")
 
 
 def make_gallery(folder: Path, count: int = 5) -> Path:
@@ -82,9 +64,13 @@ def test_search_entry_iterate_and_tag(tmp_path: Path) -> None:
     assert gallery.entry(fake_id(99)) is None
     assert sorted(e.id for e in gallery) == [fake_id(n) for n in range(1, 6)]
 
+    assert gallery.tag_counts("", 10) == [("sea", 2)]
     assert gallery.tag([fake_id(3), fake_id(4)], add=["Holiday", "sea"], user="ann") == 2
     assert gallery.tag(fake_id(1), remove="sea", user="bob") == 1
     assert gallery.search_ids("tag:sea order by date asc") == [fake_id(2), fake_id(3), fake_id(4)]
+    # the snapshot patched by the events counts them too
+    assert gallery.tag_counts("", 10) == [("sea", 3), ("holiday", 2)]
+    assert gallery.tag_counts("not city:rome", 1) == [("sea", 3)]
     assert gallery.favorite(fake_id(5), user="ann") == 1 and gallery.rate(fake_id(5), 3) == 1
     assert gallery.search_ids("favorite:yes rating:3") == [fake_id(5)]
     assert [(e.user, e.add_tags, e.remove_tags) for e in gallery.events()][:2] == [

@@ -11,10 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import numpy as np
 import pytest
 
+from factories import Indexed
+from factories import record as factory_record
 from homegallery.catalog import CatalogError, QueryError, SourceFiles, build_catalog
 from homegallery.catalog.schema import open_reader, open_writer
 from homegallery.catalog.search import Searcher
@@ -27,19 +28,12 @@ from homegallery.storage import Storage as StorageFolder
 
 
 def fake_id(number: int) -> str:
+    """Ids told apart by their first byte, so a short prefix names one entry."""
     return f"{number:02x}" + "5a" * 31
 
 
-class Indexed(msgspec.Struct, frozen=True):
-    path: str
-    size: int
-    mtime_ns: int
-    id: str
-    kind: str
-
-
 def record(path: str, number: int) -> Indexed:
-    return Indexed(path, 1000, number, fake_id(number), "image")
+    return factory_record(path, number, media=fake_id(number))
 
 
 CLUSTER_A = [fake_id(n) for n in range(1, 6)]
@@ -80,10 +74,10 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(params=["memory", "sql"])
-def searcher(catalog: Path, request: pytest.FixtureRequest) -> Iterator[Searcher]:
+@pytest.fixture
+def searcher(catalog: Path) -> Iterator[Searcher]:
     reader = open_reader(catalog)
-    yield Searcher(reader, engine=request.param)
+    yield Searcher(reader)
     reader.close()
 
 

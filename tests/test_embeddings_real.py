@@ -25,9 +25,9 @@ import pytest
 import yaml
 from PIL import Image, ImageOps
 
-from homegallery.cli.demo import shared_photos
 from homegallery.config import Config, load_config
 from homegallery.gallery import Gallery
+from homegallery.samples import shared_photos
 
 ORIGINALS = [
     "gps/DSCN0010.jpg",

@@ -40,8 +40,6 @@ from homegallery.index import update_index
 from homegallery.samples import write_sample_photo
 from homegallery.storage import Storage
 
-FAST_VIDEO = VideoExtractor(preset="ultrafast")
-
 
 def media_id(path: Path) -> str:
     return str(blake3.blake3(path.read_bytes()).hexdigest())

@@ -2,18 +2,22 @@
 
 The entries are written with the catalog's own row writer into a real SQLite catalog
 and searched through :class:`Searcher`, so each case exercises lexer, parser,
-compiler and the SQL together.
+checker, the column snapshot and the engine together.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from factories import entry_file, media_id
 from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face, Label
-from homegallery.catalog.query import QueryError
+from homegallery.catalog.fold import fold
+from homegallery.catalog.query import QueryError, check_query
+from homegallery.catalog.query.checked import And, Duplicates, FreeText, LabelIn, ValueTest
 from homegallery.catalog.rows import insert_entries
 from homegallery.catalog.schema import open_reader, open_writer
 from homegallery.catalog.search import Searcher
@@ -21,12 +25,8 @@ from homegallery.catalog.search import Searcher
 MB = 1024 * 1024
 
 
-def _id(prefix: str) -> str:
-    return prefix + "0" * (64 - len(prefix))
-
-
 IDS = {
-    name: _id(prefix)
+    name: media_id(prefix)
     for name, prefix in zip(
         "ABCDEFGHIJ", ("a1", "b2", "c3", "d4", "e5", "f6", "07", "08", "09", "10"), strict=True
     )
@@ -36,13 +36,13 @@ IDS = {
 def _file(
     path: str, size: int, name: str, kind: str = "image", source: str = "/photos"
 ) -> EntryFile:
-    return EntryFile(source=source, path=path, size=size, kind=kind, id=IDS[name])  # type: ignore[arg-type]
+    return entry_file(path, IDS[name], kind, size, source)
 
 
 def _previews(name: str, count: int) -> list[str]:
-    media_id = IDS[name]
+    entry_id = IDS[name]
     sizes = [1920, 1280, 800, 320, 128][-count:] if count else []
-    return [f"{media_id[:2]}/{media_id[2:4]}/{media_id[4:]}-image-preview-{s}.jpg" for s in sizes]
+    return [f"{entry_id[:2]}/{entry_id[2:4]}/{entry_id[4:]}-image-preview-{s}.jpg" for s in sizes]
 
 
 def _faces(count: int) -> list[Face]:
@@ -331,11 +331,8 @@ ERRORS: list[tuple[str, int, str]] = [
 ]
 
 
-@pytest.fixture(scope="module", params=["memory", "sql"])
-def searcher(
-    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Searcher]:
-    """The same catalog searched by each engine: every case must agree on both."""
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     catalog: Path = tmp_path_factory.mktemp("catalog") / "catalog.db"
     writer = open_writer(catalog)
     writer.execute("BEGIN IMMEDIATE")
@@ -343,7 +340,7 @@ def searcher(
     writer.execute("COMMIT")
     writer.close()
     reader = open_reader(catalog)
-    yield Searcher(reader, engine=request.param)
+    yield Searcher(reader)
     reader.close()
 
 
@@ -395,3 +392,51 @@ def test_user_text_never_reaches_sql(searcher: Searcher) -> None:
     assert searcher.ids(f'tag:"{hostile}"') == []
     assert searcher.ids("tag:%") == [] and searcher.ids("file:%") == []
     assert len(searcher.ids("")) == len(ENTRIES)
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"), CASES, ids=[query or "(empty)" for query, _ in CASES]
+)
+def test_tag_counts_count_the_tags_of_the_matches(
+    searcher: Searcher, query: str, expected: str
+) -> None:
+    by_name = {name: entry for name, entry in zip(ALL, ENTRIES, strict=True)}
+    counted = Counter(fold(tag) for name in expected for tag in by_name[name].tags)
+    wanted = sorted(counted.items(), key=lambda item: (-item[1], item[0]))
+    assert searcher.tag_counts(query, 1000) == wanted
+    assert searcher.tag_counts(query, 2) == wanted[:2]
+
+
+def test_tag_counts_rank_by_use_then_name(searcher: Searcher) -> None:
+    assert searcher.tag_counts("", 3) == [("vacation", 4), ("sea", 3), ("family", 2)]
+    assert searcher.tag_counts("type:video", 10) == [
+        ("family", 1), ("sea", 1), ("sun", 1), ("vacation", 1),
+    ]  # fmt: skip
+
+
+def test_query_words_fold_as_the_catalog_stores_text() -> None:
+    """Query words go through the catalog's fold table, not the running Python's
+    ``str.casefold``: U+2C2F came with Unicode 14, which Python 3.10 does not know,
+    and stored text holds its fold U+2C5F on every Python."""
+    assert check_query("\u2c2f tag:\u2c2f").filter == And(
+        (FreeText("\u2c5f"), ValueTest("tag", "\u2c5f", contains=False))
+    )
+    assert fold("\u2c2f") == "\u2c5f"
+
+
+def test_labels_and_duplicates_are_resolved_by_the_checker() -> None:
+    """Label words become class ids and ``duplicates`` a term of its own in the checked
+    tree, so the one engine needs neither the label table nor the query text; a
+    ``duplicates`` query without a ``similar:`` term or an order lists its groups."""
+    beagle = "n02088364"
+    label = check_query("label:beagle").filter
+    assert isinstance(label, LabelIn) and label.classes == (beagle,)
+    word = check_query("beagle").filter
+    assert isinstance(word, FreeText) and beagle in word.labels
+    grouped = check_query("tag:x duplicates:0.95")
+    assert grouped.duplicates == (Duplicates(0.95),) and grouped.by_groups
+    assert grouped.filter == And((ValueTest("tag", "x", contains=False), Duplicates(0.95)))
+    assert not check_query("duplicates order by date").by_groups
+    ranked = check_query("duplicates similar:ab")
+    assert ranked.by_similarity and not ranked.by_groups
+    assert check_query("'duplicates'").filter == FreeText("duplicates")

@@ -311,28 +311,12 @@ def _validation_message(error: msgspec.ValidationError) -> str:
     return cause
 
 
-def _check(config: Config, config_file: Path) -> list[str]:
-    """Checks that need more than types: folders, sizes, unique index files."""
+def _check_sources(sources: list[Source], config_file: Path) -> list[str]:
     problems = []
     seen_index: dict[str, int] = {}
-    for number, source in enumerate(config.sources):
+    for number, source in enumerate(sources):
         key = f"sources[{number}]"
-        if not source.offline and not source.path.exists() and source.index_path.is_file():
-            # Indexed before, gone now: an unmounted disk, not a typo. The stages keep
-            # its entries and report it; refusing the whole config would stop the
-            # server and the other sources too.
-            log.warning(
-                "%s: `%s.dir`: folder %s is missing (unmounted?); its index is kept",
-                config_file,
-                key,
-                source.dir,
-            )
-        elif not source.offline and not source.path.is_dir():
-            reason = "does not exist" if not source.path.exists() else "is not a folder"
-            problems.append(
-                f"`{key}.dir`: folder {source.dir} {reason} "
-                "(mark the source `offline: true` if its disk is unmounted)"
-            )
+        problems.extend(_check_folder(key, source, config_file))
         if source.max_file_size:
             try:
                 parse_size(source.max_file_size)
@@ -348,6 +332,33 @@ def _check(config: Config, config_file: Path) -> list[str]:
                 " (each source needs its own index file)"
             )
         seen_index[source.index] = number
+    return problems
+
+
+def _check_folder(key: str, source: Source, config_file: Path) -> list[str]:
+    if source.offline or source.path.is_dir():
+        return []
+    if not source.path.exists() and source.index_path.is_file():
+        # Indexed before, gone now: an unmounted disk, not a typo. The stages keep
+        # its entries and report it; refusing the whole config would stop the
+        # server and the other sources too.
+        log.warning(
+            "%s: `%s.dir`: folder %s is missing (unmounted?); its index is kept",
+            config_file,
+            key,
+            source.dir,
+        )
+        return []
+    reason = "does not exist" if not source.path.exists() else "is not a folder"
+    return [
+        f"`{key}.dir`: folder {source.dir} {reason} "
+        "(mark the source `offline: true` if its disk is unmounted)"
+    ]
+
+
+def _check(config: Config, config_file: Path) -> list[str]:
+    """Checks that need more than types: folders, sizes, unique index files."""
+    problems = _check_sources(config.sources, config_file)
     if not 1 <= config.server.port <= 65535:
         problems.append(f"`server.port`: {config.server.port} is not a TCP port (1-65535)")
     problems.extend(_check_auth(config.server.auth))
@@ -418,15 +429,9 @@ def _check_auth(auth: Auth) -> list[str]:
     return problems
 
 
-def _check_network(server: Server) -> list[str]:
+def _check_proxies(proxies: list[str]) -> list[str]:
     problems = []
-    for number, name in enumerate(server.hosts):
-        if not HOST_PATTERN.match(name.strip()):
-            problems.append(
-                f"`server.hosts[{number}]`: {name!r} is not a host name (use e.g. "
-                "photos.example.org, .example.org for its subdomains, an IP address or *)"
-            )
-    for number, value in enumerate(server.trusted_proxies):
+    for number, value in enumerate(proxies):
         key = f"`server.trustedProxies[{number}]`"
         if value.strip().lower() in ("all", "*"):
             problems.append(
@@ -437,6 +442,18 @@ def _check_network(server: Server) -> list[str]:
             rule_networks(value)
         except ValueError as error:
             problems.append(f"{key}: {error}")
+    return problems
+
+
+def _check_network(server: Server) -> list[str]:
+    problems = []
+    for number, name in enumerate(server.hosts):
+        if not HOST_PATTERN.match(name.strip()):
+            problems.append(
+                f"`server.hosts[{number}]`: {name!r} is not a host name (use e.g. "
+                "photos.example.org, .example.org for its subdomains, an IP address or *)"
+            )
+    problems.extend(_check_proxies(server.trusted_proxies))
     if bool(server.cert) != bool(server.key):
         problems.append("`server.cert` and `server.key`: give both (HTTPS) or neither")
     for name, path in (("cert", server.cert), ("key", server.key)):

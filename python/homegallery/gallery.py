@@ -107,6 +107,11 @@ class Gallery:
         without decoding a single entry."""
         return self._searcher().numbers(query, names)
 
+    def tag_counts(self, query: str, limit: int) -> list[tuple[str, int]]:
+        """The ``limit`` most used tags among the matches, with how many use each
+        (casefolded, as the catalog compares them)."""
+        return self._searcher().tag_counts(query, limit)
+
     def entry(self, media_id: str) -> Entry | None:
         """The entry with this id, or None."""
         return self._searcher().entry(media_id)

@@ -7,6 +7,7 @@ and, for some, GPS. The same seed always gives the same bytes.
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -126,3 +127,16 @@ def write_sample_gallery(folder: Path, count: int = 24, seed: int = 1) -> list[S
             )
         )
     return photos
+
+
+# python/homegallery/samples.py → the repository's parent holds shared/testdata.
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def shared_photos() -> Path | None:
+    """The real test photos, if this checkout sits beside them (or the variable says where)."""
+    configured = os.environ.get("HOMEGALLERY_TEST_PHOTOS")
+    candidate = (
+        Path(configured) if configured else _REPO_ROOT.parent / "shared" / "testdata" / "photos"
+    )
+    return candidate if candidate.is_dir() else None

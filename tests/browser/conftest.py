@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from homegallery.cli.demo import shared_photos
 from homegallery.config import Config
+from homegallery.samples import shared_photos
 from homegallery.server import create_app
 from homegallery.server.runner import running
 

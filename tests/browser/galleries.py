@@ -11,12 +11,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import blake3
 import yaml
 
+from factories import index_folder
 from homegallery.catalog import SourceFiles, build_catalog
 from homegallery.catalog.vector_build import ModelOutputs
 from homegallery.config import Config, VideoExtractor, load_config
@@ -24,20 +23,7 @@ from homegallery.extract import embed
 from homegallery.extract.runner import run_extract
 from homegallery.extract.worker import Settings, WorkItem
 
-KINDS = {".jpg": "image", ".jpeg": "image", ".heic": "image", ".heif": "image", ".png": "image",
-         ".tif": "image", ".tiff": "image", ".mp4": "video", ".mov": "video", ".xmp": "sidecar"}  # fmt: skip
 PREVIEW_SIZES = (1280, 320, 128)
-
-
-@dataclass(frozen=True)
-class IndexedFile:
-    """The fields of a file index record that the build reads."""
-
-    path: str
-    size: int
-    mtime_ns: int
-    id: str
-    kind: str
 
 
 class _Quiet:
@@ -46,18 +32,6 @@ class _Quiet:
 
     def close(self) -> None:
         pass
-
-
-def index_folder(folder: Path) -> list[IndexedFile]:
-    records = []
-    for path in sorted(folder.rglob("*")):
-        if path.is_file():
-            stat = path.stat()
-            kind = KINDS.get(path.suffix.lower(), "other")
-            digest = blake3.blake3(path.read_bytes()).hexdigest()
-            relative = path.relative_to(folder).as_posix()
-            records.append(IndexedFile(relative, stat.st_size, stat.st_mtime_ns, digest, kind))
-    return records
 
 
 def make_video(target: Path, seconds: int = 2) -> Path:

@@ -11,7 +11,10 @@ as empty files: the build only lists them; the embedding model's labels and a
 - p50/p95 latency of a mix of queries through ``Gallery.search(query, limit=100)``
   (the page the web app asks for) and ``Gallery.count``, against filtering all
   decoded entries in Python, which is how HomeGallery searches (in the browser);
-  and the first pass over the mix after a build, which reads the columns it needs.
+  and the first pass over the mix after a build, which reads the columns it needs;
+- the memory of one reader's column snapshot (traced by ``tracemalloc``): as first
+  loaded, after the mix, and after every key of the query table was searched once,
+  which is the most any queries can make it hold.
 
     .venv/bin/python benches/bench_catalog.py [--quick] [--entries N] [--json FILE]
     (or as a stage of `homegallery bench`)
@@ -26,6 +29,7 @@ import shutil
 import sys
 import tempfile
 import time
+import tracemalloc
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,9 +37,12 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from homegallery.benchmark import Figure, Report, percentile, print_report
-from homegallery.catalog import SourceFiles, build_catalog
+from homegallery.bench.report import Figure, Report, percentile, print_report
+from homegallery.catalog import QueryError, SourceFiles, build_catalog
 from homegallery.catalog.entry import Entry
+from homegallery.catalog.query.fields import FIELDS
+from homegallery.catalog.schema import open_reader
+from homegallery.catalog.search import Searcher
 from homegallery.catalog.vector_build import ModelOutputs
 from homegallery.config import Config, Database, Storage
 from homegallery.extract.schema import (
@@ -78,6 +85,12 @@ QUERIES = [
     "date in [2019-06:2019-08] order by date asc", "id:ab12", "not (sea or alps) and year >= 2020",
     "make:canon model ~ eos", "panorama", "tag17 or tag42 or tag99", "label:dog", "animal",
 ]  # fmt: skip
+
+# A value each kind of key takes, to read every key once (see every_key_queries).
+_SAMPLE_VALUES = {
+    "number": "1", "count": "1", "date": "2020", "ratio": "1.5", "text": "qq", "values": "qq",
+    "files": "qq", "id": "ab", "type": "image", "bool": "true",
+}  # fmt: skip
 
 # The baseline: the same questions as Python predicates over decoded entries.
 PYTHON_FILTERS: dict[str, Callable[[Entry], bool]] = {
@@ -182,6 +195,44 @@ def read_plainly(root: Path, records: Sequence[Indexed]) -> None:
         read_place(storage, record.id)
 
 
+def every_key_queries() -> list[str]:
+    """Queries that read every column a query can: each key of the query table with
+    ``:``, ``=``, ``~`` (where it applies), ``exists``, and as an order; free text."""
+    queries = ["qq", "order by date asc"]
+    for key, field in FIELDS.items():
+        value = _SAMPLE_VALUES.get(field.kind)
+        if value is None:  # similar: needs vectors, which this catalog has none of
+            continue
+        queries += [f"exists {key}", f"{key}:{value}", f"{key} = {value}", f"{key} ~ {value}"]
+        if field.count:
+            queries.append(f"order by count({key}) desc")
+        if field.orderable:
+            queries.append(f"order by {key} desc")
+    return queries
+
+
+def snapshot_mebibytes(catalog: Path) -> tuple[float, float, float]:
+    """MiB one reader's column snapshot holds: as loaded, after QUERIES, after every key."""
+    searcher = Searcher(open_reader(catalog))
+    tracemalloc.start()
+    try:
+        searcher.count("")
+        loaded = tracemalloc.get_traced_memory()[0]
+        for query in QUERIES:
+            searcher.count(query)
+        mixed = tracemalloc.get_traced_memory()[0]
+        for query in every_key_queries():
+            try:
+                searcher.count(query)
+            except QueryError:  # `~` where a key does not take it
+                continue
+        everything = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+        searcher.connection.close()
+    return loaded / 2**20, mixed / 2**20, everything / 2**20
+
+
 def _seconds(function: Callable[[], object]) -> float:
     start = time.perf_counter()
     function()
@@ -258,6 +309,13 @@ def run(quick: bool, entries: int | None = None) -> Report:
         slowest = max(QUERIES, key=lambda q: _seconds(lambda: gallery.search(q, limit=100)))
         print(f"slowest query: {slowest!r}", file=sys.stderr)
         gallery.close()
+        everything.clear()  # the decoded entries of the baseline: not part of the snapshot
+        as_loaded, after_mix, every_key = snapshot_mebibytes(catalog)
+        for what, mebibytes in (("as loaded (ids, dates)", as_loaded),
+                                ("after the query mix", after_mix),
+                                ("after every key once", every_key)):  # fmt: skip
+            report.add(Figure("search", f"column snapshot, {what}", mebibytes, "MiB",
+                              higher_is_better=False))  # fmt: skip
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return report

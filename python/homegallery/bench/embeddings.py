@@ -31,8 +31,16 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
+from homegallery import xdg
+from homegallery.bench.report import Figure, Report, quick_stage_main
 from homegallery.bench.suite import StageSkipped
-from homegallery.benchmark import Figure, Report, quick_stage_main
+from homegallery.config import load_config, parse_config
+from homegallery.extract import embed
+from homegallery.extract.preview import PreviewError, VipsEngine
+from homegallery.models import store
+from homegallery.models.preprocess import efficientnet_input
+from homegallery.models.spec import EFFICIENTNET_LITE0 as SPEC
+from homegallery.samples import write_sample_photo
 
 BATCH = 16
 PREVIEW = 800  # the preview the step decodes for a camera photo (short side 600 → 300)
@@ -72,9 +80,6 @@ def _worker_run(paths: Sequence[str], model_file: str, threads: int) -> tuple[in
     process; the session is made at the first batch and reused."""
     global _before_session
     import numpy as np
-
-    from homegallery.extract import embed
-    from homegallery.models.preprocess import efficientnet_input
 
     settings = embed.EmbeddingSettings(
         model="bench", model_tag="bench", model_file=Path(model_file), input_name="image",
@@ -140,9 +145,6 @@ def throughput(
 
 def previews(folder: Path, count: int, data: Path | None) -> list[str]:
     """800 px previews (as the preview step makes them) of ``data``'s JPEGs or of pictures."""
-    from homegallery.extract.preview import PreviewError, VipsEngine
-    from homegallery.samples import write_sample_photo
-
     engine = VipsEngine()
     sources: list[Path] = []
     if data is not None:
@@ -172,9 +174,6 @@ def agreement(paths: Sequence[str], fp32: Path, int8: Path) -> tuple[float, floa
     """(top-5 overlap, top-1 agreement, mean embedding cosine) of int8 against fp32."""
     import numpy as np
     import onnxruntime as ort
-
-    from homegallery.extract import embed
-    from homegallery.models.preprocess import efficientnet_input
 
     batch = np.stack([efficientnet_input(embed.load_input([Path(path)])) for path in paths])
     outputs = []
@@ -238,11 +237,6 @@ def cpu_rate() -> tuple[float, int] | None:
 
 
 def _models(models_dir: Path | None) -> tuple[Path, Path | None]:
-    from homegallery import xdg
-    from homegallery.config import load_config, parse_config
-    from homegallery.models import store
-    from homegallery.models.spec import EFFICIENTNET_LITE0 as SPEC
-
     if models_dir is None:
         config_file = xdg.default_config_file()
         config = (
@@ -259,9 +253,6 @@ def _models(models_dir: Path | None) -> tuple[Path, Path | None]:
 
 
 def run(quick: bool, models_dir: Path | None = None, data: Path | None = None) -> Report:
-    from homegallery.extract import embed
-    from homegallery.models.preprocess import efficientnet_input
-
     fp32, int8 = _models(models_dir)
     cores = (
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -289,36 +280,49 @@ def run(quick: bool, models_dir: Path | None = None, data: Path | None = None) -
                                       measured.resident / 2**20, "MB", higher_is_better=False))  # fmt: skip
                     report.add(Figure("embeddings", f"of it the session, {precision}",
                                       measured.session / 2**20, "MB", higher_is_better=False))  # fmt: skip
-        for (precision, layout), rate in rates.items():
-            if precision == "fp32":
-                baseline = ("1 worker x 1 thread", rates[("fp32", Layout(1, 1))])
-                target = ">= 80 images/s"
-            else:
-                baseline = (f"fp32, {layout.name}", rates[("fp32", layout)])
-                target = ">= 1.5x fp32"
-            if precision == "fp32" and layout == Layout(1, 1):
-                baseline = ("", 0.0)
-            report.add(Figure("embeddings", f"{precision}, {layout.name}", rate, "images/s",
-                              *baseline, target=target))  # fmt: skip
+        _rate_figures(report, rates)
         if int8 is not None:
             overlap, top1, cosine = agreement(paths, fp32, int8)
             report.add(Figure("embeddings", "int8 top-5 agreement with fp32", overlap * 100, "%",
                               target=f">= {AGREEMENT_TARGET:.0%}"))  # fmt: skip
             report.add(Figure("embeddings", "int8 top-1 agreement with fp32", top1 * 100, "%"))
             report.add(Figure("embeddings", "int8 embedding cosine to fp32", cosine, ""))
-        rate_here = cpu_rate()
-        if rate_here is not None:
-            clock, per_cycle = rate_here
-            macs = multiply_adds(fp32)
-            model_seconds = max(1 / rates[("fp32", Layout(1, 1))] - decode, 1e-6)
-            share = macs / model_seconds / (clock * per_cycle)
-            pi_model = macs / (share * PI4_HZ * PI4_MACS_PER_CYCLE)
-            pi_decode = decode * clock / PI4_HZ * PI4_DECODE_SLOWDOWN
-            report.add(Figure("embeddings", f"multiply-adds per image ({share:.0%} of peak here)",
-                              macs / 1e6, "M"))  # fmt: skip
-            report.add(Figure("embeddings", "Raspberry Pi 4 estimate, fp32, 4 workers x 1 thread",
-                              PI4_CORES / (pi_model + pi_decode), "images/s"))  # fmt: skip
+        _pi4_figures(report, fp32, rates[("fp32", Layout(1, 1))], decode)
     return report
+
+
+def _rate_figures(report: Report, rates: dict[tuple[str, Layout], float]) -> None:
+    """Images per second of each precision and layout: fp32 against one worker, int8
+    against fp32 in the same layout."""
+    for (precision, layout), rate in rates.items():
+        if precision == "fp32":
+            baseline = ("1 worker x 1 thread", rates[("fp32", Layout(1, 1))])
+            target = ">= 80 images/s"
+        else:
+            baseline = (f"fp32, {layout.name}", rates[("fp32", layout)])
+            target = ">= 1.5x fp32"
+        if precision == "fp32" and layout == Layout(1, 1):
+            baseline = ("", 0.0)
+        report.add(Figure("embeddings", f"{precision}, {layout.name}", rate, "images/s",
+                          *baseline, target=target))  # fmt: skip
+
+
+def _pi4_figures(report: Report, fp32: Path, one_worker_rate: float, decode: float) -> None:
+    """The model's multiply-adds and the Raspberry Pi 4 estimate made from them (none
+    where this CPU's peak rate is unknown)."""
+    rate_here = cpu_rate()
+    if rate_here is None:
+        return
+    clock, per_cycle = rate_here
+    macs = multiply_adds(fp32)
+    model_seconds = max(1 / one_worker_rate - decode, 1e-6)
+    share = macs / model_seconds / (clock * per_cycle)
+    pi_model = macs / (share * PI4_HZ * PI4_MACS_PER_CYCLE)
+    pi_decode = decode * clock / PI4_HZ * PI4_DECODE_SLOWDOWN
+    report.add(Figure("embeddings", f"multiply-adds per image ({share:.0%} of peak here)",
+                      macs / 1e6, "M"))  # fmt: skip
+    report.add(Figure("embeddings", "Raspberry Pi 4 estimate, fp32, 4 workers x 1 thread",
+                      PI4_CORES / (pi_model + pi_decode), "images/s"))  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

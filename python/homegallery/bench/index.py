@@ -14,7 +14,7 @@ import blake3
 
 from homegallery import _core
 from homegallery.bench.files import write_tree
-from homegallery.benchmark import Figure, Report, measure
+from homegallery.bench.report import Figure, Report, measure
 from homegallery.config import Config, Source
 from homegallery.index import update_index
 

@@ -23,10 +23,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from homegallery.benchmark import Figure, Report, quick_stage_main
-from homegallery.cli.demo import shared_photos
+from homegallery.bench.report import Figure, Report, quick_stage_main
 from homegallery.extract.meta import MetaError, read_image_meta
-from homegallery.samples import write_sample_gallery
+from homegallery.samples import shared_photos, write_sample_gallery
 
 FIELDS = ("make", "model", "date", "gps", "orientation", "keywords")
 Reader = Callable[[Path], set[str]]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyvips
 
-from homegallery.benchmark import Figure, Report, measure, quick_stage_main
+from homegallery.bench.report import Figure, Report, measure, quick_stage_main
 from homegallery.extract.preview import PillowEngine, PreviewError, VipsEngine
 from homegallery.samples import write_sample_photo
 

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homegallery.benchmark import Figure, Report
+from homegallery.atomic import write_text
+from homegallery.bench.report import Figure, Report
 from homegallery.config import load_config
 
 log = logging.getLogger("homegallery.bench")
@@ -134,8 +135,6 @@ def _set_key(text: str, section_path: list[str], key: str, value: str) -> str:
 def apply(recommendation: Recommendation, config_file: Path) -> None:
     """Writes workers, engine and the model layout into the config file, then checks it
     still loads (and puts the file back as it was when it does not)."""
-    from homegallery.atomic import write_text
-
     original = config_file.read_text(encoding="utf-8")
     text = _set_key(original, ["extractor"], "workers", str(recommendation.workers))
     text = _set_key(text, ["extractor", "image"], "engine", recommendation.engine)

@@ -35,7 +35,7 @@ import yaml
 from PIL import Image
 
 from homegallery.bench.catalog import QUERIES, generate
-from homegallery.benchmark import Figure, Report, percentile, print_report
+from homegallery.bench.report import Figure, Report, percentile, print_report
 from homegallery.catalog import SourceFiles, build_catalog
 from homegallery.config import Config, Database, Storage
 from homegallery.gallery import Gallery
@@ -132,7 +132,7 @@ def bench_api(report: Report, url: str, config: Config, repeats: int, count: int
         report.add(Figure("search API", "one client", 1000 / statistics.mean(api), "req/s",
                           "Python API in process", 1000 / statistics.mean(local)))  # fmt: skip
 
-        def burst(worker: int) -> int:
+        def burst(_client: int) -> int:
             with httpx.Client(base_url=url, timeout=60) as own:
                 for query in QUERIES * max(1, repeats // 2):
                     own.get("/api/entries", params={"q": query, "limit": 100}).raise_for_status()

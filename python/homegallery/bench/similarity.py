@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from homegallery.benchmark import Figure, Report, measure, print_report
+from homegallery.bench.report import Figure, Report, measure, print_report
 from homegallery.similarity import (
     HOMEGALLERY,
     quantize,

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homegallery.benchmark import Report
+from homegallery.bench.report import Report
 
 log = logging.getLogger("homegallery.bench")
 

@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from homegallery.benchmark import Figure, Report, measure, quick_stage_main
+from homegallery.bench.report import Figure, Report, measure, quick_stage_main
 from homegallery.config import VideoExtractor
 from homegallery.extract.ffmpeg_tools import ffmpeg_binary
 from homegallery.extract.video import extract_frame, transcode

@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
 
-from homegallery.benchmark import Figure, Report
+from homegallery.bench.report import Figure, Report
 from homegallery.samples import write_sample_photo
 
 SIZES = [1920, 1280, 800, 320, 128]
@@ -23,7 +23,7 @@ SIZES = [1920, 1280, 800, 320, 128]
 def _render(path: str) -> int:
     import pyvips
 
-    from homegallery.extract.preview import VipsEngine
+    from homegallery.extract.preview import VipsEngine  # lazy: loads in the worker process
 
     pyvips.concurrency_set(1)
     return len(VipsEngine().render(Path(path), SIZES, 80))

@@ -3,7 +3,8 @@
 - :mod:`.build` merges indexes and storage into the catalog (incremental, one
   transaction per build);
 - :mod:`.events` keeps user changes as an append-only log that survives builds;
-- :mod:`.query` parses and compiles the query language; :mod:`.search` runs it;
+- :mod:`.query` parses and checks the query language and runs it over the
+  :mod:`.columns` snapshot; :mod:`.search` answers queries with entries;
 - :mod:`.vectors` answers ``similar:`` and ``duplicates`` from the similarity codes,
   which :mod:`.vector_build` makes from the stored embeddings.
 """

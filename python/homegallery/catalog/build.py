@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homegallery import _core
-from homegallery.catalog.columns import bump_generation
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
+from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
 from homegallery.catalog.rows import delete_entries, next_rowid
 from homegallery.catalog.schema import (
@@ -49,6 +49,8 @@ from homegallery.catalog.vector_build import (
 from homegallery.catalog.vector_build import prepare as prepare_vectors
 from homegallery.catalog.vector_build import write as write_vectors
 from homegallery.config import Config
+from homegallery.index import load_index
+from homegallery.models.store import task_model
 
 log = logging.getLogger("homegallery.catalog")
 
@@ -302,8 +304,6 @@ def _write(
 
 def sources_from_config(config: Config) -> list[SourceFiles]:
     """Each source's index (offline sources too: their index stands for them)."""
-    from homegallery.index import load_index  # type: ignore[import-not-found,unused-ignore]
-
     sources: list[SourceFiles] = []
     for source in config.sources:
         if not source.index_path.is_file():
@@ -315,8 +315,6 @@ def sources_from_config(config: Config) -> list[SourceFiles]:
 
 def outputs_from_config(config: Config) -> ModelOutputs | None:
     """The embedding model the config names (installed or not), with its label threshold."""
-    from homegallery.models.store import task_model
-
     models = config.extractor.models
     spec = task_model("embeddings", models.choices)
     if spec is None:

@@ -21,6 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from homegallery.catalog.events import read_events
+from homegallery.catalog.fold import fold
+from homegallery.catalog.generation import generation, info_number
+
 # Numeric columns; NULL is read as this value and turned into NaN.
 _NULL = -8.5e307
 NUMBER_COLUMNS = (
@@ -37,31 +41,6 @@ _SEPARATOR = "\x00"
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
-
-
-def _info_number(connection: sqlite3.Connection, key: str) -> int:
-    row = connection.execute("SELECT value FROM catalog_info WHERE key = ?", (key,)).fetchone()
-    return int(row[0]) if row else 0
-
-
-def generation(connection: sqlite3.Connection) -> int:
-    """The catalog's change counter (moved by every build and every user event)."""
-    return _info_number(connection, "generation")
-
-
-def bump_generation(connection: sqlite3.Connection, rebuilt: bool = True) -> None:
-    """Marks a change; call inside the writing transaction.
-
-    ``rebuilt=False`` says only user events changed entries (tags, favourite,
-    rating), which a snapshot can patch instead of reading everything again.
-    """
-    keys = ("generation", "rebuilds") if rebuilt else ("generation",)
-    for key in keys:
-        connection.execute(
-            "INSERT INTO catalog_info (key, value) VALUES (?, '1') "
-            "ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-            (key,),
-        )
 
 
 class TextColumn:
@@ -141,7 +120,7 @@ class Columns:
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
         self.generation = generation(connection)
-        self.rebuilds = _info_number(connection, "rebuilds")
+        self.rebuilds = info_number(connection, "rebuilds")
         self.events_seen = _last_event(connection)
         rowids_text, ids_text, dates_text = connection.execute(
             "SELECT group_concat(rowid, ','), group_concat(id, ','), "
@@ -165,6 +144,7 @@ class Columns:
         self._numbers: dict[str, FloatArray] = {}
         self._texts: dict[str, TextColumn] = {}
         self._values: dict[str, dict[str, IntArray]] = {}
+        self._value_tables: dict[str, tuple[list[str], IntArray, IntArray]] = {}
         self._files: dict[str, TextColumn] = {}
         self._file_rows: IntArray | None = None
         self._days: TextColumn | None = None
@@ -206,7 +186,7 @@ class Columns:
         found = self._texts.get(name)
         if found is None:
             if name == "type_folded":
-                found = TextColumn([(kind or "").casefold() for kind in self.text("type").values])
+                found = TextColumn([fold(kind or "") for kind in self.text("type").values])
             else:
                 if name not in TEXT_COLUMNS:
                     raise KeyError(name)
@@ -240,6 +220,20 @@ class Columns:
                     grouped.setdefault(value, []).append(row)
             found = {value: np.sort(np.array(rows, np.int64)) for value, rows in grouped.items()}
             self._values[key] = found
+        return found
+
+    def value_table(self, key: str) -> tuple[list[str], IntArray, IntArray]:
+        """``tag`` or ``object`` as three flat lists, for counting values over many rows:
+        the distinct values (sorted), and for each (row, value) pair the value's index
+        in the first list and the row."""
+        found = self._value_tables.get(key)
+        if found is None:
+            grouped = self.values(key)
+            names = sorted(grouped)
+            sizes = [len(grouped[name]) for name in names]
+            value_of = np.repeat(np.arange(len(names), dtype=np.int64), sizes)
+            rows = np.concatenate([grouped[name] for name in names]) if names else value_of
+            found = self._value_tables[key] = (names, value_of, rows.astype(np.int64))
         return found
 
     def _load_files(self) -> None:
@@ -280,9 +274,9 @@ class Columns:
             self._days = TextColumn([date[:10].decode() or None for date in self.dates.tolist()])
         return self._days
 
-    def composite(self, name: str, parts: tuple[str, ...]) -> TextColumn:
+    def composite(self, parts: tuple[str, ...]) -> TextColumn:
         """Text columns joined by spaces (``camera`` is make and model)."""
-        key = "_" + name
+        key = "+".join(parts)
         if key not in self._texts:
             columns = [self.text(part).values for part in parts]
             self._texts[key] = TextColumn(
@@ -296,10 +290,8 @@ class Columns:
         Events change only tags, favourite and rating, and keep every entry where it is
         in the timeline, so the few rows they name are read again and patched in.
         """
-        if _info_number(self.connection, "rebuilds") != self.rebuilds:
+        if info_number(self.connection, "rebuilds") != self.rebuilds:
             return False
-        from homegallery.catalog.events import read_events
-
         touched: set[str] = set()
         for seq, event in read_events(self.connection, self.events_seen):
             touched.update(event.ids)
@@ -309,6 +301,7 @@ class Columns:
             if row is not None:
                 self._patch(row, media_id)
         self._scan_rows = None  # patched entries have new rowids
+        self._value_tables.clear()  # made again from the patched values when asked for
         self.generation = generation(self.connection)
         return True
 
@@ -334,17 +327,7 @@ class Columns:
                     "SELECT value FROM entry_values WHERE entry = ? AND key = ?", (rowid, key)
                 )
             }
-            for value in list(grouped):
-                if value not in now and row in grouped[value]:
-                    kept = grouped[value][grouped[value] != row]
-                    if len(kept):
-                        grouped[value] = kept
-                    else:
-                        del grouped[value]
-            for value in now:
-                rows = grouped.get(value, np.zeros(0, np.int64))
-                if row not in rows:
-                    grouped[value] = np.sort(np.append(rows, row))
+            _regroup(grouped, row, now)
 
     def row_of(self, media_id: str) -> int | None:
         if self._row_of is None:
@@ -355,6 +338,21 @@ class Columns:
         start = bisect_left(self.sorted_ids, prefix)
         end = bisect_left(self.sorted_ids, prefix + "\U0010ffff", lo=start)
         return self.sorted_rows[start:end]
+
+
+def _regroup(grouped: dict[str, IntArray], row: int, now: set[str]) -> None:
+    """``grouped`` (value → rows) with ``row`` under exactly the values ``now``."""
+    for value in list(grouped):
+        if value not in now and row in grouped[value]:
+            kept = grouped[value][grouped[value] != row]
+            if len(kept):
+                grouped[value] = kept
+            else:
+                del grouped[value]
+    for value in now:
+        rows = grouped.get(value, np.zeros(0, np.int64))
+        if row not in rows:
+            grouped[value] = np.sort(np.append(rows, row))
 
 
 def _last_event(connection: sqlite3.Connection) -> int:

@@ -19,9 +19,10 @@ from pathlib import Path
 import msgspec
 
 from homegallery.atomic import atomic_open
-from homegallery.catalog.columns import bump_generation
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
+from homegallery.catalog.fold import fold
+from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.rows import replace_entries
 from homegallery.errors import HomeGalleryError
 
@@ -83,7 +84,7 @@ def _clean_tags(tags: Iterable[str], what: str) -> list[str]:
             raise EventError(
                 f"{what}: a tag has at most {MAX_TAG_LENGTH} characters, got {len(text)}"
             )
-        folded = text.casefold()
+        folded = fold(text)
         if folded not in seen:
             seen.add(folded)
             cleaned.append(text)
@@ -133,13 +134,13 @@ def apply_event(entry: Entry, event: Event) -> Entry:
     """The entry with one event's changes (tags compare without case)."""
     tags = list(entry.tags)
     if event.remove_tags:
-        removed = {tag.casefold() for tag in event.remove_tags}
-        tags = [tag for tag in tags if tag.casefold() not in removed]
-    present = {tag.casefold() for tag in tags}
+        removed = {fold(tag) for tag in event.remove_tags}
+        tags = [tag for tag in tags if fold(tag) not in removed]
+    present = {fold(tag) for tag in tags}
     for tag in event.add_tags:
-        if tag.casefold() not in present:
+        if fold(tag) not in present:
             tags.append(tag)
-            present.add(tag.casefold())
+            present.add(fold(tag))
     favorite = entry.favorite if event.favorite is None else event.favorite
     rating = entry.rating if event.rating is None else event.rating
     return msgspec.structs.replace(entry, tags=tags, favorite=favorite, rating=rating)

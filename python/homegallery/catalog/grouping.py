@@ -57,22 +57,6 @@ class MediaGroup:
     files: list[GroupFile] = field(default_factory=list)
     twin_ids: list[str] = field(default_factory=list)  # RAW ids paired with the main JPEG
 
-    def ordered_files(self) -> list[GroupFile]:
-        """Main file (and its copies) first, then RAW twins, then sidecars."""
-        if len(self.files) == 1:  # most groups: nothing to order
-            return list(self.files)
-
-        def rank(file: GroupFile) -> tuple[int, str, str]:
-            if file.id == self.id:
-                order = 0
-            elif file.kind == "sidecar":
-                order = 2
-            else:
-                order = 1
-            return (order, file.source, file.path)
-
-        return sorted(self.files, key=rank)
-
 
 def _split(path: str) -> tuple[str, str, str]:
     """``a/b/IMG_1.JPG`` → (``a/b``, ``img_1``, ``img_1.jpg``)."""
@@ -82,15 +66,33 @@ def _split(path: str) -> tuple[str, str, str]:
     return folder, stem, lowered
 
 
+_StemKey = tuple[str, str, str]  # (source, folder, lower-case name without extension)
+
+
+@dataclass
+class _Listing:
+    files: list[GroupFile] = field(default_factory=list)  # every file, in index order
+    by_stem: dict[_StemKey, list[GroupFile]] = field(default_factory=dict)  # media only
+    sidecars: list[GroupFile] = field(default_factory=list)
+
+
 def group_files(sources: Iterable[SourceFiles]) -> list[MediaGroup]:
     """Groups every source's files into media entries (ordered by id)."""
+    listing = _list(sources)
+    absorbed = _pairs(listing.by_stem)
+    groups = _groups(listing.files, absorbed)
+    _attach_sidecars(listing, absorbed, groups)
+    return [groups[media_id] for media_id in sorted(groups)]
+
+
+def _list(sources: Iterable[SourceFiles]) -> _Listing:
+    """Every file as a GroupFile; media by folder and base name (the candidates for
+    RAW+JPEG pairs and for sidecars), and the sidecars."""
     # (This runs once per indexed file in every build: tuples are made without the
     # named tuple's Python-level constructor, and the name split is written inline.)
     make_file = tuple.__new__
-    all_files: list[GroupFile] = []
-    # Which media share a folder and base name: the candidates for RAW+JPEG pairs.
-    by_stem: dict[tuple[str, str, str], list[GroupFile]] = {}
-    sidecars: list[GroupFile] = []
+    listing = _Listing()
+    by_stem = listing.by_stem
     for source in sources:
         name = source.source
         for record in source.files:
@@ -99,7 +101,7 @@ def group_files(sources: Iterable[SourceFiles]) -> list[MediaGroup]:
                 GroupFile,
                 (name, record.path, int(record.size), int(record.mtime_ns), record.id, kind),
             )
-            all_files.append(file)
+            listing.files.append(file)
             if kind in MEDIA_KINDS:
                 folder, _, base = record.path.rpartition("/")
                 lowered = base.lower()
@@ -110,9 +112,13 @@ def group_files(sources: Iterable[SourceFiles]) -> list[MediaGroup]:
                 else:
                     members.append(file)
             elif kind == "sidecar":
-                sidecars.append(file)
+                listing.sidecars.append(file)
+    return listing
 
-    absorbed: dict[str, str] = {}  # RAW id → id of the JPEG it is paired with
+
+def _pairs(by_stem: dict[_StemKey, list[GroupFile]]) -> dict[str, str]:
+    """RAW id → id of the one JPEG of the same folder and base name it is paired with."""
+    absorbed: dict[str, str] = {}
     for members in by_stem.values():
         if len(members) < 2:
             continue
@@ -122,10 +128,14 @@ def group_files(sources: Iterable[SourceFiles]) -> list[MediaGroup]:
             (main,) = images
             for raw in raws:
                 absorbed.setdefault(raw, main)
+    return absorbed
 
+
+def _groups(files: list[GroupFile], absorbed: dict[str, str]) -> dict[str, MediaGroup]:
+    """One group per media id, a paired RAW in its JPEG's group."""
     groups: dict[str, MediaGroup] = {}
-    for file in all_files:
-        file_id, kind = file[4], file[5]
+    for file in files:
+        file_id, kind = file.id, file.kind
         if kind not in MEDIA_KINDS:
             continue
         entry_id = absorbed.get(file_id, file_id) if absorbed else file_id
@@ -135,29 +145,34 @@ def group_files(sources: Iterable[SourceFiles]) -> list[MediaGroup]:
             group = groups[entry_id] = MediaGroup(
                 entry_id, kind if file_id == entry_id else "image", [file]
             )
-            if file_id != entry_id:
-                group.twin_ids.append(file_id)
-            continue
-        group.files.append(file)
+        else:
+            group.files.append(file)
         if file_id != entry_id and file_id not in group.twin_ids:
             group.twin_ids.append(file_id)
+    return groups
 
-    # Sidecars: by base name (IMG_1.xmp) or by full name (IMG_1.jpg.xmp), same folder.
-    for sidecar in sidecars:
-        folder, stem, _ = _split(sidecar.path)
-        targets = by_stem.get((sidecar.source, folder, stem), [])
-        if not targets and "." in stem:  # IMG_1.jpg.xmp → media named IMG_1.jpg
-            inner_stem = stem.rpartition(".")[0]
-            targets = [
-                file
-                for file in by_stem.get((sidecar.source, folder, inner_stem), [])
-                if _split(file.path)[2] == stem
-            ]
+
+def _attach_sidecars(
+    listing: _Listing, absorbed: dict[str, str], groups: dict[str, MediaGroup]
+) -> None:
+    """Each sidecar joins the media of its base name (IMG_1.xmp) or its full name
+    (IMG_1.jpg.xmp) in the same folder, once per entry."""
+    for sidecar in listing.sidecars:
         attached: set[str] = set()
-        for target in targets:
+        for target in _sidecar_targets(sidecar, listing.by_stem):
             entry_id = absorbed.get(target.id, target.id)
-            if entry_id in attached:
-                continue
-            attached.add(entry_id)
-            groups[entry_id].files.append(sidecar)
-    return [groups[media_id] for media_id in sorted(groups)]
+            if entry_id not in attached:
+                attached.add(entry_id)
+                groups[entry_id].files.append(sidecar)
+
+
+def _sidecar_targets(
+    sidecar: GroupFile, by_stem: dict[_StemKey, list[GroupFile]]
+) -> list[GroupFile]:
+    folder, stem, _ = _split(sidecar.path)
+    targets = by_stem.get((sidecar.source, folder, stem), [])
+    if targets or "." not in stem:
+        return targets
+    inner_stem = stem.rpartition(".")[0]  # IMG_1.jpg.xmp → media named IMG_1.jpg
+    candidates = by_stem.get((sidecar.source, folder, inner_stem), [])
+    return [file for file in candidates if _split(file.path)[2] == stem]

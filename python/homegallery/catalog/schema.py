@@ -30,17 +30,6 @@ from homegallery.errors import HomeGalleryError
 # 3: labels (entries.label_count, entry_values key "label")
 SCHEMA_VERSION = 3
 
-# Tables a build may drop and make again; events, vectors and near-duplicate pairs
-# survive every build.
-DERIVED_TABLES = (
-    "entries",
-    "entry_docs",
-    "entry_values",
-    "entry_files",
-    "index_files",
-    "build_state",
-)
-
 # The entry tables, made anew by a full build (their indexes come after the rows:
 # building an index over sorted keys once is faster than keeping it up row by row).
 _ENTRY_TABLES = """

@@ -10,53 +10,36 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Literal
 
 import msgspec
 import numpy as np
 import numpy.typing as npt
 
-from homegallery.catalog.columns import Columns, FloatArray, IntArray, generation, load_columns
+from homegallery.catalog.columns import Columns, FloatArray, IntArray, load_columns
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
-from homegallery.catalog.query.ast import And, Compare, Exists, Node, Query, Text, Value
-from homegallery.catalog.query.compiler import (
-    CompiledQuery,
-    DuplicatesTerm,
-    SimilarTerm,
-    compile_query,
-    duplicate_score,
-    normal_form,
-)
+from homegallery.catalog.generation import generation
+from homegallery.catalog.query import checked as c
+from homegallery.catalog.query.check import check_query
+from homegallery.catalog.query.checked import CheckedQuery, SimilarTo
 from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.evaluate import Evaluator
-from homegallery.catalog.query.fields import DEFAULT_DUPLICATE_SCORE, DUPLICATE_WORDS, lookup
-from homegallery.catalog.query.parser import JOINED_DEPTH, parse
+from homegallery.catalog.query.parser import JOINED_DEPTH
 from homegallery.catalog.vectors import VectorCache
 
 DEFAULT_MIN_SCORE = 0.5  # HomeGallery's similar: threshold (cosine)
 
 
-Engine = Literal["memory", "sql"]
-
-
 @lru_cache(maxsize=256)
-def _compiled(text: str) -> CompiledQuery:
-    return compile_query(text, max_depth=JOINED_DEPTH)
+def _checked(text: str) -> CheckedQuery:
+    return check_query(text, max_depth=JOINED_DEPTH)
 
 
-@lru_cache(maxsize=256)
-def parse_cached(text: str) -> Query:
-    """The parsed query with negations pushed down (see the compiler's ``_normal``)."""
-    parsed = parse(text, max_depth=JOINED_DEPTH)
-    return Query(None if parsed.filter is None else normal_form(parsed.filter), parsed.order)
-
-
-def compile_cached(text: str) -> CompiledQuery:
-    """Compiles a query, reusing the result for a query seen recently."""
+def check_cached(text: str) -> CheckedQuery:
+    """Checks a query, reusing the result for a query seen recently."""
     if not isinstance(text, str):
         raise TypeError(f"a query is text, got {type(text).__name__}")
-    return _compiled(text)
+    return _checked(text)
 
 
 @contextmanager
@@ -72,22 +55,15 @@ def snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 class Searcher:
     """Queries over one reader connection (one per thread: sqlite3 objects are not shared).
 
-    ``engine="memory"`` (the default) evaluates queries over an in-memory column
-    snapshot (:mod:`homegallery.catalog.columns`), loaded on first use and again after
-    each change to the catalog; ``engine="sql"`` runs the compiled SQL instead, which
-    needs no memory and no loading, for one-off queries over a very large catalog.
-    Both give the same answers.
+    Queries are evaluated over an in-memory column snapshot
+    (:mod:`homegallery.catalog.columns`), loaded on first use, patched after user
+    events and loaded again after a build; only the entries asked for are read from
+    SQLite.
     """
 
-    def __init__(
-        self,
-        connection: sqlite3.Connection,
-        vectors: VectorCache | None = None,
-        engine: Engine = "memory",
-    ) -> None:
+    def __init__(self, connection: sqlite3.Connection, vectors: VectorCache | None = None) -> None:
         self.connection = connection
         self.vectors = vectors or VectorCache()
-        self.engine = engine
         self._columns: Columns | None = None
         self.loads = 0  # column snapshots read so far (user events patch, builds reload)
 
@@ -173,22 +149,13 @@ class Searcher:
 
     def _match(self, query: str) -> Match:
         """Every match in order; call inside ``snapshot``."""
-        compiled = compile_cached(query)
-        if self.engine == "sql":
-            ids = self._match_sql(compiled)
-            required = required_duplicates(parse_cached(query).filter)
-            if required is not None:
-                kept = set(self.with_a_mate(ids, required))
-                ids = [media_id for media_id in ids if media_id in kept]
-            return Match(ids=ids)
-        parsed = parse_cached(query)
+        checked = check_cached(query)
         columns = self.columns()
         scores: dict[str, float] = {}
 
-        def similar_rows(value: Value) -> IntArray:
-            found = self._similar(value.text.strip().casefold(), value.column)
+        def similar_rows(term: SimilarTo) -> IntArray:
             rows = []
-            for media_id, score in found:
+            for media_id, score in self._similar(term.media_id, term.column):
                 row = columns.row_of(media_id)
                 if row is not None:
                     rows.append(row)
@@ -200,52 +167,30 @@ class Searcher:
             return np.array([row for row in found if row is not None], np.int64)
 
         evaluator = Evaluator(columns, similar_rows, duplicate_rows)
-        if parsed.filter is None:
+        if checked.filter is None:
             rows = np.arange(columns.size)
         else:
-            rows = np.flatnonzero(evaluator.node(parsed.filter))
-        required = required_duplicates(parsed.filter)
+            rows = np.flatnonzero(evaluator.node(checked.filter))
+        required = required_duplicates(checked.filter)
         if required is not None:
             mates = self.with_a_mate(columns.id_array[rows].tolist(), required)
             rows = rows[np.isin(columns.id_array[rows], np.array(mates, dtype=object))]
-        if compiled.order_by_similarity:
+        if checked.by_similarity:
             matched = columns.id_array[rows].tolist()
             matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
             return Match(ids=matched)
-        if compiled.order_by_groups:
-            return Match(
-                ids=self.in_groups(columns.id_array[rows].tolist(), _group_score(compiled))
-            )
-        return Match(rows=evaluator.order(rows, parsed.order), columns=columns)
+        if checked.by_groups:
+            group_score = checked.duplicates[0].min_score
+            return Match(ids=self.in_groups(columns.id_array[rows].tolist(), group_score))
+        return Match(rows=evaluator.order(rows, checked.order), columns=columns)
 
-    def _match_sql(self, compiled: CompiledQuery) -> list[str]:
-        scores: dict[str, float] = {}
-        params: list[object] = []
-        for param in compiled.params:
-            if isinstance(param, SimilarTerm):
-                found = self._similar(param.media_id, param.column)
-                for media_id, score in found:
-                    scores[media_id] = max(score, scores.get(media_id, -1.0))
-                params.append(msgspec.json.encode([media_id for media_id, _ in found]).decode())
-            elif isinstance(param, DuplicatesTerm):
-                members = [m for group in self.duplicate_groups(param.min_score) for m in group]
-                params.append(msgspec.json.encode(members).decode())
-            else:
-                params.append(param)
-        if compiled.order_by_similarity:
-            matched = [
-                row[0]
-                for row in self.connection.execute(
-                    f"SELECT e.id FROM entries e WHERE {compiled.where}", params
-                )
-            ]
-            matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
-            return matched
-        sql = f"SELECT e.id FROM entries e WHERE {compiled.where} ORDER BY {compiled.order}"
-        ids = [row[0] for row in self.connection.execute(sql, params)]
-        if compiled.order_by_groups:
-            return self.in_groups(ids, _group_score(compiled))
-        return ids
+    def _rows(self, match: Match) -> tuple[Columns, IntArray]:
+        """The snapshot rows of a match, in its order."""
+        if match.rows is not None and match.columns is not None:
+            return match.columns, match.rows
+        columns = self.columns()
+        found = (columns.row_of(media_id) for media_id in match.ids or ())
+        return columns, np.array([row for row in found if row is not None], np.int64)
 
     # --- public ---------------------------------------------------------------------------
 
@@ -269,25 +214,25 @@ class Searcher:
         returns every row takes most of a second at 100k, this a few milliseconds.
         """
         with snapshot(self.connection):
-            match = self._match(query)
-            if match.rows is not None and match.columns is not None:
-                columns, rows = match.columns, match.rows
-            else:
-                columns = self.columns()
-                found = (columns.row_of(media_id) for media_id in match.ids or ())
-                rows = np.array([row for row in found if row is not None], np.int64)
+            columns, rows = self._rows(self._match(query))
             return columns.id_array[rows], [columns.number(name)[rows] for name in names]
 
     def count(self, query: str) -> int:
         with snapshot(self.connection):
-            if self.engine == "sql":
-                compiled = compile_cached(query)
-                if not compiled.similar:
-                    row = self.connection.execute(
-                        f"SELECT count(*) FROM entries e WHERE {compiled.where}", compiled.params
-                    ).fetchone()
-                    return int(row[0])
             return self._match(query).count
+
+    def tag_counts(self, query: str, limit: int) -> list[tuple[str, int]]:
+        """The most used tags among the matches (casefolded, as the catalog keeps them),
+        most used first, then by name."""
+        with snapshot(self.connection):
+            columns, rows = self._rows(self._match(query))
+            matched = np.zeros(columns.size, dtype=bool)
+            matched[rows] = True
+            names, value_of, value_rows = columns.value_table("tag")
+            counts = np.bincount(value_of[matched[value_rows]], minlength=len(names))
+            used = np.flatnonzero(counts)  # names are sorted: ties stay in name order
+            top = used[np.argsort(-counts[used], kind="stable")[:limit]]
+            return [(names[index], int(counts[index])) for index in top.tolist()]
 
     def entry(self, media_id: str) -> Entry | None:
         row = self.connection.execute(
@@ -324,28 +269,14 @@ class Searcher:
                     yield decode_doc(row[0])
 
 
-def required_duplicates(node: Node | None) -> float | None:
-    """The cosine of a ``duplicates`` term every match must satisfy (one of the query's
-    top-level conjuncts), or None."""
-    operands = node.operands if isinstance(node, And) else (node,) if node is not None else ()
+def required_duplicates(node: c.Node | None) -> float | None:
+    """The cosine of a ``duplicates`` term every match must satisfy (one of the checked
+    query's top-level conjuncts), or None."""
+    operands = node.operands if isinstance(node, c.And) else (node,) if node is not None else ()
     for operand in operands:
-        if isinstance(operand, Text):
-            word = operand.value.text.casefold()
-            if not operand.value.quoted and word in DUPLICATE_WORDS:
-                return DEFAULT_DUPLICATE_SCORE
-        elif isinstance(operand, (Compare, Exists)):
-            field = lookup(operand.key.text)
-            if field is not None and field.kind == "duplicates":
-                if isinstance(operand, Exists):
-                    return DEFAULT_DUPLICATE_SCORE
-                if operand.op in (":", "=", ">="):
-                    return duplicate_score(operand.value)
+        if isinstance(operand, c.Duplicates):
+            return operand.min_score
     return None
-
-
-def _group_score(compiled: CompiledQuery) -> float:
-    """The cosine whose groups order a ``duplicates`` result (the query's first such term)."""
-    return next(t.min_score for t in compiled.similar if isinstance(t, DuplicatesTerm))
 
 
 class Match:

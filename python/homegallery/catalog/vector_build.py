@@ -38,7 +38,12 @@ import numpy.typing as npt
 
 from homegallery.catalog.query.fields import DUPLICATE_FLOOR
 from homegallery.catalog.vectors import write_codes
-from homegallery.extract.schema import StoredFileError, decode_embedding, embedding_kind
+from homegallery.extract.schema import (
+    StoredFileError,
+    decode_embedding,
+    embedding_kind,
+    labels_kind,
+)
 from homegallery.similarity import (
     CodeFormat,
     Levels,
@@ -79,8 +84,6 @@ class ModelOutputs:
 
     @property
     def labels_kind(self) -> str:
-        from homegallery.extract.schema import labels_kind
-
         return labels_kind(self.model_tag)
 
     @property

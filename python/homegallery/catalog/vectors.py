@@ -17,8 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from homegallery.catalog.columns import bump_generation
+from homegallery.catalog.generation import bump_generation
 from homegallery.errors import HomeGalleryError
+from homegallery.similarity import HOMEGALLERY, CodeFormat, SimilarityIndex
 
 NO_VECTORS = (
     "no similarity vectors in this catalog yet (the embeddings step makes them: "
@@ -103,8 +104,6 @@ class VectorCache:
         ).fetchall()
         if not rows:
             raise NoSimilarityError(f"no similarity vectors of model {model!r} in this catalog")
-        from homegallery.similarity import HOMEGALLERY, CodeFormat, SimilarityIndex
-
         ids = [row[0] for row in rows]
         codes = np.frombuffer(b"".join(row[1] for row in rows), dtype=np.uint8).reshape(
             len(rows), -1

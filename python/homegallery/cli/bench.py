@@ -8,10 +8,12 @@ import logging
 from pathlib import Path
 
 from homegallery import xdg
+from homegallery.atomic import write_text
 from homegallery.bench.recommend import apply, recommend
+from homegallery.bench.report import print_report
 from homegallery.bench.suite import STAGES, run_suite
-from homegallery.benchmark import print_report
 from homegallery.cli.common import CommandError
+from homegallery.config import load_config
 
 log = logging.getLogger("homegallery.bench")
 
@@ -56,8 +58,6 @@ def run(args: argparse.Namespace) -> int:
         )
     models_dir = None
     if config_file.is_file():
-        from homegallery.config import load_config
-
         models_dir = load_config(config_file).extractor.models.path
     result = run_suite(quick=args.quick, stages=args.stage, data=args.data, models_dir=models_dir)
     print_report(result.report)
@@ -80,8 +80,6 @@ def run(args: argparse.Namespace) -> int:
             "model_threads": advice.model_threads,
             "model_precision": advice.model_precision,
         }
-        from homegallery.atomic import write_text
-
         write_text(args.json, json.dumps(data, indent=2) + "\n")
     if args.apply:
         try:

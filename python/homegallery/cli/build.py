@@ -27,7 +27,7 @@ def register(
 
 
 def run(args: argparse.Namespace) -> int:
-    from homegallery.catalog import CatalogError, build_from_config
+    from homegallery.catalog import CatalogError, build_from_config  # lazy: light --help
 
     config = config_from_args(args)
     if not config.sources:

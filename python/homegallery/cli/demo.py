@@ -8,27 +8,15 @@ build) and serves the gallery.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 from pathlib import Path
 
 from homegallery.atomic import write_text
+from homegallery.cli.serve import serve_gallery
 from homegallery.config import load_config
 from homegallery.config_template import render_config
 from homegallery.importer import ImportOptions, import_initial
-from homegallery.samples import write_sample_gallery
-
-# python/homegallery/cli/demo.py → the repository's parent holds shared/testdata.
-_REPO_ROOT = Path(__file__).resolve().parents[3]
-
-
-def shared_photos() -> Path | None:
-    """The real test photos, if this checkout sits beside them (or the variable says where)."""
-    configured = os.environ.get("HOMEGALLERY_TEST_PHOTOS")
-    candidate = (
-        Path(configured) if configured else _REPO_ROOT.parent / "shared" / "testdata" / "photos"
-    )
-    return candidate if candidate.is_dir() else None
+from homegallery.samples import shared_photos, write_sample_gallery
 
 
 def register(
@@ -85,7 +73,4 @@ def run(args: argparse.Namespace) -> int:
     if args.no_serve:
         print(f"demo: serve it with `homegallery serve --config {config_file}`")
         return 0 if report.ok else 1
-    # Imported here: the command table lives in main, which imports this module.
-    from homegallery.cli.main import main
-
-    return main(["serve", "--config", str(config_file)])
+    return serve_gallery(load_config(config_file))

@@ -58,7 +58,7 @@ def register(
 
 
 def run(args: argparse.Namespace) -> int:
-    from homegallery.extract.runner import extract_gallery
+    from homegallery.extract.runner import extract_gallery  # lazy: light --help
 
     config = config_from_args(args)
     if not config.sources:

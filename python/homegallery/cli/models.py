@@ -123,7 +123,7 @@ def run_install(args: argparse.Namespace) -> int:
         raise CommandError("name the models to install, or give --all")
     if args.from_path is not None and not args.from_path.exists():
         raise CommandError(f"--from {args.from_path}: no such file or folder")
-    from homegallery.models.install import InstallError, install
+    from homegallery.models.install import InstallError, install  # lazy: light --help
 
     config = _config(args)
     specs = list(MODELS.values()) if args.all else _specs(args.names)
@@ -161,7 +161,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from homegallery.models.verify import verify
+    from homegallery.models.verify import verify  # lazy: light --help
 
     config = _config(args)
     models_dir = config.extractor.models.path

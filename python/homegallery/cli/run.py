@@ -9,6 +9,7 @@ import threading
 
 from homegallery.cli.common import CommandError, config_from_args
 from homegallery.cli.stopping import StopRequested, stop_on_signals
+from homegallery.config import Config
 from homegallery.importer import (
     GalleryBusyError,
     ImportOptions,
@@ -100,12 +101,7 @@ def run_import(args: argparse.Namespace) -> int:
     report = None
     with stop_on_signals() as stop:
         try:
-            if args.watch:
-                watch_and_import(config, options, on_import=lambda report: _print(report, quiet))
-            elif args.update:
-                report = import_update(config, options)
-            else:
-                report = import_initial(config, options)
+            report = _import(args, config, options, quiet)
         except GalleryBusyError as error:
             raise CommandError(str(error)) from None
         except StopRequested:
@@ -113,8 +109,22 @@ def run_import(args: argparse.Namespace) -> int:
     if stop.signal_number is not None:
         print(f"homegallery run import: {stop.describe()}", file=sys.stderr, flush=True)
         return stop.exit_status
-    if report is None:
-        return 0
+    return 0 if report is None else _finish(report, quiet)
+
+
+def _import(
+    args: argparse.Namespace, config: Config, options: ImportOptions, quiet: bool
+) -> ImportReport | None:
+    """The import the options ask for: watching (no report), one update, or initial."""
+    if args.watch:
+        watch_and_import(config, options, on_import=lambda report: _print(report, quiet))
+        return None
+    if args.update:
+        return import_update(config, options)
+    return import_initial(config, options)
+
+
+def _finish(report: ImportReport, quiet: bool) -> int:
     _print(report, quiet)
     if not report.ok:
         for problem in report.source_errors:
@@ -125,9 +135,9 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_server(args: argparse.Namespace) -> int:
     """Serves in the foreground; the watch import runs beside it in a thread."""
-    from homegallery.server import create_app
-    from homegallery.server.connections import ConnectionLimits
-    from homegallery.server.runner import Tls, base_url, serve
+    from homegallery.server import create_app  # lazy: light --help
+    from homegallery.server.connections import ConnectionLimits  # lazy: light --help
+    from homegallery.server.runner import Tls, base_url, serve  # lazy: light --help
 
     config = config_from_args(args)
     host = config.server.host = args.host or config.server.host

@@ -38,8 +38,8 @@ def pointer(query: str, column: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from homegallery.catalog import CatalogError, QueryError
-    from homegallery.gallery import open_gallery
+    from homegallery.catalog import CatalogError, QueryError  # lazy: light --help
+    from homegallery.gallery import open_gallery  # lazy: light --help
 
     if args.limit is not None and args.limit < 0:
         raise CommandError("--limit: must be 0 or more")

@@ -7,6 +7,7 @@ import getpass
 import sys
 
 from homegallery.cli.common import CommandError, config_from_args
+from homegallery.config import Config
 
 
 def register(
@@ -33,7 +34,7 @@ def register(
 
 
 def _hash_password() -> int:
-    from homegallery.server.passwords import hash_password
+    from homegallery.server.passwords import hash_password  # lazy: light --help
 
     if sys.stdin.isatty():
         password = getpass.getpass("Password: ")
@@ -50,13 +51,17 @@ def _hash_password() -> int:
 def run(args: argparse.Namespace) -> int:
     if args.hash_password:
         return _hash_password()
-    from homegallery.server import create_app
-    from homegallery.server.connections import ConnectionLimits
-    from homegallery.server.runner import Tls, base_url, serve
+    return serve_gallery(config_from_args(args), args.host, args.port)
 
-    config = config_from_args(args)
-    host = config.server.host = args.host or config.server.host  # a name it answers to
-    port = args.port or config.server.port
+
+def serve_gallery(config: Config, host: str | None = None, port: int | None = None) -> int:
+    """Serves ``config``'s gallery until stopped (``host``/``port`` override the config)."""
+    from homegallery.server import create_app  # lazy: light --help
+    from homegallery.server.connections import ConnectionLimits  # lazy: light --help
+    from homegallery.server.runner import Tls, base_url, serve  # lazy: light --help
+
+    host = config.server.host = host or config.server.host  # a name it answers to
+    port = port or config.server.port
     if not 1 <= port <= 65535:
         raise CommandError(f"{port} is not a TCP port (1-65535)")
     app = create_app(config)

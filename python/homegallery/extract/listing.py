@@ -45,11 +45,6 @@ class StorageListing:
                     self._kinds.setdefault(parsed[0], set()).add(parsed[1])
         return self._kinds.get(stem, _NOTHING)
 
-    def forget(self, media_id: str) -> None:
-        """Drops the cached folder (after new files were written into it)."""
-        if split_id(media_id)[0] == self._folder:
-            self._folder = ""
-
     def meta(self, media_id: str) -> MediaMeta | None:
         """The stored metadata; None when absent or unreadable (it is then made again)."""
         if META_KIND not in self.kinds(media_id):

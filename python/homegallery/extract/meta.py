@@ -15,11 +15,12 @@ import json
 import math
 import mimetypes
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from homegallery.errors import HomeGalleryError
 from homegallery.extract import dates
@@ -228,6 +229,113 @@ def _format(path: Path, mime: str | None, loader: str | None) -> str:
     return path.suffix.lower().lstrip(".") or "unknown"
 
 
+_Source = Literal["exif", "iptc", "xmp"]
+_TagList = tuple[tuple[_Source, str], ...]
+
+# Each field of a photo and the tags it is read from, in order: the first that gives a
+# value wins (as ``a or b``: an empty text or a 0 gives way to the next tag).
+_PHOTO_FIELDS: dict[str, tuple[Callable[[object], Any], _TagList]] = {
+    "make": (_text, (("exif", "Exif.Image.Make"), ("xmp", "Xmp.tiff.Make"))),
+    "model": (_text, (("exif", "Exif.Image.Model"), ("xmp", "Xmp.tiff.Model"))),
+    "lens": (_text, (("exif", "Exif.Photo.LensModel"), ("xmp", "Xmp.aux.Lens"),
+                     ("xmp", "Xmp.exifEX.LensModel"))),
+    "iso": (_integer, (("exif", "Exif.Photo.ISOSpeedRatings"),
+                       ("exif", "Exif.Photo.PhotographicSensitivity"))),
+    "aperture": (_rational, (("exif", "Exif.Photo.FNumber"),)),
+    "exposure_time": (_rational, (("exif", "Exif.Photo.ExposureTime"),)),
+    "focal_length": (_rational, (("exif", "Exif.Photo.FocalLength"),)),
+    "title": (_text, (("xmp", "Xmp.dc.title"), ("iptc", "Iptc.Application2.ObjectName"))),
+}  # fmt: skip
+# The rating: the first tag that has one, 0 included (it means "not rated" on purpose).
+_RATING: _TagList = (("xmp", "Xmp.xmp.Rating"), ("exif", "Exif.Image.Rating"))
+# Where a photo says when it was taken, most trusted first: (source, tag, its offset tag).
+_PHOTO_DATES: tuple[tuple[DateSource, _Source, str, str | None], ...] = (
+    ("exif", "exif", "Exif.Photo.DateTimeOriginal", "Exif.Photo.OffsetTimeOriginal"),
+    ("exif", "exif", "Exif.Photo.DateTimeDigitized", "Exif.Photo.OffsetTimeDigitized"),
+    ("xmp", "xmp", "Xmp.exif.DateTimeOriginal", None),
+    ("xmp", "xmp", "Xmp.photoshop.DateCreated", None),
+    ("xmp", "xmp", "Xmp.xmp.CreateDate", None),
+    ("exif", "exif", "Exif.Image.DateTime", "Exif.Photo.OffsetTime"),
+)
+# The description: the first real one (see _description) of these.
+_DESCRIPTIONS: _TagList = (
+    ("xmp", "Xmp.dc.description"),
+    ("iptc", "Iptc.Application2.Caption"),
+    ("exif", "Exif.Image.ImageDescription"),
+)
+
+
+def _first(values: Sequence[Any]) -> Any:
+    """``values[0] or values[1] or …``: the first true value, else the last one."""
+    for value in values[:-1]:
+        if value:
+            return value
+    return values[-1]
+
+
+class _PhotoTags:
+    """A photo's EXIF, IPTC and XMP tags (XMP with its sidecars' values on top)."""
+
+    def __init__(self, tags: _Tags, sidecars: Sequence[Sidecar]) -> None:
+        xmp = dict(tags.xmp)
+        for sidecar in sidecars:
+            xmp.update(_read_sidecar(sidecar.path))
+        self.sources: dict[_Source, dict[str, Any]] = {
+            "exif": tags.exif, "iptc": tags.iptc, "xmp": xmp,
+        }  # fmt: skip
+        self.exif = tags.exif
+
+    def get(self, source: _Source, tag: str) -> object:
+        return self.sources[source].get(tag)
+
+    def field(self, name: str) -> Any:
+        parse, sources = _PHOTO_FIELDS[name]
+        return _first([parse(self.get(source, tag)) for source, tag in sources])
+
+    def rating(self) -> int | None:
+        found = (_integer(self.get(source, tag)) for source, tag in _RATING)
+        rating = next((value for value in found if value is not None), None)
+        return rating if rating is not None and -1 <= rating <= 5 else None
+
+    def dates(self) -> list[tuple[DateSource, Any]]:
+        return [
+            (name, dates.parse_datetime(
+                _text(self.get(source, tag)), _text(self.get(source, offset)) if offset else None
+            ))
+            for name, source, tag, offset in _PHOTO_DATES
+        ]  # fmt: skip
+
+    def position(self) -> tuple[float, float] | None:
+        exif, xmp = self.exif, self.sources["xmp"]
+        return _position(
+            _exif_gps(exif.get("Exif.GPSInfo.GPSLatitude"), exif.get("Exif.GPSInfo.GPSLatitudeRef")),
+            _exif_gps(exif.get("Exif.GPSInfo.GPSLongitude"), exif.get("Exif.GPSInfo.GPSLongitudeRef")),
+        ) or _position(
+            _xmp_gps(xmp.get("Xmp.exif.GPSLatitude")), _xmp_gps(xmp.get("Xmp.exif.GPSLongitude"))
+        )  # fmt: skip
+
+    def altitude(self) -> float | None:
+        altitude = _rational(self.exif.get("Exif.GPSInfo.GPSAltitude"))
+        if altitude is not None and _text(self.exif.get("Exif.GPSInfo.GPSAltitudeRef")) == "1":
+            return -altitude
+        return altitude
+
+
+def _photo_size(path: Path, media_type: MediaType, tags: _Tags) -> tuple[int, int, int, str | None]:
+    """(width, height) as shown (turned by the orientation), orientation, vips loader."""
+    decoded = _decoded_size(path) if media_type == "image" else None
+    orientation = _integer(tags.exif.get("Exif.Image.Orientation")) or 1
+    if decoded is not None:
+        width, height, orientation, loader = decoded
+    else:
+        (width, height), loader = tags.pixel_size, None
+    if not 1 <= orientation <= 8:
+        orientation = 1
+    if orientation >= 5:
+        width, height = height, width
+    return width, height, orientation, loader
+
+
 def read_image_meta(
     path: Path,
     media_type: MediaType = "image",
@@ -235,70 +343,21 @@ def read_image_meta(
     mtime_ns: int | None = None,
 ) -> MediaMeta:
     """Metadata of one photo (or RAW) merged with its ``.xmp`` sidecars."""
-    tags = _read_tags(path)
-    exif, iptc = tags.exif, tags.iptc
-    xmp = dict(tags.xmp)
-    for sidecar in sidecars:
-        xmp.update(_read_sidecar(sidecar.path))
-
-    decoded = _decoded_size(path) if media_type == "image" else None
-    orientation = _integer(exif.get("Exif.Image.Orientation")) or 1
-    if decoded is not None:
-        width, height, orientation, loader = decoded
-    else:
-        width, height = tags.pixel_size
-        loader = None
-    if not 1 <= orientation <= 8:
-        orientation = 1
-    if orientation >= 5:
-        width, height = height, width
-
-    date_candidates: list[tuple[DateSource, Any]] = [
-        (
-            "exif",
-            dates.parse_datetime(
-                _text(exif.get("Exif.Photo.DateTimeOriginal")),
-                _text(exif.get("Exif.Photo.OffsetTimeOriginal")),
-            ),
-        ),
-        (
-            "exif",
-            dates.parse_datetime(
-                _text(exif.get("Exif.Photo.DateTimeDigitized")),
-                _text(exif.get("Exif.Photo.OffsetTimeDigitized")),
-            ),
-        ),
-        ("xmp", dates.parse_datetime(_text(xmp.get("Xmp.exif.DateTimeOriginal")))),
-        ("xmp", dates.parse_datetime(_text(xmp.get("Xmp.photoshop.DateCreated")))),
-        ("xmp", dates.parse_datetime(_text(xmp.get("Xmp.xmp.CreateDate")))),
-        (
-            "exif",
-            dates.parse_datetime(
-                _text(exif.get("Exif.Image.DateTime")), _text(exif.get("Exif.Photo.OffsetTime"))
-            ),
-        ),
-        ("filename", dates.date_from_filename(path.name)),
-        ("file", dates.date_from_mtime(mtime_ns) if mtime_ns is not None else None),
-    ]
-    chosen = dates.choose_date(date_candidates)
-
-    position = _position(
-        _exif_gps(exif.get("Exif.GPSInfo.GPSLatitude"), exif.get("Exif.GPSInfo.GPSLatitudeRef")),
-        _exif_gps(exif.get("Exif.GPSInfo.GPSLongitude"), exif.get("Exif.GPSInfo.GPSLongitudeRef")),
-    ) or _position(
-        _xmp_gps(xmp.get("Xmp.exif.GPSLatitude")), _xmp_gps(xmp.get("Xmp.exif.GPSLongitude"))
+    read = _read_tags(path)
+    tags = _PhotoTags(read, sidecars)
+    width, height, orientation, loader = _photo_size(path, media_type, read)
+    chosen = dates.choose_date(
+        [
+            *tags.dates(),
+            ("filename", dates.date_from_filename(path.name)),
+            ("file", dates.date_from_mtime(mtime_ns) if mtime_ns is not None else None),
+        ]
     )
-    altitude = _rational(exif.get("Exif.GPSInfo.GPSAltitude"))
-    if altitude is not None and _text(exif.get("Exif.GPSInfo.GPSAltitudeRef")) == "1":
-        altitude = -altitude
-
-    rating = _integer(xmp.get("Xmp.xmp.Rating"))
-    if rating is None:
-        rating = _integer(exif.get("Exif.Image.Rating"))
-
-    make = _text(exif.get("Exif.Image.Make")) or _text(xmp.get("Xmp.tiff.Make"))
-    model = _text(exif.get("Exif.Image.Model")) or _text(xmp.get("Xmp.tiff.Model"))
-    mime = tags.mime
+    position, altitude = tags.position(), tags.altitude()
+    latitude, longitude = position or (None, None)
+    date, date_source = chosen or (None, None)
+    make, model = tags.field("make"), tags.field("model")
+    mime = read.mime
     if not mime or mime == "application/octet-stream":
         mime = mimetypes.guess_type(path.name)[0]
     return MediaMeta(
@@ -308,30 +367,26 @@ def read_image_meta(
         width=width or None,
         height=height or None,
         orientation=orientation,
-        date=chosen[0] if chosen else None,
-        date_source=chosen[1] if chosen else None,
+        date=date,
+        date_source=date_source,
         make=make,
         model=model,
-        lens=_text(exif.get("Exif.Photo.LensModel"))
-        or _text(xmp.get("Xmp.aux.Lens"))
-        or _text(xmp.get("Xmp.exifEX.LensModel")),
-        iso=_integer(exif.get("Exif.Photo.ISOSpeedRatings"))
-        or _integer(exif.get("Exif.Photo.PhotographicSensitivity")),
-        aperture=_rational(exif.get("Exif.Photo.FNumber")),
-        exposure_time=_rational(exif.get("Exif.Photo.ExposureTime")),
-        focal_length=_rational(exif.get("Exif.Photo.FocalLength")),
-        latitude=position[0] if position else None,
-        longitude=position[1] if position else None,
+        lens=tags.field("lens"),
+        iso=tags.field("iso"),
+        aperture=tags.field("aperture"),
+        exposure_time=tags.field("exposure_time"),
+        focal_length=tags.field("focal_length"),
+        latitude=latitude,
+        longitude=longitude,
         altitude=round(altitude, 2) if position and altitude is not None else None,
-        rating=rating if rating is not None and -1 <= rating <= 5 else None,
-        title=_text(xmp.get("Xmp.dc.title")) or _text(iptc.get("Iptc.Application2.ObjectName")),
+        rating=tags.rating(),
+        title=tags.field("title"),
         description=_description(
-            (make, model),
-            xmp.get("Xmp.dc.description"),
-            iptc.get("Iptc.Application2.Caption"),
-            exif.get("Exif.Image.ImageDescription"),
+            (make, model), *(tags.get(source, tag) for source, tag in _DESCRIPTIONS)
         ),
-        keywords=_keywords(xmp.get("Xmp.dc.subject"), iptc.get("Iptc.Application2.Keywords")),
+        keywords=_keywords(
+            tags.get("xmp", "Xmp.dc.subject"), tags.get("iptc", "Iptc.Application2.Keywords")
+        ),
         sidecar_ids=sorted(sidecar.media_id for sidecar in sidecars),
     )
 
@@ -432,8 +487,47 @@ def _rotation(stream: Mapping[str, Any]) -> int:
     return int(rotate) % 360 if rotate and str(rotate).lstrip("-").isdigit() else 0
 
 
-def read_video_meta(path: Path, mtime_ns: int | None = None) -> MediaMeta:
-    """Metadata of one video: size as shown, duration, codecs, creation time and place."""
+# Each field of a video and the container (or video stream) tags it is read from, in
+# order: the first that has a value wins. Tag names are lower case here.
+_VIDEO_FIELDS: dict[str, tuple[str, ...]] = {
+    "make": ("com.apple.quicktime.make", "com.android.manufacturer"),
+    "model": ("com.apple.quicktime.model", "com.android.model"),
+    "title": ("title",),
+    "description": ("description", "comment"),
+    # Apple writes the local time with its zone; creation_time is UTC (or, from some
+    # cameras, local time wrongly marked UTC, which no file tells apart).
+    "taken": ("com.apple.quicktime.creationdate", "creation_time"),
+    "location": ("com.apple.quicktime.location.iso6709", "location", "location-eng"),
+}
+
+
+@dataclass
+class _Probed:
+    video: dict[str, Any]  # the first video stream
+    audio: dict[str, Any] | None  # the first audio stream
+    container: dict[str, Any]
+    tags: dict[str, str]  # the container's tags, then the video stream's, names lower case
+
+    def field(self, name: str) -> str | None:
+        found: str | None = _first([self.tags.get(tag) for tag in _VIDEO_FIELDS[name]])
+        return found
+
+    def taken(self) -> datetime | None:
+        found: datetime | None = _first(
+            [dates.parse_datetime(self.tags.get(tag)) for tag in _VIDEO_FIELDS["taken"]]
+        )
+        return found
+
+    def size(self) -> tuple[int, int, int]:
+        """(width, height) as a player shows it, and the clockwise rotation."""
+        rotation = _rotation(self.video)
+        width, height = int(self.video.get("width") or 0), int(self.video.get("height") or 0)
+        if rotation in (90, 270):
+            width, height = height, width
+        return width, height, rotation
+
+
+def _probed(path: Path) -> _Probed:
     try:
         probe = _probe(path)
     except ToolError as error:
@@ -447,50 +541,44 @@ def read_video_meta(path: Path, mtime_ns: int | None = None) -> MediaMeta:
     tags = {str(key).lower(): str(value) for key, value in (container.get("tags") or {}).items()}
     for key, value in (video.get("tags") or {}).items():
         tags.setdefault(str(key).lower(), str(value))
+    return _Probed(video, audio, container, tags)
 
-    rotation = _rotation(video)
-    width, height = int(video.get("width") or 0), int(video.get("height") or 0)
-    if rotation in (90, 270):
-        width, height = height, width
 
-    # Apple writes the local time with its zone; creation_time is UTC (or, from some
-    # cameras, local time wrongly marked UTC, which no file tells apart).
-    taken = dates.parse_datetime(tags.get("com.apple.quicktime.creationdate")) or (
-        dates.parse_datetime(tags.get("creation_time"))
-    )
+def read_video_meta(path: Path, mtime_ns: int | None = None) -> MediaMeta:
+    """Metadata of one video: size as shown, duration, codecs, creation time and place."""
+    probed = _probed(path)
+    video, container = probed.video, probed.container
+    width, height, rotation = probed.size()
     chosen = dates.choose_date(
         [
-            ("video", taken),
+            ("video", probed.taken()),
             ("filename", dates.date_from_filename(path.name)),
             ("file", dates.date_from_mtime(mtime_ns) if mtime_ns is not None else None),
         ]
     )
-    location = _iso6709(
-        tags.get("com.apple.quicktime.location.iso6709")
-        or tags.get("location")
-        or tags.get("location-eng")
-    )
+    location = _iso6709(probed.field("location"))
     position = _position(location[0], location[1]) if location else None
+    latitude, longitude = position or (None, None)
+    date, date_source = chosen or (None, None)
     duration = _rational(container.get("duration")) or _rational(video.get("duration"))
-    mime = mimetypes.guess_type(path.name)[0]
     return MediaMeta(
         type="video",
-        mime=mime,
+        mime=mimetypes.guess_type(path.name)[0],
         format=path.suffix.lower().lstrip(".") or None,
         width=width or None,
         height=height or None,
-        date=chosen[0] if chosen else None,
-        date_source=chosen[1] if chosen else None,
-        make=tags.get("com.apple.quicktime.make") or tags.get("com.android.manufacturer"),
-        model=tags.get("com.apple.quicktime.model") or tags.get("com.android.model"),
-        latitude=position[0] if position else None,
-        longitude=position[1] if position else None,
+        date=date,
+        date_source=date_source,
+        make=probed.field("make"),
+        model=probed.field("model"),
+        latitude=latitude,
+        longitude=longitude,
         altitude=location[2] if position and location else None,
-        title=tags.get("title"),
-        description=tags.get("description") or tags.get("comment"),
+        title=probed.field("title"),
+        description=probed.field("description"),
         duration=round(duration, 3) if duration else None,
         video_codec=video.get("codec_name"),
-        audio_codec=audio.get("codec_name") if audio else None,
+        audio_codec=probed.audio.get("codec_name") if probed.audio else None,
         frame_rate=_frame_rate(video.get("avg_frame_rate") or video.get("r_frame_rate")),
         rotation=rotation,
     )

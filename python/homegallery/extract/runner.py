@@ -28,6 +28,7 @@ from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
+from homegallery import xdg
 from homegallery.config import Config
 from homegallery.extract import embed
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
@@ -56,6 +57,7 @@ from homegallery.extract.worker import (
     process_item,
     record_failure,
 )
+from homegallery.index import load_index
 from homegallery.progress import Progress
 from homegallery.storage import Storage
 from homegallery.within import Roots, real_folder, source_roots
@@ -188,8 +190,6 @@ def work_items_from_config(config: Config) -> list[WorkItem]:
         if not source.index_path.is_file():
             log.warning("source %s has no index yet (run `homegallery index`)", source.dir)
             continue
-        from homegallery.index import load_index
-
         roots = source_roots(config.sources, source)
         for item in work_items_from_index(load_index(source.index_path), source.path, roots):
             items.setdefault(item.media_id, item)
@@ -365,8 +365,6 @@ def _geocoder(config: Config | None, provider: str) -> OfflineGeocoder | Nominat
     if provider == "off":
         return None
     if provider == "nominatim" and config is not None:
-        from homegallery import xdg
-
         geo = config.extractor.geo_reverse
         return NominatimGeocoder(
             geo.url,
@@ -378,6 +376,28 @@ def _geocoder(config: Config | None, provider: str) -> OfflineGeocoder | Nominat
 
 
 _GIVE_UP_AFTER = 3  # network failures in a row: the server is down, stop asking for now
+
+
+def _ask_one_by_one(
+    geocoder: NominatimGeocoder, positions: list[tuple[float, float]], progress: ProgressLike | None
+) -> list[Place | GeoError | None]:
+    """Each position's place, in order, until the server has failed _GIVE_UP_AFTER times
+    in a row (the rest get no answer)."""
+    results: list[Place | GeoError | None] = []
+    failures_in_a_row = 0
+    for position in positions:
+        try:
+            results.append(geocoder.lookup(*position))
+            failures_in_a_row = 0
+        except GeoError as error:
+            results.append(error)
+            failures_in_a_row += 1
+            if failures_in_a_row >= _GIVE_UP_AFTER:
+                log.warning("places: %s; the rest is left for the next run", error)
+                break
+        if progress is not None:
+            progress.advance()
+    return results
 
 
 def run_geo(
@@ -403,19 +423,9 @@ def run_geo(
         except GeoError as error:
             results.extend([error] * len(ids))
     else:
-        failures_in_a_row = 0
-        for media_id in ids:
-            try:
-                results.append(geocoder.lookup(*positions[media_id]))
-                failures_in_a_row = 0
-            except GeoError as error:
-                results.append(error)
-                failures_in_a_row += 1
-                if failures_in_a_row >= _GIVE_UP_AFTER:
-                    log.warning("places: %s; the rest is left for the next run", error)
-                    break
-            if progress is not None:
-                progress.advance()
+        results.extend(
+            _ask_one_by_one(geocoder, [positions[media_id] for media_id in ids], progress)
+        )
     for media_id, place in zip(ids, results, strict=False):
         item = WorkItem(media_id, paths.get(media_id, Path("?")), "image")
         if isinstance(place, GeoError):
@@ -487,22 +497,37 @@ def run_extract(
         )
 
     if "geo" in steps and geo_provider != "off":
-        todo = _plan_geo(
-            items, positions, StorageListing(settings.storage_dir), retry_failed, summary
+        _geo_step(
+            items, positions, storage, retry_failed, summary, config, geo_provider, progress_factory
         )
-        if todo:
-            geocoder = _geocoder(config, geo_provider)
-            assert geocoder is not None
-            geo_progress = progress_factory("places", len(todo))
-            try:
-                paths = {item.media_id: item.path for item in items}
-                run_geo(todo, paths, storage, geocoder, summary, geo_progress)
-            finally:
-                geo_progress.close()
-                if isinstance(geocoder, NominatimGeocoder):
-                    geocoder.close()
     summary.wall_seconds = time.perf_counter() - started
     return summary
+
+
+def _geo_step(
+    items: Sequence[WorkItem],
+    positions: dict[str, tuple[float, float]],
+    storage: Storage,
+    retry_failed: bool,
+    summary: Summary,
+    config: Config | None,
+    geo_provider: str,
+    progress_factory: Callable[[str, int], ProgressLike],
+) -> None:
+    """Places for the items with a position and none stored, after the other steps."""
+    todo = _plan_geo(items, positions, StorageListing(storage.root), retry_failed, summary)
+    if not todo:
+        return
+    geocoder = _geocoder(config, geo_provider)
+    assert geocoder is not None
+    geo_progress = progress_factory("places", len(todo))
+    try:
+        paths = {item.media_id: item.path for item in items}
+        run_geo(todo, paths, storage, geocoder, summary, geo_progress)
+    finally:
+        geo_progress.close()
+        if isinstance(geocoder, NominatimGeocoder):
+            geocoder.close()
 
 
 def _plan_geo(

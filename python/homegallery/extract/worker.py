@@ -14,11 +14,11 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from homegallery.config import VideoExtractor
 from homegallery.extract import lifeline, preview, video
 from homegallery.extract import meta as meta_reader
-from homegallery.extract.embed import EmbeddingSettings
 from homegallery.extract.ffmpeg_tools import ToolError
 from homegallery.extract.meta import Sidecar
 from homegallery.extract.schema import (
@@ -29,6 +29,7 @@ from homegallery.extract.schema import (
     Step,
     failure_kind,
     preview_kind,
+    read_failure,
     read_meta,
     video_kind,
     write_failure,
@@ -36,6 +37,9 @@ from homegallery.extract.schema import (
 )
 from homegallery.storage import Storage, split_id
 from homegallery.within import OutsideSourcesError, Roots, resolve_within
+
+if TYPE_CHECKING:  # extract.embed imports this module (work items, failure records)
+    from homegallery.extract.embed import EmbeddingSettings
 
 
 @dataclass(frozen=True)
@@ -156,8 +160,6 @@ def record_failure(storage: Storage, item: WorkItem, step: Step, reason: str, me
     previous_attempts = 0
     kind_path = storage.path(item.media_id, failure_kind(step))
     if kind_path.is_file():
-        from homegallery.extract.schema import read_failure
-
         try:
             previous = read_failure(storage, item.media_id, step)
             previous_attempts = previous.attempts if previous else 0

@@ -72,9 +72,6 @@ class ImportReport:
         return lines
 
 
-ProgressFactory = Callable[[str, int], Progress]
-
-
 @dataclass
 class ImportOptions:
     add_limits: AddLimits | None = None

@@ -62,10 +62,6 @@ class Journal(msgspec.Struct, frozen=True):
         ids |= {item.id for item in self.moved} | {item.id for item in self.removed}
         return ids
 
-    @property
-    def is_empty(self) -> bool:
-        return not (self.added or self.changed or self.moved or self.removed)
-
 
 _NAME = re.compile(r"^(\d+)\.json$")
 

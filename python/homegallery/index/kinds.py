@@ -71,8 +71,6 @@ VIDEO_EXTENSIONS = frozenset(
 )
 SIDECAR_EXTENSIONS = frozenset(["xmp", "aae", "thm", "json"])
 
-KINDS = ("image", "raw", "video", "sidecar", "other")
-
 
 def extension(path: str) -> str:
     name = path.rsplit("/", 1)[-1]

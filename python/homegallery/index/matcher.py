@@ -8,25 +8,35 @@ network shares); ``size`` trusts size alone, for copies whose times were not kep
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 from homegallery.index.records import IndexEntry
 
-Walked = tuple[str, int, int, int, int, int]
-"""(path, size, mtime_ns, ctime_ns, inode, device) as the walk returns it."""
+
+class Walked(NamedTuple):
+    """One file as the walk (``_core.walk_source``) lists it."""
+
+    path: str  # relative to the source folder, ``/``-separated
+    size: int
+    mtime_ns: int
+    ctime_ns: int
+    inode: int
+    device: int
+
 
 Matcher = Callable[[IndexEntry, Walked], bool]
 
 
 def _size_ctime_inode(old: IndexEntry, new: Walked) -> bool:
-    return old.size == new[1] and old.ctime_ns == new[3] and old.inode == new[4]
+    return old.size == new.size and old.ctime_ns == new.ctime_ns and old.inode == new.inode
 
 
 def _size_ctime(old: IndexEntry, new: Walked) -> bool:
-    return old.size == new[1] and old.ctime_ns == new[3]
+    return old.size == new.size and old.ctime_ns == new.ctime_ns
 
 
 def _size(old: IndexEntry, new: Walked) -> bool:
-    return old.size == new[1]
+    return old.size == new.size
 
 
 MATCHERS: dict[str, Matcher] = {

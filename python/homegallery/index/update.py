@@ -26,7 +26,9 @@ import logging
 import os
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import msgspec
 
@@ -79,12 +81,50 @@ class SourceResult(msgspec.Struct, kw_only=True):
     """Sequence number of the journal written, 0 when nothing changed."""
 
 
-def _batches(paths: list[tuple[str, int]]) -> Iterable[list[tuple[str, int]]]:
-    batch: list[tuple[str, int]] = []
+class _Walk(NamedTuple):
+    """What the walk (``_core.walk_source``) returns."""
+
+    files: list[Walked]
+    errors: list[tuple[str, str]]  # (path, message)
+    excluded: int
+    too_large: int
+    marked: int  # folders left out by exclude_if_present
+
+
+class _Hashed(NamedTuple):
+    """One file's outcome of ``_core.hash_files``."""
+
+    digest: str | None
+    bytes_read: int
+    problem: str | None
+
+
+@dataclass
+class _Plan:
+    """What the walk means against the old index, before any file is read."""
+
+    kept: list[IndexEntry] = field(default_factory=list)  # unchanged or renamed in place
+    moved: list[MovedFile] = field(default_factory=list)
+    changed: list[Walked] = field(default_factory=list)  # known path, to hash again
+    new: list[Walked] = field(default_factory=list)  # new path, to hash
+    vanished: dict[str, IndexEntry] = field(default_factory=dict)  # by path
+
+
+@dataclass
+class _Changes:
+    entries: list[IndexEntry]
+    added: list[AddedFile]
+    changed: list[ChangedFile]
+    moved: list[MovedFile]
+    removed: list[RemovedFile]
+
+
+def _batches(paths: list[Walked]) -> Iterable[list[Walked]]:
+    batch: list[Walked] = []
     size = 0
     for item in paths:
         batch.append(item)
-        size += item[1]
+        size += item.size
         if len(batch) >= _HASH_BATCH_FILES or size >= _HASH_BATCH_BYTES:
             yield batch
             batch, size = [], 0
@@ -116,141 +156,167 @@ def update_source(
         return result, None
     old_entries = load_index(source.index_path)
     try:
-        walked, walk_errors, excluded, too_large, marked = _core.walk_source(
-            source.dir,
-            [*source.excludes, *_exclude_file_patterns(source)],
-            source.exclude_if_present or None,
-            source.max_file_size_bytes,
-            list(roots[1:]),
-        )
+        walk = _walk(source, roots)
     except OSError as error:
         # An unmounted disk looks like an empty folder or a missing one: never read it
         # as "every file was deleted". The old index stays as it is.
-        result.status = "error"
-        result.error = f"source not readable, index kept: {error}"
-        result.entries = len(old_entries)
-        return result, None
-    if not walked and old_entries:
-        result.status = "error"
-        result.error = (
+        return _kept(result, old_entries, f"source not readable, index kept: {error}"), None
+    if not walk.files and old_entries:
+        return _kept(
+            result,
+            old_entries,
             f"source {source.dir} is empty but its index lists {len(old_entries)} files; "
             "is the disk unmounted? index kept (mark the source `offline: true`, or remove "
-            "its index file to start over)"
-        )
-        result.entries = len(old_entries)
-        return result, None
-    result.seen = len(walked)
-    result.excluded = excluded + marked
-    result.too_large = too_large
-    result.file_errors = list(walk_errors)
+            "its index file to start over)",
+        ), None
+    result.seen, result.excluded = len(walk.files), walk.excluded + walk.marked
+    result.too_large, result.file_errors = walk.too_large, list(walk.errors)
 
-    matches = matcher_for(source.matcher)
-    by_path = {entry.path: entry for entry in old_entries}
-    walked_paths = {item[0] for item in walked}
-    vanished = {path: entry for path, entry in by_path.items() if path not in walked_paths}
-    by_inode = (
-        {(e.device, e.inode, e.size, e.mtime_ns): e for e in vanished.values()}
-        if source.matcher == "size-ctime-inode"
-        else {}
-    )
-
-    kept: list[IndexEntry] = []
-    moved: list[MovedFile] = []
-    to_hash_changed: list[Walked] = []
-    to_hash_new: list[Walked] = []
-    for item in walked:
-        old = by_path.get(item[0])
-        if old is not None:
-            if matches(old, item):
-                kept.append(_entry(item, old.id))
-            else:
-                to_hash_changed.append(item)
-            continue
-        renamed = by_inode.pop((item[5], item[4], item[1], item[2]), None)
-        if renamed is not None:
-            del vanished[renamed.path]
-            kept.append(_entry(item, renamed.id))
-            moved.append(MovedFile(portable_path(renamed.path), portable_path(item[0]), renamed.id))
-            continue
-        to_hash_new.append(item)
-
-    limits_entries = len(old_entries)
+    plan = _plan(walk.files, old_entries, source.matcher)
     if add_limits is not None:
-        allowed = add_limits.allowed_new(limits_entries)
-        result.pending = max(0, len(to_hash_new) - allowed)
-        to_hash_new = to_hash_new[:allowed]
-
-    to_hash = to_hash_changed + to_hash_new
+        allowed = add_limits.allowed_new(len(old_entries))
+        result.pending = max(0, len(plan.new) - allowed)
+        plan.new = plan.new[:allowed]
     if dry_run:
-        result.added = len(to_hash_new)
-        result.changed = len(to_hash_changed)
-        result.moved = len(moved)
-        result.removed = len(vanished)
+        result.added, result.changed = len(plan.new), len(plan.changed)
+        result.moved, result.removed = len(plan.moved), len(plan.vanished)
         result.entries = len(old_entries)
         result.seconds = time.monotonic() - started
         return result, None
 
-    if progress is not None:
-        progress.set_total((progress.total or 0) + len(to_hash))
-    root = Path(source.dir)
-    digests: dict[str, str] = {}
-    walked_by_path = {item[0]: item for item in to_hash}
-    for batch in _batches([(item[0], item[1]) for item in to_hash]):
-        outcomes = _core.hash_files(
-            [os.fspath(root / path) for path, _ in batch], threads, list(roots)
-        )
-        for (path, _), (digest, nbytes, problem) in zip(batch, outcomes, strict=True):
-            result.bytes_hashed += nbytes
-            if digest is None:
-                result.file_errors.append((path, problem or "unreadable"))
-            else:
-                digests[path] = digest
-        if progress is not None:
-            progress.advance(len(batch), sum(size for _, size in batch))
-
-    added: list[AddedFile] = []
-    changed: list[ChangedFile] = []
-    new_entries: list[IndexEntry] = list(kept)
-    vanished_by_id: dict[str, IndexEntry] = {}
-    for entry in vanished.values():
-        vanished_by_id.setdefault(entry.id, entry)
-    for item in to_hash_changed:
-        old = by_path[item[0]]
-        digest = digests.get(item[0])
-        if digest is None:
-            new_entries.append(old)  # unreadable now: keep what we knew
-            continue
-        new_entries.append(_entry(item, digest))
-        if digest != old.id:
-            changed.append(ChangedFile(portable_path(item[0]), old.id, digest))
-    for item in to_hash_new:
-        digest = digests.get(item[0])
-        if digest is None:
-            continue
-        entry = _entry(walked_by_path[item[0]], digest)
-        new_entries.append(entry)
-        source_of_move = vanished_by_id.pop(digest, None)
-        if source_of_move is not None:
-            del vanished[source_of_move.path]
-            moved.append(
-                MovedFile(portable_path(source_of_move.path), portable_path(entry.path), digest)
-            )
-        else:
-            added.append(AddedFile(portable_path(entry.path), digest, entry.kind, entry.size))
-    removed = [RemovedFile(portable_path(entry.path), entry.id) for entry in vanished.values()]
-
-    result.added, result.changed = len(added), len(changed)
-    result.moved, result.removed = len(moved), len(removed)
-    new_entries.sort(key=lambda entry: entry.path)
-    result.entries = len(new_entries)
-    journal = None
-    if added or changed or moved or removed:
-        journal = write_journal(source.index_path, source.dir, added, changed, moved, removed)
-        result.journal = journal.sequence
-    if journal is not None or new_entries != old_entries or not source.index_path.exists():
-        save_index(source.index_path, source.dir, new_entries)
+    digests = _hash(Path(source.dir), plan.changed + plan.new, threads, roots, result, progress)
+    changes = _changes(plan, old_entries, digests)
+    result.added, result.changed = len(changes.added), len(changes.changed)
+    result.moved, result.removed = len(changes.moved), len(changes.removed)
+    result.entries = len(changes.entries)
+    journal = _save(source, old_entries, changes)
+    result.journal = journal.sequence if journal is not None else 0
     result.seconds = time.monotonic() - started
     return result, journal
+
+
+def _kept(result: SourceResult, old_entries: list[IndexEntry], error: str) -> SourceResult:
+    """The result of a source not walked: an error, and the old index as it was."""
+    result.status, result.error, result.entries = "error", error, len(old_entries)
+    return result
+
+
+def _walk(source: Source, roots: Roots) -> _Walk:
+    files, errors, excluded, too_large, marked = _core.walk_source(
+        source.dir,
+        [*source.excludes, *_exclude_file_patterns(source)],
+        source.exclude_if_present or None,
+        source.max_file_size_bytes,
+        list(roots[1:]),
+    )
+    return _Walk(list(map(Walked._make, files)), errors, excluded, too_large, marked)
+
+
+def _plan(files: list[Walked], old_entries: list[IndexEntry], matcher: str) -> _Plan:
+    """Each walked file: kept (it matches its record, or is a vanished file renamed,
+    by inode), or to hash; what is left of the old index has vanished."""
+    matches = matcher_for(matcher)
+    by_path = {entry.path: entry for entry in old_entries}
+    walked_paths = {item.path for item in files}
+    plan = _Plan(vanished={p: e for p, e in by_path.items() if p not in walked_paths})
+    by_inode = (
+        {(e.device, e.inode, e.size, e.mtime_ns): e for e in plan.vanished.values()}
+        if matcher == "size-ctime-inode"
+        else {}
+    )
+    for item in files:
+        old = by_path.get(item.path)
+        if old is not None:
+            if matches(old, item):
+                plan.kept.append(_entry(item, old.id))
+            else:
+                plan.changed.append(item)
+            continue
+        renamed = by_inode.pop((item.device, item.inode, item.size, item.mtime_ns), None)
+        if renamed is None:
+            plan.new.append(item)
+            continue
+        del plan.vanished[renamed.path]
+        plan.kept.append(_entry(item, renamed.id))
+        moved = MovedFile(portable_path(renamed.path), portable_path(item.path), renamed.id)
+        plan.moved.append(moved)
+    return plan
+
+
+def _hash(
+    root: Path,
+    files: list[Walked],
+    threads: int,
+    roots: Roots,
+    result: SourceResult,
+    progress: Progress | None,
+) -> dict[str, str]:
+    """The digest of each file that could be read, by path; the others are errors."""
+    if progress is not None:
+        progress.set_total((progress.total or 0) + len(files))
+    digests: dict[str, str] = {}
+    for batch in _batches(files):
+        outcomes = _core.hash_files(
+            [os.fspath(root / item.path) for item in batch], threads, list(roots)
+        )
+        for item, outcome in zip(batch, map(_Hashed._make, outcomes), strict=True):
+            result.bytes_hashed += outcome.bytes_read
+            if outcome.digest is None:
+                result.file_errors.append((item.path, outcome.problem or "unreadable"))
+            else:
+                digests[item.path] = outcome.digest
+        if progress is not None:
+            progress.advance(len(batch), sum(item.size for item in batch))
+    return digests
+
+
+def _changes(plan: _Plan, old_entries: list[IndexEntry], digests: dict[str, str]) -> _Changes:
+    """The new index and the journal's changes, from the plan and the digests."""
+    changes = _Changes(list(plan.kept), [], [], list(plan.moved), [])
+    by_path = {entry.path: entry for entry in old_entries}
+    for item in plan.changed:
+        old = by_path[item.path]
+        digest = digests.get(item.path)
+        if digest is None:
+            changes.entries.append(old)  # unreadable now: keep what we knew
+            continue
+        changes.entries.append(_entry(item, digest))
+        if digest != old.id:
+            changes.changed.append(ChangedFile(portable_path(item.path), old.id, digest))
+    vanished_by_id: dict[str, IndexEntry] = {}
+    for entry in plan.vanished.values():
+        vanished_by_id.setdefault(entry.id, entry)
+    for item in plan.new:
+        digest = digests.get(item.path)
+        if digest is None:
+            continue
+        entry = _entry(item, digest)
+        changes.entries.append(entry)
+        source_of_move = vanished_by_id.pop(digest, None)
+        if source_of_move is None:
+            added = AddedFile(portable_path(entry.path), digest, entry.kind, entry.size)
+            changes.added.append(added)
+            continue
+        del plan.vanished[source_of_move.path]
+        changes.moved.append(
+            MovedFile(portable_path(source_of_move.path), portable_path(entry.path), digest)
+        )
+    changes.removed = [RemovedFile(portable_path(e.path), e.id) for e in plan.vanished.values()]
+    changes.entries.sort(key=lambda entry: entry.path)
+    return changes
+
+
+def _save(source: Source, old_entries: list[IndexEntry], changes: _Changes) -> Journal | None:
+    """Writes the journal of the changes (if any) and the index (if it changed)."""
+    journal = None
+    if changes.added or changes.changed or changes.moved or changes.removed:
+        journal = write_journal(
+            source.index_path, source.dir, changes.added, changes.changed, changes.moved,
+            changes.removed,
+        )  # fmt: skip
+    if journal is not None or changes.entries != old_entries or not source.index_path.exists():
+        save_index(source.index_path, source.dir, changes.entries)
+    return journal
 
 
 def _exclude_file_patterns(source: Source) -> list[str]:

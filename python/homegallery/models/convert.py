@@ -33,8 +33,8 @@ class ConversionError(HomeGalleryError):
 
 
 def _efficientnet(weights: Path) -> bytes:
-    from homegallery.models import efficientnet
-    from homegallery.models.pth import PthError, read_state_dict
+    from homegallery.models import efficientnet  # lazy: only to convert
+    from homegallery.models.pth import PthError, read_state_dict  # lazy: only to convert
 
     try:
         state = read_state_dict(weights)
@@ -46,7 +46,7 @@ def _efficientnet(weights: Path) -> bytes:
 
 
 def _efficientnet_check_input(spec: ModelSpec) -> npt.NDArray[np.float32]:
-    from homegallery.models.preprocess import efficientnet_input
+    from homegallery.models.preprocess import efficientnet_input  # lazy: only to convert
 
     return efficientnet_input(check_pattern(300, 400))[None]
 
@@ -54,7 +54,7 @@ def _efficientnet_check_input(spec: ModelSpec) -> npt.NDArray[np.float32]:
 def _fold_dequantize(weights: Path) -> bytes:
     import onnx
 
-    from homegallery.models.fold import FoldError, fold_dequantize
+    from homegallery.models.fold import FoldError, fold_dequantize  # lazy: only to convert
 
     try:
         model = onnx.load_from_string(weights.read_bytes())
@@ -67,7 +67,7 @@ def _fold_dequantize(weights: Path) -> bytes:
 
 
 def _plain_check_input(spec: ModelSpec) -> npt.NDArray[np.float32]:
-    from homegallery.models.preprocess import plain_input
+    from homegallery.models.preprocess import plain_input  # lazy: only to convert
 
     picture = check_pattern(spec.input.height, spec.input.width)
     return plain_input(picture, spec.input.color, spec.input.mean, spec.input.scale)[None]

@@ -124,7 +124,7 @@ def install(
         log.warning("%s: has no int8 variant; installing it as it is", spec.name)
         int8 = False
     if quantise is None:
-        from homegallery.models.quantize import quantise_int8
+        from homegallery.models.quantize import quantise_int8  # lazy: only to quantise
 
         quantise = quantise_int8
     with store.models_lock(models_dir):
@@ -137,28 +137,7 @@ def install(
             return _int8_into_installed(spec, present, models_dir, quantise, quiet)
         work = store.new_work_folder(models_dir, spec)
         try:
-            weights, package_sha = _weights(spec, work, from_path, quiet)
-            model = work / store.MODEL_FILE
-            _convert(spec, weights, model, quiet)
-            for leftover in (work / "download", work / "weights"):
-                if leftover.is_dir():
-                    shutil.rmtree(leftover)
-                else:
-                    leftover.unlink(missing_ok=True)
-            manifest = store.Manifest(
-                name=spec.name,
-                version=spec.version,
-                task=spec.task,
-                onnx_sha256=spec.onnx_sha256,
-                onnx_size=spec.onnx_size,
-                source=spec.source.describe(),
-                package_sha256=package_sha,
-                installed_at=store.now_text(),
-            )
-            if int8:
-                manifest.int8 = _add_int8(spec, work, quantise, quiet)
-            store.write_manifest(work, manifest)
-            folder = store.publish(work, models_dir, spec)
+            folder = _install_new(spec, work, models_dir, from_path, int8, quantise, quiet)
         except (FetchError, ConversionError, RunCheckError) as error:
             raise InstallError(f"{spec.name}: {error}") from None
         except OSError as error:
@@ -169,6 +148,39 @@ def install(
             if work.exists():
                 shutil.rmtree(work, ignore_errors=True)
         return InstallResult(spec, folder, "installed")
+
+
+def _install_new(
+    spec: ModelSpec,
+    work: Path,
+    models_dir: Path,
+    from_path: Path | None,
+    int8: bool,
+    quantise: Quantiser,
+    quiet: bool,
+) -> Path:
+    """Fetches, converts and checks the model in ``work``, then publishes it there."""
+    weights, package_sha = _weights(spec, work, from_path, quiet)
+    _convert(spec, weights, work / store.MODEL_FILE, quiet)
+    for leftover in (work / "download", work / "weights"):
+        if leftover.is_dir():
+            shutil.rmtree(leftover)
+        else:
+            leftover.unlink(missing_ok=True)
+    manifest = store.Manifest(
+        name=spec.name,
+        version=spec.version,
+        task=spec.task,
+        onnx_sha256=spec.onnx_sha256,
+        onnx_size=spec.onnx_size,
+        source=spec.source.describe(),
+        package_sha256=package_sha,
+        installed_at=store.now_text(),
+    )
+    if int8:
+        manifest.int8 = _add_int8(spec, work, quantise, quiet)
+    store.write_manifest(work, manifest)
+    return store.publish(work, models_dir, spec)
 
 
 def _int8_into_installed(

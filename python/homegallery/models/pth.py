@@ -176,18 +176,23 @@ def _read_legacy(handle: IO[bytes]) -> dict[str, npt.NDArray[Any]]:
         storage = storages.get(str(key))
         if storage is None:
             raise PthError(f"storage {key!r:.40} is listed but not used")
-        header = handle.read(8)
-        if len(header) != 8:
-            raise PthError("the file ends inside the storages (truncated?)")
-        (count,) = struct.unpack("<q", header)
-        if count != storage.count:
-            raise PthError(f"storage {key} holds {count} values, the pickle says {storage.count}")
-        nbytes = count * storage.dtype.itemsize
-        raw = handle.read(nbytes)
-        if len(raw) != nbytes:
-            raise PthError("the file ends inside the storages (truncated?)")
-        storage.data = np.frombuffer(raw, dtype=storage.dtype)
+        _read_legacy_storage(handle, key, storage)
     return _result(obj)
+
+
+def _read_legacy_storage(handle: IO[bytes], key: object, storage: _Storage) -> None:
+    """One storage's values after the pickles: a count, then the raw values."""
+    header = handle.read(8)
+    if len(header) != 8:
+        raise PthError("the file ends inside the storages (truncated?)")
+    (count,) = struct.unpack("<q", header)
+    if count != storage.count:
+        raise PthError(f"storage {key} holds {count} values, the pickle says {storage.count}")
+    nbytes = count * storage.dtype.itemsize
+    raw = handle.read(nbytes)
+    if len(raw) != nbytes:
+        raise PthError("the file ends inside the storages (truncated?)")
+    storage.data = np.frombuffer(raw, dtype=storage.dtype)
 
 
 def _read_zip(archive: zipfile.ZipFile) -> dict[str, npt.NDArray[Any]]:

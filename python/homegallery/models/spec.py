@@ -230,7 +230,3 @@ def get_spec(name: str) -> ModelSpec:
     except KeyError:
         known = ", ".join(sorted(MODELS))
         raise UnknownModelError(f"no model named {name!r} (known: {known})") from None
-
-
-def models_for_task(task: str) -> list[ModelSpec]:
-    return [spec for spec in MODELS.values() if spec.task == task]

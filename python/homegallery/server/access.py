@@ -20,7 +20,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from homegallery.catalog.entry import Entry
-from homegallery.catalog.query import QueryError, compile_query
+from homegallery.catalog.query import QueryError, check_query
 from homegallery.config import Auth, ConfigError, User
 from homegallery.gallery import Gallery
 from homegallery.server.editing import EditRights, may_edit
@@ -47,14 +47,14 @@ def is_media_id(text: str) -> bool:
 
 
 def check_filters(auth: Auth) -> None:
-    """Every configured filter compiles; a broken one stops the server with its key."""
+    """Every configured filter is a valid query; a broken one stops the server with its key."""
     filters = [("server.auth.public.filter", auth.public.filter)] + [
         (f"server.auth.users[{number}].filter", user.filter)
         for number, user in enumerate(auth.users)
     ]
     for key, text in filters:
         try:
-            compile_query(text)
+            check_query(text)
         except QueryError as error:
             raise ConfigError(f"`{key}`: {error}") from None
 

@@ -19,7 +19,6 @@ from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access
 from homegallery.server.bodies import MAX_BODY_BYTES, BoundedRequest
-from homegallery.server.catalog_view import CatalogView
 from homegallery.server.errors import exception_handlers
 from homegallery.server.front import guard_entry
 from homegallery.server.headers import security_headers_hook
@@ -90,7 +89,6 @@ def create_app(
     services = Services(
         config=config,
         gallery=gallery,
-        view=CatalogView(gallery),
         access=Access(config.server.auth, sessions, gallery),
         sessions=sessions,
         watcher=watcher,

@@ -23,22 +23,13 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from homegallery.catalog.query import parse
-from homegallery.catalog.query.ast import (
-    And,
-    Compare,
-    Count,
-    Exists,
-    InList,
-    Node,
-    Not,
-    Or,
-    Text,
-)
-from homegallery.catalog.query.fields import RATIO_WORDS, lookup
+from homegallery.catalog.fold import fold
+from homegallery.catalog.query import check_query, parse
+from homegallery.catalog.query import checked as c
+from homegallery.catalog.query.fields import FIELDS
 from homegallery.config import Auth, User
 
-_TAG_FIELD = "tag"
+_TAG = FIELDS["tag"]
 
 
 @dataclass(frozen=True)
@@ -51,46 +42,30 @@ class FilterTags:
 
     def reads(self, tag: str) -> bool:
         """Whether adding or removing ``tag`` may change what some filter matches."""
-        folded = " ".join(tag.split()).casefold()
+        folded = fold(" ".join(tag.split()))
         return self.every or folded in self.exact or any(part in folded for part in self.parts)
 
 
-def _is_tag_key(key_text: str) -> bool:
-    field = lookup(key_text)
-    return field is not None and field.name == _TAG_FIELD
-
-
 def filter_tags(filters: Iterable[str]) -> FilterTags:
-    """The tags the given filters read (each filter must parse; the config checked it)."""
+    """The tags the given filters read (each filter must be valid; the config checked it)."""
     exact: set[str] = set()
     parts: set[str] = set()
     every = False
-
-    def visit(node: Node) -> None:
-        nonlocal every
-        if isinstance(node, (And, Or)):
-            for operand in node.operands:
-                visit(operand)
-        elif isinstance(node, Not):
-            visit(node.operand)
-        elif isinstance(node, Text):
-            word = node.value.text.casefold()
-            if word and (node.value.quoted or word not in RATIO_WORDS):
-                parts.add(word)  # bare words search the text, tags included
-        elif isinstance(node, Compare) and _is_tag_key(node.key.text):
-            if node.op == "~":
-                parts.add(node.value.text.casefold())
-            else:
-                exact.add(node.value.text.casefold())
-        elif isinstance(node, InList) and _is_tag_key(node.key.text):
-            exact.update(value.text.casefold() for value in node.values)
-        elif isinstance(node, (Count, Exists)) and _is_tag_key(node.key.text):
-            every = True
-
     for text in filters:
-        query = parse(text)
-        if query.filter is not None:
-            visit(query.filter)
+        query = check_query(text)
+        pending = [] if query.filter is None else [query.filter]
+        while pending:
+            node = pending.pop()
+            if isinstance(node, (c.And, c.Or)):
+                pending.extend(node.operands)
+            elif isinstance(node, c.Not):
+                pending.append(node.operand)
+            elif isinstance(node, c.FreeText):
+                parts.add(node.word)  # bare words search the text, tags included
+            elif isinstance(node, c.ValueTest) and node.key == _TAG.column:
+                (parts if node.contains else exact).add(node.text)
+            elif isinstance(node, (c.NumberTest, c.NumberIn, c.NumberRange)):
+                every = every or node.column == _TAG.count  # count(tags), exists tags
     return FilterTags(frozenset(exact), tuple(sorted(parts)), every)
 
 

@@ -2,7 +2,7 @@
 
 The HTTP parser refuses a head that arrives in pieces above 16 KiB, but takes one that
 arrives whole up to the size of a socket read (hundreds of KiB), and a query string
-of that size is parsed, compiled and searched like any other. No page of the web app
+of that size is parsed, checked and searched like any other. No page of the web app
 sends more than a few KiB, so larger ones are refused before any route runs: 414 for
 the target, 431 for the headers.
 """

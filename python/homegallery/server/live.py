@@ -17,7 +17,7 @@ from pathlib import Path
 
 from litestar.response import ServerSentEventMessage
 
-from homegallery.catalog.columns import generation
+from homegallery.catalog.generation import generation
 from homegallery.catalog.schema import CatalogError, open_reader
 
 POLL_SECONDS = 0.5

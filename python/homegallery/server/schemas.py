@@ -64,10 +64,6 @@ class Tags(_Wire):
     tags: list[TagCount]
 
 
-class Similar(_Wire):
-    entries: list[ApiEntry]
-
-
 class TagChange(_Wire):
     ids: list[str]
     add: list[str] = msgspec.field(default_factory=list)

@@ -4,8 +4,8 @@ The filter and the query are parsed on their own, then joined as text
 ``(filter) and (query) order by …`` for the catalog's search. Joining text alone
 could be escaped (a query such as ``x) or (y`` would reopen the parentheses), so the
 joined text is parsed again and must give exactly ``And(filter, query)`` with the
-query's ordering; anything else is refused. The catalog compiles the result to
-parameterised SQL as for every other query.
+query's ordering; anything else is refused. The catalog checks and runs the result
+as every other query.
 """
 
 from __future__ import annotations

@@ -17,7 +17,6 @@ from homegallery.catalog import QueryError
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access, Viewer
-from homegallery.server.catalog_view import CatalogView
 from homegallery.server.live import CatalogWatcher
 from homegallery.server.scope import ScopedQuery
 from homegallery.server.sessions import COOKIE_NAME, Sessions
@@ -31,7 +30,6 @@ AnyRequest: TypeAlias = Request[Any, Any, Any]
 class Services:
     config: Config
     gallery: Gallery
-    view: CatalogView
     access: Access
     sessions: Sessions
     watcher: CatalogWatcher

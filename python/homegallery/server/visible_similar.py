@@ -14,8 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from homegallery.catalog.query import QueryError, compile_query
-from homegallery.catalog.query.compiler import SimilarTerm
+from homegallery.catalog.query import QueryError, check_query
 from homegallery.catalog.query.lexer import tokenize
 from homegallery.server.scope import ScopedQuery
 
@@ -79,9 +78,9 @@ def resolve_similar(query: str, visible_ids: Callable[[str], list[str]]) -> Reso
 
     ``visible_ids(prefix)`` gives (at most two of) the ids the viewer may see that
     start with ``prefix``. Raises :class:`QueryError`, columns in ``query``, for a
-    query that does not compile or an id that names no visible entry or several.
+    query that is not valid or an id that names no visible entry or several.
     """
-    terms = [term for term in compile_query(query).similar if isinstance(term, SimilarTerm)]
+    terms = check_query(query).similar
     if not terms:
         return ResolvedQuery(query, [])
     tokens = {token.column: token for token in tokenize(query)}

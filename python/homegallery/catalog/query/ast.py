@@ -1,8 +1,8 @@
 """The parsed form of a query: a small tree of frozen dataclasses.
 
-The parser builds it without knowing any field; the compiler gives it meaning. Every
-node keeps the column it came from so that the compiler's errors (an unknown key, a
-value that is not a number) point at the right place too.
+The parser builds it without knowing any field; the checker (:mod:`.check`) gives it
+meaning. Every node keeps the column it came from so that the checker's errors (an
+unknown key, a value that is not a number) point at the right place too.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 Operator = Literal[":", "=", "!=", "<", "<=", ">", ">=", "~"]
-OPERATORS: tuple[Operator, ...] = (":", "=", "!=", "<", "<=", ">", ">=", "~")
 
 
 @dataclass(frozen=True)
@@ -96,7 +95,6 @@ class OrderBy:
     key: Value
     count: bool = False
     descending: bool = False
-    explicit_direction: bool = False
 
 
 @dataclass(frozen=True)

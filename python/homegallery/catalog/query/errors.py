@@ -1,6 +1,6 @@
 """The one error a query can raise, with the place it went wrong.
 
-Every problem with a user's query text, from the lexer to the compiler, is a
+Every problem with a user's query text, from the lexer to the checker, is a
 ``QueryError``: callers (the search box, the CLI, the HTTP API) catch one type and can
 point at the column, instead of guessing from a traceback.
 """

@@ -1,8 +1,11 @@
-"""What each query key means: which catalog column it reads and how values parse.
+"""What each query key means: its kind, the catalog column it reads, its operators.
 
-The one table the compiler consults, so adding a searchable field is one line here
-(plus its column in the catalog schema). Keys are matched without case, except the
-one-letter keys of HomeGallery where ``m`` is the month and ``M`` the minute.
+The one table of the query language. The checker (:mod:`.check`) resolves every key
+and value through it, and the engine (:mod:`.evaluate`) reads the columns it names,
+so adding a searchable field is one line in ``FIELDS`` (plus its column in the
+catalog, see ``NUMBER_COLUMNS``/``TEXT_COLUMNS`` in :mod:`homegallery.catalog.columns`).
+Keys are matched without case, except the one-letter keys of HomeGallery where ``m``
+is the month and ``M`` the minute.
 """
 
 from __future__ import annotations
@@ -10,49 +13,68 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from homegallery.catalog.query.ast import Operator
+
 FieldKind = Literal[
-    "number",
-    "text",
-    "date",
-    "list",
-    "count",
-    "files",
-    "id",
-    "type",
-    "ratio",
-    "bool",
-    "similar",
+    "number", "text", "date", "values", "count", "files", "id", "type", "ratio", "bool", "similar",
     "duplicates",
-]
+]  # fmt: skip
+
+_ORDERING: tuple[Operator, ...] = (":", "=", "!=", "<", "<=", ">", ">=")
+_MATCHING: tuple[Operator, ...] = (":", "~", "=", "!=")
+
+# The operators each kind takes, and how an error message lists them.
+OPERATORS: dict[FieldKind, tuple[tuple[Operator, ...], str]] = {
+    "number": (_ORDERING, "=, !=, <, <=, > or >="),
+    "count": (_ORDERING, "=, <, >"),
+    "date": ((*_ORDERING, "~"), ""),
+    "ratio": (_ORDERING, "=, <, >, or a word such as panorama"),
+    "text": (_MATCHING, ":, ~, = or !="),
+    "files": (_MATCHING, ":, ~, = or !="),
+    "values": (_MATCHING, ":, =, != or ~ (or count(...) for numbers)"),
+    "id": (_MATCHING, ":, =, != or ~"),
+    "type": ((":", "=", "!="), ":, = or !="),
+    "bool": ((":", "=", "!="), ": or ="),
+    "similar": ((":", "="), ":"),
+    "duplicates": ((":", "=", ">="), ": (duplicates:0.95)"),
+}
 
 
 @dataclass(frozen=True)
 class Field:
     name: str  # canonical name, used in messages
     kind: FieldKind
-    sql: str  # column expression over alias `e`; for lists/files the sub-key or column
-    count_column: str = ""  # for count(key) and exists(key) of lists
+    column: str = ""  # numbers, text, bool: the entries column; values: the key in
+    # entry_values; files: the entry_files column (``source`` by its folder's name)
+    parts: tuple[str, ...] = ()  # text joined from several columns by spaces
+    count: str = ""  # the count column of a key with many values: count(), exists, faces:3
     orderable: bool = True
+    whole: bool = False  # files: compared whole (an extension), never by a part of it
+    operators: tuple[tuple[Operator, ...], str] | None = None  # instead of its kind's
 
 
 def _number(name: str, column: str | None = None) -> Field:
-    return Field(name, "number", f"e.{column or name}")
+    return Field(name, "number", column or name)
 
 
-def _text(name: str, sql: str | None = None) -> Field:
-    return Field(name, "text", sql or f"e.{name}")
+def _text(name: str, column: str | None = None) -> Field:
+    return Field(name, "text", column or name)
 
 
-_PLACE_SQL = (
-    "(coalesce(e.country, '') || ' ' || coalesce(e.state, '') || ' ' || "
-    "coalesce(e.county, '') || ' ' || coalesce(e.city, '') || ' ' || coalesce(e.road, ''))"
-)
-_CAMERA_SQL = "(coalesce(e.make, '') || ' ' || coalesce(e.model, ''))"
+def _files(name: str, column: str, whole: bool = False) -> Field:
+    operators: tuple[tuple[Operator, ...], str] | None = None
+    if whole:
+        operators = ((":", "=", "!="), ":, = or !=")
+    return Field(
+        name, "files", column, count="file_count", orderable=False, whole=whole,
+        operators=operators,
+    )  # fmt: skip
+
 
 FIELDS: dict[str, Field] = {
-    "id": Field("id", "id", "e.id"),
-    "type": Field("type", "type", "e.type"),
-    "date": Field("date", "date", "e.date"),
+    "id": Field("id", "id"),
+    "type": Field("type", "type", "type"),
+    "date": Field("date", "date"),
     "year": _number("year"),
     "month": _number("month"),
     "day": _number("day"),
@@ -73,32 +95,34 @@ FIELDS: dict[str, Field] = {
     "size": _number("size"),
     "make": _text("make"),
     "model": _text("model"),
-    "camera": Field("camera", "text", _CAMERA_SQL, orderable=False),
+    "camera": Field("camera", "text", parts=("make", "model"), orderable=False),
     "lens": _text("lens"),
     "country": _text("country"),
-    "countrycode": _text("countrycode", "e.country_code"),
+    "countrycode": _text("countrycode", "country_code"),
     "state": _text("state"),
     "county": _text("county"),
     "city": _text("city"),
     "road": _text("road"),
-    "place": Field("place", "text", _PLACE_SQL, orderable=False),
+    "place": Field(
+        "place", "text", parts=("country", "state", "county", "city", "road"), orderable=False
+    ),
     "title": _text("title"),
     "description": _text("description"),
     "mime": _text("mime"),
     "format": _text("format"),
-    "tag": Field("tag", "list", "tag", "e.tag_count", orderable=False),
-    "object": Field("object", "list", "object", "e.object_count", orderable=False),
-    "label": Field("label", "list", "label", "e.label_count", orderable=False),
-    "face": Field("face", "count", "", "e.face_count", orderable=False),
-    "file": Field("file", "files", "name", "e.file_count", orderable=False),
-    "path": Field("path", "files", "path", "e.file_count", orderable=False),
-    "ext": Field("ext", "files", "ext", "e.file_count", orderable=False),
-    "index": Field("index", "files", "source", "e.file_count", orderable=False),
-    "preview": Field("preview", "count", "", "e.preview_count", orderable=False),
-    "ratio": Field("ratio", "ratio", "e.ratio"),
-    "favorite": Field("favorite", "bool", "e.favorite"),
-    "similar": Field("similar", "similar", "", orderable=False),
-    "duplicates": Field("duplicates", "duplicates", "", orderable=False),
+    "tag": Field("tag", "values", "tag", count="tag_count", orderable=False),
+    "object": Field("object", "values", "object", count="object_count", orderable=False),
+    "label": Field("label", "values", "label", count="label_count", orderable=False),
+    "face": Field("face", "count", count="face_count", orderable=False),
+    "file": _files("file", "name"),
+    "path": _files("path", "path"),
+    "ext": _files("ext", "ext", whole=True),
+    "index": _files("index", "source"),
+    "preview": Field("preview", "count", count="preview_count", orderable=False),
+    "ratio": Field("ratio", "ratio", "ratio"),
+    "favorite": Field("favorite", "bool", "favorite"),
+    "similar": Field("similar", "similar", orderable=False),
+    "duplicates": Field("duplicates", "duplicates", orderable=False),
 }
 
 _ALIASES: dict[str, str] = {
@@ -135,15 +159,47 @@ _ALIASES: dict[str, str] = {
 }
 _SHORT_KEYS = {"y": "year", "m": "month", "d": "day", "H": "hour", "h": "hour", "M": "minute"}
 
+# What a bare word searches: the parts of the catalog's text cache (``text_cache`` in
+# the Rust row writer), each where it is cheapest to search (``type_folded``: the type
+# casefolded, as the text cache has it). Besides these, a word finds the day
+# (``2021-06-30``), a file's path and an id prefix.
+FREE_TEXT_COLUMNS = (
+    "type_folded", "country", "state", "county", "city", "road", "make", "model", "lens", "title",
+    "description",
+)  # fmt: skip
+FREE_TEXT_VALUES = ("tag", "object")
+
+# `type:` words → the stored type.
+TYPE_WORDS = {
+    "image": "image",
+    "images": "image",
+    "photo": "image",
+    "photos": "image",
+    "raw": "rawImage",
+    "rawimage": "rawImage",
+    "video": "video",
+    "videos": "video",
+}
+TYPE_NAMES = "image, rawImage or video"
+
+# Bare words that select by aspect ratio (width / height) rather than by text.
+RATIO_WORDS = frozenset({"landscape", "portrait", "square", "panorama"})
+SQUARE_TOLERANCE = 0.01  # |ratio - 1| below this is square
+PANORAMA_RATIO = 2.0  # ratio at least this, or at most its inverse, is a panorama
+
 # `exists geo` and friends: words that stand for "has a GPS position".
 GEO_WORDS = frozenset({"geo", "location", "gps", "position"})
-# Bare words that select by aspect ratio rather than by text.
-RATIO_WORDS = frozenset({"landscape", "portrait", "square", "panorama"})
+# `exists similar` and friends: words that stand for "has a similarity vector".
+VECTOR_WORDS = frozenset({"similar", "similarity", "vector", "vectors"})
+# `order by similar`: the score of the query's similar: term.
+SIMILARITY_ORDER_WORDS = frozenset({"similar", "similarity"})
 # Bare words for the entries with a near-duplicate (cosine >= DEFAULT_DUPLICATE_SCORE);
 # `duplicates:0.95` asks for another cosine, from DUPLICATE_FLOOR (what the build keeps).
 DUPLICATE_WORDS = frozenset({"duplicates", "duplicate"})
 DEFAULT_DUPLICATE_SCORE = 0.9
 DUPLICATE_FLOOR = 0.85
+
+MAX_TERMS = 500  # a query with more terms is refused: it is a flood, not a question
 
 
 def lookup(key: str) -> Field | None:

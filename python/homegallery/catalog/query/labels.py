@@ -4,21 +4,22 @@ A photo's labels are stored as their classes' WordNet ids (one row each in
 ``entry_values``), and the words that find a class (its names and more general
 terms, from :mod:`homegallery.ml.labels`) are matched here, at query time, against
 the 1000 classes: a label brings a dozen words, and storing them per photo made
-the catalog build twice as slow. Both query engines ask this module, so they agree.
+the catalog build twice as slow. The query checker asks this module.
 """
 
 from __future__ import annotations
 
 import functools
 
+from homegallery.catalog.fold import fold
 from homegallery.ml.labels import CLASS_COUNT, label_wnid, label_words
 
 
 @functools.cache
 def _classes() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(WordNet id, its words casefolded) of every class, in the model's order."""
+    """(WordNet id, its words casefolded as query words are) of every class, in order."""
     return tuple(
-        (label_wnid(index), tuple(word.casefold() for word in label_words(index)))
+        (label_wnid(index), tuple(fold(word) for word in label_words(index)))
         for index in range(CLASS_COUNT)
     )
 

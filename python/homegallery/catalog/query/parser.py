@@ -42,7 +42,7 @@ from homegallery.catalog.query.ast import (
 from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.lexer import Token, tokenize
 
-MAX_DEPTH = 16  # nesting of parentheses; deeper input is refused (SQLite's parser stack is small)
+MAX_DEPTH = 16  # nesting of parentheses; deeper input is refused
 # A server joins a viewer's filter and their query as `(filter) and (query)`: one level
 # more than either. The catalog runs such texts, so it accepts that much; a query as
 # written is held to MAX_DEPTH wherever it comes in, filter or not.
@@ -300,15 +300,15 @@ class _Parser:
         direction = self.peek().keyword
         if direction in ("asc", "desc"):
             self.advance()
-            return OrderBy(key, count, descending=direction == "desc", explicit_direction=True)
+            return OrderBy(key, count, descending=direction == "desc")
         return OrderBy(key, count)
 
 
 class _Nesting:
     """Counts nesting so hostile input ends in a QueryError, not a RecursionError.
 
-    The bound is SQLite's: its parser stack holds about 100 entries, which a query
-    nested 20 levels deep (each level with the SQL of its terms) can fill.
+    The checker and the engine recurse once per level, so the bound keeps them far
+    from Python's recursion limit; no query a person writes nests half as deep.
     """
 
     def __init__(self, parser: _Parser, token: Token) -> None:

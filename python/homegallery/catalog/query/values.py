@@ -38,7 +38,7 @@ _MONTHS = {
 }
 _TRUE = frozenset({"true", "yes", "1", "on"})
 _FALSE = frozenset({"false", "no", "0", "off"})
-_MAX_MAGNITUDE = 1e300  # keeps inf/nan out of SQL parameters
+_MAX_MAGNITUDE = 1e300  # keeps inf and nan out of comparisons
 
 
 def _error(value: Value, expected: str) -> QueryError:

@@ -86,7 +86,7 @@ async def tags(
 ) -> Tags:
     def work() -> Tags:
         scoped = scoped_or_400(services, viewer, q)
-        counts = run_query(scoped, lambda text: services.view.tag_counts(text, limit))
+        counts = run_query(scoped, lambda text: services.gallery.tag_counts(text, limit))
         return Tags(tags=[TagCount(tag=tag, count=count) for tag, count in counts])
 
     return await services.on_reader(work)

@@ -1,6 +1,6 @@
 """Shared machinery for benchmarks: timing, figures, ratios against a baseline, tables.
 
-Every script in ``benches/`` and ``homegallery bench`` measure through here, so all
+Every script in ``benches/`` and ``homegallery bench`` measures through here, so all
 figures are taken the same way (best of several repeats after a warm-up, which is the
 figure least disturbed by other work on a small machine) and print in the same shape:
 the candidate, its baseline measured in the same run, and the ratio between them.
@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from homegallery.atomic import write_text
 
 
 @dataclass
@@ -132,8 +134,6 @@ class Report:
         }
 
     def write_json(self, path: Path) -> None:
-        from homegallery.atomic import write_text
-
         write_text(path, json.dumps(self.to_json(), indent=2) + "\n")
 
 
