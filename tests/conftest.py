@@ -7,8 +7,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from homegallery.samples import shared_photos
+
+# Property tests: a quick look while working, a thorough one in CI (CI=true there);
+# HYPOTHESIS_PROFILE picks one by name.
+settings.register_profile("dev", max_examples=50)
+settings.register_profile("ci", max_examples=1000, print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
+)
 
 
 @pytest.fixture

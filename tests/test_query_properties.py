@@ -77,9 +77,7 @@ def _run(searcher: Searcher, query: str) -> None:
         assert str(error).startswith(f"column {error.column}: ")
 
 
-_SETTINGS = settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+_SETTINGS = settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @_SETTINGS

@@ -321,9 +321,7 @@ TOKENS = ["year:2016", "year:2017", "(", ")", " or ", " and ", " not ", " order 
           "'", '"', "tag:a", "x", " ", "[", "]", "year in [2015:2018]", ":", "~", "id:0"]  # fmt: skip
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(parts=st.lists(st.sampled_from(TOKENS), max_size=12))
 def test_a_scoped_query_never_finds_more_than_the_filter(
     gallery_config: Config, parts: list[str]

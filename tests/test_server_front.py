@@ -186,9 +186,11 @@ def test_address_rules_see_the_forwarded_client_only_from_a_trusted_proxy(
 ) -> None:
     rules = [AccessRule(allow="192.168.0.0/16"), AccessRule(deny="all")]
     config = with_server(gallery, auth=Auth(rules=rules), trusted_proxies=["127.0.0.1"])
-    with running(create_app(config)) as url:
-        proxy = httpx.Client(base_url=url)
-        stranger = httpx.Client(base_url=url, transport=from_address("127.0.0.2"))
+    with (
+        running(create_app(config)) as url,
+        httpx.Client(base_url=url) as proxy,
+        httpx.Client(base_url=url, transport=from_address("127.0.0.2")) as stranger,
+    ):
 
         def status(client: httpx.Client, forwarded: str | None) -> int:
             headers = {"x-forwarded-for": forwarded} if forwarded is not None else {}
@@ -224,9 +226,11 @@ def _session_cookie(response: httpx.Response) -> str:
 def test_the_session_cookie_is_secure_behind_an_https_proxy(gallery: Config) -> None:
     login = {"username": "ann", "password": PASSWORD}
     https = {"x-forwarded-proto": "https", "x-forwarded-for": "192.168.1.7"}
-    with running(create_app(_user_config(gallery, ["127.0.0.1"]))) as url:
-        proxy = httpx.Client(base_url=url)
-        stranger = httpx.Client(base_url=url, transport=from_address("127.0.0.2"))
+    with (
+        running(create_app(_user_config(gallery, ["127.0.0.1"]))) as url,
+        httpx.Client(base_url=url) as proxy,
+        httpx.Client(base_url=url, transport=from_address("127.0.0.2")) as stranger,
+    ):
         secure = _session_cookie(proxy.post("/api/login", json=login, headers=https))
         assert "secure" in secure.lower()
         plain = _session_cookie(proxy.post("/api/login", json=login))
@@ -283,15 +287,17 @@ def test_login_throttling_counts_the_forwarded_client(gallery: Config) -> None:
             assert status == 401
         pytest.fail("wrong logins were never throttled")
 
-    with running(create_app(_user_config(gallery, ["127.0.0.1"]))) as url:
-        proxy = httpx.Client(base_url=url)
+    with (
+        running(create_app(_user_config(gallery, ["127.0.0.1"]))) as url,
+        httpx.Client(base_url=url) as proxy,
+        httpx.Client(base_url=url, transport=from_address("127.0.0.2")) as stranger,
+    ):
         attempts = wrong_logins_until_refused(proxy, ["192.168.1.7"])
         assert attempts >= 3
         other = {"x-forwarded-for": "192.168.1.8"}
         fresh = {"username": "someone", "password": "wrong"}
         assert proxy.post("/api/login", json=fresh, headers=other).status_code == 401
         # a client that is no proxy cannot escape the throttle by naming other addresses
-        stranger = httpx.Client(base_url=url, transport=from_address("127.0.0.2"))
         rotating = [f"192.168.2.{number}" for number in range(1, 41)]
         assert wrong_logins_until_refused(stranger, rotating) == attempts
 

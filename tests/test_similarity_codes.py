@@ -83,7 +83,7 @@ def vectors_and_format(draw: st.DrawFn) -> tuple[npt.NDArray[np.float32], CodeFo
     return vectors, code_format
 
 
-@settings(max_examples=300, deadline=None)
+@settings(deadline=None)
 @given(vectors_and_format())
 def test_core_equals_reference(case: tuple[npt.NDArray[np.float32], CodeFormat]) -> None:
     vectors, code_format = case
@@ -148,7 +148,7 @@ def test_base64_round_trip_and_errors() -> None:
     assert unpack_base64([], 86).shape == (0, 86)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 @given(hnp.arrays(np.float32, st.tuples(st.integers(0, 5), st.integers(1, 40)), elements=FLOATS))
 @example(np.array([[1e-45], [-1e-40]], dtype=np.float32))  # scale underflows to zero
 def test_int8_equals_reference(vectors: npt.NDArray[np.float32]) -> None:

@@ -44,7 +44,7 @@ def test_search_id_leaves_the_entry_out_and_equals_reference() -> None:
     assert all(score >= 0.5 for _, score in found)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(st.integers(0, 60), st.sampled_from([0.0, 0.5, 0.95]), st.integers(0, 59), st.booleans())
 def test_search_with_exclude_is_the_unexcluded_search_minus_one_id(
     k: int, min_score: float, pick: int, exclude_other: bool

@@ -54,7 +54,7 @@ def code_cases(draw: st.DrawFn) -> tuple[npt.NDArray[np.uint8], CodeFormat, int,
     return codes, code_format, k, min_score
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(code_cases(), st.integers(0, 1000))
 def test_code_scan_equals_reference(
     case: tuple[npt.NDArray[np.uint8], CodeFormat, int, float], pick: int
@@ -110,7 +110,7 @@ def test_code_scan_errors() -> None:
         scan_codes(codes.astype(np.float32), codes[0])
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(
     hnp.arrays(
         np.float32,
@@ -136,7 +136,7 @@ def test_float32_scan_matches_reference(
     assert found.indices.size >= min(k, passing.size)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(
     hnp.arrays(np.int8, st.tuples(st.integers(1, 80), st.integers(1, 70))),
     st.integers(0, 90),
