@@ -25,7 +25,17 @@ from homegallery.server.front import guard_entry
 from homegallery.server.headers import security_headers_hook
 from homegallery.server.live import POLL_SECONDS, CatalogWatcher
 from homegallery.server.revocations import Revocations
-from homegallery.server.routes import entries, events, files, live, session, summaries, web
+from homegallery.server.routes import (
+    entries,
+    events,
+    files,
+    live,
+    pages,
+    positions,
+    session,
+    summaries,
+    web,
+)
 from homegallery.server.rules import Rule, address_allowed, compile_rules
 from homegallery.server.services import AnyRequest, Services, provide_viewer
 from homegallery.server.sessions import Sessions, load_secret
@@ -104,12 +114,13 @@ def create_app(
 
     handlers: list[ControllerRouterHandler] = [
         *entries.ROUTES,
+        *positions.ROUTES,
         *summaries.ROUTES,
         *events.ROUTES,
         *files.ROUTES,
         *live.ROUTES,
         *session.ROUTES,
-        *web.ROUTES,
+        *pages.ROUTES,
         *web.static_routers(),
     ]
     router = Router(
@@ -118,6 +129,7 @@ def create_app(
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "viewer": Provide(provide_viewer, sync_to_thread=False),
+            "page_context": Provide(pages.provide_page_context, sync_to_thread=False),
         },
     )
 

@@ -64,6 +64,14 @@ class Tags(_Wire):
     tags: list[TagCount]
 
 
+class Position(_Wire):
+    """Where an entry stands in a result: -1 when the result leaves it out."""
+
+    id: str
+    index: int
+    total: int
+
+
 class Similar(_Wire):
     entries: list[ApiEntry]
 

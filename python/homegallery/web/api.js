@@ -52,6 +52,7 @@ export const api = {
   timeline: (q, options) => request(withQuery("api/timeline", { q }), options),
   entries: (q, offset, limit) => request(withQuery("api/entries", { q, offset, limit })),
   entry: (id) => request(`api/entries/${encodeURIComponent(id)}`),
+  position: (id, q) => request(withQuery(`api/entries/${encodeURIComponent(id)}/position`, { q })),
   similar: (id, limit) => request(withQuery(`api/entries/${encodeURIComponent(id)}/similar`, { limit })),
   places: (q) => request(withQuery("api/places", { q })),
   tags: (q, limit) => request(withQuery("api/tags", { q, limit })),

@@ -22,13 +22,16 @@ function addStyle(href) {
   document.head.append(link);
 }
 
+// Beside the app's own files, wherever the page's <base> points (a share link too).
+const vendor = (path) => new URL(`../vendor/${path}`, import.meta.url).href;
+
 export function loadLeaflet() {
   if (!loading) {
-    addStyle("vendor/leaflet/leaflet.css");
-    addStyle("vendor/markercluster/MarkerCluster.css");
-    addStyle("vendor/markercluster/MarkerCluster.Default.css");
-    loading = addScript("vendor/leaflet/leaflet.js")
-      .then(() => addScript("vendor/markercluster/leaflet.markercluster.js"))
+    addStyle(vendor("leaflet/leaflet.css"));
+    addStyle(vendor("markercluster/MarkerCluster.css"));
+    addStyle(vendor("markercluster/MarkerCluster.Default.css"));
+    loading = addScript(vendor("leaflet/leaflet.js"))
+      .then(() => addScript(vendor("markercluster/leaflet.markercluster.js")))
       .then(() => window.L);
   }
   return loading;
@@ -68,7 +71,8 @@ export class MapView {
     this.cluster = null;
   }
 
-  async show(points, tileUrl, thumbnail) {
+  // `at`: "latitude,longitude" to centre on (a photo's place), else all points in view.
+  async show(points, tileUrl, thumbnail, at = "") {
     const L = await loadLeaflet();
     if (!this.map) {
       this.map = baseMap(L, this.container, tileUrl);
@@ -93,7 +97,10 @@ export class MapView {
     this.cluster.addLayers(markers);
     this.map.addLayer(this.cluster);
     this.map.invalidateSize();
-    if (points.length) {
+    const centre = /^(-?[\d.]+),(-?[\d.]+)$/.exec(at || "");
+    if (centre) {
+      this.map.setView([Number(centre[1]), Number(centre[2])], tileUrl ? 14 : 6);
+    } else if (points.length) {
       // From the points: with chunked loading the cluster's own bounds fill in later.
       const bounds = L.latLngBounds(points.map(([latitude, longitude]) => [latitude, longitude]));
       this.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });

@@ -1,0 +1,155 @@
+"""Every view has its own address: links, Back and Forward, reload and a new tab."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+
+from homegallery.config import Config
+from homegallery.gallery import Gallery
+
+pytestmark = pytest.mark.browser
+Page = Any
+
+
+def tile_ids(page: Page) -> list[str]:
+    handle = page.wait_for_function(
+        """() => {
+            const tiles = [...document.querySelectorAll('#grid .tile')];
+            tiles.sort((a, b) => a.dataset.index - b.dataset.index);
+            const ids = tiles.map((t) => t.dataset.id);
+            return ids.length > 0 && ids.every(Boolean) ? ids : null;
+        }"""
+    )
+    ids: list[str] = handle.json_value()
+    return ids
+
+
+def test_each_route_shows_its_view(page: Page, real_server: str, real_gallery: Config) -> None:
+    gallery = Gallery(real_gallery)
+    year_2008 = gallery.search_ids("year:2008")
+    first = gallery.search_ids("", limit=1)[0]
+    page.goto(f"{real_server}/search/{quote('year:2008', safe='')}")
+    page.wait_for_selector(f"#timeline[data-total='{len(year_2008)}']")
+    assert page.input_value("#query") == "year:2008"
+    page.goto(f"{real_server}/years/2008")
+    page.wait_for_selector(f"#timeline[data-total='{len(year_2008)}']")
+    assert page.title().startswith("2008")
+    page.goto(f"{real_server}/years")
+    page.wait_for_selector("#page .year-link:has-text('2008')")
+    page.click("#page .year-link:has-text('2008')")
+    page.wait_for_url(f"{real_server}/years/2008")
+    page.wait_for_selector(f"#timeline[data-total='{len(year_2008)}']")
+    page.goto(f"{real_server}/view/{first}")
+    page.wait_for_selector(f".detail[data-id='{first}'] img.media")
+    page.goto(f"{real_server}/map")
+    page.wait_for_selector("#map-view .leaflet-marker-icon, #map-view .marker-cluster")
+    page.goto(f"{real_server}/tags")
+    page.wait_for_selector("#page .tag-cloud")
+    page.goto(f"{real_server}/view/0123456789abcdef")  # answered 404, the app says why
+    page.wait_for_selector("#page h1:has-text('Not found')")
+
+
+def test_the_server_answers_app_routes_with_the_app(real_server: str, real_gallery: Config) -> None:
+    first = Gallery(real_gallery).search_ids("", limit=1)[0]
+    for path in ("/", "/search/year%3A2008", "/search/a/b", "/years", "/years/2008", "/tags",
+                 "/map", "/folders", "/folders/photos/gps", "/albums", "/albums/Trips/2019",
+                 "/shares", f"/view/{first}", f"/similar/{first}"):  # fmt: skip
+        response = httpx.get(real_server + path)
+        assert response.status_code == 200, path
+        assert '<script type="module"' in response.text, path
+    for path in ("/view/0123456789abcdef", "/similar/0123456789abcdef", "/view/not-an-id"):
+        response = httpx.get(real_server + path)
+        assert response.status_code == 404, path
+        assert '<script type="module"' in response.text  # the app says what is missing
+    assert httpx.get(real_server + "/nothing/here").status_code == 404
+
+
+def test_back_returns_to_the_grid_where_it_was(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    page.set_viewport_size({"width": 900, "height": 500})
+    page.goto(f"{real_server}/")
+    ids = tile_ids(page)
+    page.evaluate("() => { document.getElementById('timeline').scrollTop = 400; }")
+    page.wait_for_timeout(100)
+    scrolled = page.evaluate("document.getElementById('timeline').scrollTop")
+    assert scrolled > 0
+    ids = tile_ids(page)
+    target = ids[len(ids) // 2]
+    page.click(f".tile[data-id='{target}']", position={"x": 5, "y": 5})
+    page.wait_for_selector(f".detail[data-id='{target}']")
+    assert f"/view/{target}" in page.url
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => !location.pathname.endsWith('/view/{target}')")
+    stepped = page.url
+    page.go_back()
+    page.wait_for_selector(".detail", state="hidden")
+    assert page.url == f"{real_server}/"
+    assert abs(page.evaluate("document.getElementById('timeline').scrollTop") - scrolled) < 2
+    page.go_forward()
+    page.wait_for_selector(".detail:not([hidden])")
+    assert page.url == stepped
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".detail", state="hidden")
+    assert page.url == f"{real_server}/"
+
+
+def test_a_reload_and_a_new_tab_show_the_same_photo_in_its_result(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    result = Gallery(real_gallery).search_ids("year:2008")
+    assert len(result) >= 3
+    address = f"{real_server}/view/{result[1]}?q={quote('year:2008')}"
+    page.goto(address)
+    page.wait_for_selector(f".detail[data-id='{result[1]}'] img.media")
+    page.reload()
+    page.wait_for_selector(f".detail[data-id='{result[1]}'] img.media")
+    page.keyboard.press("ArrowRight")  # steps within the search it was opened from
+    page.wait_for_selector(f".detail[data-id='{result[2]}']")
+    assert f"/view/{result[2]}" in page.url and "q=year%3A2008" in page.url
+    tab = page.context.new_page()
+    tab.goto(page.url)
+    tab.wait_for_selector(f".detail[data-id='{result[2]}'] img.media")
+    tab.keyboard.press("ArrowLeft")
+    tab.wait_for_selector(f".detail[data-id='{result[1]}']")
+    tab.keyboard.press("Escape")  # no history to go back to: the list it belongs to
+    tab.wait_for_selector(".detail", state="hidden")
+    assert tab.url.endswith("/years/2008")
+    tab.close()
+
+
+def test_detail_keys_and_the_key_help(page: Page, real_server: str, real_gallery: Config) -> None:
+    result = Gallery(real_gallery).search_ids("")
+    assert len(result) > 12
+    page.goto(f"{real_server}/view/{result[0]}")
+    page.wait_for_selector(f".detail[data-id='{result[0]}']")
+    page.keyboard.press("Control+ArrowRight")
+    page.wait_for_selector(f".detail[data-id='{result[10]}']")
+    page.keyboard.press("End")
+    page.wait_for_selector(f".detail[data-id='{result[-1]}']")
+    page.keyboard.press("Home")
+    page.wait_for_selector(f".detail[data-id='{result[0]}']")
+    page.keyboard.press("?")
+    help_box = page.wait_for_selector("#help:not([hidden])")
+    text = help_box.inner_text()
+    assert "similar" in text and "Backspace" in text and "Ctrl" in text
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#help", state="hidden")
+    assert page.is_visible(".detail")
+    page.keyboard.press("Backspace")
+    page.wait_for_selector(".detail", state="hidden")
+
+
+def test_a_search_error_says_the_grid_shows_the_previous_result(
+    page: Page, real_server: str
+) -> None:
+    page.goto(f"{real_server}/search/{quote('year:2008', safe='')}")
+    page.wait_for_selector("#timeline[data-query='year:2008']")
+    page.fill("#query", "year:20)08")
+    page.press("#query", "Enter")
+    error = page.wait_for_selector("#query-error:not([hidden])")
+    assert "still shows the previous result: year:2008" in error.inner_text()
