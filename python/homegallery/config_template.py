@@ -95,11 +95,14 @@ server:
     # user sees, e.g. "not tag:private". edit: may add and remove tags (of what the
     # user sees); unset, users without a filter may and users with one may not. Tags
     # that any filter here reads (such as `private`) only users without a filter change.
+    # share: may make share links to a photo, an album or a search (of what the user
+    # sees); unset, as for edit.
     users: []
     #  - username: anna
     #    password: "$argon2id$v=19$m=65536,t=3,p=4$…"
     #    filter: ""
     #    edit: true
+    #    share: true
     # Visitors who are not logged in (only when users are set): nothing unless enabled.
     public:
       enabled: false

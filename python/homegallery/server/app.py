@@ -33,12 +33,14 @@ from homegallery.server.routes import (
     pages,
     positions,
     session,
+    shares,
     summaries,
     web,
 )
 from homegallery.server.rules import Rule, address_allowed, compile_rules
 from homegallery.server.services import AnyRequest, Services, provide_viewer
 from homegallery.server.sessions import Sessions, load_secret
+from homegallery.server.shares import ShareStore
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -97,13 +99,15 @@ def create_app(
         Revocations(data_folder / "server-sessions.db"),
     )
     watcher = CatalogWatcher(config.database.path, poll_seconds)
+    share_store = ShareStore(data_folder / "server-shares.db")
     services = Services(
         config=config,
         gallery=gallery,
         view=CatalogView(gallery),
-        access=Access(config.server.auth, sessions, gallery),
+        access=Access(config.server.auth, sessions, gallery, share_store.filters),
         sessions=sessions,
         watcher=watcher,
+        shares=share_store,
         prefix=prefix,
         readers=ThreadPoolExecutor(reader_threads(), thread_name_prefix="catalog-reader"),
         writer=ThreadPoolExecutor(1, thread_name_prefix="catalog-writer"),
@@ -112,15 +116,21 @@ def create_app(
     def provide_services() -> Services:
         return services
 
-    handlers: list[ControllerRouterHandler] = [
+    # What a visitor with a share link reaches too (with the link as their viewer).
+    read_routes: list[ControllerRouterHandler] = [
         *entries.ROUTES,
         *positions.ROUTES,
         *summaries.ROUTES,
-        *events.ROUTES,
         *files.ROUTES,
         *live.ROUTES,
-        *session.ROUTES,
         *pages.ROUTES,
+    ]
+    handlers: list[ControllerRouterHandler] = [
+        *read_routes,
+        *events.ROUTES,
+        *session.ROUTES,
+        *shares.ROUTES,
+        shares.share_router(read_routes),
         *web.static_routers(),
     ]
     router = Router(
@@ -139,6 +149,7 @@ def create_app(
         services.writer.shutdown(wait=True)  # a write under way finishes
         services.access.close()
         sessions.revocations.close()
+        share_store.close()
 
     app = Litestar(
         route_handlers=[router],

@@ -91,6 +91,55 @@ class Login(_Wire):
     password: str
 
 
+class ShareRequest(_Wire):
+    """A new share link: ``kind`` photo (``target`` its id), album (its name) or query."""
+
+    kind: str
+    target: str
+    title: str = ""
+    password: str = ""  # "" for none
+    expires_days: int | None = None  # None: until revoked
+    originals: bool = False
+
+
+class ShareInfo(_Wire):
+    """One of the user's share links."""
+
+    id: int
+    link: str  # relative to the app's address: s/<token>/…
+    kind: str
+    target: str
+    title: str
+    created: int  # unix seconds
+    expires: int | None
+    expired: bool
+    password: bool
+    originals: bool
+    count: int  # entries it shows now; -1 when it shows nothing any more (see SECURITY.md)
+
+
+class ShareList(_Wire):
+    shares: list[ShareInfo]
+
+
+class ShareRevoke(_Wire):
+    id: int
+
+
+class ShareVisit(_Wire):
+    """What a visitor with a link is told about it."""
+
+    title: str
+    kind: str
+    target: str
+    originals: bool
+    locked: bool  # a password must be given first
+
+
+class Unlock(_Wire):
+    password: str
+
+
 class AppSettings(_Wire):
     """What the web app needs to know before it shows anything."""
 
@@ -100,3 +149,5 @@ class AppSettings(_Wire):
     can_edit: bool
     tile_url: str
     version: int
+    can_share: bool = False
+    share: ShareVisit | None = None  # set for a visitor with a share link

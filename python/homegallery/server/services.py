@@ -21,6 +21,7 @@ from homegallery.server.catalog_view import CatalogView
 from homegallery.server.live import CatalogWatcher
 from homegallery.server.scope import ScopedQuery
 from homegallery.server.sessions import COOKIE_NAME, Sessions
+from homegallery.server.shares import ShareStore
 from homegallery.server.visible_similar import resolve_similar
 
 T = TypeVar("T")
@@ -35,6 +36,7 @@ class Services:
     access: Access
     sessions: Sessions
     watcher: CatalogWatcher
+    shares: ShareStore
     prefix: str  # "" or "/photos": where the app is mounted
     # Catalog work runs on these threads only. Each reader thread keeps its own
     # connection and in-memory column snapshot, so a fixed, small pool bounds the

@@ -57,6 +57,10 @@ export const api = {
   places: (q) => request(withQuery("api/places", { q })),
   tags: (q, limit) => request(withQuery("api/tags", { q, limit })),
   changeTags: (ids, add, remove) => postJson("api/events/tags", { ids, add, remove }),
+  createShare: (request) => postJson("api/shares", request),
+  shares: () => request("api/shares"),
+  revokeShare: (id) => postJson("api/shares/revoke", { id }),
+  unlockShare: (password) => postJson("api/share/unlock", { password }),
 };
 
 // --- files ----------------------------------------------------------------------------

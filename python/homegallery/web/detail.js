@@ -236,6 +236,11 @@ export class DetailView {
     this.infoButton.addEventListener("click", () => this.toggleInfo());
   }
 
+  // A button beside Close and Details (the app adds Share there).
+  addControl(button) {
+    this.closeButton.parentElement.append(button);
+  }
+
   get isOpen() {
     return !this.root.hidden;
   }

@@ -8,6 +8,7 @@ import { Grid, groupLabel } from "./grid.js";
 import { MapView } from "./map.js";
 import { renderNotFound, renderTags, renderYears } from "./pages.js";
 import { BASE, currentRoute, hrefOf, listQuery, routeForQuery, urlOf } from "./router.js";
+import { askSharePassword, openShareDialog, renderShares } from "./shares.js";
 
 const $ = (id) => document.getElementById(id);
 const FIRST_PAGE = 200; // entries per page: a 4K screen of small tiles
@@ -70,10 +71,41 @@ function showQueryError(query, error) {
 function updateUserButton() {
   const button = $("user-button");
   const settings = state.settings;
-  button.hidden = !settings.loginEnabled;
+  const visitor = Boolean(settings.share);
+  button.hidden = !settings.loginEnabled || visitor;
   button.textContent = settings.user ? `${settings.user} · Log out` : "Log in";
   $("select-button").hidden = !settings.canEdit;
+  $("share-button").hidden = !settings.canShare;
+  detailShareButton.hidden = !settings.canShare;
+  $("shares-link").hidden = !settings.user;
+  document.body.classList.toggle("visitor", visitor);
+  if (visitor) {
+    $("brand-name").textContent = settings.share.title || "Shared";
+    $("query").placeholder = "Search within this link";
+  }
 }
+
+// What Share would share here: the open photo, else the album or result on screen.
+function shareTarget() {
+  if (detail.isOpen && detail.entry) return { kind: "photo", target: detail.entry.id };
+  if (state.view === "grid" && state.query) return { kind: "query", target: state.query };
+  return null;
+}
+
+function share() {
+  const target = shareTarget();
+  if (!target) {
+    toast("Search, or open a photo, to share it with a link");
+    return;
+  }
+  openShareDialog(target);
+}
+
+const detailShareButton = Object.assign(document.createElement("button"), {
+  type: "button", className: "share", textContent: "⇪", title: "Share with a link",
+});
+detailShareButton.setAttribute("aria-label", "Share with a link");
+detailShareButton.hidden = true;
 
 // --- addresses ----------------------------------------------------------------------------
 
@@ -396,6 +428,9 @@ async function showRoute() {
     case "tags":
       await showPage(renderTags);
       return;
+    case "shares":
+      await showPage(renderShares);
+      return;
     default:
       await showPage((page) => renderNotFound(page, "This address names no view of the gallery."));
   }
@@ -516,6 +551,10 @@ function listen() {
 // --- login --------------------------------------------------------------------------------
 
 function showLogin(canCancel = false) {
+  if (state.settings && state.settings.share) {
+    if (!document.getElementById("unlock")) askSharePassword(unlocked);
+    return;
+  }
   $("login").hidden = false;
   $("login-cancel").hidden = !canCancel;
   $("login-error").hidden = true;
@@ -630,6 +669,9 @@ async function init() {
   $("selection-form").addEventListener("submit", tagSelection);
   $("selection-clear").addEventListener("click", () => grid.setSelectMode(false));
   $("user-button").addEventListener("click", userButton);
+  $("share-button").addEventListener("click", share);
+  detailShareButton.addEventListener("click", share);
+  detail.addControl(detailShareButton);
   $("menu-button").addEventListener("click", () => $("view-links").classList.toggle("open"));
   $("login-form").addEventListener("submit", submitLogin);
   $("login-cancel").addEventListener("click", () => { $("login").hidden = true; });
@@ -645,10 +687,20 @@ async function init() {
     return;
   }
   updateUserButton();
-  if (state.settings.loginRequired) {
+  if (state.settings.share && state.settings.share.locked) {
+    dropEarly();
+    askSharePassword(unlocked);
+  } else if (state.settings.loginRequired) {
     dropEarly();
     showLogin();
   } else start();
+}
+
+function unlocked(settings) {
+  state.settings = settings;
+  state.loadedQuery = null;
+  updateUserButton();
+  start();
 }
 
 init();

@@ -43,6 +43,7 @@ class PageContext:
 
     base: str
     viewer: Viewer | None
+    gone: bool = False  # a share link that does not work (any more)
 
 
 def provide_page_context(request: AnyRequest, services: NamedDependency[Services]) -> PageContext:
@@ -54,7 +55,8 @@ def provide_page_context(request: AnyRequest, services: NamedDependency[Services
 def view_page(
     services: NamedDependency[Services], page_context: NamedDependency[PageContext]
 ) -> Response[str]:
-    return app_page(services.prefix, page_context.base)
+    status = HTTP_404_NOT_FOUND if page_context.gone else HTTP_200_OK
+    return app_page(services.prefix, page_context.base, status_code=status)
 
 
 @get(ENTRY_PATHS, include_in_schema=False)
@@ -64,6 +66,8 @@ async def entry_page(
     media_id: FromPath[str],
 ) -> Response[str]:
     viewer = page_context.viewer
+    if page_context.gone:
+        return app_page(services.prefix, page_context.base, status_code=HTTP_404_NOT_FOUND)
     if viewer is None:  # the app asks to log in, then shows the photo if it may
         return app_page(services.prefix, page_context.base)
 
