@@ -153,3 +153,26 @@ def test_a_search_error_says_the_grid_shows_the_previous_result(
     page.press("#query", "Enter")
     error = page.wait_for_selector("#query-error:not([hidden])")
     assert "still shows the previous result: year:2008" in error.inner_text()
+
+
+def test_the_folder_tree_opens_level_by_level_and_shows_each_folders_media(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    gallery = Gallery(real_gallery)
+    in_gps = gallery.count('folder:"photos/gps"')
+    assert 0 < in_gps < len(gallery)
+    page.goto(f"{real_server}/folders")
+    root = page.wait_for_selector(".folder[data-path='photos'] .folder-row")
+    assert root.inner_text().split()[-1] == str(len(gallery))
+    assert page.locator(".folder[data-path='photos/gps']").count() == 0  # not asked for yet
+    page.click(".folder[data-path='photos'] .folder-toggle")
+    page.click(".folder[data-path='photos/gps'] .folder-link")
+    page.wait_for_url(f"{real_server}/folders/photos/gps")
+    page.wait_for_selector(f"#timeline[data-total='{in_gps}']")
+    assert set(tile_ids(page)) == set(gallery.search_ids('folder:"photos/gps"'))
+    page.reload()  # the tree opens down to the folder again
+    page.wait_for_selector(".folder[data-path='photos/gps'] .folder-row.current")
+    page.wait_for_selector(f"#timeline[data-total='{in_gps}']")
+    page.go_back()
+    page.wait_for_url(f"{real_server}/folders")
+    page.wait_for_selector(f"#timeline[data-total='{len(gallery)}']")

@@ -32,6 +32,10 @@ class CatalogView:
             self._local.connection = connection
         return connection
 
+    def connection(self) -> sqlite3.Connection:
+        """This thread's reader connection (for other summaries of the catalog)."""
+        return self._connection()
+
     def tag_counts(self, query: str, limit: int) -> list[tuple[str, int]]:
         """The most used tags among the matches (casefolded, as the catalog keeps them)."""
         compiled = compile_cached(query)

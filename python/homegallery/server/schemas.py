@@ -64,6 +64,23 @@ class Tags(_Wire):
     tags: list[TagCount]
 
 
+class FolderItem(_Wire):
+    path: str  # <source folder's name>/<path>, as written on disk
+    name: str
+    count: int  # entries in it and below
+    has_folders: bool
+    cover: ApiEntry | None
+
+
+class FolderLevel(_Wire):
+    """One level of the folder tree: the folders directly below ``path``."""
+
+    path: str
+    total: int  # folders at this level (``folders`` is a page of them)
+    offset: int
+    folders: list[FolderItem]
+
+
 class Position(_Wire):
     """Where an entry stands in a result: -1 when the result leaves it out."""
 

@@ -56,6 +56,7 @@ export const api = {
   similar: (id, limit) => request(withQuery(`api/entries/${encodeURIComponent(id)}/similar`, { limit })),
   places: (q) => request(withQuery("api/places", { q })),
   tags: (q, limit) => request(withQuery("api/tags", { q, limit })),
+  folders: (path, offset, limit) => request(withQuery("api/folders", { path, offset, limit })),
   changeTags: (ids, add, remove) => postJson("api/events/tags", { ids, add, remove }),
   createShare: (request) => postJson("api/shares", request),
   shares: () => request("api/shares"),

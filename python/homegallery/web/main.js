@@ -4,6 +4,7 @@
 import { ApiError, EntryPages, api } from "./api.js";
 import { chip, term } from "./chips.js";
 import { DetailView } from "./detail.js";
+import { FolderTree } from "./folders.js";
 import { Grid, groupLabel } from "./grid.js";
 import { MapView } from "./map.js";
 import { renderNotFound, renderTags, renderYears } from "./pages.js";
@@ -28,6 +29,7 @@ const state = {
 let grid;
 let detail;
 let mapView;
+let folderTree;
 
 // --- small pieces of UI -----------------------------------------------------------------
 
@@ -321,8 +323,10 @@ function toggleYears(open) {
 
 // --- views --------------------------------------------------------------------------------
 
-function showSection(view) {
+function showSection(view, { tree = false } = {}) {
   state.view = view;
+  $("folder-tree").hidden = !tree;
+  document.body.classList.toggle("with-tree", tree);
   $("timeline").hidden = view !== "grid";
   $("map-view").hidden = view !== "map";
   $("page").hidden = view !== "page";
@@ -330,8 +334,8 @@ function showSection(view) {
   document.body.dataset.view = view;
 }
 
-async function showGrid(query, { restoreScroll = null } = {}) {
-  showSection("grid");
+async function showGrid(query, { restoreScroll = null, tree = false } = {}) {
+  showSection("grid", { tree });
   state.query = query;
   if (query !== state.loadedQuery) {
     if (!grid.selected.size) grid.setSelectMode(false);
@@ -415,6 +419,10 @@ async function showRoute() {
     case "similar":
     case "year":
       await showGrid(query, { restoreScroll: saved.scroll ?? null });
+      return;
+    case "folders":
+      folderTree.reveal(route.path).catch((error) => toast(error.message));
+      await showGrid(query, { restoreScroll: saved.scroll ?? null, tree: true });
       return;
     case "view":
       await showEntry(route, saved);
@@ -530,6 +538,10 @@ function refresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => {
     state.hasVideos = null;
+    if (state.route.name === "folders") {
+      folderTree.reset();
+      folderTree.reveal(state.route.path).catch(() => {});
+    }
     if (state.view === "map") showMap(state.query, "");
     else if (state.view === "grid") loadTimeline({ keepScroll: true });
   }, 250);
@@ -657,6 +669,7 @@ async function init() {
     getSettings: () => state.settings,
     onTagsChanged: () => refresh(),
   });
+  folderTree = new FolderTree($("folder-tree"));
   mapView = new MapView($("map-view"), (id) => navigate({ name: "view", id, query: state.query }));
   $("search").addEventListener("submit", (event) => {
     event.preventDefault();

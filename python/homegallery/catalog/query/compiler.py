@@ -277,6 +277,8 @@ class _Compiler:
         raise self.no_operator(node, field, ":, =, != or ~ (or count(...) for numbers)")
 
     def files_compare(self, node: Compare, field: Field) -> str:
+        if field.sql == "folder":
+            return self.folder_compare(node, field)
         column = _FILE_SQL.get(field.sql, field.sql)
         text = node.value.text.casefold()
         if column == "ext":
@@ -287,6 +289,16 @@ class _Compiler:
             condition = f"{column} = {self.param(text)}"
         else:
             raise self.no_operator(node, field, ":, ~, = or !=")
+        negate = "NOT " if node.op == "!=" else ""
+        return f"(e.rowid {negate}IN (SELECT entry FROM entry_files WHERE {condition}))"
+
+    def folder_compare(self, node: Compare, field: Field) -> str:
+        if node.op not in (":", "=", "!="):
+            raise self.no_operator(node, field, ":, = or !=")
+        source, prefix = values.folder(node.value)
+        condition = f"{_FILE_SQL['source']} = {self.param(source)}"
+        if prefix:
+            condition += f" AND substr(path, 1, {self.param(len(prefix))}) = {self.param(prefix)}"
         negate = "NOT " if node.op == "!=" else ""
         return f"(e.rowid {negate}IN (SELECT entry FROM entry_files WHERE {condition}))"
 

@@ -198,6 +198,8 @@ class Evaluator:
             return ~mask if op == "!=" else mask
         if kind == "list":
             return self.list_compare(field, op, value.text.casefold())
+        if kind == "files" and field.sql == "folder":
+            return self.folder_compare(op, value)
         if kind == "files":
             return self.files_compare(field, op, value.text.casefold())
         if kind == "ratio":
@@ -252,6 +254,20 @@ class Evaluator:
             files = column.rows_containing(text)
         else:
             files = column.rows_equal(text)
+        mask = self.rows_mask(self.columns.file_rows()[files])
+        return ~mask if op == "!=" else mask
+
+    def folder_compare(self, op: Operator, value: Value) -> Mask:
+        source, prefix = values.folder(value)
+        files = self.columns.file_column("source").rows_equal(source)
+        if prefix and len(files):
+            paths = self.columns.file_column("path").values
+            inside = np.fromiter(
+                ((paths[file] or "").startswith(prefix) for file in files.tolist()),
+                bool,
+                len(files),
+            )
+            files = files[inside]
         mask = self.rows_mask(self.columns.file_rows()[files])
         return ~mask if op == "!=" else mask
 

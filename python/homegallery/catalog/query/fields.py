@@ -82,6 +82,8 @@ FIELDS: dict[str, Field] = {
     "path": Field("path", "files", "path", "e.file_count", orderable=False),
     "ext": Field("ext", "files", "ext", "e.file_count", orderable=False),
     "index": Field("index", "files", "source", "e.file_count", orderable=False),
+    # a file in this folder or below: `folder:<source folder's name>/<path>`
+    "folder": Field("folder", "files", "folder", "e.file_count", orderable=False),
     "preview": Field("preview", "count", "", "e.preview_count", orderable=False),
     "ratio": Field("ratio", "ratio", "e.ratio"),
     "favorite": Field("favorite", "bool", "e.favorite"),
@@ -97,7 +99,6 @@ _ALIASES: dict[str, str] = {
     "files": "file",
     "filename": "file",
     "name": "file",
-    "folder": "path",
     "extension": "ext",
     "source": "index",
     "previews": "preview",
