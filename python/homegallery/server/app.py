@@ -18,6 +18,7 @@ from homegallery import __version__
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access
+from homegallery.server.albums import AlbumStore
 from homegallery.server.bodies import MAX_BODY_BYTES, BoundedRequest
 from homegallery.server.catalog_view import CatalogView
 from homegallery.server.errors import exception_handlers
@@ -26,6 +27,7 @@ from homegallery.server.headers import security_headers_hook
 from homegallery.server.live import POLL_SECONDS, CatalogWatcher
 from homegallery.server.revocations import Revocations
 from homegallery.server.routes import (
+    albums,
     entries,
     events,
     files,
@@ -101,6 +103,7 @@ def create_app(
     )
     watcher = CatalogWatcher(config.database.path, poll_seconds)
     share_store = ShareStore(data_folder / "server-shares.db")
+    album_store = AlbumStore(data_folder / "server-albums.db")
     services = Services(
         config=config,
         gallery=gallery,
@@ -109,6 +112,7 @@ def create_app(
         sessions=sessions,
         watcher=watcher,
         shares=share_store,
+        albums=album_store,
         prefix=prefix,
         readers=ThreadPoolExecutor(reader_threads(), thread_name_prefix="catalog-reader"),
         writer=ThreadPoolExecutor(1, thread_name_prefix="catalog-writer"),
@@ -132,6 +136,7 @@ def create_app(
         *events.ROUTES,
         *session.ROUTES,
         *shares.ROUTES,
+        *albums.ROUTES,
         shares.share_router(read_routes),
         *web.static_routers(),
     ]
@@ -152,6 +157,7 @@ def create_app(
         services.access.close()
         sessions.revocations.close()
         share_store.close()
+        album_store.close()
 
     app = Litestar(
         route_handlers=[router],

@@ -36,12 +36,16 @@ class CatalogView:
         """This thread's reader connection (for other summaries of the catalog)."""
         return self._connection()
 
-    def tag_counts(self, query: str, limit: int) -> list[tuple[str, int]]:
-        """The most used tags among the matches (casefolded, as the catalog keeps them)."""
+    def tag_counts(self, query: str, limit: int, prefix: str = "") -> list[tuple[str, int]]:
+        """The most used tags among the matches (casefolded, as the catalog keeps them),
+        of those starting with ``prefix`` when one is given."""
         compiled = compile_cached(query)
         connection = self._connection()
         where = compiled.where
         params: list[object] = list(compiled.params)
+        if prefix:
+            where = f"({where}) AND substr(v.value, 1, ?) = ?"
+            params += [len(prefix), prefix.casefold()]
         if compiled.similar:
             ids = self.gallery.search_ids(query)
             where, params = "e.id IN (SELECT value FROM json_each(?))", [_json_list(ids)]

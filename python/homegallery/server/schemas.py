@@ -81,6 +81,34 @@ class FolderLevel(_Wire):
     folders: list[FolderItem]
 
 
+class Album(_Wire):
+    """A saved album (a query) or a hand-picked one (a tag ``album:<name>``)."""
+
+    name: str  # a path: Trips/2019/Italy
+    kind: str  # saved or picked
+    query: str  # what the grid shows
+    count: int
+    cover: ApiEntry | None
+    id: int | None = None  # of a saved album
+    order: str = "newest"
+
+
+class Albums(_Wire):
+    albums: list[Album]
+    can_save: bool  # the viewer may save albums
+
+
+class AlbumSave(_Wire):
+    name: str
+    query: str
+    cover: str = ""
+    order: str = "newest"
+
+
+class AlbumDelete(_Wire):
+    id: int
+
+
 class Position(_Wire):
     """Where an entry stands in a result: -1 when the result leaves it out."""
 

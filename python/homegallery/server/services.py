@@ -17,6 +17,7 @@ from homegallery.catalog import QueryError
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access, Viewer
+from homegallery.server.albums import AlbumStore
 from homegallery.server.catalog_view import CatalogView
 from homegallery.server.live import CatalogWatcher
 from homegallery.server.scope import ScopedQuery
@@ -37,6 +38,7 @@ class Services:
     sessions: Sessions
     watcher: CatalogWatcher
     shares: ShareStore
+    albums: AlbumStore
     prefix: str  # "" or "/photos": where the app is mounted
     # Catalog work runs on these threads only. Each reader thread keeps its own
     # connection and in-memory column snapshot, so a fixed, small pool bounds the

@@ -87,7 +87,7 @@ export class FolderTree {
     }
   }
 
-  // Opens the folders down to `path` and marks it as the one shown.
+  // Opens the folders down to `path` and its own, and marks it as the one shown.
   async reveal(path) {
     await this.ensureRoot();
     const parts = path.split("/").filter(Boolean);
@@ -101,6 +101,7 @@ export class FolderTree {
     if (target) {
       const row = target.querySelector(".folder-row");
       row.classList.add("current");
+      await this.toggle(target, true); // its own folders, to go on from there
       row.scrollIntoView({ block: "nearest" });
     }
     this.current = path;

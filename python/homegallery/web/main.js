@@ -1,7 +1,8 @@
 // The app: settings and login, the addresses of its views (router.js), search, the
 // grid, the detail view, the map, the pages, selection and live updates.
 
-import { ApiError, EntryPages, api } from "./api.js";
+import { albumHeader, ALBUM_TAG, findAlbum, forgetAlbums, loadAlbums, renderAlbums } from "./albums.js";
+import { ApiError, EntryPages, api, previewUrl } from "./api.js";
 import { chip, term } from "./chips.js";
 import { DetailView } from "./detail.js";
 import { FolderTree } from "./folders.js";
@@ -24,6 +25,7 @@ const state = {
   version: -1,
   loadedQuery: null,
   hasVideos: null,
+  album: null, // the album on screen
 };
 
 let grid;
@@ -90,6 +92,10 @@ function updateUserButton() {
 // What Share would share here: the open photo, else the album or result on screen.
 function shareTarget() {
   if (detail.isOpen && detail.entry) return { kind: "photo", target: detail.entry.id };
+  if (state.view === "grid" && state.route.name === "albums" && state.album) {
+    const album = state.album;
+    return album.kind === "picked" ? { kind: "album", target: album.name } : { kind: "query", target: album.query };
+  }
   if (state.view === "grid" && state.query) return { kind: "query", target: state.query };
   return null;
 }
@@ -249,9 +255,38 @@ async function videosExist() {
   return state.hasVideos;
 }
 
+// "On this day": photos from today's date in earlier years, on the start page.
+async function memories() {
+  const today = new Date();
+  const query = `month:${today.getMonth() + 1} day:${today.getDate()} year < ${today.getFullYear()}`;
+  try {
+    const page = await api.entries(query, 0, 4);
+    if (!page.total) return null;
+    const anchor = document.createElement("a");
+    anchor.className = "chip memories";
+    anchor.href = hrefOf({ name: "search", query });
+    for (const entry of page.entries) {
+      const url = previewUrl(entry, 64);
+      if (!url) continue;
+      const image = Object.assign(document.createElement("img"), { src: url, alt: "" });
+      anchor.append(image);
+    }
+    anchor.append(` On this day · ${page.total}`);
+    return anchor;
+  } catch (error) {
+    return null;
+  }
+}
+
 async function loadChips() {
   const box = $("chips");
   const query = state.query;
+  if (state.route.name === "albums" && state.album) {
+    const bar = await albumHeader(state.album.name);
+    if (state.query === query) box.replaceChildren(bar);
+    return;
+  }
+  const memory = state.route.name === "all" ? await memories() : null;
   let tags = [];
   try {
     tags = (await api.tags(query, 14)).tags;
@@ -261,10 +296,11 @@ async function loadChips() {
   const videos = await videosExist();
   if (query !== state.query) return;
   box.replaceChildren();
+  if (memory) box.append(memory);
   if (query) box.append(chip("✕ Clear search", "", search, "clear"));
   if (videos && query !== "type:video") box.append(chip("Videos", "type:video", search));
   for (const { tag, count } of tags) {
-    if (tag.startsWith("album:")) continue;
+    if (tag.startsWith(ALBUM_TAG)) continue;
     const button = chip(tag, query ? `${query} ${term("tag", tag)}` : term("tag", tag), search);
     button.append(Object.assign(document.createElement("small"), { textContent: ` ${count}` }));
     box.append(button);
@@ -439,9 +475,44 @@ async function showRoute() {
     case "shares":
       await showPage(renderShares);
       return;
+    case "albums":
+      await showAlbum(route, saved);
+      return;
     default:
       await showPage((page) => renderNotFound(page, "This address names no view of the gallery."));
   }
+}
+
+async function showAlbum(route, saved) {
+  state.album = null;
+  if (!route.path) {
+    await showPage(renderAlbums);
+    return;
+  }
+  let album = null;
+  try {
+    album = await findAlbum(route.path);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) showLogin();
+    else toast(error.message);
+    return;
+  }
+  if (!album) {
+    // a name path with albums below it, but no album of its own
+    await showPage(async (page) => {
+      const { albums } = await loadAlbums();
+      const below = albums.filter((candidate) => candidate.name.startsWith(`${route.path}/`));
+      if (!below.length) throw new Error(`There is no album ${route.path}`);
+      page.replaceChildren(await albumHeader(route.path));
+    });
+    return;
+  }
+  state.album = album;
+  $("query").value = album.query;
+  $("map-link").href = hrefOf({ name: "map", query: album.query });
+  document.title = `${album.name} · Gallery`;
+  await showGrid(album.query, { restoreScroll: saved.scroll ?? null });
+  if (state.loadedQuery === album.query) loadChips();
 }
 
 // A photo or video over the grid of the result it belongs to: from a tile, the index
@@ -513,15 +584,21 @@ function selectionChanged() {
 async function tagSelection(event) {
   event.preventDefault();
   const action = event.submitter ? event.submitter.value : "add";
-  const tag = $("selection-tag").value.trim();
+  const typed = $("selection-tag").value.trim();
+  const tag = action === "album" && typed ? `${ALBUM_TAG}${typed.split("/").map((part) => part.trim()).filter(Boolean).join("/")}` : typed;
   const ids = [...grid.selected];
   if (!tag || !ids.length) {
     toast(ids.length ? "Type a tag first" : "Select photos first");
     return;
   }
   try {
-    const result = await api.changeTags(ids, action === "add" ? [tag] : [], action === "remove" ? [tag] : []);
-    toast(`${action === "add" ? "Tagged" : "Untagged"} ${result.changed} ${result.changed === 1 ? "item" : "items"}: ${tag}`);
+    const adding = action !== "remove";
+    const result = await api.changeTags(ids, adding ? [tag] : [], adding ? [] : [tag]);
+    const items = `${result.changed} ${result.changed === 1 ? "item" : "items"}`;
+    if (action === "album") {
+      toast(`Added ${items} to the album ${typed}`);
+      forgetAlbums();
+    } else toast(`${adding ? "Tagged" : "Untagged"} ${items}: ${tag}`);
     $("selection-tag").value = "";
     // The selection stays until Done, so a second tag can go on the same photos.
     refresh();
@@ -538,6 +615,7 @@ function refresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => {
     state.hasVideos = null;
+    forgetAlbums();
     if (state.route.name === "folders") {
       folderTree.reset();
       folderTree.reveal(state.route.path).catch(() => {});
