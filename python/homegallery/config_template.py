@@ -70,7 +70,7 @@ server:
   port: 3000
   prefix: /
   # Map tiles, e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png
-  # Empty: the map shows no background and the browser makes no outside requests.
+  # Empty: the map draws country outlines itself and the browser makes no outside requests.
   tileUrl: ""
   # Host names the gallery is reached by besides this machine's own (localhost, its
   # addresses, its host name), e.g. photos.example.org, or .example.org for every

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -10,6 +12,11 @@ import pytest
 
 from homegallery.config import Config
 from homegallery.gallery import Gallery
+from homegallery.samples import write_sample_photo
+from homegallery.server import create_app
+from homegallery.server.runner import running
+
+from .galleries import build_sample_gallery, update_gallery
 
 pytestmark = pytest.mark.browser
 Page = Any
@@ -176,3 +183,84 @@ def test_the_folder_tree_opens_level_by_level_and_shows_each_folders_media(
     page.go_back()
     page.wait_for_url(f"{real_server}/folders")
     page.wait_for_selector(f"#timeline[data-total='{len(gallery)}']")
+
+
+def test_pick_photos_into_a_nested_album_and_save_a_search_as_one(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    gallery = Gallery(real_gallery)
+    page.goto(f"{real_server}/search/{quote('year:2008', safe='')}")
+    chosen = tile_ids(page)[:2]
+    page.click("#select-button")
+    for media_id in chosen:
+        page.click(f".tile[data-id='{media_id}']")
+    page.fill("#selection-tag", "Trips/Tuscany")
+    page.click("#selection-form button[value='album']")
+    page.wait_for_selector("#toast:has-text('Added 2 items to the album Trips/Tuscany')")
+    assert page.inner_text("#selection-count") == "2 selected"  # kept until Done
+    page.click("#selection-clear")
+    page.click("#albums-link")
+    page.wait_for_url(f"{real_server}/albums")
+    page.fill(".album-form input[name=name]", "Trips/Cameras")
+    page.fill(".album-form input[name=query]", "type:image camera:nikon")
+    page.click(".album-form button[type=submit]")
+    page.wait_for_selector(".album-card[data-name='Trips/Cameras']")
+    assert page.inner_text(".album-group") == "Trips"
+    page.click(".album-card[data-name='Trips/Tuscany']")
+    page.wait_for_url(f"{real_server}/albums/Trips/Tuscany")
+    page.wait_for_selector("#timeline[data-total='2']")
+    assert sorted(tile_ids(page)) == sorted(chosen)
+    page.click("#chips .album-bar a:has-text('Trips')")
+    page.wait_for_url(f"{real_server}/albums/Trips")
+    page.click("#page .album-bar a:has-text('Cameras')")
+    page.wait_for_url(f"{real_server}/albums/Trips/Cameras")
+    nikons = gallery.count("type:image camera:nikon")
+    page.wait_for_selector(f"#timeline[data-total='{nikons}']")
+    page.reload()
+    page.wait_for_selector(f"#timeline[data-total='{nikons}']")
+
+
+def test_on_this_day_shows_earlier_years_on_the_start_page(page: Page, tmp_path: Path) -> None:
+    config = build_sample_gallery(tmp_path / "gallery")
+    today = date.today()
+    day = today.day
+    photo = Path(config.sources[0].dir) / "memories" / "IMG_TODAY.jpg"
+    taken = datetime(2016 if (today.month, day) == (2, 29) else 2015, today.month, day, 9, 0)
+    write_sample_photo(photo, 400, 300, seed=7, taken=taken)
+    update_gallery(config)
+    earlier = Gallery(config).count(f"month:{today.month} day:{day} year < {today.year}")
+    assert earlier >= 1
+    with running(create_app(config)) as url:
+        page.goto(f"{url}/")
+        memory = page.wait_for_selector("#chips .memories")
+        assert f"On this day · {earlier}" in memory.inner_text()
+        memory.click()
+        page.wait_for_selector(f"#timeline[data-total='{earlier}']")
+        page.goto(f"{url}/search/year%3A2016")
+        page.wait_for_selector("#timeline[data-query='year:2016']")
+        page.wait_for_selector("#chips .chip")
+        assert page.locator("#chips .memories").count() == 0  # on the start page only
+
+
+def test_the_map_draws_country_outlines_without_a_tile_server(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    hosts: set[str] = set()
+    page.on("request", lambda request: hosts.add(request.url.split("/")[2]))
+    page.goto(f"{real_server}/map")
+    page.wait_for_function(
+        "() => Number(document.getElementById('map-view').dataset.outlines || 0) > 200"
+    )
+    assert page.locator("#map-view .leaflet-overlay-pane canvas").count() >= 1
+    assert "server.tileUrl" in page.inner_text("#map-view .leaflet-control-attribution")
+    # the outlines are drawn: the canvas is not blank where Europe is
+    page.evaluate("() => document.querySelector('#map-view').scrollIntoView()")
+    gps = Gallery(real_gallery).search("exists geo", limit=1)[0]
+    page.goto(f"{real_server}/view/{gps.id}")
+    page.wait_for_selector(".detail .info")
+    if not page.is_visible(".detail .info .small-map"):
+        page.keyboard.press("i")
+    page.wait_for_function(
+        "() => Number(document.querySelector('.detail .small-map')?.dataset.outlines || 0) > 200"
+    )
+    assert hosts == {real_server.split("/")[2]}
