@@ -56,6 +56,7 @@ def test_grid_shows_the_real_photos(page: Page, real_server: str, real_gallery: 
     assert sources and all("image-preview-1280" not in src for src in sources)
     assert page.locator(".group-header").first.inner_text().split("\n")[0]
     assert page.evaluate("document.querySelectorAll('*').length") < 1000
+    page.wait_for_selector("#chips[data-query=''] .chip:has-text('Videos')")  # there is one
 
 
 def test_search_year_2008(page: Page, real_server: str, real_gallery: Config) -> None:

@@ -264,3 +264,53 @@ def test_the_map_draws_country_outlines_without_a_tile_server(
         "() => Number(document.querySelector('.detail .small-map')?.dataset.outlines || 0) > 200"
     )
     assert hosts == {real_server.split("/")[2]}
+
+
+def test_on_a_phone_the_views_fit_and_the_menu_opens_them(
+    browser: Any, real_server: str, real_gallery: Config
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
+                                  is_mobile=True, has_touch=True)  # fmt: skip
+    page = context.new_page()
+    try:
+        page.goto(f"{real_server}/")
+        page.wait_for_selector(".tile.loaded")
+        assert page.is_hidden("#view-links a[data-view='folders']")
+        page.tap("#menu-button")
+        page.tap("#view-links a[data-view='folders']")
+        page.wait_for_url(f"{real_server}/folders")
+        page.wait_for_selector(".folder[data-path='photos'] .folder-row")
+        page.tap(".folder[data-path='photos'] .folder-toggle")
+        page.tap(".folder[data-path='photos/gps'] .folder-link")
+        in_gps = Gallery(real_gallery).count('folder:"photos/gps"')
+        page.wait_for_selector(f"#timeline[data-total='{in_gps}']")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        tree = page.eval_on_selector("#folder-tree", "e => e.getBoundingClientRect().bottom")
+        grid = page.eval_on_selector("#timeline", "e => e.getBoundingClientRect().top")
+        assert grid >= tree - 1  # the tree above the grid, not over it
+        for path in ("/years", "/tags", "/albums", "/map"):
+            page.goto(real_server + path)
+            page.wait_for_load_state("networkidle")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    finally:
+        context.close()
+
+
+def test_a_small_photo_is_scaled_up_to_the_stage(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    small = Gallery(real_gallery).search("type:image width < 700 width > 0", limit=1)
+    if not small:
+        pytest.skip("no small photo among the test photos")
+    page.goto(f"{real_server}/view/{small[0].id}")
+    page.wait_for_function("() => document.querySelector('.detail img.media')?.naturalWidth > 0")
+    sizes = page.evaluate(
+        """() => {
+            const image = document.querySelector('.detail img.media');
+            const stage = document.querySelector('.detail .stage').getBoundingClientRect();
+            const box = image.getBoundingClientRect();
+            const scale = Math.min(box.width / image.naturalWidth, box.height / image.naturalHeight);
+            return { scale, width: box.width, stage: stage.width };
+        }"""
+    )
+    assert sizes["scale"] > 1.2 and abs(sizes["width"] - sizes["stage"]) < 2

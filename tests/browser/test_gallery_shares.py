@@ -79,6 +79,8 @@ def test_a_link_made_in_the_app_shows_exactly_its_set_in_a_fresh_browser(
         assert sorted(shown) == sorted(shared)
         assert visitor.inner_text("#brand-name") == "Summer 2016"
         assert visitor.is_hidden("#select-button") and visitor.is_hidden("#share-button")
+        visitor.wait_for_selector("#chips[data-query='']")
+        assert visitor.locator("#chips .chip:has-text('Videos')").count() == 0  # none here
         # searching wider finds nothing more
         visitor.fill("#query", "year:2017 or year:2016 or type:video")
         visitor.press("#query", "Enter")

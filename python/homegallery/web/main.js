@@ -305,6 +305,7 @@ async function loadChips() {
     button.append(Object.assign(document.createElement("small"), { textContent: ` ${count}` }));
     box.append(button);
   }
+  box.dataset.query = query;
 }
 
 function buildYearsMenu() {
