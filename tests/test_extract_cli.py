@@ -51,7 +51,7 @@ def test_index_then_extract(
     assert main(["--config", str(config), "index"]) == 0
     assert main(["--config", str(config), "extract", "--only", "meta,preview,geo"]) == 0
     first = capsys.readouterr().out
-    assert "25 media files" in first and "preview  25 done" in first
+    assert "25 media files" in first and "preview    25 done" in first
     assert main(["--config", str(config), "extract"]) == 0
     assert "0 with work" in capsys.readouterr().out
     storage = tmp_path / "storage"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face
+from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face, Label
 from homegallery.catalog.query import QueryError
 from homegallery.catalog.rows import insert_entries
 from homegallery.catalog.schema import open_reader, open_writer
@@ -86,6 +86,7 @@ ENTRIES = [
         id=IDS["D"], type="image", date="2019-12-24T18:30:00", year=2019, month=12, day=24,
         hour=18, minute=30, width=3000, height=4000, make="Sony", model="ILCE-7M3", iso=3200,
         tags=["christmas", "family"], faces=_faces(2), title="Christmas Eve",
+        labels=[Label(id="n02088364", name="beagle", score=0.7)],
         files=[_file("2019/xmas/DSC0004.jpg", 3 * MB, "D")], previews=_previews("D", 5),
     ),
     Entry(id=IDS["E"], type="image", files=[_file("misc/scan_0005.png", 100_000, "E")]),
@@ -94,6 +95,7 @@ ENTRIES = [
         hour=11, minute=39, width=12000, height=2000, make="Canon", model="Canon EOS R",
         latitude=-33.86, longitude=151.2, country="Australia", state="New South Wales",
         city="Sydney", tags=["sea", "beach"], files=[_file("2018/sydney/PANO_0006.jpg", 8 * MB, "F")],
+        labels=[Label(id="n04285008", name="sports car", score=0.5)],
         previews=_previews("F", 4),
     ),
     Entry(
@@ -101,6 +103,10 @@ ENTRIES = [
         hour=8, minute=0, width=2000, height=2000, make="Fujifilm", model="X100V",
         latitude=48.14, longitude=11.58, country="Germany", state="Bavaria", city="München",
         tags=["Café", "food"], objects=[DetectedObject(class_="cup", score=0.6)],
+        labels=[
+            Label(id="n07920052", name="espresso", score=0.8),
+            Label(id="n03063599", name="coffee mug", score=0.3),
+        ],
         files=[_file("2020/munich/IMG_0007.jpg", 2 * MB, "G")], previews=_previews("G", 5),
     ),
     Entry(
@@ -270,6 +276,22 @@ CASES: list[tuple[str, str]] = [
     ("object:couch", "A"),
     ("objects in (dog, cup)", "CG"),
     ("count(objects) = 2", "C"),
+    ("label:dog", "D"),
+    ("labels:beagle", "D"),
+    ("label:animal", "D"),
+    ("label:'sports car'", "F"),
+    ("label:vehicle", "F"),
+    ("dog", "CD"),
+    ("vehicle", "F"),
+    ("beverage", "G"),
+    ("labels in (dog, coffee)", "DG"),
+    ("labels all in (coffee, mug)", "G"),
+    ("label ~ hound", "D"),
+    ("label != dog", _others("D")),
+    ("count(labels) = 2", "G"),
+    ("exists label", "DFG"),
+    ("not exists labels", _others("DFG")),
+    ("object:dog", "C"),
     ("rating >= 4", "A"),
     ("rating:2", "J"),
     ("favorite:true", "A"),
@@ -301,6 +323,7 @@ ERRORS: list[tuple[str, int, str]] = [
     ("'open", 1, "'"),
     ("year ~ 2", 1, "="),
     ("order by tags", 10, "one value"),
+    ("order by label", 10, "one value"),
     ("date > yesterday", 8, "date"),
     ("type:panorama", 6, "image, rawImage or video"),
     ("count(year) > 1", 7, "tags"),

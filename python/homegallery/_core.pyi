@@ -5,6 +5,33 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+# scripts/check.sh runs mypy.stubtest on this file against the built module: every
+# name, signature and default here must be the module's own.
+__all__ = [
+    "CASEFOLD_UNICODE_VERSION",
+    "DOC_FIELDS",
+    "ENTRY_COLUMNS",
+    "SIGNATURE_FORMAT",
+    "STORAGE_KINDS",
+    "STORED_FIELDS",
+    "casefold",
+    "core_version",
+    "entry_doc_round_trip",
+    "entry_rows",
+    "hash_files",
+    "match_excludes",
+    "quantize_codes",
+    "quantize_int8",
+    "scan_codes",
+    "scan_float32",
+    "scan_int8",
+    "storage_name",
+    "storage_relative",
+    "storage_split",
+    "walk_source",
+    "write_part",
+]
+
 def core_version() -> str:
     """Version of the compiled core; equals the package version of a fresh build."""
 
@@ -34,7 +61,9 @@ def walk_source(
     """
 
 def match_excludes(excludes: list[str], paths: list[str], is_dir: bool) -> list[bool]:
-    """Whether each relative path is excluded by the rules (for tests and benchmarks)."""
+    """Whether each relative path is excluded by the rules (for tests and benchmarks).
+
+    Raises ValueError naming an invalid pattern."""
 
 def hash_files(
     paths: list[str], threads: int = 0, roots: list[str] | None = None
@@ -98,7 +127,7 @@ def scan_int8(
 ) -> _Found:
     """Per query row: (rows, cosines) of the best k int8 rows (of candidates)."""
 
-# Catalog entries (rust/entry_make.rs, rust/entry_rows.rs).
+# Catalog entries (rust/catalog/entry_make.rs, rust/catalog/entry_rows.rs).
 
 _GroupFile = tuple[str, str, int, int, str, str]
 _Group = tuple[str, str, Sequence[_GroupFile], Sequence[str], bool]
@@ -106,6 +135,13 @@ _Group = tuple[str, str, Sequence[_GroupFile], Sequence[str], bool]
 CASEFOLD_UNICODE_VERSION: str
 ENTRY_COLUMNS: list[str]
 SIGNATURE_FORMAT: str  # changes when the way signatures are made changes
+# Field names of the core's structs (serialized names, in order), by the msgspec
+# struct each one mirrors: DOC_FIELDS for the entry doc (catalog.entry), STORED_FIELDS
+# for what the build reads of extract's files (extract.schema).
+DOC_FIELDS: dict[str, list[str]]
+STORED_FIELDS: dict[str, list[str]]
+# Storage kinds by name; a family has "{}" where its size, number or step goes.
+STORAGE_KINDS: dict[str, str]
 
 def write_part(
     path: str,
@@ -114,16 +150,24 @@ def write_part(
     groups: Sequence[_Group],
     stored: dict[str, str],
     held: set[str],
+    labels_kind: str | None = None,
+    label_threshold: float = 0.0,
+    vector_kind: str | None = None,
 ) -> tuple[list[str], list[bool], list[tuple[str, bytes]], int, list[str]]:
     """Makes one part of a catalog build into a new SQLite file (GIL released).
 
     A group is (id, kind, files, twin ids, has vector) with files as
     ``catalog.grouping.GroupFile`` tuples; ``schema`` makes the entry tables; a group
     whose signature ``stored`` holds is left out, and the docs of ``held`` ids come
-    back instead of being written. Returns each group's signature and whether it was
+    back instead of being written. An entry's labels are those of the stored
+    ``labels_kind`` file (its own, else a RAW twin's) at least ``label_threshold``
+    probable; it has a vector when the group says so or a ``vector_kind`` file is
+    stored for it or a twin. ValueError for a threshold outside 0 to 1. Returns each group's signature and whether it was
     made anew, the held (id, doc) pairs, the number of entries written (rowids 1 to
     it) and the problems met (stored files that could not be read, each naming its
-    path). Raises OSError when the part file cannot be written.
+    path). Raises the OSError of the errno (FileNotFoundError, PermissionError,
+    IsADirectoryError, …, with ``errno`` and ``filename``) when the part file cannot be
+    made, and OSError naming the file when SQLite cannot write it.
     """
 
 def entry_rows(
@@ -140,3 +184,19 @@ def entry_rows(
 def casefold(text: str) -> str:
     """Python's ``str.casefold`` as of ``CASEFOLD_UNICODE_VERSION``: how the catalog
     stores searchable text."""
+
+def entry_doc_round_trip(doc: bytes) -> bytes:
+    """The doc decoded into the core's entry and encoded again: what the core keeps of
+    a doc. Raises ValueError for a doc that is not an entry."""
+
+# The storage layout (rust/catalog/storage_layout.rs).
+
+def storage_relative(media_id: str, kind: str) -> str:
+    """The path of a stored file below the storage root (``ab/cd/ef01…-meta.json``)."""
+
+def storage_split(media_id: str) -> tuple[str, str]:
+    """The folder below the storage root (``ab/cd``) and the name stem of a media id."""
+
+def storage_name(name: str) -> tuple[str, str] | None:
+    """(stem, kind) of a name in a storage folder; None for hidden files, files being
+    written and names without a kind."""

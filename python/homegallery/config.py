@@ -19,6 +19,7 @@ import msgspec
 import yaml
 
 from homegallery import xdg
+from homegallery.errors import HomeGalleryError
 from homegallery.models.spec import MODELS, OFF, TASK_DEFAULTS
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,7 @@ GeoProvider = Literal["offline", "nominatim", "off"]
 ModelPrecision = Literal["fp32", "int8"]
 
 
-class ConfigError(Exception):
+class ConfigError(HomeGalleryError):
     """A configuration problem, already phrased for the user (file, key, cause)."""
 
 
@@ -115,6 +116,13 @@ class Models(_Section):
     dir: str = "{dataDir}/models"
     embeddings: str = TASK_DEFAULTS["embeddings"]
     precision: ModelPrecision = "fp32"
+    # ImageNet classes at least this probable become the labels (and words) of a photo.
+    label_threshold: float = 0.2
+    # Worker processes for the models (0: as many as extract workers, over `threads`),
+    # onnxruntime threads in each, and images per model run.
+    workers: int = 0
+    threads: int = 1
+    batch_size: int = 16
 
     @property
     def path(self) -> Path:
@@ -360,6 +368,16 @@ def _check(config: Config, config_file: Path) -> list[str]:
 
 def _check_models(models: Models) -> list[str]:
     problems = []
+    if not 0.0 <= models.label_threshold <= 1.0:
+        problems.append("`extractor.models.labelThreshold`: must be a probability from 0 to 1")
+    if models.workers < 0:
+        problems.append(
+            "`extractor.models.workers`: must be 0 (as many as extract workers) or more"
+        )
+    if not 1 <= models.threads <= 64:
+        problems.append("`extractor.models.threads`: must be from 1 to 64")
+    if not 1 <= models.batch_size <= 256:
+        problems.append("`extractor.models.batchSize`: must be from 1 to 256")
     for task, name in models.choices.items():
         if name == OFF:
             continue

@@ -63,6 +63,15 @@ extractor:
     embeddings: efficientnet-lite0
     # fp32, or int8 once `homegallery models install --int8` has made that variant.
     precision: fp32
+    # ImageNet classes at least this probable become a photo's labels and search
+    # words (`label:dog`, `dog`); a change takes effect at the next build.
+    labelThreshold: 0.2
+    # Model worker processes (0: as many as `workers` above allows, over `threads`),
+    # onnxruntime threads in each, and images per model run. `homegallery bench
+    # --apply` sets workers and threads for this machine.
+    workers: 0
+    threads: 1
+    batchSize: 16
 
 server:
   # 127.0.0.1 keeps the gallery on this machine; 0.0.0.0 opens it to your network.

@@ -38,8 +38,9 @@ from homegallery.catalog.events import (
     read_events,
     record_events,
 )
+from homegallery.catalog.query.fields import DEFAULT_DUPLICATE_SCORE, DUPLICATE_FLOOR
 from homegallery.catalog.schema import CatalogError, open_reader, open_writer
-from homegallery.catalog.search import DEFAULT_MIN_SCORE, Searcher
+from homegallery.catalog.search import DEFAULT_MIN_SCORE, Searcher, snapshot
 from homegallery.catalog.vectors import NoSimilarityError
 from homegallery.config import Config, Database, Source, Storage, load_config
 
@@ -139,6 +140,31 @@ class Gallery:
         pairs = [(found_id, score) for found_id, score in found if found_id != full_id][:k]
         entries = {entry.id: entry for entry in searcher._docs([i for i, _ in pairs])}
         return [(entries[i], score) for i, score in pairs if i in entries]
+
+    def duplicates(self, min_score: float = DEFAULT_DUPLICATE_SCORE) -> list[list[Entry]]:
+        """Groups of near-duplicate entries (embedding cosine ≥ ``min_score``, from 0.85).
+
+        Each group in timeline order, the groups by their newest entry; the query word
+        ``duplicates`` (``duplicates:0.95``) finds the same entries in the same order.
+        """
+        if not DUPLICATE_FLOOR <= min_score <= 1.0:
+            raise ValueError(f"min_score must be from {DUPLICATE_FLOOR} to 1, not {min_score}")
+        searcher = self._searcher()
+        with snapshot(searcher.connection):
+            groups = searcher.duplicate_groups(min_score)
+            ordered = searcher.in_groups([m for group in groups for m in group], min_score)
+            entries = {entry.id: entry for entry in searcher._docs(ordered)}
+        group_of = {media_id: number for number, group in enumerate(groups) for media_id in group}
+        result: list[list[Entry]] = []
+        last = -1
+        for media_id in ordered:
+            if media_id not in entries:
+                continue
+            if group_of[media_id] != last:
+                result.append([])
+                last = group_of[media_id]
+            result[-1].append(entries[media_id])
+        return result
 
     # --- changing ------------------------------------------------------------------------
 

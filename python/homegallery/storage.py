@@ -5,6 +5,10 @@ Files are named by media id (blake3 hex of the content) as
 their previews, and a moved file keeps them. Every write is atomic (temp name +
 rename): a finished-looking file is always complete, which lets every extractor decide
 "already done" by existence alone.
+
+The layout and the kinds are defined once, in the Rust core
+(``rust/catalog/storage_layout.rs``), which reads the storage when it builds the
+catalog; this module and :mod:`homegallery.extract.schema` take them from there.
 """
 
 from __future__ import annotations
@@ -13,10 +17,37 @@ import re
 from contextlib import AbstractContextManager
 from pathlib import Path
 
+from homegallery import _core
 from homegallery.atomic import atomic_path, write_bytes
+
+# Every kind by name (``meta``, ``image_preview``, …); a family has ``{}`` where its
+# size, frame number or step goes.
+KINDS: dict[str, str] = _core.STORAGE_KINDS
 
 _MEDIA_ID = re.compile(r"^[0-9a-f]{8,128}$")
 _KIND = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def relative_path(media_id: str, kind: str) -> str:
+    """The path of a stored file below the storage root (``ab/cd/ef01…-meta.json``)."""
+    return _core.storage_relative(media_id, kind)
+
+
+def split_id(media_id: str) -> tuple[str, str]:
+    """The folder below the storage root (``ab/cd``) and the name stem of a media id."""
+    return _core.storage_split(media_id)
+
+
+def parse_name(name: str) -> tuple[str, str] | None:
+    """(stem, kind) of a name in a storage folder; None unless it is a finished file."""
+    return _core.storage_name(name)
+
+
+def kind_pattern(name: str, parameter: str) -> str:
+    """A regular expression for the kinds of one family, ``parameter`` (a regular
+    expression) where its size or number goes."""
+    prefix, suffix = KINDS[name].split("{}")
+    return re.escape(prefix) + parameter + re.escape(suffix)
 
 
 class Storage:
@@ -25,13 +56,14 @@ class Storage:
 
     def folder(self, media_id: str) -> Path:
         _check_id(media_id)
-        return self.root / media_id[0:2] / media_id[2:4]
+        return self.root / split_id(media_id)[0]
 
     def path(self, media_id: str, kind: str) -> Path:
         """Path of one derived file, e.g. kind ``image-preview-320.jpg``."""
         if not _KIND.match(kind):
             raise ValueError(f"invalid storage kind: {kind!r}")
-        return self.folder(media_id) / f"{media_id[4:]}-{kind}"
+        _check_id(media_id)
+        return self.root / relative_path(media_id, kind)
 
     def relative(self, media_id: str, kind: str) -> str:
         """The path below the storage root, as the catalog and the web app name it."""
@@ -43,14 +75,11 @@ class Storage:
     def kinds(self, media_id: str) -> list[str]:
         """Kinds present for one media id (temporary files excluded)."""
         folder = self.folder(media_id)
-        prefix = media_id[4:] + "-"
+        stem = split_id(media_id)[1]
         if not folder.is_dir():
             return []
-        return sorted(
-            child.name[len(prefix) :]
-            for child in folder.iterdir()
-            if child.name.startswith(prefix) and ".part" not in child.name
-        )
+        names = (parse_name(child.name) for child in folder.iterdir())
+        return sorted(name[1] for name in names if name is not None and name[0] == stem)
 
     def write(self, media_id: str, kind: str, data: bytes) -> Path:
         target = self.path(media_id, kind)

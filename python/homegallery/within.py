@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from homegallery.config import Source
+from homegallery.errors import HomeGalleryError
 
 Roots = tuple[str, ...]
 
 
-class OutsideSourcesError(PermissionError):
+class OutsideSourcesError(HomeGalleryError, PermissionError):
     """A file resolves to a place outside the folders it may be read from."""
 
 

@@ -76,6 +76,24 @@ def real_gallery(tmp_path_factory: pytest.TempPathFactory) -> Config:
 
 
 @pytest.fixture(scope="session")
+def ml_gallery(tmp_path_factory: pytest.TempPathFactory, embedding_models: Path) -> Config:
+    """The real photos with their embeddings and labels by the real model."""
+    photos = shared_photos()
+    if photos is None:
+        pytest.skip(
+            "the shared test photos (../shared/testdata/photos) are not beside this checkout"
+        )
+    files = [path for path in photos.rglob("*") if path.is_file() and path.name != "README.md"]
+    return build_gallery(tmp_path_factory.mktemp("ml"), files, photos, models_dir=embedding_models)
+
+
+@pytest.fixture(scope="session")
+def ml_server(ml_gallery: Config) -> Iterator[str]:
+    with running(create_app(ml_gallery, poll_seconds=0.2)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def real_server(real_gallery: Config) -> Iterator[str]:
     with running(create_app(real_gallery, poll_seconds=0.2)) as url:
         yield url

@@ -18,7 +18,9 @@ import blake3
 import yaml
 
 from homegallery.catalog import SourceFiles, build_catalog
+from homegallery.catalog.vector_build import ModelOutputs
 from homegallery.config import Config, VideoExtractor, load_config
+from homegallery.extract import embed
 from homegallery.extract.runner import run_extract
 from homegallery.extract.worker import Settings, WorkItem
 
@@ -96,8 +98,14 @@ def write_config(root: Path, sources: Sequence[Path], server: dict[str, object])
     return config_file
 
 
-def update_gallery(config: Config) -> None:
-    """Indexes, extracts and builds every source of ``config`` (incrementally)."""
+def update_gallery(config: Config, models_dir: Path | None = None) -> None:
+    """Indexes, extracts and builds every source of ``config`` (incrementally);
+    with ``models_dir``, embeddings and labels by the model installed there too."""
+    embeddings = None
+    outputs = None
+    if models_dir is not None:
+        embeddings = embed.settings_for("efficientnet-lite0", models_dir, "fp32", 1, 16, 1)
+        outputs = ModelOutputs(embeddings.model_tag)
     sources = []
     for source in config.sources:
         records = index_folder(source.path)
@@ -110,22 +118,28 @@ def update_gallery(config: Config) -> None:
             storage_dir=config.storage.path,
             preview_sizes=PREVIEW_SIZES,
             video=VideoExtractor(preset="ultrafast"),
+            embeddings=embeddings,
         )
         run_extract(items, settings, workers=1, progress_factory=lambda label, total: _Quiet())
         sources.append(SourceFiles(source.dir, records))
-    build_catalog(config.database.path, config.storage.path, sources)
+    build_catalog(config.database.path, config.storage.path, sources, outputs=outputs)
 
 
 def build_gallery(
-    root: Path, photos: Iterable[Path], base: Path, server: dict[str, object] | None = None
+    root: Path,
+    photos: Iterable[Path],
+    base: Path,
+    server: dict[str, object] | None = None,
+    models_dir: Path | None = None,
 ) -> Config:
-    """A gallery in ``root`` of ``photos`` (copied) and one generated video."""
+    """A gallery in ``root`` of ``photos`` (copied) and one generated video; with
+    ``models_dir``, the photos' embeddings and labels too."""
     source = root / "photos"
     source.mkdir(parents=True)
     copy_photos(source, photos, base)
     make_video(source / "video" / "clip.mp4")
     config = load_config(write_config(root, [source], server or {}))
-    update_gallery(config)
+    update_gallery(config, models_dir)
     return config
 
 

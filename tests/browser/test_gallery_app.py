@@ -239,3 +239,31 @@ def test_a_live_refresh_changes_tiles_in_place(
         "[...document.querySelectorAll('#grid .tile')].filter(t => t.probe).length"
     )
     assert kept == len(shown)
+
+
+def test_the_detail_view_shows_similar_photos_and_labels(
+    page: Page, ml_server: str, ml_gallery: Config
+) -> None:
+    gallery = Gallery(ml_gallery)
+    photo = gallery.search("file:landscape_1", limit=1)[0]
+    neighbours = [entry.id for entry, _ in gallery.similar(photo.id, k=12)]
+    assert len(neighbours) >= 7  # the other stored orientations of the same scene
+    open_grid(page, ml_server, "file:landscape_1")
+    page.click(f".tile[data-id='{photo.id}']")
+    if not page.wait_for_selector(".detail .info").is_visible():
+        page.keyboard.press("i")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.detail .similar-item img')]"
+        ".filter(i => i.naturalWidth > 0).length >= 7"
+    )
+    shown = page.eval_on_selector_all(
+        ".detail .similar-item img", "images => images.map(i => i.getAttribute('src'))"
+    )
+    assert all(any(other[4:] in src for other in neighbours) for src in shown)
+    assert page.inner_text(".detail .info .labels").startswith("valley")
+    page.click(".detail .similar-item >> nth=0")
+    page.wait_for_selector(f".detail[data-id='{neighbours[0]}']")
+    page.click(".detail .info .chip:has-text('More like this')")
+    page.wait_for_selector(".detail", state="hidden")
+    assert page.input_value("#query") == f"similar:{neighbours[0]}"
+    assert wait_for_tile_ids(page)[0] == neighbours[0]

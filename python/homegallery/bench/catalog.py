@@ -1,10 +1,12 @@
 """Catalog: full and incremental builds, and search latency, on synthetic entries.
 
 Generates a storage of N media (metadata for every one, places for a third, previews
-as empty files: the build only lists them) and a matching file index, then measures
+as empty files: the build only lists them; the embedding model's labels and a
+1280-value embedding for the images) and a matching file index, then measures
 
 - a full build into a fresh catalog, against reading the same storage with the extract
   stage's plain per-file readers (``Storage.kinds``, ``read_meta``, ``read_place``);
+- a full build that also takes the labels and vectors, against one that does not;
 - an incremental build with nothing changed, and with 1% of the media changed;
 - p50/p95 latency of a mix of queries through ``Gallery.search(query, limit=100)``
   (the page the web app asks for) and ``Gallery.count``, against filtering all
@@ -29,14 +31,32 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import msgspec
+import numpy as np
 
 from homegallery.benchmark import Figure, Report, percentile, print_report
 from homegallery.catalog import SourceFiles, build_catalog
 from homegallery.catalog.entry import Entry
+from homegallery.catalog.vector_build import ModelOutputs
 from homegallery.config import Config, Database, Storage
-from homegallery.extract.schema import MediaMeta, Place, read_meta, read_place
+from homegallery.extract.schema import (
+    META_KIND,
+    PLACE_KIND,
+    Labels,
+    MediaMeta,
+    Place,
+    StoredLabel,
+    embedding_kind,
+    encode_embedding,
+    labels_kind,
+    preview_kind,
+    read_meta,
+    read_place,
+    video_kind,
+)
 from homegallery.gallery import Gallery
+from homegallery.ml.labels import label_name, label_wnid
 from homegallery.storage import Storage as StorageFolder
+from homegallery.storage import relative_path, split_id
 
 CAMERAS = [("Canon", "Canon EOS 5D"), ("Canon", "Canon EOS R"), ("NIKON", "D750"),
            ("Apple", "iPhone 12"), ("Google", "Pixel 7"), ("SONY", "ILCE-7M3"),
@@ -45,6 +65,8 @@ PLACES = [("Italy", "Tuscany", "Florence", 43.77, 11.25), ("Germany", "Berlin", 
           ("Spain", "Andalusia", "Tarifa", 36.0, -5.6), ("France", "Brittany", "Brest", 48.4, -4.5),
           ("United States", "New York", "New York", 40.7, -74.0)]  # fmt: skip
 SIZES = [(4000, 3000), (3000, 4000), (6000, 4000), (1920, 1080), (12000, 3000), (800, 600)]
+MODEL = ModelOutputs("efficientnet-lite0-1", label_threshold=0.2)
+EMBEDDING_SIZE = 1280
 WORDS = ["sea", "alps", "vacation", "family", "private", "sun", "beach", "food", "party",
          "birthday", "hike", "snow", "city", "night"] + [f"tag{n}" for n in range(200)]  # fmt: skip
 
@@ -54,7 +76,7 @@ QUERIES = [
     "florence 2019", "exists geo", "count(faces) > 2", "type:video duration > 1:30",
     "width > 4000 landscape order by date asc", "file:img_1234", "order by count(tags) desc",
     "date in [2019-06:2019-08] order by date asc", "id:ab12", "not (sea or alps) and year >= 2020",
-    "make:canon model ~ eos", "panorama", "tag17 or tag42 or tag99",
+    "make:canon model ~ eos", "panorama", "tag17 or tag42 or tag99", "label:dog", "animal",
 ]  # fmt: skip
 
 # The baseline: the same questions as Python predicates over decoded entries.
@@ -84,9 +106,32 @@ def _write(path: str, data: bytes) -> None:
         handle.write(data)
 
 
+def _stored(root: Path, media_id: str, kind: str) -> str:
+    return os.path.join(root, relative_path(media_id, kind))  # noqa: PTH118
+
+
+def _model_results(
+    root: Path, media_id: str, rng: random.Random, vectors: np.random.Generator
+) -> None:
+    """Labels (five classes, the first often above the threshold) and an embedding."""
+    probabilities = sorted((rng.random() ** 3 for _ in range(5)), reverse=True)
+    labels = [
+        StoredLabel(id=label_wnid(index), name=label_name(index), score=round(p * 0.9, 4))
+        for index, p in zip(rng.sample(range(1000), 5), probabilities, strict=True)
+    ]
+    _write(_stored(root, media_id, labels_kind(MODEL.model_tag)),
+           msgspec.json.encode(Labels(model="efficientnet-lite0", version="1", labels=labels)))  # fmt: skip
+    vector = vectors.gamma(0.5, 1.0, EMBEDDING_SIZE).astype(np.float32)
+    _write(
+        _stored(root, media_id, embedding_kind(MODEL.model_tag)),
+        encode_embedding(vector / np.linalg.norm(vector)),
+    )
+
+
 def generate(root: Path, count: int, seed: int = 7) -> list[Indexed]:
     """A storage of ``count`` media and the index records that point at them."""
     rng = random.Random(seed)
+    vectors = np.random.default_rng(seed)
     records: list[Indexed] = []
     made: set[str] = set()
     for number in range(count):
@@ -107,20 +152,20 @@ def generate(root: Path, count: int, seed: int = 7) -> list[Indexed]:
             keywords=rng.sample(WORDS, rng.randint(0, 4)),
             duration=rng.uniform(3, 300) if video else None,
         )  # fmt: skip
-        folder = root / media_id[0:2] / media_id[2:4]
-        key = media_id[0:4]
-        if key not in made:
-            folder.mkdir(parents=True, exist_ok=True)
-            made.add(key)
-        base = os.fspath(folder / media_id[4:])
-        _write(f"{base}-meta.json", msgspec.json.encode(meta))
+        folder = split_id(media_id)[0]
+        if folder not in made:
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            made.add(folder)
+        _write(_stored(root, media_id, META_KIND), msgspec.json.encode(meta))
         if place:
-            _write(f"{base}-place.json", msgspec.json.encode(
+            _write(_stored(root, media_id, PLACE_KIND), msgspec.json.encode(
                 Place(source="offline", country=place[0], state=place[1], city=place[2])))  # fmt: skip
         for size in (320, 128):
-            _write(f"{base}-image-preview-{size}.jpg", b"")
+            _write(_stored(root, media_id, preview_kind(size)), b"")
         if video:
-            _write(f"{base}-video-preview-720.mp4", b"")
+            _write(_stored(root, media_id, video_kind(720)), b"")
+        else:
+            _model_results(root, media_id, rng, vectors)
         extension = "mp4" if video else "jpg"
         path = f"{year}/{date[5:7]}/IMG_{number:06d}.{extension}"
         records.append(Indexed(path, rng.randint(10**5, 10**7), 1_700_000_000 * 10**9 + number,
@@ -160,14 +205,24 @@ def run(quick: bool, entries: int | None = None) -> Report:
                           higher_is_better=False, target="< 10 s at 100k"))  # fmt: skip
         report.add(Figure("build", "full build per entry", full / count * 1e6, "µs",
                           higher_is_better=False))  # fmt: skip
-        unchanged = _seconds(lambda: build_catalog(catalog, storage_dir, sources))
+        first = _seconds(
+            lambda: build_catalog(catalog, storage_dir, sources, full=True, outputs=MODEL)
+        )
+        report.add(Figure("build", "full build, every vector new (near-duplicates: new x all)",
+                          first, "s", "without model results", full, higher_is_better=False))  # fmt: skip
+        with_model = _seconds(
+            lambda: build_catalog(catalog, storage_dir, sources, full=True, outputs=MODEL)
+        )
+        report.add(Figure("build", "full build with labels, vectors kept", with_model, "s",
+                          "without model results", full, higher_is_better=False))  # fmt: skip
+        unchanged = _seconds(lambda: build_catalog(catalog, storage_dir, sources, outputs=MODEL))
         report.add(Figure("build", "incremental, nothing changed", unchanged, "s", "full build",
                           full, higher_is_better=False))  # fmt: skip
         for record in records[::100]:
             _write(
                 os.fspath(StorageFolder(storage_dir).path(record.id, "image-preview-800.jpg")), b""
             )
-        some = _seconds(lambda: build_catalog(catalog, storage_dir, sources))
+        some = _seconds(lambda: build_catalog(catalog, storage_dir, sources, outputs=MODEL))
         report.add(Figure("build", "incremental, 1% changed", some, "s", "full build", full,
                           higher_is_better=False))  # fmt: skip
 

@@ -5,12 +5,15 @@ Each rule names the figure it rests on, so a user can see why a setting was chos
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from homegallery.benchmark import Figure, Report
 from homegallery.config import load_config
+
+log = logging.getLogger("homegallery.bench")
 
 
 @dataclass
@@ -19,7 +22,16 @@ class Recommendation:
     engine: str = "pyvips"
     checksum_threads: int = 0
     defer_videos: bool = False
+    # the embedding model's layout; 0 workers: nothing measured, leave the config as it is
+    model_workers: int = 0
+    model_threads: int = 1
+    model_precision: str = "fp32"
     reasons: list[str] = field(default_factory=list)
+
+
+_LAYOUT = re.compile(r"^(fp32|int8), (\d+) worker\(s\) x (\d+) thread\(s\)$")
+INT8_AGREEMENT = 95.0  # % of the top-5 classes int8 must share with fp32 to be chosen
+INT8_GAIN = 1.1  # and how much faster it must be to be worth it
 
 
 def _find(report: Report, group: str, pattern: str) -> list[Figure]:
@@ -56,7 +68,40 @@ def recommend(report: Report) -> Recommendation:
             f"{'defer' if advice.defer_videos else 'do not defer'} videos: web video at "
             f"{speed:.2f}x real time"
         )
+    _recommend_embeddings(report, advice)
     return advice
+
+
+def _recommend_embeddings(report: Report, advice: Recommendation) -> None:
+    """The fastest worker × thread layout; int8 only where it is faster and agrees."""
+    best: dict[str, tuple[float, int, int]] = {}
+    for figure in report.figures:
+        match = _LAYOUT.match(figure.name) if figure.group == "embeddings" else None
+        if match:
+            precision, workers, threads = match.group(1), int(match.group(2)), int(match.group(3))
+            if figure.value > best.get(precision, (0.0, 0, 0))[0]:
+                best[precision] = (figure.value, workers, threads)
+    if "fp32" not in best:
+        return
+    agreement = _find(report, "embeddings", r"^int8 top-5 agreement")
+    precision = "fp32"
+    if "int8" in best and agreement:
+        agrees = agreement[0].value >= INT8_AGREEMENT
+        faster = best["int8"][0] >= best["fp32"][0] * INT8_GAIN
+        if agrees and faster:
+            precision = "int8"
+        else:
+            why = "agrees on only" if not agrees else "is not faster at"
+            advice.reasons.append(
+                f"embeddings fp32: int8 {why} {agreement[0].value:.0f}% top-5 agreement, "
+                f"{best['int8'][0]:.0f} against {best['fp32'][0]:.0f} images/s"
+            )
+    rate, advice.model_workers, advice.model_threads = best[precision]
+    advice.model_precision = precision
+    advice.reasons.append(
+        f"embeddings {precision}: {advice.model_workers} worker(s) x {advice.model_threads} "
+        f"thread(s), {rate:.0f} images/s"
+    )
 
 
 def _set_key(text: str, section_path: list[str], key: str, value: str) -> str:
@@ -87,12 +132,24 @@ def _set_key(text: str, section_path: list[str], key: str, value: str) -> str:
 
 
 def apply(recommendation: Recommendation, config_file: Path) -> None:
-    """Writes workers and engine into the config file, then checks it still loads."""
+    """Writes workers, engine and the model layout into the config file, then checks it
+    still loads (and puts the file back as it was when it does not)."""
     from homegallery.atomic import write_text
 
     original = config_file.read_text(encoding="utf-8")
     text = _set_key(original, ["extractor"], "workers", str(recommendation.workers))
     text = _set_key(text, ["extractor", "image"], "engine", recommendation.engine)
+    if recommendation.model_workers:
+        models = ["extractor", "models"]
+        for key, value in (
+            ("workers", str(recommendation.model_workers)),
+            ("threads", str(recommendation.model_threads)),
+            ("precision", recommendation.model_precision),
+        ):
+            try:
+                text = _set_key(text, models, key, value)
+            except KeyError:  # a config from before these keys: add them by hand
+                log.warning("--apply: extractor.models.%s is not in %s; left out", key, config_file)
     write_text(config_file, text)
     try:
         load_config(config_file)

@@ -38,9 +38,16 @@ class SuiteResult:
 
 
 def run_suite(
-    quick: bool = False, stages: list[str] | None = None, data: Path | None = None
+    quick: bool = False,
+    stages: list[str] | None = None,
+    data: Path | None = None,
+    models_dir: Path | None = None,
 ) -> SuiteResult:
-    """Runs the chosen stages (all by default) into one report."""
+    """Runs the chosen stages (all by default) into one report.
+
+    ``models_dir``: where the embeddings stage finds the installed models (default: the
+    default config's).
+    """
     report = Report("homegallery bench" + (" --quick" if quick else ""))
     result = SuiteResult(report)
     for stage in stages or list(STAGES):
@@ -48,7 +55,9 @@ def run_suite(
         log.info("bench: %s …", stage)
         try:
             module = importlib.import_module(f"homegallery.bench.{STAGES[stage]}")
-            if data is not None and stage in ("previews", "metadata"):
+            if stage == "embeddings":
+                sub = module.run(quick, models_dir=models_dir, data=data)
+            elif data is not None and stage in ("previews", "metadata"):
                 sub = module.run(quick, data=data)
             else:
                 sub = module.run(quick)

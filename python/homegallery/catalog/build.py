@@ -9,6 +9,11 @@ files and the kinds stored for its ids), and only entries whose signature change
 read from the storage and written again. ``full=True`` makes every entry anew (after
 a format change, or to be sure). The storage is read before the write lock is taken,
 so tag changes from the web app wait only for the writing, not for the reading.
+
+The embedding model's results come in as each entry's labels (above the label
+threshold) and its similarity vector (:mod:`.vector_build`). Which model and threshold
+a catalog was made with is recorded with its signatures, so changing either makes
+every entry anew once.
 """
 
 from __future__ import annotations
@@ -35,6 +40,14 @@ from homegallery.catalog.schema import (
     open_writer,
 )
 from homegallery.catalog.shards import ShardResult, ShardTask, copy_shard, make_shard
+from homegallery.catalog.vector_build import (
+    ModelOutputs,
+    VectorWork,
+    foreign_vector_ids,
+    managed_model,
+)
+from homegallery.catalog.vector_build import prepare as prepare_vectors
+from homegallery.catalog.vector_build import write as write_vectors
 from homegallery.config import Config
 
 log = logging.getLogger("homegallery.catalog")
@@ -48,6 +61,7 @@ class BuildSummary:
     removed: int = 0
     unchanged: int = 0
     files: int = 0
+    vectors: int = 0  # similarity vectors written
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -57,6 +71,8 @@ class BuildSummary:
             f"({self.added} added, {self.changed} changed, {self.removed} removed, "
             f"{self.unchanged} unchanged) in {self.seconds:.1f} s"
         ]
+        if self.vectors:
+            lines.append(f"similarity vectors: {self.vectors} written")
         if self.problems:
             lines.append(f"{len(self.problems)} stored files could not be read, e.g.:")
             lines.extend(f"  {problem}" for problem in self.problems[:5])
@@ -67,18 +83,22 @@ def _stored_signatures(connection: sqlite3.Connection) -> dict[str, str]:
     return dict(connection.execute("SELECT id, signature FROM entries").fetchall())
 
 
-def _signatures_comparable(connection: sqlite3.Connection) -> bool:
+def _signature_format(outputs: ModelOutputs | None) -> str:
+    """How this build makes signatures, and the model results its entries hold."""
+    if outputs is None:
+        return _core.SIGNATURE_FORMAT
+    return f"{_core.SIGNATURE_FORMAT}|{outputs.describe()}"
+
+
+def _signatures_comparable(connection: sqlite3.Connection, outputs: ModelOutputs | None) -> bool:
     """Whether the catalog's signatures were made as this build makes them.
 
-    When not (a new catalog, or one from a version that made them another way), no
-    entry would match, and one full build is much quicker than replacing every entry.
+    When not (a new catalog, one from a version that made them another way, or one
+    made with another embedding model or label threshold), no entry would match, and
+    one full build is much quicker than replacing every entry.
     """
     row = connection.execute("SELECT value FROM catalog_info WHERE key = 'signatures'").fetchone()
-    return row is not None and row[0] == _core.SIGNATURE_FORMAT
-
-
-def _vector_ids(connection: sqlite3.Connection) -> set[str]:
-    return {row[0] for row in connection.execute("SELECT DISTINCT media_id FROM vectors")}
+    return row is not None and row[0] == _signature_format(outputs)
 
 
 def build_catalog(
@@ -87,14 +107,19 @@ def build_catalog(
     sources: Sequence[SourceFiles],
     *,
     full: bool = False,
+    outputs: ModelOutputs | None = None,
 ) -> BuildSummary:
-    """Builds (or updates) the catalog at ``catalog`` from indexed files and the storage."""
+    """Builds (or updates) the catalog at ``catalog`` from indexed files and the storage.
+
+    ``outputs``: the embedding model whose stored labels and vectors the entries get
+    (None: none).
+    """
     # A build makes a few objects per file and frees none until the end: the cyclic
     # collector would walk them all again and again (half the time of a 100k build).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(catalog, storage_dir, sources, full)
+        return _build(catalog, storage_dir, sources, full, outputs)
     finally:
         if collecting:
             gc.enable()
@@ -116,6 +141,7 @@ def _tasks(
     stored: dict[str, str],
     vector_ids: set[str],
     events: dict[str, list[Event]],
+    outputs: ModelOutputs | None,
 ) -> list[ShardTask]:
     size = -(-len(groups) // parts) if groups else 0
     tasks = []
@@ -130,6 +156,7 @@ def _tasks(
                 stored={i: stored[i] for i in ids if i in stored},
                 vector_ids={i for i in ids if i in vector_ids},
                 events={i: events[i] for i in ids if i in events},
+                outputs=outputs,
             )
         )
     return tasks
@@ -144,7 +171,11 @@ def _make_shards(tasks: list[ShardTask]) -> list[ShardResult]:
 
 
 def _build(
-    catalog: Path, storage_dir: Path, sources: Sequence[SourceFiles], full: bool
+    catalog: Path,
+    storage_dir: Path,
+    sources: Sequence[SourceFiles],
+    full: bool,
+    outputs: ModelOutputs | None,
 ) -> BuildSummary:
     started = time.perf_counter()
     summary = BuildSummary(files=sum(len(source.files) for source in sources))
@@ -152,16 +183,27 @@ def _build(
     connection = open_writer(catalog)
     tasks: list[ShardTask] = []
     try:
-        if not full and not _signatures_comparable(connection):
+        if not full and not _signatures_comparable(connection, outputs):
             full = True
             if connection.execute("SELECT 1 FROM entries LIMIT 1").fetchone():
-                log.info("catalog: made by another version, so every entry is made anew")
+                log.info(
+                    "catalog: made by another version or with another model or label "
+                    "threshold, so every entry is made anew"
+                )
         stored = {} if full else _stored_signatures(connection)
-        vector_ids = _vector_ids(connection)
+        managed = (outputs.model_tag if outputs else None, managed_model(connection))
+        vector_ids = foreign_vector_ids(connection, managed)
         events_seen = _last_event(connection)
         events = events_by_entry(connection)
         tasks = _tasks(
-            groups, _part_count(len(groups)), storage_dir, catalog, stored, vector_ids, events
+            groups,
+            _part_count(len(groups)),
+            storage_dir,
+            catalog,
+            stored,
+            vector_ids,
+            events,
+            outputs,
         )
         results = _make_shards(tasks)
         for result in results:
@@ -169,9 +211,20 @@ def _build(
             summary.changed += result.changed
             summary.unchanged += result.unchanged
             summary.problems.extend(result.problems)
+        vectors = prepare_vectors(
+            connection,
+            storage_dir,
+            outputs,
+            [task.path for task in tasks],
+            {group.id: group.twin_ids for group in groups if group.twin_ids},
+        )
+        summary.vectors = len(vectors.ids)
+        summary.problems.extend(vectors.problems)
+        for problem in vectors.problems:
+            log.warning("%s", problem)
         current_ids = {group.id for group in groups}
         gone = [media_id for media_id in stored if media_id not in current_ids]
-        _write(connection, results, gone, events_seen, full, summary)
+        _write(connection, results, gone, events_seen, full, summary, vectors, outputs)
         summary.entries = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
     finally:
         connection.close()
@@ -193,6 +246,8 @@ def _write(
     events_seen: int,
     full: bool,
     summary: BuildSummary,
+    vectors: VectorWork,
+    outputs: ModelOutputs | None,
 ) -> None:
     """Copies the parts into the catalog in one transaction.
 
@@ -226,13 +281,14 @@ def _write(
             late = [event for _, event in read_events(connection, events_seen)]
             if late:
                 apply_to_catalog(connection, late)
+            write_vectors(connection, vectors)
             bump_generation(connection)
             connection.executemany(
                 "INSERT INTO catalog_info (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [
                     ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
-                    ("signatures", _core.SIGNATURE_FORMAT),
+                    ("signatures", _signature_format(outputs)),
                 ],
             )
             connection.execute("COMMIT")
@@ -257,8 +313,23 @@ def sources_from_config(config: Config) -> list[SourceFiles]:
     return sources
 
 
+def outputs_from_config(config: Config) -> ModelOutputs | None:
+    """The embedding model the config names (installed or not), with its label threshold."""
+    from homegallery.models.store import task_model
+
+    models = config.extractor.models
+    spec = task_model("embeddings", models.choices)
+    if spec is None:
+        return None
+    return ModelOutputs(spec.folder_name, models.label_threshold)
+
+
 def build_from_config(config: Config, *, full: bool = False) -> BuildSummary:
     """The build for a config: its sources' indexes, its storage, its catalog file."""
     return build_catalog(
-        config.database.path, config.storage.path, sources_from_config(config), full=full
+        config.database.path,
+        config.storage.path,
+        sources_from_config(config),
+        full=full,
+        outputs=outputs_from_config(config),
     )

@@ -26,8 +26,8 @@ _NULL = -8.5e307
 NUMBER_COLUMNS = (
     "year", "month", "day", "hour", "minute", "width", "height", "ratio", "orientation",
     "iso", "aperture", "exposure_time", "focal_length", "latitude", "longitude", "altitude",
-    "duration", "rating", "favorite", "size", "tag_count", "object_count", "face_count",
-    "file_count", "preview_count", "has_vector",
+    "duration", "rating", "favorite", "size", "tag_count", "object_count", "label_count",
+    "face_count", "file_count", "preview_count", "has_vector",
 )  # fmt: skip
 TEXT_COLUMNS = (
     "type", "mime", "format", "make", "model", "lens", "country", "country_code", "state",
@@ -225,7 +225,7 @@ class Columns:
         return found
 
     def values(self, key: str) -> dict[str, IntArray]:
-        """``tag`` or ``object``: each casefolded value → the rows that have it."""
+        """``tag``, ``object`` or ``label``: each casefolded value → the rows that have it."""
         found = self._values.get(key)
         if found is None:
             entries_text, values_text = self.connection.execute(

@@ -7,7 +7,7 @@ the main file's id is the entry's id. The stored form keeps only the kind and le
 that file id out; together with MessagePack this takes 40% off a typical doc. A
 preview that belongs to a RAW twin keeps its whole path.
 
-The build makes docs in the Rust core (``rust/entry_doc.rs``, the same form); this
+The build makes docs in the Rust core (``rust/catalog/entry_doc.rs``, the same form); this
 module encodes the entries Python changes (user events) and decodes every doc read.
 """
 
@@ -16,19 +16,15 @@ from __future__ import annotations
 import msgspec
 
 from homegallery.catalog.entry import Entry
+from homegallery.storage import relative_path
 
 _ENCODER = msgspec.msgpack.Encoder()
 _DECODER = msgspec.msgpack.Decoder(Entry)
 
 
-def storage_relative(media_id: str, kind: str) -> str:
-    """The storage path the web app asks for (the layout of homegallery.storage)."""
-    return f"{media_id[0:2]}/{media_id[2:4]}/{media_id[4:]}-{kind}"
-
-
 def encode_doc(entry: Entry) -> bytes:
     media_id = entry.id
-    prefix = storage_relative(media_id, "")
+    prefix = relative_path(media_id, "")
     cut = len(prefix)
     stored = msgspec.structs.replace(
         entry,
@@ -45,9 +41,9 @@ def decode_doc(data: bytes) -> Entry:
     entry = _DECODER.decode(data)
     media_id = entry.id
     # A kind never holds a "/"; a whole path always does.
-    entry.previews = [
-        path if "/" in path else storage_relative(media_id, path) for path in entry.previews
-    ]
+    if entry.previews:
+        prefix = relative_path(media_id, "")
+        entry.previews = [path if "/" in path else prefix + path for path in entry.previews]
     for file in entry.files:
         if not file.id:
             file.id = media_id

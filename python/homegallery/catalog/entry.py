@@ -34,6 +34,18 @@ class DetectedObject(msgspec.Struct, kw_only=True, omit_defaults=True):
     box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # x, y, width, height
 
 
+class Label(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """An ImageNet class the embedding model saw, at least as probable as the threshold.
+
+    ``id`` is the class's WordNet id ("n02088364"): it brings the words that find the
+    label (``beagle``, ``dog``, ``animal``; see :mod:`homegallery.ml.labels`).
+    """
+
+    id: str = ""
+    name: str
+    score: float
+
+
 class Face(msgspec.Struct, kw_only=True, omit_defaults=True):
     box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     score: float = 0.0
@@ -78,6 +90,7 @@ class Entry(msgspec.Struct, kw_only=True, omit_defaults=True):
     favorite: bool = False
     tags: list[str] = msgspec.field(default_factory=list)
     objects: list[DetectedObject] = msgspec.field(default_factory=list)
+    labels: list[Label] = msgspec.field(default_factory=list)  # most probable first
     faces: list[Face] = msgspec.field(default_factory=list)
     files: list[EntryFile] = msgspec.field(default_factory=list)
     previews: list[str] = msgspec.field(default_factory=list)  # storage-relative paths

@@ -23,9 +23,10 @@ from homegallery.catalog.columns import bump_generation
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.rows import replace_entries
+from homegallery.errors import HomeGalleryError
 
 
-class EventError(ValueError):
+class EventError(HomeGalleryError, ValueError):
     """An event that cannot be recorded (bad rating, empty tag, unreadable line …)."""
 
 

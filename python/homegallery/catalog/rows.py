@@ -2,7 +2,7 @@
 
 One place writes entries, for the build and for user events alike, so the searchable
 columns always agree with the stored entry: the rows of a doc are made by the Rust
-core (``rust/entry_rows.rs``), whatever made the doc. Searchable text is casefolded
+core (``rust/catalog/entry_rows.rs``), whatever made the doc. Searchable text is casefolded
 there once, as Python's ``str.casefold`` does, which lets queries compare with plain
 ``=`` and ``instr`` (SQLite's own ``lower()`` knows only ASCII).
 """

@@ -10,10 +10,13 @@ entries live in ``entry_docs`` and are read only for the rows returned):
 - ``entries``: one row per media id; searchable columns, text stored casefolded.
 - ``entry_docs``: the full :class:`~homegallery.catalog.entry.Entry` in its stored
   form (:mod:`homegallery.catalog.doc`), by the rowid of its ``entries`` row.
-- ``entry_values``: tags and object classes, one row each (casefolded).
+- ``entry_values``: tags, object classes and label words, one row each (casefolded).
 - ``entry_files``: every file of an entry (name, path, extension, source).
 - ``events``: user changes, append-only; never touched by a build.
-- ``vectors``: similarity codes per media id and model.
+- ``vectors``: similarity codes per media id and model (the code format of each
+  model is in ``catalog_info`` under ``code_format:<model>``).
+- ``near_duplicates``: pairs of media ids (a < b) whose vectors' cosine is at least
+  0.85, found by the build as vectors arrive; ``duplicates`` groups them.
 """
 
 from __future__ import annotations
@@ -21,10 +24,14 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-# 2: entry docs in their stored form (homegallery.catalog.doc); no file ids in entry_files
-SCHEMA_VERSION = 2
+from homegallery.errors import HomeGalleryError
 
-# Tables a build may drop and make again; events and vectors survive every build.
+# 2: entry docs in their stored form (homegallery.catalog.doc); no file ids in entry_files
+# 3: labels (entries.label_count, entry_values key "label")
+SCHEMA_VERSION = 3
+
+# Tables a build may drop and make again; events, vectors and near-duplicate pairs
+# survive every build.
 DERIVED_TABLES = (
     "entries",
     "entry_docs",
@@ -52,6 +59,7 @@ CREATE TABLE IF NOT EXISTS entries (
     size INTEGER,
     tag_count INTEGER NOT NULL DEFAULT 0,
     object_count INTEGER NOT NULL DEFAULT 0,
+    label_count INTEGER NOT NULL DEFAULT 0,
     face_count INTEGER NOT NULL DEFAULT 0,
     file_count INTEGER NOT NULL DEFAULT 0,
     preview_count INTEGER NOT NULL DEFAULT 0,
@@ -107,6 +115,16 @@ CREATE TABLE IF NOT EXISTS vectors (
     vector BLOB,
     scale REAL,
     PRIMARY KEY (media_id, model)
+);
+-- The ids of one model without reading its rows (each over a kilobyte with its int8
+-- vector): what a build asks of every vector it keeps.
+CREATE INDEX IF NOT EXISTS vectors_by_model ON vectors (model, media_id);
+CREATE TABLE IF NOT EXISTS near_duplicates (
+    model TEXT NOT NULL,
+    a TEXT NOT NULL,
+    b TEXT NOT NULL,
+    score REAL NOT NULL,
+    PRIMARY KEY (model, a, b)
 )
 """
 
@@ -134,7 +152,7 @@ def drop_entry_tables(connection: sqlite3.Connection) -> None:
         connection.execute(f"DROP TABLE IF EXISTS {table}")
 
 
-class CatalogError(Exception):
+class CatalogError(HomeGalleryError):
     """A catalog that is missing, unreadable or from another version (says which file)."""
 
 

@@ -19,15 +19,18 @@ import numpy.typing as npt
 from homegallery.catalog.columns import Columns, FloatArray, IntArray, generation, load_columns
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
-from homegallery.catalog.query.ast import Query, Value
+from homegallery.catalog.query.ast import And, Compare, Exists, Node, Query, Text, Value
 from homegallery.catalog.query.compiler import (
     CompiledQuery,
+    DuplicatesTerm,
     SimilarTerm,
     compile_query,
+    duplicate_score,
     normal_form,
 )
 from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.evaluate import Evaluator
+from homegallery.catalog.query.fields import DEFAULT_DUPLICATE_SCORE, DUPLICATE_WORDS, lookup
 from homegallery.catalog.query.parser import JOINED_DEPTH, parse
 from homegallery.catalog.vectors import VectorCache
 
@@ -99,6 +102,51 @@ class Searcher:
                 str(error.args[0]), column=column, expected="a media id with a vector"
             ) from None
 
+    # --- duplicates ------------------------------------------------------------------------
+
+    def duplicate_groups(self, min_score: float) -> list[list[str]]:
+        """Groups of near-duplicates (see ``VectorCache.duplicate_groups``); call in a snapshot."""
+        return self.vectors.duplicate_groups(self.connection, min_score)
+
+    def with_a_mate(self, matched: list[str], min_score: float) -> list[str]:
+        """The matched ids that share their group with another matched id.
+
+        When the whole query requires ``duplicates`` (a viewer's filter joined to it,
+        or ``duplicates tag:x``), a photo whose near-duplicates all fall outside the
+        rest of the query is not listed: the list shows groups among the matches, and
+        a viewer never learns that a photo they see has a copy they do not.
+        """
+        inside = set(matched)
+        kept: list[str] = []
+        for group in self.duplicate_groups(min_score):
+            members = [media_id for media_id in group if media_id in inside]
+            if len(members) >= 2:
+                kept.extend(members)
+        return kept
+
+    def in_groups(self, matched: list[str], min_score: float) -> list[str]:
+        """The matched ids one group after another: each group in timeline order, the
+        groups by their newest member (a group's members stay together)."""
+        place = {media_id: rank for rank, media_id in enumerate(self._timeline(matched))}
+        groups = [
+            sorted((m for m in group if m in place), key=place.__getitem__)
+            for group in self.duplicate_groups(min_score)
+        ]
+        groups = sorted((group for group in groups if group), key=lambda g: place[g[0]])
+        grouped = [media_id for group in groups for media_id in group]
+        seen = set(grouped)
+        return grouped + [media_id for media_id in matched if media_id not in seen]
+
+    def _timeline(self, ids: list[str]) -> list[str]:
+        return [
+            row[0]
+            for row in self.connection.execute(
+                "SELECT id FROM entries WHERE id IN (SELECT value FROM json_each(?)) "
+                "ORDER BY date DESC NULLS LAST, id DESC",
+                (msgspec.json.encode(ids).decode(),),
+            )
+        ]
+
     def resolve_id(self, prefix: str) -> str:
         """The full id of an entry from an id or a unique prefix of it."""
         rows = self.connection.execute(
@@ -127,7 +175,12 @@ class Searcher:
         """Every match in order; call inside ``snapshot``."""
         compiled = compile_cached(query)
         if self.engine == "sql":
-            return Match(ids=self._match_sql(compiled))
+            ids = self._match_sql(compiled)
+            required = required_duplicates(parse_cached(query).filter)
+            if required is not None:
+                kept = set(self.with_a_mate(ids, required))
+                ids = [media_id for media_id in ids if media_id in kept]
+            return Match(ids=ids)
         parsed = parse_cached(query)
         columns = self.columns()
         scores: dict[str, float] = {}
@@ -142,15 +195,27 @@ class Searcher:
                     scores[media_id] = max(score, scores.get(media_id, -1.0))
             return np.array(rows, np.int64)
 
-        evaluator = Evaluator(columns, similar_rows)
+        def duplicate_rows(min_score: float) -> IntArray:
+            found = (columns.row_of(m) for group in self.duplicate_groups(min_score) for m in group)
+            return np.array([row for row in found if row is not None], np.int64)
+
+        evaluator = Evaluator(columns, similar_rows, duplicate_rows)
         if parsed.filter is None:
             rows = np.arange(columns.size)
         else:
             rows = np.flatnonzero(evaluator.node(parsed.filter))
+        required = required_duplicates(parsed.filter)
+        if required is not None:
+            mates = self.with_a_mate(columns.id_array[rows].tolist(), required)
+            rows = rows[np.isin(columns.id_array[rows], np.array(mates, dtype=object))]
         if compiled.order_by_similarity:
             matched = columns.id_array[rows].tolist()
             matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
             return Match(ids=matched)
+        if compiled.order_by_groups:
+            return Match(
+                ids=self.in_groups(columns.id_array[rows].tolist(), _group_score(compiled))
+            )
         return Match(rows=evaluator.order(rows, parsed.order), columns=columns)
 
     def _match_sql(self, compiled: CompiledQuery) -> list[str]:
@@ -162,6 +227,9 @@ class Searcher:
                 for media_id, score in found:
                     scores[media_id] = max(score, scores.get(media_id, -1.0))
                 params.append(msgspec.json.encode([media_id for media_id, _ in found]).decode())
+            elif isinstance(param, DuplicatesTerm):
+                members = [m for group in self.duplicate_groups(param.min_score) for m in group]
+                params.append(msgspec.json.encode(members).decode())
             else:
                 params.append(param)
         if compiled.order_by_similarity:
@@ -174,7 +242,10 @@ class Searcher:
             matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
             return matched
         sql = f"SELECT e.id FROM entries e WHERE {compiled.where} ORDER BY {compiled.order}"
-        return [row[0] for row in self.connection.execute(sql, params)]
+        ids = [row[0] for row in self.connection.execute(sql, params)]
+        if compiled.order_by_groups:
+            return self.in_groups(ids, _group_score(compiled))
+        return ids
 
     # --- public ---------------------------------------------------------------------------
 
@@ -251,6 +322,30 @@ class Searcher:
                     return
                 for row in rows:
                     yield decode_doc(row[0])
+
+
+def required_duplicates(node: Node | None) -> float | None:
+    """The cosine of a ``duplicates`` term every match must satisfy (one of the query's
+    top-level conjuncts), or None."""
+    operands = node.operands if isinstance(node, And) else (node,) if node is not None else ()
+    for operand in operands:
+        if isinstance(operand, Text):
+            word = operand.value.text.casefold()
+            if not operand.value.quoted and word in DUPLICATE_WORDS:
+                return DEFAULT_DUPLICATE_SCORE
+        elif isinstance(operand, (Compare, Exists)):
+            field = lookup(operand.key.text)
+            if field is not None and field.kind == "duplicates":
+                if isinstance(operand, Exists):
+                    return DEFAULT_DUPLICATE_SCORE
+                if operand.op in (":", "=", ">="):
+                    return duplicate_score(operand.value)
+    return None
+
+
+def _group_score(compiled: CompiledQuery) -> float:
+    """The cosine whose groups order a ``duplicates`` result (the query's first such term)."""
+    return next(t.min_score for t in compiled.similar if isinstance(t, DuplicatesTerm))
 
 
 class Match:

@@ -23,6 +23,7 @@ from homegallery.catalog.events import Event, apply_event
 from homegallery.catalog.grouping import GroupFile, MediaGroup
 from homegallery.catalog.rows import insert_docs
 from homegallery.catalog.schema import ENTRY_TABLE_STATEMENTS, ENTRY_TABLES
+from homegallery.catalog.vector_build import ModelOutputs
 from homegallery.index.records import portable_path
 
 log = logging.getLogger("homegallery.catalog")
@@ -34,8 +35,9 @@ class ShardTask:
     storage_dir: Path
     path: Path  # the shard file to write
     stored: dict[str, str]  # signatures in the catalog (empty for a full build)
-    vector_ids: set[str]
+    vector_ids: set[str]  # ids with vectors no stored embedding accounts for
     events: dict[str, list[Event]]  # recorded user events of these ids, in order
+    outputs: ModelOutputs | None = None  # the embedding model's labels and vectors
 
 
 @dataclass
@@ -67,6 +69,7 @@ def make_shard(task: ShardTask) -> ShardResult:
         )
         for group in task.groups
     ]
+    outputs = task.outputs
     signatures, remade, held_docs, result.written, problems = _core.write_part(
         os.fspath(task.path),
         os.fspath(task.storage_dir),
@@ -74,6 +77,9 @@ def make_shard(task: ShardTask) -> ShardResult:
         groups,
         task.stored,
         set(task.events),
+        labels_kind=outputs.labels_kind if outputs else None,
+        label_threshold=outputs.label_threshold if outputs else 0.0,
+        vector_kind=outputs.vector_kind if outputs else None,
     )
     result.problems = names + problems
     for problem in result.problems:

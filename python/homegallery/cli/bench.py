@@ -26,8 +26,9 @@ def register(
         help="measure every stage on this machine and recommend settings",
         description=(
             "Measure checksums, walk + exclude, previews per engine and worker count, "
-            "metadata, web video, similarity scans, catalog build and search on this "
-            "machine, print one table, and recommend settings (--apply writes them)."
+            "metadata, web video, embeddings (fp32 and int8, workers x threads), similarity "
+            "scans, catalog build and search on this machine, print one table, and "
+            "recommend settings (--apply writes them)."
         ),
     )
     parser.add_argument("--quick", action="store_true", help="small samples: about a minute")
@@ -53,7 +54,12 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             f"--apply: {config_file} does not exist (create it with `homegallery init`)"
         )
-    result = run_suite(quick=args.quick, stages=args.stage, data=args.data)
+    models_dir = None
+    if config_file.is_file():
+        from homegallery.config import load_config
+
+        models_dir = load_config(config_file).extractor.models.path
+    result = run_suite(quick=args.quick, stages=args.stage, data=args.data, models_dir=models_dir)
     print_report(result.report)
     for stage, reason in result.skipped.items():
         print(f"skipped {stage}: {reason}")
@@ -70,6 +76,9 @@ def run(args: argparse.Namespace) -> int:
             "engine": advice.engine,
             "checksum_threads": advice.checksum_threads,
             "defer_videos": advice.defer_videos,
+            "model_workers": advice.model_workers,
+            "model_threads": advice.model_threads,
+            "model_precision": advice.model_precision,
         }
         from homegallery.atomic import write_text
 
@@ -79,5 +88,8 @@ def run(args: argparse.Namespace) -> int:
             apply(advice, config_file)
         except KeyError as error:
             raise CommandError(f"--apply: {error.args[0]}") from None
-        print(f"wrote extractor.workers and extractor.image.engine into {config_file}")
+        written = "extractor.workers and extractor.image.engine"
+        if advice.model_workers:
+            written += " and extractor.models.workers, threads and precision"
+        print(f"wrote {written} into {config_file}")
     return 0

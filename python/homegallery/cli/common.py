@@ -6,9 +6,10 @@ import argparse
 from pathlib import Path
 
 from homegallery.config import Config, load_config
+from homegallery.errors import HomeGalleryError
 
 
-class CommandError(Exception):
+class CommandError(HomeGalleryError):
     """A failure already phrased for the user; the CLI prints it and exits 1."""
 
 

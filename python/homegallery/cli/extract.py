@@ -1,4 +1,4 @@
-"""``homegallery extract``: metadata, previews, web videos and places into the storage."""
+"""``homegallery extract``: metadata, previews, embeddings, web videos and places into the storage."""
 
 from __future__ import annotations
 
@@ -29,11 +29,12 @@ def register(
     parser = subparsers.add_parser(
         "extract",
         parents=[common],
-        help="extract metadata, previews and videos into the storage",
+        help="extract metadata, previews, embeddings and videos into the storage",
         description=(
-            "Extract metadata, image previews, web videos and places of every indexed file "
-            "into the storage. Work already done is skipped, so an interrupted run resumes; "
-            "files that failed before are skipped too unless --retry-failed is given."
+            "Extract metadata, image previews, embeddings and labels (with the model "
+            "installed), web videos and places of every indexed file into the storage. "
+            "Work already done is skipped, so an interrupted run resumes; files that "
+            "failed before are skipped too unless --retry-failed is given."
         ),
     )
     parser.add_argument(

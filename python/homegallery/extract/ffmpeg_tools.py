@@ -13,10 +13,11 @@ import shutil
 import subprocess
 from collections.abc import Sequence
 
+from homegallery.errors import HomeGalleryError
 from homegallery.extract.lifeline import child_dies_with_this_process
 
 
-class ToolError(RuntimeError):
+class ToolError(HomeGalleryError, RuntimeError):
     """ffmpeg/ffprobe failed; the message holds the file and the tool's last words."""
 
     def __init__(self, message: str, reason: str = "ffmpeg") -> None:

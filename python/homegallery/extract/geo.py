@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from homegallery.errors import HomeGalleryError
 from homegallery.extract.schema import Place
 
 # Beyond this distance from the nearest town the offline answer is a guess (open sea,
@@ -29,7 +30,7 @@ MAX_OFFLINE_DISTANCE_KM = 100.0
 _EARTH_RADIUS_KM = 6371.0
 
 
-class GeoError(Exception):
+class GeoError(HomeGalleryError):
     """A place lookup failed (network, server); the run records it and goes on."""
 
     def __init__(self, message: str, reason: str = "geo") -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 import msgspec
 
 from homegallery.extract.schema import META_KIND, MediaMeta
+from homegallery.storage import parse_name, relative_path, split_id
 
 _NOTHING: frozenset[str] = frozenset()
 
@@ -28,37 +29,32 @@ class StorageListing:
         self._folder = ""
         self._kinds: dict[str, set[str]] = {}
 
-    def _folder_path(self, media_id: str) -> str:
-        return os.path.join(self.root, media_id[0:2], media_id[2:4])  # noqa: PTH118
-
     def kinds(self, media_id: str) -> frozenset[str] | set[str]:
         """Kinds stored for ``media_id`` (temporary files left out)."""
-        folder = media_id[0:4]
+        folder, stem = split_id(media_id)
         if folder != self._folder:
             self._folder = folder
             self._kinds = {}
             try:
-                names = os.listdir(self._folder_path(media_id))  # noqa: PTH208
+                names = os.listdir(os.path.join(self.root, folder))  # noqa: PTH118, PTH208
             except (FileNotFoundError, NotADirectoryError):
                 names = []
             for name in names:
-                if name.startswith("."):
-                    continue
-                rest, separator, kind = name.partition("-")
-                if separator:
-                    self._kinds.setdefault(rest, set()).add(kind)
-        return self._kinds.get(media_id[4:], _NOTHING)
+                parsed = parse_name(name)
+                if parsed is not None:
+                    self._kinds.setdefault(parsed[0], set()).add(parsed[1])
+        return self._kinds.get(stem, _NOTHING)
 
     def forget(self, media_id: str) -> None:
         """Drops the cached folder (after new files were written into it)."""
-        if media_id[0:4] == self._folder:
+        if split_id(media_id)[0] == self._folder:
             self._folder = ""
 
     def meta(self, media_id: str) -> MediaMeta | None:
         """The stored metadata; None when absent or unreadable (it is then made again)."""
         if META_KIND not in self.kinds(media_id):
             return None
-        path = os.path.join(self._folder_path(media_id), f"{media_id[4:]}-{META_KIND}")  # noqa: PTH118
+        path = os.path.join(self.root, relative_path(media_id, META_KIND))  # noqa: PTH118
         try:
             with open(path, "rb") as handle:  # noqa: PTH123
                 return msgspec.json.decode(handle.read(), type=MediaMeta)

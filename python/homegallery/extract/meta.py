@@ -21,6 +21,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from homegallery.errors import HomeGalleryError
 from homegallery.extract import dates
 from homegallery.extract.ffmpeg_tools import ToolError, ffmpeg_binary, ffprobe_binary, run_tool
 from homegallery.extract.lifeline import child_dies_with_this_process
@@ -37,7 +38,7 @@ _XMP_GPS = re.compile(r"^\s*(\d+),(\d+(?:\.\d+)?)(?:,(\d+(?:\.\d+)?))?\s*([NSEW]
 _PROBE_TIMEOUT = 60.0
 
 
-class MetaError(Exception):
+class MetaError(HomeGalleryError):
     """The file's metadata cannot be read at all (not a picture, unreadable, …)."""
 
     def __init__(self, message: str, reason: str = "meta") -> None:

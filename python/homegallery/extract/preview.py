@@ -19,11 +19,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from homegallery.errors import HomeGalleryError
+
 Source = Path | bytes
 EngineName = Literal["pyvips", "pillow"]
 
 
-class PreviewError(Exception):
+class PreviewError(HomeGalleryError):
     """A preview cannot be made; ``reason`` groups failures in the run summary."""
 
     def __init__(self, message: str, reason: str = "decode") -> None:

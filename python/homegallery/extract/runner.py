@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Protocol
 
 from homegallery.config import Config
+from homegallery.extract import embed
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
 from homegallery.extract.listing import StorageListing
 from homegallery.extract.meta import Sidecar
@@ -101,7 +102,7 @@ class Summary:
             if stats.done or stats.failed or stats.skipped or stats.failed_before:
                 extra = f", {stats.failed_before} failed earlier" if stats.failed_before else ""
                 lines.append(
-                    f"  {step:<8} {stats.done} done, {stats.failed} failed, "
+                    f"  {step:<10} {stats.done} done, {stats.failed} failed, "
                     f"{stats.skipped} already there{extra}, {stats.seconds:.1f} s"
                 )
         for (step, reason), count in sorted(self.failures.items()):
@@ -121,6 +122,7 @@ def make_progress(label: str, total: int) -> ProgressLike:
 
 def settings_from_config(config: Config) -> Settings:
     image = config.extractor.image
+    embeddings, unavailable = embed.from_config(config.extractor.models)
     return Settings(
         storage_dir=config.storage.path,
         preview_sizes=tuple(image.preview_sizes),
@@ -128,6 +130,8 @@ def settings_from_config(config: Config) -> Settings:
         engine=image.engine,
         max_pixels=image.max_megapixels * 1_000_000,
         video=config.extractor.video,
+        embeddings=embeddings,
+        embeddings_unavailable=unavailable,
     )
 
 
@@ -229,7 +233,7 @@ def plan_item(
     ):
         meta = listing.meta(item.media_id)
     for step in steps:
-        if step == "geo":
+        if step in ("geo", "embeddings"):  # run over all items after the workers
             continue
         if step == "video" and (item.kind != "video" or not settings.video.enabled):
             continue
@@ -470,6 +474,17 @@ def run_extract(
             run_workers(tasks, settings, workers or os.cpu_count() or 1, on_result)
         finally:
             progress.close()
+
+    if "embeddings" in steps:
+        embed.run_step(
+            items,
+            settings,
+            retry_failed,
+            workers,
+            summary,
+            progress_factory,
+            lambda count: _stopped_at_once_on_interrupt(_pool(count)),
+        )
 
     if "geo" in steps and geo_provider != "off":
         todo = _plan_geo(

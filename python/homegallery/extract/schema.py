@@ -6,39 +6,53 @@ other. Every stored file is JSON encoded by msgspec; unknown fields are ignored 
 reading so that an older build can read a newer storage (new fields are additive),
 and ``schema`` counts incompatible changes so a reader can tell an outdated file.
 
-Storage kinds (``Storage.path(media_id, kind)``):
+Storage kinds (``Storage.path(media_id, kind)``; named in
+:data:`homegallery.storage.KINDS`, which the Rust core defines):
 
 - ``meta.json``: :class:`MediaMeta`
 - ``place.json``: :class:`Place`
 - ``image-preview-<size>.jpg``: previews, longest side ``size`` (see :func:`preview_kind`)
 - ``video-preview-<size>.mp4``: web video, height ``size`` (default 720)
 - ``video-frame-1.jpg``: poster frame of a video, full preview size
+- ``embedding-<model>-<version>.npy``: the image embedding (float32, L2-normalised)
+- ``labels-<model>-<version>.json``: :class:`Labels`, the model's most probable classes
 - ``failed-<step>.json``: :class:`Failure`, one per step that failed for the id
+
+The embedding and label kinds carry the model's name and version, so a new model (or
+a new version of one) finds its files missing and embeds again, while the old files
+stay readable until they are removed.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import msgspec
 
-from homegallery.storage import Storage
+if TYPE_CHECKING:  # numpy is imported where embeddings are read: the structs load without it
+    import numpy as np
+    import numpy.typing as npt
+
+from homegallery.errors import HomeGalleryError
+from homegallery.storage import KINDS, Storage
 
 META_SCHEMA = 1
 PLACE_SCHEMA = 1
+LABELS_SCHEMA = 1
 
-META_KIND = "meta.json"
-PLACE_KIND = "place.json"
-POSTER_KIND = "video-frame-1.jpg"
+META_KIND = KINDS["meta"]
+PLACE_KIND = KINDS["place"]
+POSTER_KIND = KINDS["video_frame"].format(1)
 
 MediaType = Literal["image", "rawImage", "video"]
 # Where the date came from, best first: the capture time in EXIF, XMP or the video
 # container, a date written in the file name, or (last resort) the file's mtime.
 DateSource = Literal["exif", "xmp", "video", "filename", "file"]
 PlaceSource = Literal["offline", "nominatim"]
-Step = Literal["meta", "preview", "video", "geo"]
-STEPS: tuple[Step, ...] = ("meta", "preview", "video", "geo")
+Step = Literal["meta", "preview", "embeddings", "video", "geo"]
+STEPS: tuple[Step, ...] = ("meta", "preview", "embeddings", "video", "geo")
 
 
 class MediaMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -98,6 +112,29 @@ class Place(msgspec.Struct, kw_only=True, omit_defaults=True):
     longitude: float | None = None
 
 
+class StoredLabel(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One class the model gave the image: its WordNet id, its name and its probability."""
+
+    id: str  # ImageNet class as its WordNet 3.0 id ("n02088364"), the same for every model
+    name: str
+    score: float
+
+
+class Labels(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The classes a model found most probable for an image, most probable first.
+
+    All of the model's top classes are kept, whatever their probability: which of them
+    count as labels of the photo is decided by the catalog build
+    (``extractor.models.labelThreshold``), so that changing the threshold needs a build,
+    not the model run again.
+    """
+
+    schema: int = LABELS_SCHEMA
+    model: str
+    version: str
+    labels: list[StoredLabel] = msgspec.field(default_factory=list)
+
+
 class Failure(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Why one step failed for one media id; stored so a re-run does not retry it.
 
@@ -114,20 +151,29 @@ class Failure(msgspec.Struct, kw_only=True, omit_defaults=True):
     attempts: int = 1
 
 
-class StoredFileError(ValueError):
+class StoredFileError(HomeGalleryError, ValueError):
     """A stored JSON file exists but cannot be read (names the file and the cause)."""
 
 
 def preview_kind(size: int) -> str:
-    return f"image-preview-{size}.jpg"
+    return KINDS["image_preview"].format(size)
 
 
 def video_kind(size: int = 720) -> str:
-    return f"video-preview-{size}.mp4"
+    return KINDS["video_preview"].format(size)
 
 
 def failure_kind(step: Step) -> str:
-    return f"failed-{step}.json"
+    return KINDS["failure"].format(step)
+
+
+def embedding_kind(model_tag: str) -> str:
+    """``embedding-efficientnet-lite0-1.npy`` for the tag ``efficientnet-lite0-1``."""
+    return KINDS["embedding"].format(model_tag)
+
+
+def labels_kind(model_tag: str) -> str:
+    return KINDS["labels"].format(model_tag)
 
 
 def encode(value: msgspec.Struct) -> bytes:
@@ -161,6 +207,85 @@ def read_place(storage: Storage, media_id: str) -> Place | None:
     return value
 
 
+def read_labels(storage: Storage, media_id: str, model_tag: str) -> Labels | None:
+    """The stored labels of ``media_id`` by one model, or None when not made (yet)."""
+    value = _read(storage, media_id, labels_kind(model_tag), Labels)
+    assert value is None or isinstance(value, Labels)
+    return value
+
+
+def encode_embedding(vector: npt.ArrayLike) -> bytes:
+    """The ``.npy`` form of one embedding: float32, one row, readable by ``numpy.load``."""
+    import numpy as np
+
+    array = np.ascontiguousarray(np.asarray(vector, dtype="<f4"))
+    if array.ndim != 1 or not np.isfinite(array).all():
+        raise ValueError(f"an embedding is one row of finite numbers, not {array.shape}")
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+_NPY_HEADERS: dict[int, bytes] = {}  # values → the header ``encode_embedding`` writes
+
+
+def _npy_header(values: int) -> bytes:
+    header = _NPY_HEADERS.get(values)
+    if header is None:
+        header = encode_embedding_header(values)
+        _NPY_HEADERS[values] = header
+    return header
+
+
+def encode_embedding_header(values: int) -> bytes:
+    """The ``.npy`` header of an embedding of ``values`` float32 values."""
+    import numpy as np
+
+    data = encode_embedding(np.zeros(values, "<f4"))
+    return data[: len(data) - 4 * values]
+
+
+def decode_embedding(data: bytes, where: object = "embedding") -> npt.NDArray[np.float32]:
+    """One embedding from its ``.npy`` bytes; StoredFileError for anything else.
+
+    A file with exactly the header this module writes is read straight from its bytes
+    (``numpy.load`` parses the header anew each time, which was most of a build's time
+    for the vectors); anything else goes through ``numpy.load``.
+    """
+    import numpy as np
+
+    if len(data) > 10 and data[:8] == b"\x93NUMPY\x01\x00":
+        header_length = 10 + int.from_bytes(data[8:10], "little")
+        values, rest = divmod(len(data) - header_length, 4)
+        if values > 0 and not rest and data[:header_length] == _npy_header(values):
+            vector: npt.NDArray[np.float32] = np.frombuffer(data, "<f4", offset=header_length)
+            if not np.isfinite(vector).all():
+                raise StoredFileError(f"{where}: not an embedding (values that are not finite)")
+            return vector
+    try:
+        array: npt.NDArray[Any] = np.load(io.BytesIO(data), allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise StoredFileError(f"{where}: not an embedding: {error}") from None
+    if array.dtype != np.dtype("<f4") or array.ndim != 1 or not np.isfinite(array).all():
+        raise StoredFileError(
+            f"{where}: not an embedding (expected finite float32 values in one row, "
+            f"found {array.dtype} {array.shape})"
+        )
+    return array
+
+
+def read_embedding(
+    storage: Storage, media_id: str, model_tag: str
+) -> npt.NDArray[np.float32] | None:
+    """The stored embedding of ``media_id`` by one model, or None when not made (yet)."""
+    path = storage.path(media_id, embedding_kind(model_tag))
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return decode_embedding(data, path)
+
+
 def read_failure(storage: Storage, media_id: str, step: Step) -> Failure | None:
     value = _read(storage, media_id, failure_kind(step), Failure)
     assert value is None or isinstance(value, Failure)
@@ -173,6 +298,14 @@ def write_meta(storage: Storage, media_id: str, meta: MediaMeta) -> Path:
 
 def write_place(storage: Storage, media_id: str, place: Place) -> Path:
     return storage.write(media_id, PLACE_KIND, encode(place))
+
+
+def write_labels(storage: Storage, media_id: str, model_tag: str, labels: Labels) -> Path:
+    return storage.write(media_id, labels_kind(model_tag), encode(labels))
+
+
+def write_embedding(storage: Storage, media_id: str, model_tag: str, vector: npt.ArrayLike) -> Path:
+    return storage.write(media_id, embedding_kind(model_tag), encode_embedding(vector))
 
 
 def write_failure(storage: Storage, media_id: str, failure: Failure) -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 from homegallery.config import VideoExtractor
 from homegallery.extract import lifeline, preview, video
 from homegallery.extract import meta as meta_reader
+from homegallery.extract.embed import EmbeddingSettings
 from homegallery.extract.ffmpeg_tools import ToolError
 from homegallery.extract.meta import Sidecar
 from homegallery.extract.schema import (
@@ -33,7 +34,7 @@ from homegallery.extract.schema import (
     write_failure,
     write_meta,
 )
-from homegallery.storage import Storage
+from homegallery.storage import Storage, split_id
 from homegallery.within import OutsideSourcesError, Roots, resolve_within
 
 
@@ -65,6 +66,9 @@ class Settings:
     engine: preview.EngineName = "pyvips"
     max_pixels: int = 250_000_000
     video: VideoExtractor = field(default_factory=VideoExtractor)
+    # The embeddings step's model, or why there is none ("" when the task is off).
+    embeddings: EmbeddingSettings | None = None
+    embeddings_unavailable: str = ""
 
 
 @dataclass
@@ -267,7 +271,7 @@ def remove_leftovers(storage: Storage, media_id: str) -> None:
     """
     folder = storage.folder(media_id)
     if folder.is_dir():
-        for leftover in folder.glob(f".{media_id[4:]}-*"):
+        for leftover in folder.glob(f".{split_id(media_id)[1]}-*"):
             if ".part" in leftover.name:
                 leftover.unlink(missing_ok=True)
 

@@ -13,8 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from homegallery.errors import HomeGalleryError
 
-class GalleryBusyError(Exception):
+
+class GalleryBusyError(HomeGalleryError):
     """Another process is importing into this gallery."""
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import msgspec
 
 from homegallery.atomic import write_bytes
+from homegallery.errors import HomeGalleryError
 
 FORMAT_VERSION = 1
 
@@ -57,7 +58,7 @@ class _StoredIndex(msgspec.Struct):
     entries: list[_StoredEntry]
 
 
-class IndexFileError(Exception):
+class IndexFileError(HomeGalleryError):
     """An index file that cannot be read; the message names the file."""
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from homegallery.errors import HomeGalleryError
 from homegallery.models.check import check_pattern
 from homegallery.models.spec import ModelSpec
 
@@ -27,7 +28,7 @@ class Converter:
     check_input: Callable[[ModelSpec], npt.NDArray[np.float32]]
 
 
-class ConversionError(Exception):
+class ConversionError(HomeGalleryError):
     """The weights could not be made into the model; one line for the user."""
 
 
@@ -78,7 +79,7 @@ CONVERTERS: dict[str, Converter] = {
 }
 
 
-class RunCheckError(Exception):
+class RunCheckError(HomeGalleryError):
     """The converted model did not run, or ran to other values than pinned."""
 
 

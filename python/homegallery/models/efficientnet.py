@@ -25,6 +25,8 @@ import numpy.typing as npt
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from homegallery.errors import HomeGalleryError
+
 BATCH_NORM_EPSILON = 1e-3
 OPSET = 13
 IR_VERSION = 7
@@ -39,7 +41,7 @@ _STAGES = ((1, 1), (2, 2), (2, 2), (3, 2), (3, 1), (4, 2), (1, 1))
 Tensors = dict[str, npt.NDArray[Any]]
 
 
-class ConversionError(Exception):
+class ConversionError(HomeGalleryError):
     """The weights do not have the shape of EfficientNet-Lite0; the message says which."""
 
 

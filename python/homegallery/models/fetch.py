@@ -18,12 +18,13 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+from homegallery.errors import HomeGalleryError
 from homegallery.models.spec import PackageSource
 
 _CHUNK = 1 << 20
 
 
-class FetchError(Exception):
+class FetchError(HomeGalleryError):
     """The package could not be had or is not the pinned one; one line for the user."""
 
 

@@ -19,8 +19,10 @@ import numpy.typing as npt
 import onnx
 from onnx import numpy_helper
 
+from homegallery.errors import HomeGalleryError
 
-class FoldError(Exception):
+
+class FoldError(HomeGalleryError):
     """A DequantizeLinear node whose attributes or shapes make no sense."""
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from homegallery.atomic import write_bytes
+from homegallery.errors import HomeGalleryError
 from homegallery.models import store
 from homegallery.models.convert import (
     CONVERTERS,
@@ -37,7 +38,7 @@ from homegallery.progress import Progress
 log = logging.getLogger(__name__)
 
 
-class InstallError(Exception):
+class InstallError(HomeGalleryError):
     """An install failed; the message is the one line the user sees."""
 
 

@@ -29,6 +29,8 @@ from typing import IO, Any
 import numpy as np
 import numpy.typing as npt
 
+from homegallery.errors import HomeGalleryError
+
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 _LEGACY_PROTOCOL = 1001
 
@@ -45,7 +47,7 @@ _STORAGE_DTYPES: dict[str, np.dtype[Any]] = {
 }
 
 
-class PthError(Exception):
+class PthError(HomeGalleryError):
     """The file is not a state_dict this reader accepts; the message says why."""
 
 

@@ -17,6 +17,8 @@ from typing import Literal
 
 import msgspec
 
+from homegallery.errors import HomeGalleryError
+
 Registry = Literal["pypi", "npm"]
 Task = Literal["embeddings", "face-detection", "face-recognition", "objects"]
 ColorOrder = Literal["RGB", "BGR"]
@@ -218,7 +220,7 @@ SFACE = ModelSpec(
 MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (EFFICIENTNET_LITE0, YUNET, SFACE)}
 
 
-class UnknownModelError(Exception):
+class UnknownModelError(HomeGalleryError):
     """A name that is not in :data:`MODELS`; the message lists the known ones."""
 
 

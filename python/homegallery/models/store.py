@@ -32,6 +32,7 @@ from typing import Literal
 import msgspec
 
 from homegallery.atomic import write_bytes
+from homegallery.errors import HomeGalleryError
 from homegallery.models.spec import OFF, TASK_DEFAULTS, ModelSpec, UnknownModelError, get_spec
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ _TRASH_PREFIX = ".remove-"
 Precision = Literal["fp32", "int8"]
 
 
-class ModelNotInstalled(Exception):  # noqa: N818 (reads as a state, like FileNotFoundError)
+class ModelNotInstalled(HomeGalleryError):  # noqa: N818 (reads as a state, like FileNotFoundError)
     """A task needs a model that is not installed; the message names the command to run."""
 
     def __init__(self, spec: ModelSpec, int8: bool = False) -> None:

@@ -31,6 +31,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TypeVar
 
+from homegallery.errors import HomeGalleryError
+
 T = TypeVar("T")
 
 FREE_FAILURES = 10  # wrong logins per key before the first wait
@@ -41,7 +43,7 @@ MAX_KEYS = 10_000  # remembered networks, and accounts: the oldest go first
 BUSY_RETRY_SECONDS = 1
 
 
-class LoginRefusedError(Exception):
+class LoginRefusedError(HomeGalleryError):
     """A login not even checked: the client should wait ``retry_after`` seconds."""
 
     def __init__(self, message: str, retry_after: float) -> None:

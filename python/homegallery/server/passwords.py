@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from homegallery.errors import HomeGalleryError
+
 _HASHER = PasswordHasher()
 _SHA1 = "{SHA}"
 _SHA256_SALTED = "{SHA256-salted}"
@@ -33,7 +35,7 @@ _DECOYS: dict[str, str] = {}  # argon2 settings → a hash of a random password
 _DECOYS_LOCK = threading.Lock()
 
 
-class PasswordHashError(ValueError):
+class PasswordHashError(HomeGalleryError, ValueError):
     """A stored hash in a form this server cannot check."""
 
 

@@ -16,13 +16,15 @@ from typing import BinaryIO
 
 import anyio
 
+from homegallery.errors import HomeGalleryError
+
 CHUNK = 256 * 1024
 _RANGE = re.compile(r"^[ \t]*bytes[ \t]*=[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*$")
 _DIGITS = 18  # positions with more digits lie beyond any file
 _BEYOND = 10**_DIGITS
 
 
-class RangeNotSatisfiableError(Exception):
+class RangeNotSatisfiableError(HomeGalleryError):
     """A range that starts beyond the end of the file."""
 
 

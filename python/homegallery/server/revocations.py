@@ -15,13 +15,15 @@ import threading
 import time
 from pathlib import Path
 
+from homegallery.errors import HomeGalleryError
+
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS revoked "
     "(session TEXT PRIMARY KEY, expires INTEGER NOT NULL) WITHOUT ROWID"
 )
 
 
-class RevocationError(RuntimeError):
+class RevocationError(HomeGalleryError, RuntimeError):
     """The file of ended sessions cannot be used (phrased for the server's log)."""
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from homegallery.catalog.query import QueryError, compile_query
+from homegallery.catalog.query.compiler import SimilarTerm
 from homegallery.catalog.query.lexer import tokenize
 from homegallery.server.scope import ScopedQuery
 
@@ -80,7 +81,7 @@ def resolve_similar(query: str, visible_ids: Callable[[str], list[str]]) -> Reso
     start with ``prefix``. Raises :class:`QueryError`, columns in ``query``, for a
     query that does not compile or an id that names no visible entry or several.
     """
-    terms = compile_query(query).similar
+    terms = [term for term in compile_query(query).similar if isinstance(term, SimilarTerm)]
     if not terms:
         return ResolvedQuery(query, [])
     tokens = {token.column: token for token in tokenize(query)}

@@ -396,6 +396,16 @@ export class DetailView {
 
     this.renderTags(section("Tags"), entry, search);
 
+    if ((entry.labels || []).length) {
+      // What the embedding model saw; a chip finds every photo with that class.
+      const labels = element("div", "chip-row labels");
+      for (const label of entry.labels) {
+        const name = `${label.name} ${Math.round(label.score * 100)}%`;
+        labels.append(chip(name, label.id ? `label:${label.id}` : term("label", label.name), search));
+      }
+      section("Labels").append(labels);
+    }
+
     const fileBox = section("File");
     (entry.files || []).forEach((file, number) => {
       if (file.kind === "sidecar" && number > 0) return;

@@ -16,6 +16,7 @@ the similarity index returns.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from homegallery.catalog.query import values
@@ -35,7 +36,17 @@ from homegallery.catalog.query.ast import (
     Value,
 )
 from homegallery.catalog.query.errors import QueryError
-from homegallery.catalog.query.fields import GEO_WORDS, RATIO_WORDS, Field, known_keys, lookup
+from homegallery.catalog.query.fields import (
+    DEFAULT_DUPLICATE_SCORE,
+    DUPLICATE_FLOOR,
+    DUPLICATE_WORDS,
+    GEO_WORDS,
+    RATIO_WORDS,
+    Field,
+    known_keys,
+    lookup,
+)
+from homegallery.catalog.query.labels import classes_matching
 from homegallery.catalog.query.parser import MAX_DEPTH, parse
 
 # Beyond every character of a text key: `id >= prefix AND id < prefix + _TOP` is a prefix.
@@ -72,13 +83,24 @@ class SimilarTerm:
     column: int
 
 
+@dataclass(frozen=True)
+class DuplicatesTerm:
+    """``duplicates`` (``duplicates:0.95``): resolved by the search into the ids of every
+    entry with a near-duplicate at least that alike (cosine)."""
+
+    min_score: float
+    column: int
+
+
 @dataclass
 class CompiledQuery:
     where: str  # SQL boolean over `entries e`; "1" matches everything
-    params: list[object]  # values, and SimilarTerm placeholders
+    params: list[object]  # values, and SimilarTerm / DuplicatesTerm placeholders
     order: str  # ORDER BY clause (without the words), over `e`
     order_by_similarity: bool = False  # rank by the similar: term's score
-    similar: list[SimilarTerm] = field(default_factory=list)
+    # the terms the search resolves into lists of ids (similar:, duplicates)
+    similar: list[SimilarTerm | DuplicatesTerm] = field(default_factory=list)
+    order_by_groups: bool = False  # near-duplicates one group after another
 
 
 def compile_query(text: str, *, max_depth: int = MAX_DEPTH) -> CompiledQuery:
@@ -90,18 +112,35 @@ def _fail(value: Value, message: str, expected: str) -> QueryError:
     return QueryError(message, column=value.column, expected=expected, found=repr(value.text))
 
 
+def duplicate_score(value: Value) -> float:
+    """The cosine of ``duplicates:<cosine>``, from the floor the build keeps pairs at to 1."""
+    try:
+        score = float(value.text)
+    except ValueError:
+        score = float("nan")
+    if not DUPLICATE_FLOOR <= score <= 1.0:
+        raise _fail(
+            value,
+            f"expected a cosine from {DUPLICATE_FLOOR} to 1 after duplicates:",
+            f"a number from {DUPLICATE_FLOOR} to 1",
+        )
+    return score
+
+
 class _Compiler:
     def __init__(self) -> None:
         self.params: list[object] = []
-        self.similar: list[SimilarTerm] = []
+        self.similar: list[SimilarTerm | DuplicatesTerm] = []
         self.terms = 0
 
     def compile(self, query: Query) -> CompiledQuery:
         where = "1" if query.filter is None else self.node(normal_form(query.filter))
         order, by_similarity = self.order(query.order)
-        if self.similar and query.order is None:
+        similar = any(isinstance(term, SimilarTerm) for term in self.similar)
+        if similar and query.order is None:
             by_similarity = True
-        return CompiledQuery(where, self.params, order, by_similarity, self.similar)
+        by_groups = bool(self.similar) and not similar and query.order is None
+        return CompiledQuery(where, self.params, order, by_similarity, self.similar, by_groups)
 
     # --- boolean structure -----------------------------------------------------------
 
@@ -148,13 +187,27 @@ class _Compiler:
         word = value.text.casefold()
         if not value.quoted and word in RATIO_WORDS:
             return f"({_RATIO_SQL[word]})"
+        if not value.quoted and word in DUPLICATE_WORDS:
+            return self.duplicates(DEFAULT_DUPLICATE_SCORE, value.column)
         if not word:
             return "1"
         if "\x00" in word:  # the separator of the text cache's parts: never inside one
             return "0"
-        return (
+        # Parameters are numbered in the order they are made: the SQL is built in order.
+        sql = (
             f"(instr(e.text, {self.param(word)}) > 0 OR "
-            f"(e.id >= {self.param(word)} AND e.id < {self.param(word + _TOP)}))"
+            f"(e.id >= {self.param(word)} AND e.id < {self.param(word + _TOP)})"
+        )
+        labels = classes_matching(word, whole=False)
+        if labels:
+            sql += f" OR {self.label_rows(labels)}"
+        return sql + ")"
+
+    def label_rows(self, classes: tuple[str, ...]) -> str:
+        """Entries with a label of one of ``classes`` (one parameter, a JSON list)."""
+        return (
+            "e.rowid IN (SELECT entry FROM entry_values WHERE key = 'label' AND value IN "
+            f"(SELECT value FROM json_each({self.param(json.dumps(classes))})))"
         )
 
     # --- key:value and key <op> value ----------------------------------------------------
@@ -225,6 +278,11 @@ class _Compiler:
             if op not in (":", "="):
                 raise self.no_operator(node, field, ":")
             return self.similar_to(value)
+        if kind == "duplicates":
+            if op not in (":", "=", ">="):
+                raise self.no_operator(node, field, ": (duplicates:0.95)")
+            score = duplicate_score(value)
+            return self.duplicates(score, value.column)
         # count-only keys (faces, previews): `faces:3` and `faces > 2` compare the count
         if op == "~":
             raise self.no_operator(node, field, "=, <, >")
@@ -256,8 +314,18 @@ class _Compiler:
         self.similar.append(term)
         return f"(e.id IN (SELECT value FROM json_each({self.param(term)})))"
 
+    def duplicates(self, min_score: float, column: int) -> str:
+        term = DuplicatesTerm(min_score, column)
+        self.similar.append(term)
+        return f"(e.id IN (SELECT value FROM json_each({self.param(term)})))"
+
     def list_compare(self, node: Compare, field: Field) -> str:
         text = node.value.text.casefold()
+        if field.sql == "label":
+            if node.op not in (":", "=", "~", "!="):
+                raise self.no_operator(node, field, ":, =, != or ~ (or count(...) for numbers)")
+            found = self.label_rows(classes_matching(text, whole=node.op != "~"))
+            return f"(NOT {found})" if node.op == "!=" else f"({found})"
         key = self.param(field.sql)
         if node.op in (":", "="):
             return (
@@ -309,8 +377,8 @@ class _Compiler:
         if node.every and field.kind not in ("list", "files"):
             raise _fail(
                 node.key,
-                f"'all in' needs a key with many values (tags, objects, files), not {field.name}",
-                "tags, objects or files",
+                f"'all in' needs a key with many values (tags, objects, labels, files), not {field.name}",
+                "tags, objects, labels or files",
             )
         if field.kind in ("list", "files"):
             parts = [
@@ -365,8 +433,8 @@ class _Compiler:
         if not field.count_column:
             raise _fail(
                 node.key,
-                f"count() needs a key with many values (tags, objects, faces, files, previews), not {field.name}",
-                "tags, objects, faces, files or previews",
+                f"count() needs a key with many values (tags, objects, labels, faces, files, previews), not {field.name}",
+                "tags, objects, labels, faces, files or previews",
             )
         if node.op == "~":
             raise QueryError(
@@ -393,6 +461,8 @@ class _Compiler:
             return f"({field.sql} = 1)"
         if field.kind in ("similar",):
             return "(e.has_vector = 1)"
+        if field.kind == "duplicates":
+            return self.duplicates(DEFAULT_DUPLICATE_SCORE, node.key.column)
         return f"({field.sql} IS NOT NULL)"
 
     # --- order by ----------------------------------------------------------------------------
@@ -406,11 +476,13 @@ class _Compiler:
             field = self.field(key)
             if not field.count_column:
                 raise _fail(
-                    key, f"cannot count {field.name}", "tags, objects, faces, files or previews"
+                    key,
+                    f"cannot count {field.name}",
+                    "tags, objects, labels, faces, files or previews",
                 )
             return f"{field.count_column} {direction}, e.date DESC NULLS LAST, e.id DESC", False
         if key.text.casefold() in ("similar", "similarity"):
-            if not self.similar:
+            if not any(isinstance(term, SimilarTerm) for term in self.similar):
                 raise _fail(key, "'order by similar' needs a similar:<id> term", "similar:<id>")
             return DEFAULT_ORDER, True
         field = self.field(key)

@@ -7,8 +7,10 @@ point at the column, instead of guessing from a traceback.
 
 from __future__ import annotations
 
+from homegallery.errors import HomeGalleryError
 
-class QueryError(ValueError):
+
+class QueryError(HomeGalleryError, ValueError):
     """A query that cannot be understood.
 
     ``column`` is 1-based in the query text; ``expected`` says what would have been

@@ -32,11 +32,22 @@ from homegallery.catalog.query.ast import (
     Text,
     Value,
 )
-from homegallery.catalog.query.fields import GEO_WORDS, RATIO_WORDS, Field, lookup
+from homegallery.catalog.query.compiler import duplicate_score
+from homegallery.catalog.query.fields import (
+    DEFAULT_DUPLICATE_SCORE,
+    DUPLICATE_WORDS,
+    GEO_WORDS,
+    RATIO_WORDS,
+    Field,
+    lookup,
+)
+from homegallery.catalog.query.labels import classes_matching
 
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
 # similar:<id> terms, resolved by the search: media id → rows of the similar entries
 SimilarRows = Callable[[Value], IntArray]
+# duplicates terms, resolved by the search: cosine → rows of entries with a near-duplicate
+DuplicateRows = Callable[[float], IntArray]
 
 _TYPES = {"image": "image", "images": "image", "photo": "image", "photos": "image",
           "raw": "rawImage", "rawimage": "rawImage", "video": "video", "videos": "video"}  # fmt: skip
@@ -60,10 +71,20 @@ def _column_name(sql: str) -> str:
     return sql.removeprefix("e.")
 
 
+def _no_duplicates(min_score: float) -> IntArray:
+    return np.zeros(0, np.int64)
+
+
 class Evaluator:
-    def __init__(self, columns: Columns, similar_rows: SimilarRows) -> None:
+    def __init__(
+        self,
+        columns: Columns,
+        similar_rows: SimilarRows,
+        duplicate_rows: DuplicateRows = _no_duplicates,
+    ) -> None:
         self.columns = columns
         self.similar_rows = similar_rows
+        self.duplicate_rows = duplicate_rows
         self.size = columns.size
 
     # --- helpers ----------------------------------------------------------------------
@@ -138,6 +159,8 @@ class Evaluator:
         word = value.text.casefold()
         if not value.quoted and word in RATIO_WORDS:
             return self.ratio_word(word)
+        if not value.quoted and word in DUPLICATE_WORDS:
+            return self.rows_mask(self.duplicate_rows(DEFAULT_DUPLICATE_SCORE))
         if not word:
             return self.full()
         if "\x00" in word:
@@ -152,6 +175,7 @@ class Evaluator:
             for part, rows in columns.values(key).items():
                 if word in part:
                     mask[rows] = True
+        mask |= self.label_mask(classes_matching(word, whole=False))
         mask[columns.days().rows_containing(word)] = True
         mask[columns.file_rows()[columns.file_column("path").rows_containing(word)]] = True
         mask[columns.rows_with_id_prefix(word)] = True
@@ -215,6 +239,8 @@ class Evaluator:
             return _bool(self.number(_column_name(field.sql)) == (1.0 if wanted else 0.0))
         if kind == "similar":
             return self.rows_mask(self.similar_rows(value))
+        if kind == "duplicates":
+            return self.rows_mask(self.duplicate_rows(duplicate_score(value)))
         column = self.number(_column_name(field.count_column))
         return self.compare_numbers(column, op, values.number(value, field.name))
 
@@ -237,7 +263,16 @@ class Evaluator:
             return _bool(known & (cut > wanted))
         return _bool(known & (cut >= wanted))
 
+    def label_mask(self, classes: tuple[str, ...]) -> Mask:
+        """Entries with a label of one of ``classes`` (labels are stored by class id)."""
+        found = self.columns.values("label")
+        rows = [found[wnid] for wnid in classes if wnid in found]
+        return self.rows_mask(np.concatenate(rows)) if rows else self.empty()
+
     def list_compare(self, field: Field, op: Operator, text: str) -> Mask:
+        if field.sql == "label":
+            mask = self.label_mask(classes_matching(text, whole=op != "~"))
+            return ~mask if op == "!=" else mask
         found = self.columns.values(field.sql)
         if op == "~":
             rows = [r for value, r in found.items() if text in value]
@@ -337,6 +372,8 @@ class Evaluator:
             return _bool(self.number(_column_name(field.sql)) == 1.0)
         if field.kind == "similar":
             return _bool(self.number("has_vector") == 1.0)
+        if field.kind == "duplicates":
+            return self.rows_mask(self.duplicate_rows(DEFAULT_DUPLICATE_SCORE))
         if field.kind in ("id", "type"):
             return self.full()
         return ~np.isnan(self.number(_column_name(field.sql)))

@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from typing import Literal
 
 FieldKind = Literal[
-    "number", "text", "date", "list", "count", "files", "id", "type", "ratio", "bool", "similar"
+    "number",
+    "text",
+    "date",
+    "list",
+    "count",
+    "files",
+    "id",
+    "type",
+    "ratio",
+    "bool",
+    "similar",
+    "duplicates",
 ]
 
 
@@ -77,6 +88,7 @@ FIELDS: dict[str, Field] = {
     "format": _text("format"),
     "tag": Field("tag", "list", "tag", "e.tag_count", orderable=False),
     "object": Field("object", "list", "object", "e.object_count", orderable=False),
+    "label": Field("label", "list", "label", "e.label_count", orderable=False),
     "face": Field("face", "count", "", "e.face_count", orderable=False),
     "file": Field("file", "files", "name", "e.file_count", orderable=False),
     "path": Field("path", "files", "path", "e.file_count", orderable=False),
@@ -88,6 +100,7 @@ FIELDS: dict[str, Field] = {
     "ratio": Field("ratio", "ratio", "e.ratio"),
     "favorite": Field("favorite", "bool", "e.favorite"),
     "similar": Field("similar", "similar", "", orderable=False),
+    "duplicates": Field("duplicates", "duplicates", "", orderable=False),
 }
 
 _ALIASES: dict[str, str] = {
@@ -95,6 +108,7 @@ _ALIASES: dict[str, str] = {
     "keyword": "tag",
     "keywords": "tag",
     "objects": "object",
+    "labels": "label",
     "faces": "face",
     "files": "file",
     "filename": "file",
@@ -102,6 +116,7 @@ _ALIASES: dict[str, str] = {
     "extension": "ext",
     "source": "index",
     "previews": "preview",
+    "duplicate": "duplicates",
     "lat": "latitude",
     "lon": "longitude",
     "lng": "longitude",
@@ -125,6 +140,11 @@ _SHORT_KEYS = {"y": "year", "m": "month", "d": "day", "H": "hour", "h": "hour", 
 GEO_WORDS = frozenset({"geo", "location", "gps", "position"})
 # Bare words that select by aspect ratio rather than by text.
 RATIO_WORDS = frozenset({"landscape", "portrait", "square", "panorama"})
+# Bare words for the entries with a near-duplicate (cosine >= DEFAULT_DUPLICATE_SCORE);
+# `duplicates:0.95` asks for another cosine, from DUPLICATE_FLOOR (what the build keeps).
+DUPLICATE_WORDS = frozenset({"duplicates", "duplicate"})
+DEFAULT_DUPLICATE_SCORE = 0.9
+DUPLICATE_FLOOR = 0.85
 
 
 def lookup(key: str) -> Field | None:

@@ -36,11 +36,19 @@ from homegallery.server.ranges import (
     read_chunks,
 )
 from homegallery.server.services import AnyRequest, Services
-from homegallery.storage import Storage
+from homegallery.storage import Storage, kind_pattern
 from homegallery.within import OutsideSourcesError, Roots, open_within, source_roots
 
 _PREVIEW_KIND = re.compile(
-    r"^(image-preview-\d{2,5}\.jpg|video-preview-\d{3,4}\.mp4|video-frame-\d+\.jpg)$"
+    "^("
+    + "|".join(
+        (
+            kind_pattern("image_preview", r"\d{2,5}"),
+            kind_pattern("video_preview", r"\d{3,4}"),
+            kind_pattern("video_frame", r"\d+"),
+        )
+    )
+    + ")$"
 )
 # Content-addressed: a name never gets other bytes, so browsers may keep them a year.
 # `private`: with logins, a shared cache must not hand one user's previews to another.

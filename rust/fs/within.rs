@@ -23,12 +23,7 @@ fn real_path_of(file: &fs::File, path: &Path) -> std::io::Result<PathBuf> {
     }
 }
 
-/// Ok when the open `file` lies inside `roots`, else a message for that file.
-pub fn check_open_file(file: &fs::File, path: &Path, roots: &[PathBuf]) -> Result<(), String> {
-    let real = real_path_of(file, path).map_err(|cause| cause.to_string())?;
-    if is_inside(&real, roots) {
-        Ok(())
-    } else {
-        Err("leads outside the sources (symbolic link); not read".into())
-    }
+/// Whether the open `file` lies inside `roots`.
+pub fn opened_inside(file: &fs::File, path: &Path, roots: &[PathBuf]) -> std::io::Result<bool> {
+    Ok(is_inside(&real_path_of(file, path)?, roots))
 }

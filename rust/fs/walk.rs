@@ -19,8 +19,9 @@
 //! Per-entry problems (permission denied, a file vanishing mid-walk) are collected as
 //! errors of that path; only a missing or unreadable source root fails the walk.
 
-use crate::exclude::ExcludeRules;
-use crate::within::is_inside;
+use crate::errors::CoreError;
+use crate::fs::exclude::ExcludeRules;
+use crate::fs::within::is_inside;
 use rayon::prelude::*;
 use std::collections::HashSet;
 use std::ffi::OsString;
@@ -273,13 +274,20 @@ impl Walk<'_> {
     }
 }
 
-/// Walks `root`; files come back sorted by relative path so the index is stable.
-pub fn walk(root: &Path, options: &WalkOptions) -> io::Result<WalkResult> {
+/// The source folder with links resolved, when it is a folder that can be read.
+fn readable_root(root: &Path) -> io::Result<PathBuf> {
     let real_root = fs::canonicalize(root)?;
     if !fs::metadata(&real_root)?.is_dir() {
         return Err(io::Error::from_raw_os_error(libc::ENOTDIR));
     }
     fs::read_dir(&real_root)?;
+    Ok(real_root)
+}
+
+/// Walks `root`; files come back sorted by relative path so the index is stable.
+/// Only a root that cannot be read fails the walk (an I/O error naming it).
+pub fn walk(root: &Path, options: &WalkOptions) -> Result<WalkResult, CoreError> {
+    let real_root = readable_root(root).map_err(|cause| CoreError::io(root, cause))?;
     let walk = Walk { real_root, options };
     let mut result = walk.walk_folder(Path::new(""), &walk.real_root);
     let mut entered: HashSet<(u64, u64)> = HashSet::new();
@@ -325,7 +333,10 @@ mod tests {
     }
 
     fn options(patterns: &[&str], root: &Path) -> WalkOptions {
-        let owned: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        let owned: Vec<String> = patterns
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         WalkOptions {
             exclude: ExcludeRules::new(root, &owned).unwrap(),
             exclude_if_present: Some(".galleryignore".into()),
@@ -465,6 +476,9 @@ mod tests {
     fn missing_root_is_an_error() {
         let root = Path::new("/nonexistent/homegallery/source");
         let error = walk(root, &options(&[], root)).err().unwrap();
-        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert_eq!(error.io_kind(), Some(io::ErrorKind::NotFound));
+        assert!(error
+            .to_string()
+            .starts_with("/nonexistent/homegallery/source: "));
     }
 }

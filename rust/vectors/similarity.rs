@@ -14,47 +14,13 @@
 
 use rayon::prelude::*;
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::fmt;
-use std::sync::{Arc, Mutex, OnceLock};
 
-use crate::quantize::Levels;
-
-/// Runs `work` on a pool of `threads` threads (0: rayon's global pool, one per core).
-///
-/// Pools are kept per size: building one costs far more than a 100k scan.
-pub fn with_threads<R: Send>(threads: usize, work: impl FnOnce() -> R + Send) -> R {
-    static POOLS: OnceLock<Mutex<HashMap<usize, Arc<rayon::ThreadPool>>>> = OnceLock::new();
-    if threads == 0 {
-        return work();
-    }
-    let pool = {
-        let mut pools = POOLS
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match pools.get(&threads) {
-            Some(pool) => Some(Arc::clone(pool)),
-            None => rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .ok()
-                .map(|pool| Arc::clone(pools.entry(threads).or_insert(Arc::new(pool)))),
-        }
-    };
-    match pool {
-        Some(pool) => pool.install(work),
-        None => work(),
-    }
-}
-
-fn effective_threads(threads: usize) -> usize {
-    if threads == 0 {
-        rayon::current_num_threads()
-    } else {
-        threads
-    }
-}
+use crate::pool::{thread_count, with_threads};
+#[cfg(target_arch = "x86_64")]
+use crate::vectors::avx2;
+use crate::vectors::quantize::Levels;
 
 /// One result: a row of the scanned matrix and its cosine similarity to the query.
 #[derive(Clone, Copy, Debug)]
@@ -209,7 +175,7 @@ where
     F: Fn(usize, usize, &mut [TopK]) -> Result<(), ScanError> + Sync,
 {
     let fresh = || vec![TopK::new(k, min_score); queries];
-    let workers = effective_threads(threads);
+    let workers = thread_count(threads);
     if workers <= 1 || rows <= MIN_TASK_ROWS {
         let mut found = fresh();
         scan(0, rows, &mut found)?;
@@ -278,35 +244,41 @@ impl Codes<'_> {
 /// Bias added to each byte's dot product so the low half of a table entry never goes
 /// negative: four products of at most max|level|² each.
 fn byte_bias(levels: Levels) -> i64 {
-    let largest = levels
-        .integer_levels()
-        .iter()
-        .map(|l| l.abs())
-        .max()
-        .unwrap_or(0) as i64;
+    let largest = i64::from(
+        levels
+            .integer_levels()
+            .iter()
+            .map(|l| l.abs())
+            .max()
+            .unwrap_or(0),
+    );
     4 * largest * largest
 }
 
-fn level_at(code: &[u8], slot: usize) -> usize {
+pub(super) fn level_at(code: &[u8], slot: usize) -> usize {
     ((code[slot / 4] >> (6 - 2 * (slot % 4))) & 3) as usize
 }
 
 /// A query prepared for scanning: per-position lookup tables for any CPU, and the
 /// weights of the AVX2 kernel where the CPU has it.
-struct CodeQuery {
+pub(super) struct CodeQuery {
     tables: Vec<[u64; 256]>,
     bias: i64,
     norm: f64,
     #[cfg(target_arch = "x86_64")]
-    simd: Option<avx2::Weights>,
+    pub(super) simd: Option<avx2::Weights>,
 }
 
 impl CodeQuery {
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "the norm is at most 81 per value, far below 2^53"
+    )]
     fn new(query: &[u8], codes: &Codes<'_>) -> CodeQuery {
         let level = codes.levels.integer_levels();
         let mut norm = 0i64;
         for slot in 0..codes.values {
-            let q = level[level_at(query, slot)] as i64;
+            let q = i64::from(level[level_at(query, slot)]);
             norm += q * q;
         }
         #[cfg(target_arch = "x86_64")]
@@ -332,6 +304,10 @@ impl CodeQuery {
 
     /// Per byte position, for each byte value: dot product with the query's levels
     /// plus a bias (low half) and the byte's own squared norm (high half).
+    #[allow(
+        clippy::cast_sign_loss,
+        reason = "the bias keeps each dot product at zero or above, and norms are squares"
+    )]
     fn tables(query: &[u8], codes: &Codes<'_>) -> (Vec<[u64; 256]>, i64) {
         let level = codes.levels.integer_levels();
         let bias = byte_bias(codes.levels);
@@ -343,19 +319,25 @@ impl CodeQuery {
                 let (mut dot, mut own) = (bias, 0i64);
                 for slot in 0..slots {
                     let shift = 6 - 2 * slot;
-                    let c = level[(byte >> shift) & 3] as i64;
-                    let q = level[((query[position] as usize) >> shift) & 3] as i64;
+                    let c = i64::from(level[(byte >> shift) & 3]);
+                    let q = i64::from(level[((query[position] as usize) >> shift) & 3]);
                     dot += q * c;
                     own += c * c;
                 }
                 *entry = dot as u64 | (own as u64) << 32;
             }
         }
-        (tables, bias * codes.width as i64)
+        let width = i64::try_from(codes.width).expect("codes are at most 1 MiB wide");
+        (tables, bias * width)
     }
 
     /// Dot product with the query and squared norm of one candidate code.
     #[inline(always)]
+    #[allow(
+        clippy::inline_always,
+        clippy::cast_possible_wrap,
+        reason = "the inner loop of the scan; the low half is below 2^32 after the mask"
+    )]
     fn sums(&self, code: &[u8]) -> (i64, u64) {
         let mut lanes = [0u64; 4];
         let mut tables = self.tables.chunks_exact(4);
@@ -376,6 +358,11 @@ impl CodeQuery {
 
 /// Offers one row to the heap, skipping the square root for rows that cannot enter.
 #[inline(always)]
+#[allow(
+    clippy::inline_always,
+    clippy::cast_precision_loss,
+    reason = "called for every row scanned; dot products of codes are far below 2^53"
+)]
 fn consider(top: &mut TopK, row: usize, dot: i64, query_norm: f64, norm: f64) {
     let floor = top.floor();
     let dot = dot as f64;
@@ -391,7 +378,12 @@ fn consider(top: &mut TopK, row: usize, dot: i64, query_norm: f64, norm: f64) {
 
 /// Scans rows `start..end` in blocks, every query over each block.
 #[inline(always)]
-fn scan_code_range<F>(
+#[allow(
+    clippy::inline_always,
+    clippy::cast_precision_loss,
+    reason = "inlined into each kernel so its sums inline too; norms are far below 2^53"
+)]
+pub(super) fn scan_code_range<F>(
     codes: &Codes<'_>,
     prepared: &[CodeQuery],
     start: usize,
@@ -423,167 +415,10 @@ fn scan_code_rows(
     found: &mut [TopK],
 ) {
     #[cfg(target_arch = "x86_64")]
-    if prepared.iter().all(|query| query.simd.is_some()) {
-        // SAFETY: weights for the AVX2 kernel exist only where the CPU has AVX2.
-        unsafe { avx2::scan(codes, prepared, start, end, found) };
+    if avx2::scan_if_prepared(codes, prepared, start, end, found) {
         return;
     }
     scan_code_range(codes, prepared, start, end, found, CodeQuery::sums);
-}
-
-/// The 2-bit scan in AVX2: 32 code bytes per instruction instead of one table load
-/// per byte.
-///
-/// Each 32-byte chunk of a code is split into its four 2-bit planes (the slots
-/// 4j, 4j+1, 4j+2, 4j+3 of every byte j); a byte shuffle turns each plane into decoded
-/// levels, and `maddubs` multiplies them with the query's levels of the same slots.
-/// Codes whose length is not a multiple of 32 are read with a last chunk that
-/// overlaps the one before; the overlap, and the padding slots past the last value,
-/// have weight zero, so every slot counts exactly once. Sums stay integers and equal
-/// the table kernel's.
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use std::arch::x86_64::*;
-
-    use super::{level_at, scan_code_range, CodeQuery, Codes, TopK};
-
-    pub struct Weights {
-        /// Start byte of each 32-byte chunk of a code.
-        offsets: Vec<usize>,
-        /// Query level per slot, index `chunk * 4 + plane`; 0 where a slot must not count.
-        query: Vec<[i8; 32]>,
-        /// 1 where a slot counts for the candidate's norm, else 0.
-        counted: Vec<[i8; 32]>,
-        /// Candidate level plus `shift`, so that it is unsigned as `maddubs` needs.
-        level: [u8; 16],
-        /// Candidate level squared.
-        square: [u8; 16],
-        /// `shift` times the sum of the counted query levels, taken off the dot product.
-        correction: i64,
-    }
-
-    impl Weights {
-        pub fn new(query: &[u8], codes: &Codes<'_>) -> Option<Weights> {
-            if codes.width < 32 || !is_x86_feature_detected!("avx2") {
-                return None;
-            }
-            let levels = codes.levels.integer_levels();
-            let shift = -levels.iter().copied().min().unwrap_or(0).min(0);
-            let mut offsets: Vec<usize> = (0..codes.width / 32).map(|chunk| chunk * 32).collect();
-            if codes.width % 32 != 0 {
-                offsets.push(codes.width - 32);
-            }
-            let (mut weights, mut counted) = (Vec::new(), Vec::new());
-            let mut covered = 0;
-            let mut query_sum = 0i64;
-            for &offset in &offsets {
-                for plane in 0..4 {
-                    let (mut w, mut c) = ([0i8; 32], [0i8; 32]);
-                    for position in 0..32 {
-                        let byte = offset + position;
-                        let slot = 4 * byte + plane;
-                        if byte >= covered && slot < codes.values {
-                            let q = levels[level_at(query, slot)];
-                            w[position] = q as i8;
-                            c[position] = 1;
-                            query_sum += q as i64;
-                        }
-                    }
-                    weights.push(w);
-                    counted.push(c);
-                }
-                covered = offset + 32;
-            }
-            let (mut level, mut square) = ([0u8; 16], [0u8; 16]);
-            for (x, &l) in levels.iter().enumerate() {
-                level[x] = (l + shift) as u8;
-                square[x] = (l * l) as u8;
-            }
-            Some(Weights {
-                offsets,
-                query: weights,
-                counted,
-                level,
-                square,
-                correction: shift as i64 * query_sum,
-            })
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn plane<const SHIFT: i32>(
-        chunk: __m256i,
-        weights: &Weights,
-        index: usize,
-        level: __m256i,
-        square: __m256i,
-        dot: __m256i,
-        norm: __m256i,
-    ) -> (__m256i, __m256i) {
-        // 16-bit shifts carry bits across bytes; the mask keeps each byte's own two.
-        let x = _mm256_and_si256(_mm256_srli_epi16::<SHIFT>(chunk), _mm256_set1_epi8(3));
-        let q = _mm256_loadu_si256(weights.query[index].as_ptr().cast());
-        let c = _mm256_loadu_si256(weights.counted[index].as_ptr().cast());
-        let dot = _mm256_add_epi16(dot, _mm256_maddubs_epi16(_mm256_shuffle_epi8(level, x), q));
-        let norm = _mm256_add_epi16(
-            norm,
-            _mm256_maddubs_epi16(_mm256_shuffle_epi8(square, x), c),
-        );
-        (dot, norm)
-    }
-
-    #[inline(always)]
-    unsafe fn horizontal_sum(lanes: __m256i) -> i64 {
-        let half = _mm_add_epi32(
-            _mm256_castsi256_si128(lanes),
-            _mm256_extracti128_si256::<1>(lanes),
-        );
-        let pairs = _mm_add_epi32(half, _mm_shuffle_epi32::<0b01_00_11_10>(half));
-        let total = _mm_add_epi32(pairs, _mm_shuffle_epi32::<0b10_11_00_01>(pairs));
-        _mm_cvtsi128_si32(total) as i64
-    }
-
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn sums(weights: &Weights, code: &[u8]) -> (i64, u64) {
-        let table = |bytes: &[u8; 16]| unsafe {
-            _mm256_broadcastsi128_si256(_mm_loadu_si128(bytes.as_ptr().cast()))
-        };
-        let (level, square) = (table(&weights.level), table(&weights.square));
-        let ones = _mm256_set1_epi16(1);
-        let (mut dot, mut norm) = (_mm256_setzero_si256(), _mm256_setzero_si256());
-        for (chunk, &offset) in weights.offsets.iter().enumerate() {
-            debug_assert!(offset + 32 <= code.len());
-            // In bounds: every offset is at most the code's length minus 32.
-            let bytes = _mm256_loadu_si256(code.as_ptr().add(offset).cast());
-            let zero = _mm256_setzero_si256();
-            let (d, n) = plane::<6>(bytes, weights, 4 * chunk, level, square, zero, zero);
-            let (d, n) = plane::<4>(bytes, weights, 4 * chunk + 1, level, square, d, n);
-            let (d, n) = plane::<2>(bytes, weights, 4 * chunk + 2, level, square, d, n);
-            let (d, n) = plane::<0>(bytes, weights, 4 * chunk + 3, level, square, d, n);
-            // Four planes of at most 2·81 per 16-bit lane fit; widen before the next chunk.
-            dot = _mm256_add_epi32(dot, _mm256_madd_epi16(d, ones));
-            norm = _mm256_add_epi32(norm, _mm256_madd_epi16(n, ones));
-        }
-        (
-            horizontal_sum(dot) - weights.correction,
-            horizontal_sum(norm) as u64,
-        )
-    }
-
-    /// # Safety
-    /// The CPU must have AVX2, and every query must carry its `Weights`.
-    #[target_feature(enable = "avx2")]
-    pub unsafe fn scan(
-        codes: &Codes<'_>,
-        prepared: &[CodeQuery],
-        start: usize,
-        end: usize,
-        found: &mut [TopK],
-    ) {
-        scan_code_range(codes, prepared, start, end, found, |query, code| unsafe {
-            sums(query.simd.as_ref().unwrap_unchecked(), code)
-        });
-    }
 }
 
 /// Best `k` codes for each query (rows of `queries`, each `codes.width` bytes), with
@@ -643,13 +478,13 @@ impl Element for f32 {
         let mut values = row.chunks_exact(4);
         for (q, v) in (&mut queries).zip(&mut values) {
             for lane in 0..4 {
-                let (q, v) = (q[lane] as f64, v[lane] as f64);
+                let (q, v) = (f64::from(q[lane]), f64::from(v[lane]));
                 dot[lane] += q * v;
                 norm[lane] += v * v;
             }
         }
         for (&q, &v) in queries.remainder().iter().zip(values.remainder()) {
-            let (q, v) = (q as f64, v as f64);
+            let (q, v) = (f64::from(q), f64::from(v));
             dot[0] += q * v;
             norm[0] += v * v;
         }
@@ -663,22 +498,26 @@ impl Element for i8 {
     }
 
     #[inline]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "sums of at most 127^2 per value stay below 2^53 for any vector"
+    )]
     fn dot_norm(query: &[i8], row: &[i8]) -> (f64, f64) {
         let (mut dot, mut norm) = ([0i32; 16], [0i32; 16]);
         let mut queries = query.chunks_exact(16);
         let mut values = row.chunks_exact(16);
         for (q, v) in (&mut queries).zip(&mut values) {
             for lane in 0..16 {
-                dot[lane] += q[lane] as i32 * v[lane] as i32;
-                norm[lane] += v[lane] as i32 * v[lane] as i32;
+                dot[lane] += i32::from(q[lane]) * i32::from(v[lane]);
+                norm[lane] += i32::from(v[lane]) * i32::from(v[lane]);
             }
         }
         for (q, v) in queries.remainder().iter().zip(values.remainder()) {
-            dot[0] += *q as i32 * *v as i32;
-            norm[0] += *v as i32 * *v as i32;
+            dot[0] += i32::from(*q) * i32::from(*v);
+            norm[0] += i32::from(*v) * i32::from(*v);
         }
         // i64 sums: exact for any length a vector can have here.
-        let sum = |lanes: [i32; 16]| lanes.iter().map(|&x| x as i64).sum::<i64>() as f64;
+        let sum = |lanes: [i32; 16]| lanes.iter().map(|&x| i64::from(x)).sum::<i64>() as f64;
         (sum(dot), sum(norm))
     }
 }
@@ -717,7 +556,7 @@ pub fn scan_rows<T: Element>(
     if let Some(candidates) = candidates {
         if let Some(&row) = candidates
             .iter()
-            .find(|&&row| row < 0 || row as usize >= rows)
+            .find(|&&row| usize::try_from(row).map_or(true, |row| row >= rows))
         {
             return Err(ScanError::RowOutOfRange { row, rows });
         }
@@ -732,6 +571,11 @@ pub fn scan_rows<T: Element>(
         threads,
         |start, end, found| {
             for position in start..end {
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    reason = "every candidate was checked to be a row above"
+                )]
                 let row = candidates.map_or(position, |rows| rows[position] as usize);
                 let values = &matrix[row * dims..(row + 1) * dims];
                 for ((query, &query_norm), top) in queries
@@ -768,7 +612,7 @@ mod tests {
     fn decode(code: &[u8], values: usize, levels: Levels) -> Vec<f64> {
         let table = levels.integer_levels();
         (0..values)
-            .map(|slot| table[level_at(code, slot)] as f64)
+            .map(|slot| f64::from(table[level_at(code, slot)]))
             .collect()
     }
 
@@ -777,8 +621,8 @@ mod tests {
         (0..count)
             .map(|_| {
                 state = state
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
                 (state >> 56) as u8
             })
             .collect()
@@ -813,7 +657,7 @@ mod tests {
         assert_eq!(indices, expected);
         assert_eq!(indices[0], 3);
         for m in &found[0] {
-            assert_eq!(m.score, scores[m.index]);
+            assert_eq!(m.score.to_bits(), scores[m.index].to_bits()); // to the last bit
         }
     }
 
@@ -852,8 +696,7 @@ mod tests {
                     simd: None,
                 };
                 for code in data.chunks_exact(width) {
-                    // SAFETY: AVX2 was detected above.
-                    let simd = unsafe { avx2::sums(weights, code) };
+                    let simd = avx2::checked_sums(weights, code);
                     assert_eq!(simd, query.sums(code), "{levels:?} {values}");
                 }
             }
@@ -900,7 +743,7 @@ mod tests {
     fn float_scan_finds_itself_and_rejects_nan() {
         let dims = 5;
         let matrix: Vec<f32> = (0..dims * 100)
-            .map(|i| ((i * 37) % 11) as f32 - 5.0)
+            .map(|i| f32::from(u16::try_from((i * 37) % 11).unwrap()) - 5.0)
             .collect();
         let query = matrix[7 * dims..8 * dims].to_vec();
         let found = scan_rows(&matrix, dims, &query, None, 3, 0.0, 1).unwrap();
@@ -915,14 +758,14 @@ mod tests {
     fn int8_scan_over_candidates() {
         let dims = 33;
         let matrix: Vec<i8> = (0..dims * 200)
-            .map(|i| (((i * 7919) % 255) as i32 - 127) as i8)
+            .map(|i| i8::try_from(i32::try_from((i * 7919) % 255).unwrap() - 127).unwrap())
             .collect();
         let query = matrix[10 * dims..11 * dims].to_vec();
         let candidates = [3i64, 10, 150];
         let found = scan_rows(&matrix, dims, &query, Some(&candidates), 10, -1.0, 1).unwrap();
         assert_eq!(found[0].len(), 3);
         assert_eq!(found[0][0].index, 10);
-        assert_eq!(found[0][0].score, 1.0);
+        assert_eq!(found[0][0].score.to_bits(), 1.0f64.to_bits());
         let error = scan_rows(&matrix, dims, &query, Some(&[200]), 1, 0.0, 1).unwrap_err();
         assert_eq!(
             error,

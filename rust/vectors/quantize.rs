@@ -18,7 +18,7 @@
 use rayon::prelude::*;
 use std::fmt;
 
-use crate::similarity::with_threads;
+use crate::pool::with_threads;
 
 /// How a kept value maps to one of four levels, and how a level is decoded again.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +50,11 @@ impl Levels {
     }
 
     /// The level of one value already divided by the scale.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        reason = "the position is clamped to 0..=3 before the cast"
+    )]
     pub fn level(self, x: f64) -> u8 {
         let position = match self {
             Levels::Sqrt => 3.0 * x.clamp(0.0, 1.0).sqrt(),
@@ -147,7 +152,7 @@ fn first_non_finite(row: &[f32], index: usize) -> Result<(), QuantizeError> {
 fn sequential_norm(row: &[f32]) -> f64 {
     let mut sum = 0.0f64;
     for &value in row {
-        let value = value as f64;
+        let value = f64::from(value);
         sum += value * value;
     }
     sum.sqrt()
@@ -156,16 +161,17 @@ fn sequential_norm(row: &[f32]) -> f64 {
 fn quantize_row(row: &[f32], format: &CodeFormat, code: &mut [u8]) {
     // A zero vector has no direction: it keeps its zeros (norm taken as 1), which
     // decode to the level of zero, as in the browser.
-    let norm = match format.normalize {
-        true => match sequential_norm(row) {
+    let norm = if format.normalize {
+        match sequential_norm(row) {
             0.0 => 1.0,
             norm => norm,
-        },
-        false => 1.0,
+        }
+    } else {
+        1.0
     };
     code.fill(0);
     for (slot, &value) in row.iter().step_by(format.stride).enumerate() {
-        let q = format.levels.level(value as f64 / norm / format.scale);
+        let q = format.levels.level(f64::from(value) / norm / format.scale);
         code[slot / 4] |= q << (6 - 2 * (slot % 4));
     }
 }
@@ -265,6 +271,10 @@ pub fn quantize_int8(
     .map_err(|error| earliest_error(vectors, dims).unwrap_or(error))
 }
 
+#[allow(
+    clippy::cast_possible_truncation,
+    reason = "values are rounded and clamped to -127..=127 before the cast"
+)]
 fn int8_row(row: &[f32], code: &mut [i8]) -> f32 {
     let largest = row.iter().fold(0.0f32, |largest, v| largest.max(v.abs()));
     // A row of tiny subnormals has a scale that underflows to zero; it decodes to zeros
@@ -383,7 +393,7 @@ mod tests {
         let mut scales = [0f32; 2];
         quantize_int8(&vectors, 3, &mut codes, &mut scales, 1).unwrap();
         assert_eq!(codes, [64, -127, 32, 0, 0, 0]);
-        assert_eq!(scales[1], 0.0);
+        assert_eq!(scales[1].to_bits(), 0.0f32.to_bits());
         assert!((scales[0] - 1.0 / 127.0).abs() < 1e-9);
     }
 
@@ -394,6 +404,6 @@ mod tests {
         let mut scales = [1f32; 1];
         quantize_int8(&vectors, 2, &mut codes, &mut scales, 1).unwrap();
         assert_eq!(codes, [0, 0]);
-        assert_eq!(scales[0], 0.0);
+        assert_eq!(scales[0].to_bits(), 0.0f32.to_bits());
     }
 }

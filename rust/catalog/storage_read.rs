@@ -1,6 +1,6 @@
-//! What extract stored for media ids: their kinds, metadata and places.
+//! What extract stored for media ids: their kinds, metadata, places and labels.
 //!
-//! The storage keeps `<root>/<id[0:2]>/<id[2:4]>/<id[4:]>-<kind>`. A build asks for
+//! The storage keeps its files as `storage_layout` says. A build asks for
 //! ids in sorted order, so each folder is listed once and its names are split into
 //! id and kind then; a few folders are kept because a RAW twin's id sends the reader
 //! elsewhere for a moment. A stored file that cannot be read is a problem noted with
@@ -13,9 +13,9 @@ use std::io::Read;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
+use crate::catalog::storage_layout;
+
 const FOLDERS_KEPT: usize = 8;
-pub const META_KIND: &str = "meta.json";
-pub const PLACE_KIND: &str = "place.json";
 
 /// `meta.json` (Python: `homegallery.extract.schema.MediaMeta`), the fields a
 /// catalog entry takes; unknown fields are ignored, as newer extracts add some.
@@ -83,6 +83,21 @@ pub struct StoredPlace {
     pub road: Option<String>,
 }
 
+/// `labels-<model>-<version>.json` (Python: `homegallery.extract.schema.Labels`): the
+/// model's most probable classes, most probable first.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredLabels {
+    #[serde(default)]
+    pub labels: Vec<StoredLabel>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredLabel {
+    pub id: String,
+    pub name: String,
+    pub score: f64,
+}
+
 /// Kinds per id (the name after the prefix folders), each list sorted.
 type Folder = HashMap<String, Vec<String>>;
 
@@ -92,13 +107,10 @@ pub struct StorageReader {
     pub problems: Vec<String>,
 }
 
-/// The folder key (`id[0:4]`) and the name stem (`id[4:]`) of an id, when it has them.
-fn split_id(media_id: &str) -> Option<(&str, &str)> {
-    if media_id.len() > 4 && media_id.is_char_boundary(4) {
-        Some(media_id.split_at(4))
-    } else {
-        None
-    }
+/// The folder (`ab/cd`) and the name stem of an id, when it has a stem.
+fn split_id(media_id: &str) -> Option<(String, &str)> {
+    let (_, _, stem) = storage_layout::split_id(media_id);
+    (!stem.is_empty()).then(|| (storage_layout::folder(media_id), stem))
 }
 
 impl StorageReader {
@@ -110,35 +122,24 @@ impl StorageReader {
         }
     }
 
-    /// The storage path the web app asks for (relative to the storage root).
-    pub fn relative(media_id: &str, kind: &str) -> String {
-        match split_id(media_id) {
-            Some((prefix, stem)) => format!("{}/{}/{stem}-{kind}", &prefix[0..2], &prefix[2..4]),
-            None => format!("{media_id}-{kind}"),
-        }
-    }
-
     /// Kinds stored for `media_id`, sorted (temporary and hidden files left out).
     pub fn kinds(&mut self, media_id: &str) -> &[String] {
-        let Some((prefix, stem)) = split_id(media_id) else {
+        let Some((folder, stem)) = split_id(media_id) else {
             return &[];
         };
-        if !self.folders.contains_key(prefix) {
-            let folder = self.list(prefix);
+        if !self.folders.contains_key(&folder) {
+            let listed = self.list(&folder);
             if self.folders.len() >= FOLDERS_KEPT {
                 self.folders.clear();
             }
-            self.folders.insert(prefix.to_string(), folder);
+            self.folders.insert(folder.clone(), listed);
         }
-        self.folders[prefix]
-            .get(stem)
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
+        self.folders[&folder].get(stem).map_or(&[], Vec::as_slice)
     }
 
-    fn list(&mut self, prefix: &str) -> Folder {
+    fn list(&mut self, relative: &str) -> Folder {
         let mut folder = Folder::new();
-        let path = format!("{}/{}/{}", self.root, &prefix[0..2], &prefix[2..4]);
+        let path = format!("{}/{relative}", self.root);
         let entries = match std::fs::read_dir(&path) {
             Ok(entries) => entries,
             Err(error)
@@ -159,17 +160,12 @@ impl StorageReader {
             .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
             .collect();
         names.sort_unstable();
-        for name in names {
-            if name.starts_with('.') {
-                continue;
-            }
-            if let Some((stem, kind)) = name.split_once('-') {
-                if !kind.contains(".part") {
-                    folder
-                        .entry(stem.to_string())
-                        .or_default()
-                        .push(kind.to_string());
-                }
+        for name in &names {
+            if let Some((stem, kind)) = storage_layout::parse_name(name) {
+                folder
+                    .entry(stem.to_string())
+                    .or_default()
+                    .push(kind.to_string());
             }
         }
         folder
@@ -180,7 +176,7 @@ impl StorageReader {
         if !self.kinds(media_id).iter().any(|stored| stored == kind) {
             return None;
         }
-        let path = format!("{}/{}", self.root, Self::relative(media_id, kind));
+        let path = format!("{}/{}", self.root, storage_layout::relative(media_id, kind));
         let result = read_small(&path)
             .map_err(|error| error.to_string())
             .and_then(|data| serde_json::from_slice(&data).map_err(|error| error.to_string()));
@@ -195,11 +191,16 @@ impl StorageReader {
     }
 
     pub fn meta(&mut self, media_id: &str) -> Option<StoredMeta> {
-        self.read_json(media_id, META_KIND)
+        self.read_json(media_id, storage_layout::META)
     }
 
     pub fn place(&mut self, media_id: &str) -> Option<StoredPlace> {
-        self.read_json(media_id, PLACE_KIND)
+        self.read_json(media_id, storage_layout::PLACE)
+    }
+
+    /// Whether `kind` is stored for `media_id`.
+    pub fn has(&mut self, media_id: &str, kind: &str) -> bool {
+        self.kinds(media_id).iter().any(|stored| stored == kind)
     }
 }
 
@@ -251,11 +252,23 @@ mod tests {
         let root = storage(&[
             ("0123-meta.json", r#"{"type":"image","width":"wide"}"#),
             ("0123-place.json", r#"{"source":"offline","city":"Tarifa"}"#),
+            (
+                "0123-labels-m-1.json",
+                r#"{"model":"m","version":"1","labels":[{"id":"n02088364","name":"beagle","score":0.8}]}"#,
+            ),
+            ("0123-labels-m-2.json", r#"{"labels":[{"name":"no id"}]}"#),
         ]);
         let mut reader = StorageReader::new(root.path().to_str().unwrap());
         assert!(reader.meta(ID).is_none());
         assert_eq!(reader.place(ID).unwrap().city.as_deref(), Some("Tarifa"));
-        assert_eq!(reader.problems.len(), 1);
+        let labels: StoredLabels = reader.read_json(ID, "labels-m-1.json").unwrap();
+        assert_eq!(labels.labels[0].name, "beagle");
+        assert!(reader
+            .read_json::<StoredLabels>(ID, "labels-m-2.json")
+            .is_none());
+        assert!(reader.has(ID, "labels-m-1.json") && !reader.has(ID, "labels-m-3.json"));
+        assert_eq!(reader.problems.len(), 2);
         assert!(reader.problems[0].contains("ab/cd/0123-meta.json: cannot read meta.json"));
+        assert!(reader.problems[1].contains("0123-labels-m-2.json: cannot read labels-m-2.json"));
     }
 }

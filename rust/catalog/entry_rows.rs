@@ -1,4 +1,4 @@
-//! Entries → catalog rows: the searchable columns, tag/object values and files.
+//! Entries → catalog rows: the searchable columns, tag/object/label values and files.
 //!
 //! One place makes rows, for the build and for user events alike (Python sends the
 //! doc of a changed entry here), so the searchable columns always agree with the
@@ -7,15 +7,15 @@
 
 use std::collections::HashSet;
 
-use crate::casefold::casefold;
-use crate::entry_doc::Entry;
+use crate::catalog::casefold::casefold;
+use crate::catalog::entry_doc::Entry;
 
 /// Between the parts of the text cache: no query word can span two parts (a tag and
 /// the next one), which lets the in-memory search test each part on its own.
 pub const SEPARATOR: char = '\0';
 
 /// The columns of `entries`, in the order of [`EntryRows::entry`].
-pub const ENTRY_COLUMNS: [&str; 45] = [
+pub const ENTRY_COLUMNS: [&str; 46] = [
     "rowid",
     "id",
     "type",
@@ -55,6 +55,7 @@ pub const ENTRY_COLUMNS: [&str; 45] = [
     "size",
     "tag_count",
     "object_count",
+    "label_count",
     "face_count",
     "file_count",
     "preview_count",
@@ -113,11 +114,12 @@ pub fn fold(text: Option<&str>) -> Option<String> {
 }
 
 /// What bare words search: type, day, tags, places, camera, titles, objects, files.
+/// (Labels are searched by their words through their `entry_values`, see below.)
 ///
 /// `homegallery.catalog.query.evaluate.Evaluator.text` searches the same parts from
 /// the columns; the two must list the same ones.
 fn text_cache(entry: &Entry, folded_fields: &[&Option<String>]) -> String {
-    let mut parts: Vec<String> = vec![casefold(&entry.entry_type)];
+    let mut parts: Vec<String> = vec![casefold(&entry.media_type)];
     if let Some(date) = entry.date.as_deref().filter(|date| !date.is_empty()) {
         parts.push(date.chars().take(10).collect());
     }
@@ -143,14 +145,28 @@ fn extension(path: &str) -> String {
     }
 }
 
-/// The rows of one entry, with the catalog rowid it gets.
-pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
-    let ratio = match (entry.width, entry.height) {
+/// Width over height, when both are known and not zero.
+#[allow(
+    clippy::cast_precision_loss,
+    reason = "pixel counts are far below 2^52, where f64 holds every integer"
+)]
+fn ratio(width: Option<i64>, height: Option<i64>) -> Option<f64> {
+    match (width, height) {
         (Some(width), Some(height)) if width != 0 && height != 0 => {
             Some(width as f64 / height as f64)
         }
         _ => None,
-    };
+    }
+}
+
+/// The rows of one entry, with the catalog rowid it gets.
+#[allow(
+    clippy::too_many_lines,
+    clippy::similar_names,
+    reason = "one line per column, named as the columns (county, country)"
+)]
+pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
+    let ratio = ratio(entry.width, entry.height);
     let folded = |text: &Option<String>| fold(text.as_deref());
     let (country, state, county, city, road) = (
         folded(&entry.country),
@@ -181,12 +197,12 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
             &description,
         ],
     );
-    let count = |items: usize| Value::Int(items as i64);
+    let count = |items: usize| Value::Int(i64::try_from(items).expect("a count fits in i64"));
     let flag = |on: bool| Value::Int(i64::from(on));
     let row = vec![
         Value::Int(rowid),
         Value::Text(entry.id.clone()),
-        Value::Text(entry.entry_type.clone()),
+        Value::Text(entry.media_type.clone()),
         entry.date.clone().into(),
         entry.year.into(),
         entry.month.into(),
@@ -223,6 +239,7 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
         Value::Int(entry.size()),
         count(entry.tags.len()),
         count(entry.objects.len()),
+        count(entry.labels.len()),
         count(entry.faces.len()),
         count(entry.files.len()),
         count(entry.previews.len()),
@@ -242,6 +259,14 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
         let value = fold(Some(value)).unwrap_or_default();
         if seen.insert((key, value.clone())) {
             values.push((rowid, key, value));
+        }
+    }
+    // A label is its class's WordNet id: the query finds the ids whose words match
+    // (`dog` → every dog breed), which keeps one row per label rather than one per word.
+    for label in &entry.labels {
+        let id = casefold(&label.id);
+        if !id.is_empty() && seen.insert(("label", id.clone())) {
+            values.push((rowid, "label", id));
         }
     }
     let files = entry
@@ -269,13 +294,13 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry_doc::EntryFile;
+    use crate::catalog::entry_doc::EntryFile;
 
     #[test]
     fn text_is_casefolded_and_a_stray_separator_becomes_a_space() {
         let entry = Entry {
             id: "ab".repeat(32),
-            entry_type: "rawImage".into(),
+            media_type: "rawImage".into(),
             date: Some("2020-05-01T10:00:00".into()),
             city: Some("Straße\0Mitte".into()),
             make: Some("NIKON".into()),
@@ -292,7 +317,7 @@ mod tests {
             ..Entry::default()
         };
         let rows = entry_rows(7, &entry, "sig");
-        let text = rows.entry[43].clone();
+        let text = rows.entry[44].clone();
         assert_eq!(
             text,
             Value::Text("rawimage\u{0}2020-05-01\u{0}sea\u{0}sea\u{0}strasse mitte\u{0}nikon\u{0}a/img_1.jpg".into())
@@ -310,6 +335,36 @@ mod tests {
                 "jpg".into(),
                 "image".into()
             )]
+        );
+    }
+
+    #[test]
+    fn labels_are_values_by_their_class_id_and_stay_out_of_the_text() {
+        let label = |id: &str, name: &str| crate::catalog::entry_doc::Label {
+            id: id.into(),
+            name: name.into(),
+            score: 0.5,
+        };
+        let entry = Entry {
+            id: "ab".repeat(32),
+            media_type: "image".into(),
+            labels: vec![
+                label("n02088364", "beagle"),
+                label("n02089973", "English foxhound"),
+                label("n02088364", "beagle"),
+                label("", "no class id"),
+            ],
+            ..Entry::default()
+        };
+        let rows = entry_rows(3, &entry, "sig");
+        assert_eq!(rows.entry[44], Value::Text("image".into()));
+        assert_eq!(rows.entry[39], Value::Int(4)); // label_count: every label
+        assert_eq!(
+            rows.values,
+            vec![
+                (3, "label", "n02088364".to_string()),
+                (3, "label", "n02089973".to_string())
+            ]
         );
     }
 

@@ -9,7 +9,8 @@
 //! back as an error for the next run. Every problem is a result for that one file; a
 //! batch never aborts.
 
-use crate::within;
+use crate::fs::within;
+use crate::pool::with_threads;
 use rayon::prelude::*;
 use std::cell::RefCell;
 use std::fs;
@@ -23,6 +24,25 @@ const BLOCK: usize = 256 * 1024;
 
 thread_local! {
     static BUFFER: RefCell<Vec<u8>> = RefCell::new(vec![0; BLOCK]);
+}
+
+/// Why one file has no digest. It travels as its message: a file's problem is noted
+/// with the file and the batch goes on.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    /// Opening the file or reading its metadata failed.
+    #[error("{0}")]
+    Open(std::io::Error),
+    #[error("read error: {0}")]
+    Read(std::io::Error),
+    #[error("is a folder")]
+    Folder,
+    #[error("not a regular file")]
+    NotRegular,
+    #[error("leads outside the sources (symbolic link); not read")]
+    Outside,
+    #[error("changed while reading; it is read again on the next run")]
+    Changed,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,38 +73,38 @@ fn hash_open_file(file: &mut fs::File, hasher: &mut blake3::Hasher) -> std::io::
                 Ok(count) => {
                     hasher.update(&buffer[..count]);
                 }
-                Err(cause) if cause.kind() == ErrorKind::Interrupted => continue,
+                Err(cause) if cause.kind() == ErrorKind::Interrupted => {}
                 Err(cause) => return Err(cause),
             }
         }
     })
 }
 
-/// Digest of one file, or a message saying why there is none.
+/// Digest of one file, or why there is none.
 ///
 /// With `roots`, the file is hashed only when what was opened lies inside one of
 /// them (the opened file itself is checked, so a path swapped for a symlink after the
 /// walk cannot make us read a file elsewhere).
-pub fn hash_file(path: &Path, roots: Option<&[PathBuf]>) -> Result<Digest, String> {
-    let mut file = open_nonblocking(path).map_err(|cause| cause.to_string())?;
-    let before = file.metadata().map_err(|cause| cause.to_string())?;
+pub fn hash_file(path: &Path, roots: Option<&[PathBuf]>) -> Result<Digest, HashError> {
+    let mut file = open_nonblocking(path).map_err(HashError::Open)?;
+    let before = file.metadata().map_err(HashError::Open)?;
     if before.is_dir() {
-        return Err("is a folder".into());
+        return Err(HashError::Folder);
     }
     if !before.is_file() {
-        return Err("not a regular file".into());
+        return Err(HashError::NotRegular);
     }
     if let Some(roots) = roots {
-        within::check_open_file(&file, path, roots)?;
+        if !within::opened_inside(&file, path, roots).map_err(HashError::Open)? {
+            return Err(HashError::Outside);
+        }
     }
     let mut hasher = blake3::Hasher::new();
-    hash_open_file(&mut file, &mut hasher).map_err(|cause| format!("read error: {cause}"))?;
+    hash_open_file(&mut file, &mut hasher).map_err(HashError::Read)?;
     let total = hasher.count();
-    let after = file
-        .metadata()
-        .map_err(|cause| format!("read error: {cause}"))?;
+    let after = file.metadata().map_err(HashError::Read)?;
     if stamp(&before) != stamp(&after) || total != after.len() {
-        return Err("changed while reading; it is read again on the next run".into());
+        return Err(HashError::Changed);
     }
     Ok(Digest {
         hex: hasher.finalize().to_hex().to_string(),
@@ -97,20 +117,13 @@ pub fn hash_files(
     paths: &[PathBuf],
     threads: usize,
     roots: Option<&[PathBuf]>,
-) -> Vec<Result<Digest, String>> {
-    let work = || {
+) -> Vec<Result<Digest, HashError>> {
+    with_threads(threads, || {
         paths
             .par_iter()
             .map(|path| hash_file(path, roots))
             .collect()
-    };
-    if threads == 0 {
-        return work();
-    }
-    match rayon::ThreadPoolBuilder::new().num_threads(threads).build() {
-        Ok(pool) => pool.install(work),
-        Err(_) => work(),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -136,7 +149,9 @@ mod tests {
             "6437b3ac38465133ffb63b75273a8db548c558465d79db03fd359c6cd5bd9d85"
         );
         assert_eq!(results[1].as_ref().unwrap().bytes, 3);
-        assert!(results[2].as_ref().unwrap_err().contains("No such file"));
+        let missing = results[2].as_ref().unwrap_err();
+        assert!(matches!(missing, HashError::Open(cause) if cause.kind() == ErrorKind::NotFound));
+        assert!(missing.to_string().contains("No such file"));
         fs::remove_dir_all(dir).unwrap();
     }
 
@@ -144,7 +159,9 @@ mod tests {
     fn large_file_matches_one_shot_hash() {
         let dir = std::env::temp_dir().join(format!("hg-sum-big-{}", std::process::id()));
         fs::create_dir_all(&dir).unwrap();
-        let data: Vec<u8> = (0..3 * (1 << 20) + 17).map(|i| (i % 251) as u8).collect();
+        let data: Vec<u8> = (0..3 * (1 << 20) + 17u32)
+            .map(|i| u8::try_from(i % 251).unwrap())
+            .collect();
         let path = dir.join("big");
         fs::write(&path, &data).unwrap();
         let digest = hash_file(&path, None).unwrap();
@@ -162,22 +179,24 @@ mod tests {
         fs::write(source.join("photo.jpg"), b"photo").unwrap();
         symlink(dir.join("secret"), source.join("outside.jpg")).unwrap();
         symlink(source.join("photo.jpg"), source.join("inside.jpg")).unwrap();
-        let fifo = std::ffi::CString::new(source.join("fifo.jpg").to_str().unwrap()).unwrap();
-        // SAFETY: a valid NUL-terminated path; mkfifo only creates a file.
-        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
+        let made = std::process::Command::new("mkfifo")
+            .arg(source.join("fifo.jpg"))
+            .status()
+            .unwrap();
+        assert!(made.success());
         let roots = [fs::canonicalize(&source).unwrap()];
         let paths: Vec<PathBuf> = ["photo.jpg", "inside.jpg", "outside.jpg", "fifo.jpg"]
             .iter()
             .map(|name| source.join(name))
             .collect();
         let results = hash_files(&paths, 2, Some(&roots));
-        assert_eq!(results[0], results[1]);
+        assert_eq!(results[0].as_ref().ok(), results[1].as_ref().ok());
         assert!(results[0].is_ok());
-        assert!(
-            results[2].as_ref().unwrap_err().contains("outside"),
-            "{results:?}"
+        assert!(matches!(results[2], Err(HashError::Outside)), "{results:?}");
+        assert_eq!(
+            results[3].as_ref().unwrap_err().to_string(),
+            "not a regular file"
         );
-        assert_eq!(results[3].as_ref().unwrap_err(), "not a regular file");
         // Without roots the link is read (the caller decides what may be read).
         assert!(hash_file(&source.join("outside.jpg"), None).is_ok());
         fs::remove_dir_all(dir).unwrap();

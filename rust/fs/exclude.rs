@@ -9,6 +9,8 @@ use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use ignore::Match;
 use std::path::Path;
 
+use crate::errors::CoreError;
+
 /// A compiled, immutable rule set; cheap to share between walker threads.
 pub struct ExcludeRules {
     matcher: Gitignore,
@@ -17,17 +19,17 @@ pub struct ExcludeRules {
 impl ExcludeRules {
     /// Compiles `patterns` in order. Blank lines and `#` comments are ignored as in
     /// a gitignore file; an invalid pattern is an error naming it.
-    pub fn new(root: &Path, patterns: &[String]) -> Result<Self, String> {
+    pub fn new(root: &Path, patterns: &[String]) -> Result<Self, CoreError> {
         let mut builder = GitignoreBuilder::new(root);
         for pattern in patterns {
             let line = pattern.trim_end_matches(['\r', '\n']);
-            builder
-                .add_line(None, line)
-                .map_err(|error| format!("invalid exclude pattern {line:?}: {error}"))?;
+            builder.add_line(None, line).map_err(|error| {
+                CoreError::Invalid(format!("invalid exclude pattern {line:?}: {error}"))
+            })?;
         }
         let matcher = builder
             .build()
-            .map_err(|error| format!("invalid exclude patterns: {error}"))?;
+            .map_err(|error| CoreError::Invalid(format!("invalid exclude patterns: {error}")))?;
         Ok(Self { matcher })
     }
 
@@ -44,11 +46,14 @@ mod tests {
     use super::*;
 
     fn rules(patterns: &[&str]) -> ExcludeRules {
-        let owned: Vec<String> = patterns.iter().map(|p| p.to_string()).collect();
+        let owned: Vec<String> = patterns
+            .iter()
+            .map(std::string::ToString::to_string)
+            .collect();
         ExcludeRules::new(Path::new("/gallery"), &owned).unwrap()
     }
 
-    /// (patterns, path, is_dir, excluded)
+    /// (patterns, path, `is_dir`, excluded)
     const TABLE: &[(&[&str], &str, bool, bool)] = &[
         (&["*.tmp"], "a.tmp", false, true),
         (&["*.tmp"], "deep/dir/a.tmp", false, true),
@@ -111,6 +116,6 @@ mod tests {
         let error = ExcludeRules::new(Path::new("/g"), &["[z-a]".to_string()])
             .err()
             .unwrap();
-        assert!(error.contains("[z-a]"), "{error}");
+        assert!(error.to_string().contains("[z-a]"), "{error}");
     }
 }

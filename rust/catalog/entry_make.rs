@@ -2,13 +2,17 @@
 //!
 //! The Python build groups index files into media groups (`catalog/grouping.py`);
 //! this makes each group's entry: its metadata (a RAW twin fills in what the JPEG
-//! lacks), place, previews and files, and a signature of everything the entry is
-//! made from, so an incremental build remakes only entries whose signature changed.
+//! lacks), place, labels, previews and files, and a signature of everything the
+//! entry is made from, so an incremental build remakes only entries whose signature
+//! changed. Which model's labels and embeddings count is the build's choice
+//! ([`Options`]); a change of it changes how every signature must be read, so the
+//! Python build makes the whole catalog anew then.
 
 use std::collections::HashSet;
 
-use crate::entry_doc::{Entry, EntryFile};
-use crate::storage_read::{StorageReader, StoredMeta, StoredPlace};
+use crate::catalog::entry_doc::{Entry, EntryFile, Label};
+use crate::catalog::storage_layout::{self, IMAGE_PREVIEW, VIDEO_FRAME, VIDEO_PREVIEW};
+use crate::catalog::storage_read::{StorageReader, StoredLabels, StoredMeta, StoredPlace};
 
 /// One indexed file of a group, as `catalog.grouping.GroupFile`.
 #[derive(Debug, Clone)]
@@ -21,7 +25,8 @@ pub struct GroupFile {
     pub kind: String,
 }
 
-/// A media group, as `catalog.grouping.MediaGroup`, and whether it has a vector.
+/// A media group, as `catalog.grouping.MediaGroup`, and whether the catalog holds a
+/// vector for it that no stored embedding accounts for (one written by other means).
 #[derive(Debug, Clone)]
 pub struct Group {
     pub id: String,
@@ -31,6 +36,53 @@ pub struct Group {
     pub has_vector: bool,
 }
 
+/// What a build takes from the embedding model's stored results: its labels file
+/// (`labels-<model>-<version>.json`) with the probability a label needs, and its
+/// embedding file, whose presence gives the entry a similarity vector.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub labels_kind: Option<String>,
+    pub label_threshold: f64,
+    pub vector_kind: Option<String>,
+}
+
+/// Whether the entry has a vector: one of its own or a twin's embedding, or another.
+fn has_vector(group: &Group, reader: &mut StorageReader, options: &Options) -> bool {
+    if group.has_vector {
+        return true;
+    }
+    let Some(kind) = options.vector_kind.as_deref() else {
+        return false;
+    };
+    reader.has(&group.id, kind) || group.twin_ids.iter().any(|twin| reader.has(twin, kind))
+}
+
+/// The labels at least as probable as the threshold, from the entry's own file or,
+/// when it has none, its twin's.
+fn labels(group: &Group, reader: &mut StorageReader, options: &Options) -> Vec<Label> {
+    let Some(kind) = options.labels_kind.as_deref() else {
+        return Vec::new();
+    };
+    let mut stored: Option<StoredLabels> = reader.read_json(&group.id, kind);
+    for twin in &group.twin_ids {
+        if stored.is_some() {
+            break;
+        }
+        stored = reader.read_json(twin, kind);
+    }
+    stored
+        .map(|stored| stored.labels)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|label| label.score >= options.label_threshold && label.score.is_finite())
+        .map(|label| Label {
+            id: label.id,
+            name: label.name,
+            score: label.score,
+        })
+        .collect()
+}
+
 const FILE_KINDS: [&str; 4] = ["image", "raw", "video", "sidecar"];
 
 /// Names how [`signature`] is made: change it with the signature, so a catalog whose
@@ -38,7 +90,7 @@ const FILE_KINDS: [&str; 4] = ["image", "raw", "video", "sidecar"];
 pub const SIGNATURE_FORMAT: &str = "blake3-1";
 
 /// Changes whenever anything the entry is made from changes (files or storage).
-pub fn signature(group: &Group, reader: &mut StorageReader) -> String {
+pub fn signature(group: &Group, reader: &mut StorageReader, options: &Options) -> String {
     let mut hasher = blake3::Hasher::new();
     for file in &group.files {
         let line = format!(
@@ -52,7 +104,8 @@ pub fn signature(group: &Group, reader: &mut StorageReader) -> String {
         hasher.update(b"\n");
         hasher.update(reader.kinds(twin).join("|").as_bytes());
     }
-    hasher.update(if group.has_vector { b"\nv" } else { b"\n-" });
+    let vector = has_vector(group, reader, options);
+    hasher.update(if vector { b"\nv" } else { b"\n-" });
     hasher.finalize().to_hex()[..20].to_string()
 }
 
@@ -65,7 +118,7 @@ fn merged_meta(group: &Group, reader: &mut StorageReader) -> Option<StoredMeta> 
         };
         let Some(main) = meta.as_mut() else {
             meta = Some(StoredMeta {
-                media_type: crate::storage_read::MediaType::Image,
+                media_type: crate::catalog::storage_read::MediaType::Image,
                 ..other
             });
             continue;
@@ -127,16 +180,13 @@ pub fn preview_kinds(kinds: &[String]) -> Vec<&str> {
     let mut images: Vec<(u64, &str)> = Vec::new();
     let mut others: Vec<&str> = Vec::new();
     for kind in kinds {
-        if let Some(size) = kind
-            .strip_prefix("image-preview-")
-            .and_then(|rest| rest.strip_suffix(".jpg"))
-        {
+        if let Some(size) = IMAGE_PREVIEW.parameter(kind) {
             if !size.is_empty() && size.bytes().all(|byte| byte.is_ascii_digit()) {
                 if let Ok(size) = size.parse() {
                     images.push((size, kind));
                 }
             }
-        } else if kind.starts_with("video-preview-") || kind.starts_with("video-frame-") {
+        } else if kind.starts_with(VIDEO_PREVIEW.prefix) || kind.starts_with(VIDEO_FRAME.prefix) {
             others.push(kind);
         }
     }
@@ -153,10 +203,14 @@ pub fn preview_kinds(kinds: &[String]) -> Vec<&str> {
 fn ordered_files(group: &Group) -> Vec<&GroupFile> {
     let mut files: Vec<&GroupFile> = group.files.iter().collect();
     if files.len() > 1 {
-        let rank = |file: &GroupFile| match () {
-            _ if file.id == group.id => 0,
-            _ if file.kind == "sidecar" => 2,
-            _ => 1,
+        let rank = |file: &GroupFile| {
+            if file.id == group.id {
+                0
+            } else if file.kind == "sidecar" {
+                2
+            } else {
+                1
+            }
         };
         files.sort_by(|a, b| (rank(a), &a.source, &a.path).cmp(&(rank(b), &b.source, &b.path)));
     }
@@ -164,8 +218,10 @@ fn ordered_files(group: &Group) -> Vec<&GroupFile> {
 }
 
 /// The entry of one group in its stored form (see `entry_doc.rs`), before user events.
-pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
+pub fn assemble(group: &Group, reader: &mut StorageReader, options: &Options) -> Entry {
     let meta = merged_meta(group, reader);
+    let labels = labels(group, reader, options);
+    let has_vector = has_vector(group, reader, options);
     let mut place: Option<StoredPlace> = reader.place(&group.id);
     for twin in &group.twin_ids {
         if place.is_some() {
@@ -184,7 +240,7 @@ pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
         }
         previews = preview_kinds(reader.kinds(twin))
             .into_iter()
-            .map(|kind| StorageReader::relative(twin, kind))
+            .map(|kind| storage_layout::relative(twin, kind))
             .collect();
     }
     let files = ordered_files(group)
@@ -214,17 +270,18 @@ pub fn assemble(group: &Group, reader: &mut StorageReader) -> Entry {
     };
     let mut entry = Entry {
         id: group.id.clone(),
-        entry_type: fallback_type.to_string(),
+        media_type: fallback_type.to_string(),
         orientation: 1,
         files,
         previews,
-        has_vector: group.has_vector,
+        labels,
+        has_vector,
         ..Entry::default()
     };
     if let Some(meta) = meta {
         // A paired group is an image whatever its RAW twin's metadata says.
         if group.kind != "image" {
-            entry.entry_type = meta.media_type.name().to_string();
+            entry.media_type = meta.media_type.name().to_string();
         }
         [entry.year, entry.month, entry.day, entry.hour, entry.minute] =
             date_parts(meta.date.as_deref());
@@ -311,7 +368,7 @@ mod tests {
             twin_ids: vec![],
             has_vector: false,
         };
-        let entry = assemble(&own, &mut reader);
+        let entry = assemble(&own, &mut reader, &Options::default());
         assert_eq!(entry.previews, ["image-preview-320.jpg"]);
         assert_eq!(entry.files[0].id, "");
         // A JPEG without previews of its own shows its RAW twin's, by whole path.
@@ -325,10 +382,75 @@ mod tests {
             twin_ids: vec!["bbbb02".into()],
             has_vector: false,
         };
-        let entry = assemble(&paired, &mut reader);
+        let entry = assemble(&paired, &mut reader, &Options::default());
         assert_eq!(entry.previews, ["bb/bb/02-image-preview-128.jpg"]);
         let ids: Vec<&str> = entry.files.iter().map(|f| f.id.as_str()).collect();
         assert_eq!(ids, ["", "bbbb02"]);
+    }
+
+    #[test]
+    fn labels_above_the_threshold_and_the_vector_come_from_the_model_files() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("aa/aa")).unwrap();
+        std::fs::create_dir_all(root.path().join("bb/bb")).unwrap();
+        std::fs::write(
+            root.path().join("aa/aa/01-labels-m-1.json"),
+            r#"{"labels":[{"id":"n02088364","name":"beagle","score":0.6},
+                {"id":"n02089973","name":"English foxhound","score":0.3},
+                {"id":"n02099601","name":"golden retriever","score":0.05}]}"#,
+        )
+        .unwrap();
+        std::fs::write(root.path().join("aa/aa/01-embedding-m-1.npy"), "").unwrap();
+        // a RAW twin's labels and embedding serve the JPEG that has none of its own
+        std::fs::write(
+            root.path().join("bb/bb/02-labels-m-1.json"),
+            r#"{"labels":[{"id":"n04285008","name":"sports car","score":0.9}]}"#,
+        )
+        .unwrap();
+        std::fs::write(root.path().join("bb/bb/02-embedding-m-1.npy"), "").unwrap();
+        let mut reader = StorageReader::new(root.path().to_str().unwrap());
+        let options = Options {
+            labels_kind: Some("labels-m-1.json".into()),
+            label_threshold: 0.25,
+            vector_kind: Some("embedding-m-1.npy".into()),
+        };
+        let own = Group {
+            id: "aaaa01".into(),
+            kind: "image".into(),
+            files: vec![file("aaaa01", "a.jpg", "image")],
+            twin_ids: vec![],
+            has_vector: false,
+        };
+        let entry = assemble(&own, &mut reader, &options);
+        let names: Vec<&str> = entry.labels.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["beagle", "English foxhound"]);
+        assert!(entry.has_vector);
+        let paired = Group {
+            id: "cccc03".into(),
+            kind: "image".into(),
+            files: vec![file("cccc03", "b.jpg", "image")],
+            twin_ids: vec!["bbbb02".into()],
+            has_vector: false,
+        };
+        let entry = assemble(&paired, &mut reader, &options);
+        assert_eq!(entry.labels[0].name, "sports car");
+        assert!(entry.has_vector);
+        // another model's files count for nothing, and neither do the labels or
+        // vectors of a build without a model
+        let other = Options {
+            labels_kind: Some("labels-m-2.json".into()),
+            label_threshold: 0.0,
+            vector_kind: Some("embedding-m-2.npy".into()),
+        };
+        let entry = assemble(&own, &mut reader, &other);
+        assert!(entry.labels.is_empty() && !entry.has_vector);
+        let entry = assemble(&own, &mut reader, &Options::default());
+        assert!(entry.labels.is_empty() && !entry.has_vector);
+        assert_ne!(
+            signature(&own, &mut reader, &options),
+            signature(&own, &mut reader, &other)
+        );
+        assert!(reader.problems.is_empty());
     }
 
     #[test]

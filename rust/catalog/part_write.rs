@@ -16,10 +16,11 @@ use std::path::Path;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, ToSql};
 
-use crate::entry_doc;
-use crate::entry_make::{self, Group};
-use crate::entry_rows::{self, Value, ENTRY_COLUMNS};
-use crate::storage_read::StorageReader;
+use crate::catalog::entry_doc;
+use crate::catalog::entry_make::{self, Group, Options};
+use crate::catalog::entry_rows::{self, Value, ENTRY_COLUMNS};
+use crate::catalog::storage_read::StorageReader;
+use crate::errors::CoreError;
 
 impl ToSql for Value {
     fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
@@ -33,12 +34,13 @@ impl ToSql for Value {
 }
 
 /// What a part asks for: its groups, the catalog's signatures of them (empty for a
-/// full build) and the ids whose docs go back to Python instead of into the file
-/// (user events change those entries before they are written).
+/// full build), the ids whose docs go back to Python instead of into the file (user
+/// events change those entries before they are written), and the build's options.
 pub struct PartTask<'a> {
     pub groups: &'a [Group],
     pub stored: &'a HashMap<String, String>,
     pub held: &'a HashSet<String>,
+    pub options: &'a Options,
 }
 
 #[derive(Debug, Default)]
@@ -53,20 +55,26 @@ pub struct PartOutcome {
     pub problems: Vec<String>,
 }
 
+/// A new empty file at `path`, in place of any file there. Made here rather than by
+/// SQLite so that a path that cannot be written fails with its errno (SQLite says
+/// only "unable to open database file").
+fn new_file(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error),
+        _ => {}
+    }
+    std::fs::File::create_new(path).map(drop)
+}
+
 /// Makes the part into a new file at `path`; `schema` creates the entry tables.
 pub fn write_part(
     path: &Path,
     storage_root: &str,
     schema: &[String],
     task: &PartTask,
-) -> Result<PartOutcome, String> {
-    let failed = |error: rusqlite::Error| format!("{}: cannot write: {error}", path.display());
-    match std::fs::remove_file(path) {
-        Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
-            return Err(format!("{}: cannot replace: {error}", path.display()))
-        }
-        _ => {}
-    }
+) -> Result<PartOutcome, CoreError> {
+    let failed = |error: rusqlite::Error| CoreError::sqlite(path, error);
+    new_file(path).map_err(|error| CoreError::io(path, error))?;
     let mut connection = Connection::open(path).map_err(failed)?;
     connection
         .execute_batch(
@@ -103,10 +111,10 @@ pub fn write_part(
             .prepare("INSERT INTO entry_docs (entry, doc) VALUES (?, ?)")
             .map_err(failed)?;
         for group in task.groups {
-            let signature = entry_make::signature(group, &mut reader);
+            let signature = entry_make::signature(group, &mut reader, task.options);
             let remade = task.stored.get(&group.id) != Some(&signature);
             if remade {
-                let entry = entry_make::assemble(group, &mut reader);
+                let entry = entry_make::assemble(group, &mut reader, task.options);
                 let doc = entry_doc::encode(&entry);
                 if task.held.contains(&group.id) {
                     outcome.held_docs.push((group.id.clone(), doc));
@@ -142,7 +150,7 @@ pub fn write_part(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::entry_make::GroupFile;
+    use crate::catalog::entry_make::GroupFile;
 
     fn group(id: &str) -> Group {
         Group {
@@ -165,8 +173,8 @@ mod tests {
         day, hour, minute, width, height, ratio, orientation, mime, format, make, model, lens, \
         iso, aperture, exposure_time, focal_length, latitude, longitude, altitude, country, \
         country_code, state, county, city, road, title, description, duration, rating, \
-        favorite, size, tag_count, object_count, face_count, file_count, preview_count, \
-        has_vector, text, signature); \
+        favorite, size, tag_count, object_count, label_count, face_count, file_count, \
+        preview_count, has_vector, text, signature); \
         CREATE TABLE entry_docs (entry INTEGER PRIMARY KEY, doc BLOB); \
         CREATE TABLE entry_values (entry, key, value); \
         CREATE TABLE entry_files (entry, source, path, name, ext, kind)";
@@ -186,13 +194,14 @@ mod tests {
         let mut reader = StorageReader::new(storage.to_str().unwrap());
         stored.insert(
             "aaaa02".to_string(),
-            entry_make::signature(&groups[1], &mut reader),
+            entry_make::signature(&groups[1], &mut reader, &Options::default()),
         );
         let held = HashSet::from(["aaaa03".to_string()]);
         let task = PartTask {
             groups: &groups,
             stored: &stored,
             held: &held,
+            options: &Options::default(),
         };
         let path = root.path().join("part.db");
         let outcome = write_part(

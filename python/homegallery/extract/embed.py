@@ -1,0 +1,446 @@
+"""The ``embeddings`` step: an image embedding and ImageNet labels per photo, from a preview.
+
+Unlike the other steps it works on batches of files: a convolution network runs
+several images in one call faster than one by one, and its onnxruntime session (the
+model loaded and prepared, a few hundred milliseconds and ~60 MB) is made once per
+worker process and reused for every batch that process gets. The step runs after the
+per-file steps of a run, when the previews exist, in a pool of its own whose size and
+threads come from ``extractor.models`` (``homegallery bench`` measures the best
+layout for the machine).
+
+Input is a preview, not the original: the model wants the short side at 256 pixels,
+so the smallest preview whose short side reaches that is decoded, at the smallest
+JPEG DCT scale that still does (a 4:3 photo's 800 preview is decoded at 400 × 300).
+The 320 preview would be cheaper, but its short side is 240 (4:3) or 213 (3:2), and
+an upscaled input moves the embedding visibly (cosine 0.91 against the 800 preview's
+on a 1024 × 768 test photo). A photo smaller than that has only previews of its own
+size, and the largest of them is used.
+
+Each photo gets two files (see :mod:`homegallery.extract.schema`): its labels (the
+model's five most probable ImageNet classes) and then its embedding, whose presence
+means "done". A missing model is said once, with the command that installs it, and
+the rest of the run goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from homegallery.extract.listing import StorageListing
+from homegallery.extract.schema import (
+    Labels,
+    StoredLabel,
+    embedding_kind,
+    failure_kind,
+    write_embedding,
+    write_labels,
+)
+from homegallery.storage import Storage
+
+if TYPE_CHECKING:
+    from homegallery.config import Models
+    from homegallery.extract.runner import ProgressLike, Summary
+    from homegallery.extract.worker import Settings, WorkItem
+
+log = logging.getLogger("homegallery.extract")
+
+TOP_LABELS = 5  # classes stored per photo; the build keeps those above the threshold
+MIN_SHORT_SIDE = 256  # the model's resize step: short side to 256, then the centre 224
+_PREVIEW_PREFIX = "image-preview-"
+
+
+class ModelUnavailable(Exception):  # noqa: N818 (a state the run reports, like ModelNotInstalled)
+    """The configured model is not installed; the message says how to install it."""
+
+
+@dataclass(frozen=True)
+class EmbeddingSettings:
+    """What the embedding workers need (small, picklable)."""
+
+    model: str  # the spec's name
+    model_tag: str  # name and version: names the stored files
+    model_file: Path
+    input_name: str
+    threads: int = 1
+    batch_size: int = 16
+    workers: int = 0  # 0: as many as the extract workers, over threads
+
+
+@dataclass
+class Outcome:
+    """What became of one photo (mirrors ``worker.StepOutcome`` for the summary)."""
+
+    media_id: str
+    ok: bool
+    seconds: float
+    reason: str = ""
+    message: str = ""
+
+
+def settings_for(
+    model: str, models_dir: Path, precision: str, threads: int, batch_size: int, workers: int
+) -> EmbeddingSettings:
+    """The settings for an installed model; :class:`ModelUnavailable` when it is not."""
+    from homegallery.models.spec import get_spec
+    from homegallery.models.store import ModelNotInstalled, model_path
+
+    spec = get_spec(model)
+    try:
+        path = model_path(spec, models_dir, "int8" if precision == "int8" else "fp32")
+    except ModelNotInstalled as error:
+        raise ModelUnavailable(str(error)) from None
+    return EmbeddingSettings(
+        model=spec.name,
+        model_tag=spec.folder_name,
+        model_file=path,
+        input_name=spec.input.name,
+        threads=threads,
+        batch_size=batch_size,
+        workers=workers,
+    )
+
+
+def from_config(models: Models) -> tuple[EmbeddingSettings | None, str]:
+    """The step's settings from ``extractor.models``, or why it cannot run ("" when off)."""
+    from homegallery.models.store import task_model
+
+    spec = task_model("embeddings", models.choices)
+    if spec is None:
+        return None, ""
+    try:
+        settings = settings_for(
+            spec.name,
+            models.path,
+            models.precision,
+            models.threads,
+            models.batch_size,
+            models.workers,
+        )
+    except ModelUnavailable as error:
+        return None, str(error)
+    return settings, ""
+
+
+# --- choosing and reading the preview -------------------------------------------------------
+
+
+def preview_sizes_stored(kinds: Sequence[str] | set[str] | frozenset[str]) -> list[int]:
+    """Sizes of the image previews among stored kinds, smallest first."""
+    sizes = []
+    for kind in kinds:
+        if kind.startswith(_PREVIEW_PREFIX) and kind.endswith(".jpg"):
+            size = kind[len(_PREVIEW_PREFIX) : -4]
+            if size.isdigit():
+                sizes.append(int(size))
+    return sorted(sizes)
+
+
+def load_input(paths: Sequence[Path]) -> Any:
+    """The first preview (smallest first) whose short side reaches 256, decoded, as RGB.
+
+    Opening a JPEG reads only its header, so trying the small ones first costs little.
+    ``draft`` asks libjpeg for the smallest DCT scale (1/2, 1/4, 1/8) that keeps the
+    short side at 256 or more, which decodes a quarter or less of the pixels.
+    """
+    from PIL import Image
+
+    if not paths:
+        raise FileNotFoundError("no preview to embed")
+    for path in paths:
+        with Image.open(path) as image:
+            width, height = image.size
+            short = min(width, height)
+            if short < MIN_SHORT_SIDE and path != paths[-1]:
+                continue
+            if short > MIN_SHORT_SIDE:
+                factor = MIN_SHORT_SIDE / short
+                image.draft("RGB", (math.ceil(width * factor), math.ceil(height * factor)))
+            return image.convert("RGB")
+    raise AssertionError("the last preview is always taken")  # pragma: no cover
+
+
+# --- the worker side ----------------------------------------------------------------------
+
+# One session per worker process, made at its first batch: (model file, threads) → session.
+_session: tuple[tuple[str, int], Any] | None = None
+
+
+def session_for(settings: EmbeddingSettings) -> Any:
+    global _session
+    key = (str(settings.model_file), settings.threads)
+    if _session is None or _session[0] != key:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = settings.threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3
+        _session = None  # the old one is freed before the new one is made
+        _session = (
+            key,
+            ort.InferenceSession(
+                str(settings.model_file), options, providers=["CPUExecutionProvider"]
+            ),
+        )
+    return _session[1]
+
+
+def labels_of(logits: Any, settings: EmbeddingSettings) -> Labels:
+    """The model's most probable classes of one image, as stored."""
+    import numpy as np
+
+    from homegallery.ml.labels import label_name, label_wnid, softmax
+
+    probabilities = softmax(logits)
+    best = np.argsort(-probabilities, kind="stable")[:TOP_LABELS]
+    return Labels(
+        model=settings.model,
+        version=settings.model_tag.removeprefix(settings.model + "-"),
+        labels=[
+            StoredLabel(
+                id=label_wnid(index),
+                name=label_name(index),
+                score=round(float(probabilities[index]), 4),
+            )
+            for index in best.tolist()
+        ],
+    )
+
+
+def _record(storage: Storage, media_id: str, path: Path, reason: str, message: str) -> None:
+    from homegallery.extract.worker import WorkItem, record_failure
+
+    record_failure(storage, WorkItem(media_id, path, "image"), "embeddings", reason, message)
+
+
+def embed_batch(
+    batch: Sequence[tuple[str, Path]], settings: EmbeddingSettings, storage_dir: Path
+) -> list[Outcome]:
+    """Embeds a batch of (media id, original path) in this process; never raises for a file.
+
+    A preview that cannot be read fails its own photo only; a model that cannot run
+    fails the batch (the message says why), as it would fail every other batch too.
+    """
+    import numpy as np
+
+    from homegallery.models.preprocess import efficientnet_input
+
+    started = time.perf_counter()
+    storage = Storage(storage_dir)
+    outcomes: dict[str, Outcome] = {}
+    inputs: list[Any] = []
+    ready: list[tuple[str, Path]] = []
+    for media_id, original in batch:
+        try:
+            sizes = preview_sizes_stored(storage.kinds(media_id))
+            paths = [storage.path(media_id, f"{_PREVIEW_PREFIX}{size}.jpg") for size in sizes]
+            inputs.append(efficientnet_input(load_input(paths)))
+            ready.append((media_id, original))
+        except Exception as error:  # a broken preview: this photo fails, the batch goes on
+            reason = "missing" if isinstance(error, FileNotFoundError) else "decode"
+            message = f"{original}: cannot read its preview: {error}"
+            _record(storage, media_id, original, reason, message)
+            outcomes[media_id] = Outcome(media_id, False, 0.0, reason, message)
+    if ready:
+        try:
+            session = session_for(settings)
+            embeddings, logits = session.run(
+                ["embedding", "logits"], {settings.input_name: np.stack(inputs)}
+            )
+        except Exception as error:  # onnxruntime raises its own untyped errors
+            first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+            message = f"model {settings.model_file} cannot run: {first}"
+            for media_id, original in ready:
+                _record(storage, media_id, original, "model", message)
+                outcomes[media_id] = Outcome(media_id, False, 0.0, "model", message)
+            ready = []
+        for row, (media_id, original) in enumerate(ready):
+            try:
+                write_labels(
+                    storage, media_id, settings.model_tag, labels_of(logits[row], settings)
+                )
+                # The embedding last: its presence says the photo is done.
+                write_embedding(storage, media_id, settings.model_tag, embeddings[row])
+            except (OSError, ValueError) as error:
+                message = f"{original}: cannot store its embedding: {error}"
+                _record(storage, media_id, original, "io", message)
+                outcomes[media_id] = Outcome(media_id, False, 0.0, "io", message)
+                continue
+            storage.path(media_id, failure_kind("embeddings")).unlink(missing_ok=True)
+            outcomes[media_id] = Outcome(media_id, True, 0.0)
+    seconds = (time.perf_counter() - started) / max(1, len(batch))
+    for outcome in outcomes.values():
+        outcome.seconds = seconds
+    return [outcomes[media_id] for media_id, _ in batch]
+
+
+# --- the run side -------------------------------------------------------------------------
+
+
+@dataclass
+class Plan:
+    todo: list[tuple[str, Path]]
+    skipped: int = 0  # embedded already
+    failed_before: int = 0
+
+
+def plan(
+    items: Sequence[tuple[str, Path]],
+    storage_dir: Path,
+    settings: EmbeddingSettings,
+    retry_failed: bool,
+) -> Plan:
+    """The photos without an embedding of this model that have a preview to make one from.
+
+    A photo without any preview is left out: its preview step failed and says why.
+    """
+    listing = StorageListing(storage_dir)
+    done_kind = embedding_kind(settings.model_tag)
+    failed_kind = failure_kind("embeddings")
+    result = Plan([])
+    for media_id, path in sorted(items):
+        stored = listing.kinds(media_id)
+        if done_kind in stored:
+            result.skipped += 1
+        elif not any(kind.startswith(_PREVIEW_PREFIX) for kind in stored):
+            continue
+        elif failed_kind in stored and not retry_failed:
+            result.failed_before += 1
+        else:
+            result.todo.append((media_id, path))
+    return result
+
+
+def worker_count(settings: EmbeddingSettings, extract_workers: int) -> int:
+    if settings.workers:
+        return settings.workers
+    cores = extract_workers or os.cpu_count() or 1
+    return max(1, cores // settings.threads)
+
+
+# A pool of n worker processes, as a context manager that shuts it down on the way out
+# (the runner's also kills its workers at once on an interrupt).
+PoolFactory = Callable[[int], AbstractContextManager[Executor]]
+
+
+def run_batches(
+    todo: Sequence[tuple[str, Path]],
+    settings: EmbeddingSettings,
+    storage_dir: Path,
+    workers: int,
+    pool_factory: PoolFactory,
+    on_outcomes: Callable[[list[Outcome]], None],
+) -> None:
+    """Embeds ``todo`` in batches on a pool of ``workers`` processes, two batches each in flight.
+
+    A worker that dies (a crash in a decoder or in the model) breaks the pool: the
+    batches in flight are then tried again one photo at a time, each in a pool of its
+    own, so the photo that kills its worker is recorded and the others are embedded.
+    """
+    storage = Storage(storage_dir)
+    size = settings.batch_size
+    queue = [list(todo[start : start + size]) for start in range(0, len(todo), size)]
+    queue.reverse()
+    suspects: list[tuple[str, Path]] = []
+    while queue:
+        in_flight: dict[Future[list[Outcome]], list[tuple[str, Path]]] = {}
+        broken = False
+        with pool_factory(workers) as pool:
+            while (queue or in_flight) and not broken:
+                while queue and len(in_flight) < workers * 2:
+                    batch = queue.pop()
+                    in_flight[pool.submit(embed_batch, batch, settings, storage_dir)] = batch
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    batch = in_flight.pop(future)
+                    try:
+                        on_outcomes(future.result())
+                    except BrokenProcessPool:
+                        suspects.extend(batch)
+                        broken = True
+            if broken:
+                for batch in in_flight.values():
+                    suspects.extend(batch)
+                in_flight.clear()
+        for media_id, path in suspects:
+            with pool_factory(1) as alone:
+                try:
+                    on_outcomes(
+                        alone.submit(
+                            embed_batch, [(media_id, path)], settings, storage_dir
+                        ).result()
+                    )
+                except BrokenProcessPool:
+                    message = f"{path}: the worker process died while embedding it"
+                    _record(storage, media_id, path, "crash", message)
+                    on_outcomes([Outcome(media_id, False, 0.0, "crash", message)])
+        suspects.clear()
+
+
+_said: set[str] = set()  # what this process already told the user
+
+
+def say_once(message: str) -> None:
+    if message not in _said:
+        _said.add(message)
+        log.warning("embeddings: %s; the rest of the import goes on without them", message)
+
+
+def run_step(
+    items: Sequence[WorkItem],
+    settings: Settings,
+    retry_failed: bool,
+    extract_workers: int,
+    summary: Summary,
+    progress_factory: Callable[[str, int], ProgressLike],
+    pool_factory: PoolFactory,
+) -> None:
+    """The ``embeddings`` step of a run, after the per-file steps made the previews."""
+    from homegallery.extract.worker import StepOutcome
+
+    config = settings.embeddings
+    if config is None:
+        if settings.embeddings_unavailable:
+            say_once(settings.embeddings_unavailable)
+        return
+    found = plan(
+        [(item.media_id, item.path) for item in items], settings.storage_dir, config, retry_failed
+    )
+    stats = summary.steps["embeddings"]
+    stats.skipped += found.skipped
+    stats.failed_before += found.failed_before
+    if not found.todo:
+        return
+    progress = progress_factory("embeddings", len(found.todo))
+
+    def on_outcomes(outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            summary.add(
+                StepOutcome(
+                    "embeddings", outcome.ok, outcome.seconds, outcome.reason, outcome.message
+                )
+            )
+        progress.advance(len(outcomes))
+
+    try:
+        run_batches(
+            found.todo,
+            config,
+            settings.storage_dir,
+            worker_count(config, extract_workers),
+            pool_factory,
+            on_outcomes,
+        )
+    finally:
+        progress.close()

@@ -1,0 +1,233 @@
+//! Catalog entries from media groups and the storage, and their rows
+//! (`catalog::entry_make`, `catalog::entry_rows`).
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::{IntoPyDict, PyBytes, PyTuple};
+
+use crate::catalog::entry_doc::{self, DetectedObject, Entry, EntryFile, Face};
+use crate::catalog::entry_make::{Group, GroupFile, Options};
+use crate::catalog::entry_rows::{self, FileRow, Value, ValueRow};
+use crate::catalog::fields::field_names;
+use crate::catalog::part_write::{self, PartTask};
+use crate::catalog::storage_layout;
+use crate::catalog::storage_read::{StoredMeta, StoredPlace};
+use crate::errors::CoreError;
+
+/// (source, path, size, mtime ns, id, kind), as `catalog.grouping.GroupFile`.
+type FileTuple = (String, String, i64, i64, String, String);
+/// (id, kind, files, twin ids, has vector) of a media group.
+type GroupTuple = (String, String, Vec<FileTuple>, Vec<String>, bool);
+/// Signatures, remade flags, held (id, doc), entries written, problems.
+type Part<'py> = (
+    Vec<String>,
+    Vec<bool>,
+    Vec<(String, Bound<'py, PyBytes>)>,
+    i64,
+    Vec<String>,
+);
+type Rows<'py> = (Vec<Bound<'py, PyTuple>>, Vec<ValueRow>, Vec<FileRow>);
+
+fn group(tuple: GroupTuple) -> Group {
+    let (id, kind, files, twin_ids, has_vector) = tuple;
+    let files = files
+        .into_iter()
+        .map(|(source, path, size, mtime_ns, id, kind)| GroupFile {
+            source,
+            path,
+            size,
+            mtime_ns,
+            id,
+            kind,
+        })
+        .collect();
+    Group {
+        id,
+        kind,
+        files,
+        twin_ids,
+        has_vector,
+    }
+}
+
+/// Makes one part of a build into a SQLite file (GIL released; see `part_write.rs`).
+#[pyfunction]
+#[pyo3(signature = (
+    path, storage_root, schema, groups, stored, held,
+    labels_kind=None, label_threshold=0.0, vector_kind=None
+))]
+#[allow(clippy::too_many_arguments)] // one binding mirrors the Python call's keywords
+fn write_part(
+    py: Python<'_>,
+    path: PathBuf,
+    storage_root: String,
+    schema: Vec<String>,
+    groups: Vec<GroupTuple>,
+    stored: HashMap<String, String>,
+    held: HashSet<String>,
+    labels_kind: Option<String>,
+    label_threshold: f64,
+    vector_kind: Option<String>,
+) -> PyResult<Part<'_>> {
+    if !(0.0..=1.0).contains(&label_threshold) {
+        return Err(PyValueError::new_err(format!(
+            "label_threshold must be a probability from 0 to 1, not {label_threshold}"
+        )));
+    }
+    let groups: Vec<Group> = groups.into_iter().map(group).collect();
+    let options = Options {
+        labels_kind,
+        label_threshold,
+        vector_kind,
+    };
+    let task = PartTask {
+        groups: &groups,
+        stored: &stored,
+        held: &held,
+        options: &options,
+    };
+    let outcome = py.detach(|| part_write::write_part(&path, &storage_root, &schema, &task))?;
+    let held_docs = outcome
+        .held_docs
+        .into_iter()
+        .map(|(id, doc)| (id, PyBytes::new(py, &doc)))
+        .collect();
+    Ok((
+        outcome.signatures,
+        outcome.remade,
+        held_docs,
+        outcome.written,
+        outcome.problems,
+    ))
+}
+
+fn python_value(py: Python<'_>, value: Value) -> PyResult<Bound<'_, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Int(number) => number.into_pyobject(py)?.into_any(),
+        Value::Real(number) => number.into_pyobject(py)?.into_any(),
+        Value::Text(text) => text.into_pyobject(py)?.into_any(),
+    })
+}
+
+/// The `entries`, `entry_values` and `entry_files` rows of stored docs, with
+/// rowids from `first_rowid` on.
+#[pyfunction]
+#[pyo3(name = "entry_rows")]
+fn rows_of_docs(
+    py: Python<'_>,
+    docs: Vec<Vec<u8>>,
+    signatures: Vec<String>,
+    first_rowid: i64,
+) -> PyResult<Rows<'_>> {
+    if docs.len() != signatures.len() {
+        return Err(CoreError::Invalid(format!(
+            "{} docs but {} signatures",
+            docs.len(),
+            signatures.len()
+        ))
+        .into());
+    }
+    let made = py.detach(|| {
+        docs.iter()
+            .zip(&signatures)
+            .zip(first_rowid..)
+            .map(|((doc, signature), rowid)| {
+                let entry = entry_doc::decode(doc)?;
+                Ok(entry_rows::entry_rows(rowid, &entry, signature))
+            })
+            .collect::<Result<Vec<_>, CoreError>>()
+    })?;
+    let mut entries = Vec::with_capacity(made.len());
+    let (mut values, mut files) = (Vec::new(), Vec::new());
+    for rows in made {
+        let row = rows
+            .entry
+            .into_iter()
+            .map(|value| python_value(py, value))
+            .collect::<PyResult<Vec<_>>>()?;
+        entries.push(PyTuple::new(py, row)?);
+        values.extend(rows.values);
+        files.extend(rows.files);
+    }
+    Ok((entries, values, files))
+}
+
+/// Python's `str.casefold`, as the catalog stores searchable text.
+#[pyfunction]
+fn casefold(text: &str) -> String {
+    crate::catalog::casefold::casefold(text)
+}
+
+/// The doc decoded into the core's entry and encoded again: what the core keeps of a
+/// doc Python made (the contract tests compare the two).
+#[pyfunction]
+fn entry_doc_round_trip<'py>(py: Python<'py>, doc: &[u8]) -> PyResult<Bound<'py, PyBytes>> {
+    let entry = entry_doc::decode(doc)?;
+    Ok(PyBytes::new(py, &entry_doc::encode(&entry)))
+}
+
+/// The path of a stored file below the storage root (`ab/cd/ef01…-meta.json`).
+#[pyfunction]
+fn storage_relative(media_id: &str, kind: &str) -> String {
+    storage_layout::relative(media_id, kind)
+}
+
+/// The folder below the storage root (`ab/cd`) and the name stem of a media id.
+#[pyfunction]
+fn storage_split(media_id: &str) -> (String, String) {
+    let (_, _, stem) = storage_layout::split_id(media_id);
+    (storage_layout::folder(media_id), stem.to_string())
+}
+
+/// (stem, kind) of a name in a storage folder; None unless it is a finished file.
+#[pyfunction]
+fn storage_name(name: &str) -> Option<(String, String)> {
+    storage_layout::parse_name(name).map(|(stem, kind)| (stem.to_string(), kind.to_string()))
+}
+
+/// The field names of the core's structs, by the Python struct each one mirrors.
+fn doc_fields() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("Entry", field_names::<Entry>().to_vec()),
+        ("EntryFile", field_names::<EntryFile>().to_vec()),
+        ("DetectedObject", field_names::<DetectedObject>().to_vec()),
+        ("Face", field_names::<Face>().to_vec()),
+    ]
+}
+
+fn stored_fields() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
+        ("MediaMeta", field_names::<StoredMeta>().to_vec()),
+        ("Place", field_names::<StoredPlace>().to_vec()),
+    ]
+}
+
+pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(write_part, m)?)?;
+    m.add_function(wrap_pyfunction!(rows_of_docs, m)?)?;
+    m.add_function(wrap_pyfunction!(entry_doc_round_trip, m)?)?;
+    m.add_function(wrap_pyfunction!(casefold, m)?)?;
+    m.add_function(wrap_pyfunction!(storage_relative, m)?)?;
+    m.add_function(wrap_pyfunction!(storage_split, m)?)?;
+    m.add_function(wrap_pyfunction!(storage_name, m)?)?;
+    m.add(
+        "CASEFOLD_UNICODE_VERSION",
+        crate::catalog::casefold::UNICODE_VERSION,
+    )?;
+    m.add("ENTRY_COLUMNS", entry_rows::ENTRY_COLUMNS.to_vec())?;
+    m.add("DOC_FIELDS", doc_fields().into_py_dict(m.py())?)?;
+    m.add("STORED_FIELDS", stored_fields().into_py_dict(m.py())?)?;
+    m.add(
+        "STORAGE_KINDS",
+        storage_layout::kinds().into_py_dict(m.py())?,
+    )?;
+    m.add(
+        "SIGNATURE_FORMAT",
+        crate::catalog::entry_make::SIGNATURE_FORMAT,
+    )?;
+    Ok(())
+}
