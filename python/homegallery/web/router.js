@@ -24,7 +24,9 @@ const decode = (part) => {
 const encodePath = (path) => path.split("/").map(encodeURIComponent).join("/");
 
 export function parseRoute(pathname, search) {
-  const relative = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname.replace(/^\//, "");
+  // The base itself may be asked for without its final slash (/s/<token>).
+  const path = `${pathname}/` === BASE ? BASE : pathname;
+  const relative = path.startsWith(BASE) ? path.slice(BASE.length) : path.replace(/^\//, "");
   const parts = relative.split("/");
   const head = parts[0];
   const rest = parts.slice(1).map(decode).filter((part, index, all) => part || index < all.length - 1).join("/");
