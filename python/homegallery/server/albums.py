@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from homegallery.errors import HomeGalleryError
 from homegallery.server.scope import split_order
 
 AlbumOrder = Literal["newest", "oldest"]
@@ -42,11 +43,11 @@ CREATE TABLE IF NOT EXISTS albums (
 """
 
 
-class AlbumStoreError(RuntimeError):
+class AlbumStoreError(HomeGalleryError, RuntimeError):
     """The file of saved albums cannot be used (phrased for the server's log)."""
 
 
-class AlbumNameError(ValueError):
+class AlbumNameError(HomeGalleryError, ValueError):
     """An album name that cannot be used (phrased for the user)."""
 
 

@@ -15,6 +15,7 @@ import logging
 import time
 
 from homegallery.catalog.query import QueryError, parse
+from homegallery.errors import HomeGalleryError
 from homegallery.server.access import Access, Viewer, is_media_id
 from homegallery.server.editing import may_share
 from homegallery.server.scope import scope_query, split_order
@@ -31,7 +32,7 @@ MAX_SHARES_PER_USER = 500
 MAX_DAYS = 3650
 
 
-class ShareRequestError(ValueError):
+class ShareRequestError(HomeGalleryError, ValueError):
     """A share that cannot be made as asked (phrased for the user)."""
 
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from homegallery.errors import HomeGalleryError
+
 ShareKind = Literal["photo", "album", "query"]
 SHARE_KINDS: tuple[ShareKind, ...] = ("photo", "album", "query")
 
@@ -51,7 +53,7 @@ CREATE TABLE IF NOT EXISTS shares (
 _COLUMNS = "id, token, owner, kind, target, filter, title, password, originals, created, expires"
 
 
-class ShareStoreError(RuntimeError):
+class ShareStoreError(HomeGalleryError, RuntimeError):
     """The file of share links cannot be used (phrased for the server's log)."""
 
 
