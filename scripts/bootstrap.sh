@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 # chromium: the browser tests; python3-venv: the environment below; wordnet-base:
 # WordNet 3.0's data.noun, which the test of the ImageNet label table regenerates it from.
 APT_PACKAGES=(ffmpeg libvips42 python3-venv chromium wordnet-base)
+# npm: fetches the map's country outlines below (only at install; never at run time).
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 
 missing=()
 for package in "${APT_PACKAGES[@]}"; do
@@ -42,4 +44,21 @@ echo "bootstrap: building and installing homegallery into .venv"
 if ! .venv/bin/python -c "import pyvips, sys; sys.exit(not pyvips.at_least_libvips(8, 16))" 2>/dev/null; then
   echo "bootstrap: reinstalling pyvips-binary so pyvips uses its libvips"
   .venv/bin/python -m pip install -q --force-reinstall --no-deps pyvips-binary
+fi
+
+# The map's country outlines without a tile server: Natural Earth (public domain) as
+# TopoJSON from the world-atlas npm package (ISC), pinned by the tarball's SHA-256 and
+# put where the app serves them from; nothing is fetched when the gallery runs.
+WORLD_DIR=python/homegallery/web/world
+WORLD_PACKAGE=world-atlas@2.0.2
+WORLD_SHA256=032e7765f2ce00edaeafec23ff22bc3b77e42987c257da944cc585b452c05b97
+if [ ! -f "$WORLD_DIR/countries-50m.json" ]; then
+  echo "bootstrap: fetching the map's country outlines ($WORLD_PACKAGE)"
+  world_tmp="$(mktemp -d)"
+  (cd "$world_tmp" && npm pack --silent "$WORLD_PACKAGE" >/dev/null)
+  echo "$WORLD_SHA256  $world_tmp/world-atlas-2.0.2.tgz" | sha256sum --check --quiet
+  mkdir -p "$WORLD_DIR"
+  tar -xzf "$world_tmp/world-atlas-2.0.2.tgz" -C "$WORLD_DIR" --strip-components=1 \
+    package/countries-50m.json package/LICENSE
+  rm -rf "$world_tmp"
 fi

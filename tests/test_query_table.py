@@ -245,6 +245,17 @@ CASES: list[tuple[str, str]] = [
     ("ext:.jpg", "ADFGJ"),
     ("ext:xmp", "A"),
     ("path:2021/italy", "AI"),
+    # a folder and everything below it, by the source folder's name and the path in it
+    ("folder:photos/2021/italy", "AI"),
+    ("folder:Photos/2021/Italy/", "AI"),
+    ("folder = photos/2021", "ABI"),
+    ("folder:photos/2021/ital", ""),
+    ("folder:photos/italy", ""),
+    ("folder:backup/phone", "H"),
+    ("folder:backup", "H"),
+    ("folder:photos", _others("")),
+    ("folder != photos/2021", _others("ABI")),
+    ("folder:'photos/2017/ny'", "J"),
     ("file:'photo one'", "J"),
     ("index:backup", "H"),
     # a source by its folder's name; its path on the server is never matched
@@ -328,6 +339,8 @@ ERRORS: list[tuple[str, int, str]] = [
     ("year in [2020 2021]", 15, "':'"),
     ("exists (", 9, "a key"),
     ("make < canon", 1, ":, ~, = or !="),
+    ("folder ~ photos", 1, ":, = or !="),
+    ("folder:/", 8, "a folder as <source>/<path>"),
 ]
 
 

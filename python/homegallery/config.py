@@ -155,6 +155,8 @@ class User(_Section):
     # May add and remove tags; unset: yes without a filter, no with one
     # (see homegallery.server.editing for the tags only unfiltered users may change).
     edit: bool | None = None
+    # May make share links (of what they see); unset: like `edit`.
+    share: bool | None = None
 
 
 class PublicAccess(_Section):

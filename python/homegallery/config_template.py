@@ -79,7 +79,7 @@ server:
   port: 3000
   prefix: /
   # Map tiles, e.g. https://tile.openstreetmap.org/{{z}}/{{x}}/{{y}}.png
-  # Empty: the map shows no background and the browser makes no outside requests.
+  # Empty: the map draws country outlines itself and the browser makes no outside requests.
   tileUrl: ""
   # Host names the gallery is reached by besides this machine's own (localhost, its
   # addresses, its host name), e.g. photos.example.org, or .example.org for every
@@ -104,11 +104,14 @@ server:
     # user sees, e.g. "not tag:private". edit: may add and remove tags (of what the
     # user sees); unset, users without a filter may and users with one may not. Tags
     # that any filter here reads (such as `private`) only users without a filter change.
+    # share: may make share links to a photo, an album or a search (of what the user
+    # sees); unset, as for edit.
     users: []
     #  - username: anna
     #    password: "$argon2id$v=19$m=65536,t=3,p=4$…"
     #    filter: ""
     #    edit: true
+    #    share: true
     # Visitors who are not logged in (only when users are set): nothing unless enabled.
     public:
       enabled: false

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -107,10 +108,14 @@ class Gallery:
         without decoding a single entry."""
         return self._searcher().numbers(query, names)
 
-    def tag_counts(self, query: str, limit: int) -> list[tuple[str, int]]:
-        """The ``limit`` most used tags among the matches, with how many use each
-        (casefolded, as the catalog compares them)."""
-        return self._searcher().tag_counts(query, limit)
+    def tag_counts(self, query: str, limit: int, prefix: str = "") -> list[tuple[str, int]]:
+        """The ``limit`` most used tags among the matches (those starting with ``prefix``
+        when given), with how many use each (casefolded, as the catalog compares them)."""
+        return self._searcher().tag_counts(query, limit, prefix)
+
+    def reader(self) -> sqlite3.Connection:
+        """This thread's read-only connection to the catalog, for summaries of its own."""
+        return self._searcher().connection
 
     def entry(self, media_id: str) -> Entry | None:
         """The entry with this id, or None."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 
@@ -15,7 +15,7 @@ Page = Any  # playwright's Page (typed loosely: playwright is a test-only depend
 
 
 def open_grid(page: Page, url: str, query: str = "") -> None:
-    page.goto(f"{url}/#/" + (f"?q={query}" if query else ""))
+    page.goto(f"{url}/" + (f"search/{quote(query, safe='')}" if query else ""))
     page.wait_for_selector(".tile.loaded")
 
 
@@ -56,6 +56,7 @@ def test_grid_shows_the_real_photos(page: Page, real_server: str, real_gallery: 
     assert sources and all("image-preview-1280" not in src for src in sources)
     assert page.locator(".group-header").first.inner_text().split("\n")[0]
     assert page.evaluate("document.querySelectorAll('*').length") < 1000
+    page.wait_for_selector("#chips[data-query=''] .chip:has-text('Videos')")  # there is one
 
 
 def test_search_year_2008(page: Page, real_server: str, real_gallery: Config) -> None:
@@ -65,7 +66,7 @@ def test_search_year_2008(page: Page, real_server: str, real_gallery: Config) ->
     expected = Gallery(real_gallery).search_ids("year:2008")
     page.wait_for_selector(f"#timeline[data-total='{len(expected)}']")
     assert wait_for_tile_ids(page, len(expected)) == expected
-    assert "q=year%3A2008" in page.url
+    assert page.url.endswith("/search/year%3A2008")
     headers = page.locator(".group-header").all_inner_texts()
     assert headers and all("2008" in header for header in headers)
 
@@ -165,7 +166,7 @@ def test_tag_editing_in_the_detail_view(page: Page, real_server: str, real_galle
 def test_map_clusters_places_without_outside_requests(page: Page, real_server: str) -> None:
     hosts: set[str] = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
-    page.goto(f"{real_server}/#/map")
+    page.goto(f"{real_server}/map")
     page.wait_for_selector(".marker-cluster, .leaflet-marker-icon")
     assert int(page.get_attribute("#map-view", "data-points") or 0) >= 9
     assert hosts == {urlsplit(real_server).netloc}

@@ -6,6 +6,7 @@ it returns come from the same catalog even when a build commits meanwhile.
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ import numpy.typing as npt
 from homegallery.catalog.columns import Columns, FloatArray, IntArray, load_columns
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
+from homegallery.catalog.fold import fold
 from homegallery.catalog.generation import generation
 from homegallery.catalog.query import checked as c
 from homegallery.catalog.query.check import check_query
@@ -221,15 +223,23 @@ class Searcher:
         with snapshot(self.connection):
             return self._match(query).count
 
-    def tag_counts(self, query: str, limit: int) -> list[tuple[str, int]]:
+    def tag_counts(self, query: str, limit: int, prefix: str = "") -> list[tuple[str, int]]:
         """The most used tags among the matches (casefolded, as the catalog keeps them),
-        most used first, then by name."""
+        most used first, then by name; only those starting with ``prefix`` when given."""
         with snapshot(self.connection):
             columns, rows = self._rows(self._match(query))
             matched = np.zeros(columns.size, dtype=bool)
             matched[rows] = True
             names, value_of, value_rows = columns.value_table("tag")
             counts = np.bincount(value_of[matched[value_rows]], minlength=len(names))
+            if prefix:  # names are sorted: those with the prefix are one run
+                folded = fold(prefix)
+                start = bisect.bisect_left(names, folded)
+                end = start
+                while end < len(names) and names[end].startswith(folded):
+                    end += 1
+                counts[:start] = 0
+                counts[end:] = 0
             used = np.flatnonzero(counts)  # names are sorted: ties stay in name order
             top = used[np.argsort(-counts[used], kind="stable")[:limit]]
             return [(names[index], int(counts[index])) for index in top.tolist()]

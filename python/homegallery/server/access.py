@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.query import QueryError, check_query
 from homegallery.config import Auth, ConfigError, User
 from homegallery.gallery import Gallery
-from homegallery.server.editing import EditRights, may_edit
+from homegallery.server.editing import EditRights, may_edit, may_share
 from homegallery.server.logins import LoginThrottle, PasswordChecks
 from homegallery.server.passwords import PasswordHashError, decoy_hash, is_weak, verify_login
 from homegallery.server.scope import ScopedQuery, scope_query
@@ -37,9 +38,11 @@ _VISIBLE_CACHE = 50_000
 
 @dataclass(frozen=True)
 class Viewer:
-    username: str | None  # None: not logged in
+    username: str | None  # None: not logged in (a visitor, or one with a share link)
     filter: str  # a query; empty: everything
     can_edit: bool
+    can_share: bool = False
+    originals: bool = True  # False: no original, even of a downloadable source
 
 
 def is_media_id(text: str) -> bool:
@@ -60,7 +63,13 @@ def check_filters(auth: Auth) -> None:
 
 
 class Access:
-    def __init__(self, auth: Auth, sessions: Sessions, gallery: Gallery) -> None:
+    def __init__(
+        self,
+        auth: Auth,
+        sessions: Sessions,
+        gallery: Gallery,
+        share_filters: Callable[[], list[str]] | None = None,
+    ) -> None:
         check_filters(auth)
         self.auth = auth
         self.sessions = sessions
@@ -73,7 +82,7 @@ class Access:
                     "`homegallery serve --hash-password` (argon2)",
                     user.username,
                 )
-        self.rights = EditRights(auth)
+        self.rights = EditRights(auth, share_filters)
         self.throttle = LoginThrottle()
         self.checks = PasswordChecks()
         self._decoy = decoy_hash(user.password for user in auth.users) if auth.users else ""
@@ -95,7 +104,12 @@ class Access:
             name = self.sessions.username(token)
             user = self.users.get(name) if name is not None else None
             if user is not None and self.sessions.verify(token, user.password):
-                return Viewer(user.username, user.filter, can_edit=may_edit(user))
+                return Viewer(
+                    user.username,
+                    user.filter,
+                    can_edit=may_edit(user),
+                    can_share=may_share(user),
+                )
         if self.auth.public.enabled:
             return Viewer(None, self.auth.public.filter, can_edit=False)
         return None

@@ -18,16 +18,31 @@ from homegallery import __version__
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access
+from homegallery.server.albums import AlbumStore
 from homegallery.server.bodies import MAX_BODY_BYTES, BoundedRequest
 from homegallery.server.errors import exception_handlers
 from homegallery.server.front import guard_entry
 from homegallery.server.headers import security_headers_hook
 from homegallery.server.live import POLL_SECONDS, CatalogWatcher
 from homegallery.server.revocations import Revocations
-from homegallery.server.routes import entries, events, files, live, session, summaries, web
+from homegallery.server.routes import (
+    albums,
+    entries,
+    events,
+    files,
+    folders,
+    live,
+    pages,
+    positions,
+    session,
+    shares,
+    summaries,
+    web,
+)
 from homegallery.server.rules import Rule, address_allowed, compile_rules
 from homegallery.server.services import AnyRequest, Services, provide_viewer
 from homegallery.server.sessions import Sessions, load_secret
+from homegallery.server.shares import ShareStore
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -86,12 +101,16 @@ def create_app(
         Revocations(data_folder / "server-sessions.db"),
     )
     watcher = CatalogWatcher(config.database.path, poll_seconds)
+    share_store = ShareStore(data_folder / "server-shares.db")
+    album_store = AlbumStore(data_folder / "server-albums.db")
     services = Services(
         config=config,
         gallery=gallery,
-        access=Access(config.server.auth, sessions, gallery),
+        access=Access(config.server.auth, sessions, gallery, share_store.filters),
         sessions=sessions,
         watcher=watcher,
+        shares=share_store,
+        albums=album_store,
         prefix=prefix,
         readers=ThreadPoolExecutor(reader_threads(), thread_name_prefix="catalog-reader"),
         writer=ThreadPoolExecutor(1, thread_name_prefix="catalog-writer"),
@@ -100,14 +119,23 @@ def create_app(
     def provide_services() -> Services:
         return services
 
-    handlers: list[ControllerRouterHandler] = [
+    # What a visitor with a share link reaches too (with the link as their viewer).
+    read_routes: list[ControllerRouterHandler] = [
         *entries.ROUTES,
+        *positions.ROUTES,
         *summaries.ROUTES,
-        *events.ROUTES,
+        *folders.ROUTES,
         *files.ROUTES,
         *live.ROUTES,
+        *pages.ROUTES,
+    ]
+    handlers: list[ControllerRouterHandler] = [
+        *read_routes,
+        *events.ROUTES,
         *session.ROUTES,
-        *web.ROUTES,
+        *shares.ROUTES,
+        *albums.ROUTES,
+        shares.share_router(read_routes),
         *web.static_routers(),
     ]
     router = Router(
@@ -116,6 +144,7 @@ def create_app(
         dependencies={
             "services": Provide(provide_services, sync_to_thread=False),
             "viewer": Provide(provide_viewer, sync_to_thread=False),
+            "page_context": Provide(pages.provide_page_context, sync_to_thread=False),
         },
     )
 
@@ -125,6 +154,8 @@ def create_app(
         services.writer.shutdown(wait=True)  # a write under way finishes
         services.access.close()
         sessions.revocations.close()
+        share_store.close()
+        album_store.close()
 
     app = Litestar(
         route_handlers=[router],

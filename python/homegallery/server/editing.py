@@ -7,8 +7,8 @@ such a tag hides or shows entries to someone else. So, besides seeing an entry:
 - A user may edit when their ``edit`` key says so; without the key, a user with no
   filter may and a user with a filter may not. Visitors who are not logged in never
   edit; a gallery without users lets everyone edit, as it shows everyone everything.
-- A tag that any configured filter reads (the public one or any user's) may be added
-  or removed only by editors without a filter. A filter reads a tag when it names it
+- A tag that any configured filter reads (the public one, any user's, or the set of
+  a share link) may be added or removed only by editors without a filter. A filter reads a tag when it names it
   (``tag:x``, ``tag != x``, ``tags in (x, y)``), finds text inside it (``tag ~ x``, or
   a bare word, which searches tags among other text) or counts tags (``count(tags)``,
   ``exists tags``: then every tag is read).
@@ -20,7 +20,7 @@ nothing anyone else may see.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from homegallery.catalog.fold import fold
@@ -80,17 +80,37 @@ def may_edit(user: User) -> bool:
     return user.edit if user.edit is not None else not is_restricted(user.filter)
 
 
-class EditRights:
-    """Answers which tag changes a viewer may make, from the configured filters."""
+def may_share(user: User) -> bool:
+    """The user's ``share`` key, or by default as for editing: when they see everything."""
+    return user.share if user.share is not None else not is_restricted(user.filter)
 
-    def __init__(self, auth: Auth) -> None:
+
+@functools.lru_cache(maxsize=8)
+def _tags_of(filters: tuple[str, ...]) -> FilterTags:
+    return filter_tags(filters)
+
+
+class EditRights:
+    """Answers which tag changes a viewer may make, from the configured filters and
+    the sets of the current share links (``share_filters``)."""
+
+    def __init__(self, auth: Auth, share_filters: Callable[[], list[str]] | None = None) -> None:
         # The public filter counts even while public access is off: turning it on
         # later must not publish what a filtered user tagged meanwhile.
         filters = [auth.public.filter, *(user.filter for user in auth.users)]
         self.filter_tags = filter_tags(filters)
+        self._share_filters = share_filters
 
     def refused_tag(self, viewer_filter: str, tags: Iterable[str]) -> str | None:
         """The first of ``tags`` a viewer with this filter may not add or remove, or None."""
         if not is_restricted(viewer_filter):
             return None
-        return next((tag for tag in tags if self.filter_tags.reads(tag)), None)
+        shared = _tags_of(tuple(sorted(self._share_filters()))) if self._share_filters else None
+        return next(
+            (
+                tag
+                for tag in tags
+                if self.filter_tags.reads(tag) or (shared is not None and shared.reads(tag))
+            ),
+            None,
+        )

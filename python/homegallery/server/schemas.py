@@ -64,6 +64,59 @@ class Tags(_Wire):
     tags: list[TagCount]
 
 
+class FolderItem(_Wire):
+    path: str  # <source folder's name>/<path>, as written on disk
+    name: str
+    count: int  # entries in it and below
+    has_folders: bool
+    cover: ApiEntry | None
+
+
+class FolderLevel(_Wire):
+    """One level of the folder tree: the folders directly below ``path``."""
+
+    path: str
+    total: int  # folders at this level (``folders`` is a page of them)
+    offset: int
+    folders: list[FolderItem]
+
+
+class Album(_Wire):
+    """A saved album (a query) or a hand-picked one (a tag ``album:<name>``)."""
+
+    name: str  # a path: Trips/2019/Italy
+    kind: str  # saved or picked
+    query: str  # what the grid shows
+    count: int
+    cover: ApiEntry | None
+    id: int | None = None  # of a saved album
+    order: str = "newest"
+
+
+class Albums(_Wire):
+    albums: list[Album]
+    can_save: bool  # the viewer may save albums
+
+
+class AlbumSave(_Wire):
+    name: str
+    query: str
+    cover: str = ""
+    order: str = "newest"
+
+
+class AlbumDelete(_Wire):
+    id: int
+
+
+class Position(_Wire):
+    """Where an entry stands in a result: -1 when the result leaves it out."""
+
+    id: str
+    index: int
+    total: int
+
+
 class TagChange(_Wire):
     ids: list[str]
     add: list[str] = msgspec.field(default_factory=list)
@@ -79,6 +132,55 @@ class Login(_Wire):
     password: str
 
 
+class ShareRequest(_Wire):
+    """A new share link: ``kind`` photo (``target`` its id), album (its name) or query."""
+
+    kind: str
+    target: str
+    title: str = ""
+    password: str = ""  # "" for none
+    expires_days: int | None = None  # None: until revoked
+    originals: bool = False
+
+
+class ShareInfo(_Wire):
+    """One of the user's share links."""
+
+    id: int
+    link: str  # relative to the app's address: s/<token>/…
+    kind: str
+    target: str
+    title: str
+    created: int  # unix seconds
+    expires: int | None
+    expired: bool
+    password: bool
+    originals: bool
+    count: int  # entries it shows now; -1 when it shows nothing any more (see SECURITY.md)
+
+
+class ShareList(_Wire):
+    shares: list[ShareInfo]
+
+
+class ShareRevoke(_Wire):
+    id: int
+
+
+class ShareVisit(_Wire):
+    """What a visitor with a link is told about it."""
+
+    title: str
+    kind: str
+    target: str
+    originals: bool
+    locked: bool  # a password must be given first
+
+
+class Unlock(_Wire):
+    password: str
+
+
 class AppSettings(_Wire):
     """What the web app needs to know before it shows anything."""
 
@@ -88,3 +190,5 @@ class AppSettings(_Wire):
     can_edit: bool
     tile_url: str
     version: int
+    can_share: bool = False
+    share: ShareVisit | None = None  # set for a visitor with a share link

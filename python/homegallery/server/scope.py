@@ -32,7 +32,7 @@ def _shape(node: Any) -> Any:
     return node
 
 
-def _split_order(query: str) -> tuple[str, str]:
+def split_order(query: str) -> tuple[str, str]:
     """``query`` as (filter part, ``order by …`` part); order by is only valid at the top."""
     depth = 0
     tokens = tokenize(query)
@@ -76,7 +76,7 @@ def scope_query(filter_text: str, query: str) -> ScopedQuery:
     allowed = parse(filter_text)
     if allowed.filter is None:
         return ScopedQuery(query, 0)
-    body, order = _split_order(query)
+    body, order = split_order(query)
     if asked.filter is None:
         text = f"({filter_text}) {order}".rstrip()
         expected = Query(allowed.filter, asked.order)

@@ -17,9 +17,11 @@ from homegallery.catalog import QueryError
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access, Viewer
+from homegallery.server.albums import AlbumStore
 from homegallery.server.live import CatalogWatcher
 from homegallery.server.scope import ScopedQuery
 from homegallery.server.sessions import COOKIE_NAME, Sessions
+from homegallery.server.shares import ShareStore
 from homegallery.server.visible_similar import resolve_similar
 
 T = TypeVar("T")
@@ -33,6 +35,8 @@ class Services:
     access: Access
     sessions: Sessions
     watcher: CatalogWatcher
+    shares: ShareStore
+    albums: AlbumStore
     prefix: str  # "" or "/photos": where the app is mounted
     # Catalog work runs on these threads only. Each reader thread keeps its own
     # connection and in-memory column snapshot, so a fixed, small pool bounds the

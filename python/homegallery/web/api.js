@@ -52,10 +52,19 @@ export const api = {
   timeline: (q, options) => request(withQuery("api/timeline", { q }), options),
   entries: (q, offset, limit) => request(withQuery("api/entries", { q, offset, limit })),
   entry: (id) => request(`api/entries/${encodeURIComponent(id)}`),
+  position: (id, q) => request(withQuery(`api/entries/${encodeURIComponent(id)}/position`, { q })),
   similar: (id, limit) => request(withQuery(`api/entries/${encodeURIComponent(id)}/similar`, { limit })),
   places: (q) => request(withQuery("api/places", { q })),
   tags: (q, limit) => request(withQuery("api/tags", { q, limit })),
+  folders: (path, offset, limit) => request(withQuery("api/folders", { path, offset, limit })),
   changeTags: (ids, add, remove) => postJson("api/events/tags", { ids, add, remove }),
+  albums: () => request("api/albums"),
+  saveAlbum: (album) => postJson("api/albums", album),
+  deleteAlbum: (id) => postJson("api/albums/delete", { id }),
+  createShare: (request) => postJson("api/shares", request),
+  shares: () => request("api/shares"),
+  revokeShare: (id) => postJson("api/shares/revoke", { id }),
+  unlockShare: (password) => postJson("api/share/unlock", { password }),
 };
 
 // --- files ----------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 // The detail view: one photo or video at a time, with its metadata, place, tags and
 // similar entries. Arrow keys and swipes step through the current result; wheel,
-// pinch, double-click or +/- zoom, and dragging pans a zoomed photo.
+// pinch, double-click or +/- zoom, and dragging pans a zoomed photo. `?` lists the keys.
 
 import { api, fileUrl, posterUrl, previewUrl, videoUrl } from "./api.js";
 import { chip, term } from "./chips.js";
@@ -158,10 +158,36 @@ class ZoomPan {
   }
 }
 
+// The keys of the detail view, as `?` lists them.
+export const DETAIL_KEYS = [
+  ["← →", "previous, next"],
+  ["Ctrl ← →", "10 back, 10 on"],
+  ["Home End", "first, last"],
+  ["Esc Backspace", "close"],
+  ["i", "details"],
+  ["s", "similar photos"],
+  ["m", "on the map"],
+  ["t", "add a tag"],
+  ["Space", "play, pause a video"],
+  ["+ − 0", "zoom in, out, fit"],
+  ["?", "these keys"],
+];
+export const GRID_KEYS = [
+  ["/", "search"],
+  ["← → ↑ ↓ Enter", "move, open"],
+  ["y", "jump to a year"],
+  ["m", "map"],
+  ["s", "select to tag"],
+  ["?", "these keys"],
+];
+
 export class DetailView {
-  constructor(root, { onClose, onSearch, getSettings, onTagsChanged }) {
+  constructor(root, { onClose, onStep, onSearch, onNavigate, getQuery, getSettings, onTagsChanged }) {
     this.root = root;
     this.onClose = onClose;
+    this.onStep = onStep || (() => {});
+    this.onNavigate = onNavigate || (() => {});
+    this.getQuery = getQuery || (() => "");
     this.onSearch = onSearch;
     this.getSettings = getSettings;
     this.onTagsChanged = onTagsChanged;
@@ -198,10 +224,21 @@ export class DetailView {
     controls.append(this.closeButton, this.infoButton);
     this.info = element("aside", "info");
     root.append(this.stage, this.prevButton, this.nextButton, controls, this.info);
+    this.helpBox = element("div", "help");
+    this.helpBox.id = "help";
+    this.helpBox.setAttribute("role", "dialog");
+    this.helpBox.setAttribute("aria-label", "Keys");
+    this.helpBox.hidden = true;
+    document.body.append(this.helpBox);
     this.closeButton.addEventListener("click", () => this.close());
     this.prevButton.addEventListener("click", () => this.step(-1));
     this.nextButton.addEventListener("click", () => this.step(1));
     this.infoButton.addEventListener("click", () => this.toggleInfo());
+  }
+
+  // A button beside Close and Details (the app adds Share there).
+  addControl(button) {
+    this.closeButton.parentElement.append(button);
   }
 
   get isOpen() {
@@ -229,23 +266,33 @@ export class DetailView {
     }
   }
 
+  // Asks to close (the app goes back in history, which hides the view).
   close() {
+    if (!this.isOpen) return;
+    this.onClose(this.index);
+  }
+
+  hide() {
     if (!this.isOpen) return;
     const video = this.stage.querySelector("video");
     if (video) video.pause();
     this.stage.replaceChildren();
     this.root.hidden = true;
+    this.entry = null;
+    delete this.root.dataset.id;
     document.body.classList.remove("detail-open");
-    this.onClose(this.index);
   }
 
   async step(delta) {
     if (!this.pages) return;
-    const next = this.index + delta;
-    if (next < 0 || next >= this.pages.total) return;
+    const next = Math.max(0, Math.min(this.pages.total - 1, this.index + delta));
+    if (next === this.index) return;
     this.index = next;
     const entry = await this.pages.entryAt(next);
-    if (entry && this.index === next) this.show(entry);
+    if (entry && this.index === next) {
+      this.show(entry);
+      this.onStep(entry, next);
+    }
     // Warm the one after, so stepping on feels instant.
     this.pages.entryAt(next + delta).then((after) => {
       if (after && after.type !== "video") {
@@ -305,10 +352,7 @@ export class DetailView {
     const info = this.info;
     info.replaceChildren();
     if (!this.infoOpen) return;
-    const search = (query) => {
-      this.close();
-      this.onSearch(query);
-    };
+    const search = (query) => this.onSearch(query);
     const section = (title) => {
       const box = element("section", "info-section");
       if (title) box.append(element("h3", "", title));
@@ -462,22 +506,78 @@ export class DetailView {
     }
   }
 
+  focusTagInput() {
+    if (!this.infoOpen) this.toggleInfo();
+    const input = this.info.querySelector(".tag-form input");
+    if (input) input.focus();
+  }
+
+  // The keys of this view (and of the grid), in a box that `?` or Esc closes.
+  showHelp() {
+    const box = this.helpBox;
+    box.replaceChildren();
+    const table = (title, rows) => {
+      const section = element("section");
+      section.append(element("h3", "", title));
+      const list = element("dl");
+      for (const [keys, what] of rows) list.append(element("dt", "", keys), element("dd", "", what));
+      section.append(list);
+      return section;
+    };
+    const close = element("button", "help-close secondary", "Close");
+    close.type = "button";
+    close.addEventListener("click", () => { box.hidden = true; });
+    box.append(table("Photo", DETAIL_KEYS), table("Grid", GRID_KEYS), close);
+    box.hidden = false;
+    close.focus();
+  }
+
   key(event) {
-    if (!this.isOpen) return;
+    if (!this.isOpen && (this.helpBox.hidden || event.key !== "Escape")) return;
+    if (!this.isOpen) {
+      event.preventDefault();
+      this.helpBox.hidden = true;
+      return;
+    }
     if (event.target.closest("input, textarea")) {
       if (event.key === "Escape") event.target.blur();
       return;
     }
+    if (!this.helpBox.hidden) {
+      if (event.key === "Escape" || event.key === "?") {
+        event.preventDefault();
+        this.helpBox.hidden = true;
+      }
+      return;
+    }
+    const entry = this.entry;
     const actions = {
       ArrowRight: () => this.step(1),
       ArrowLeft: () => this.step(-1),
+      Home: () => this.step(-Infinity),
+      End: () => this.step(Infinity),
       Escape: () => this.close(),
+      Backspace: () => this.close(),
       i: () => this.toggleInfo(),
+      s: () => { if (entry && entry.has_vector) this.onNavigate({ name: "similar", id: entry.id }); },
+      m: () => {
+        if (entry && entry.latitude != null && entry.longitude != null) {
+          this.onNavigate({ name: "map", query: this.getQuery(), at: `${entry.latitude},${entry.longitude}` });
+        }
+      },
+      t: () => this.focusTagInput(),
+      "?": () => this.showHelp(),
       "+": () => this.zoom.zoomBy(1.5),
       "=": () => this.zoom.zoomBy(1.5),
       "-": () => this.zoom.zoomBy(1 / 1.5),
       0: () => this.zoom.reset(),
     };
+    const jumps = { ArrowRight: 10, ArrowLeft: -10 };
+    if ((event.ctrlKey || event.metaKey) && event.key in jumps && !event.altKey) {
+      event.preventDefault();
+      this.step(jumps[event.key]);
+      return;
+    }
     const action = actions[event.key];
     if (action && !event.ctrlKey && !event.metaKey && !event.altKey) {
       event.preventDefault();

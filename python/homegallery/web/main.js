@@ -1,28 +1,37 @@
-// The app: settings and login, the address bar (#/?q=… and #/map?q=…), search,
-// the grid, the detail view, the map, selection and live updates.
+// The app: settings and login, the addresses of its views (router.js), search, the
+// grid, the detail view, the map, the pages, selection and live updates.
 
-import { ApiError, EntryPages, api } from "./api.js";
+import { albumHeader, ALBUM_TAG, findAlbum, forgetAlbums, loadAlbums, renderAlbums } from "./albums.js";
+import { ApiError, EntryPages, api, previewUrl } from "./api.js";
 import { chip, term } from "./chips.js";
 import { DetailView } from "./detail.js";
+import { FolderTree } from "./folders.js";
 import { Grid, groupLabel } from "./grid.js";
 import { MapView } from "./map.js";
+import { renderNotFound, renderTags, renderYears } from "./pages.js";
+import { BASE, currentRoute, hrefOf, listQuery, routeForQuery, urlOf } from "./router.js";
+import { askSharePassword, openShareDialog, renderShares } from "./shares.js";
 
 const $ = (id) => document.getElementById(id);
 const FIRST_PAGE = 200; // entries per page: a 4K screen of small tiles
 
 const state = {
   settings: null,
+  route: { name: "all" },
   query: "",
-  view: "grid",
+  view: "grid", // grid, map or page
   timeline: null,
   pages: null,
   version: -1,
   loadedQuery: null,
+  hasVideos: null,
+  album: null, // the album on screen
 };
 
 let grid;
 let detail;
 let mapView;
+let folderTree;
 
 // --- small pieces of UI -----------------------------------------------------------------
 
@@ -51,6 +60,14 @@ function showQueryError(query, error) {
   const message = document.createElement("span");
   message.textContent = `Column ${column}: ${error.message}`;
   box.replaceChildren(message, code);
+  if (state.loadedQuery !== null && state.loadedQuery !== query) {
+    const previous = document.createElement("span");
+    previous.className = "still-showing";
+    previous.textContent = state.loadedQuery
+      ? `The grid still shows the previous result: ${state.loadedQuery}`
+      : "The grid still shows the previous result: everything";
+    box.append(previous);
+  }
   box.hidden = false;
   $("query").setAttribute("aria-invalid", "true");
 }
@@ -58,37 +75,105 @@ function showQueryError(query, error) {
 function updateUserButton() {
   const button = $("user-button");
   const settings = state.settings;
-  button.hidden = !settings.loginEnabled;
+  const visitor = Boolean(settings.share);
+  button.hidden = !settings.loginEnabled || visitor;
   button.textContent = settings.user ? `${settings.user} · Log out` : "Log in";
   $("select-button").hidden = !settings.canEdit;
+  $("share-button").hidden = !settings.canShare;
+  detailShareButton.hidden = !settings.canShare;
+  $("shares-link").hidden = !settings.user;
+  document.body.classList.toggle("visitor", visitor);
+  if (visitor) {
+    $("brand-name").textContent = settings.share.title || "Shared";
+    $("query").placeholder = "Search within this link";
+  }
 }
 
-// --- address bar --------------------------------------------------------------------------
-
-function parseHash() {
-  const hash = location.hash.replace(/^#/, "") || "/";
-  const [path, search] = hash.split("?");
-  const params = new URLSearchParams(search || "");
-  return { view: path === "/map" ? "map" : "grid", query: params.get("q") || "" };
+// What Share would share here: the open photo, else the album or result on screen.
+function shareTarget() {
+  if (detail.isOpen && detail.entry) return { kind: "photo", target: detail.entry.id };
+  if (state.view === "grid" && state.route.name === "albums" && state.album) {
+    const album = state.album;
+    return album.kind === "picked" ? { kind: "album", target: album.name } : { kind: "query", target: album.query };
+  }
+  if (state.view === "grid" && state.query) return { kind: "query", target: state.query };
+  return null;
 }
 
-function hashFor(view, query) {
-  const q = query ? `?q=${encodeURIComponent(query)}` : "";
-  return `#/${view === "map" ? "map" : ""}${q}`;
+function share() {
+  const target = shareTarget();
+  if (!target) {
+    toast("Search, or open a photo, to share it with a link");
+    return;
+  }
+  openShareDialog(target);
+}
+
+const detailShareButton = Object.assign(document.createElement("button"), {
+  type: "button", className: "share", textContent: "⇪", title: "Share with a link",
+});
+detailShareButton.setAttribute("aria-label", "Share with a link");
+detailShareButton.hidden = true;
+
+// --- addresses ----------------------------------------------------------------------------
+
+// Goes to a view: a new history entry (or this one replaced), then shows it.
+export function navigate(route, { replace = false, state: extra = {} } = {}) {
+  rememberScroll();
+  const url = urlOf(route);
+  const data = { ...extra };
+  if (replace) history.replaceState(data, "", url);
+  else history.pushState(data, "", url);
+  showRoute();
 }
 
 export function search(query) {
-  const target = hashFor(state.view, query.trim());
-  if (location.hash === target) route();
-  else location.hash = target;
+  const text = query.trim();
+  navigate(text ? { name: "search", query: text } : { name: "all" });
+}
+
+// Where the grid was scrolled to, kept in this history entry for Back and reload.
+function rememberScroll() {
+  if (state.view !== "grid" || detail.isOpen || !state.timeline) return;
+  history.replaceState({ ...history.state, scroll: grid.scroller.scrollTop }, "");
+}
+
+let scrollTimer = 0;
+function scrolled() {
+  clearTimeout(scrollTimer);
+  scrollTimer = setTimeout(rememberScroll, 300);
+}
+
+// Same-origin links inside the app move through history instead of loading the page.
+function followLink(event) {
+  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const anchor = event.target.closest("a[href]");
+  if (!anchor || anchor.target || anchor.hasAttribute("download")) return;
+  const url = new URL(anchor.href, document.baseURI);
+  if (url.origin !== location.origin || !url.pathname.startsWith(BASE)) return;
+  if (url.pathname.startsWith(`${BASE}files/`) || url.pathname.startsWith(`${BASE}api/`)) return;
+  event.preventDefault();
+  rememberScroll();
+  if (url.href !== location.href) history.pushState({}, "", url);
+  showRoute();
+}
+
+// Addresses of the app before it had paths (#/?q=… and #/map?q=…) still open their view.
+function upgradeOldAddress() {
+  if (!location.hash.startsWith("#/")) return;
+  const [path, search] = location.hash.slice(2).split("?");
+  const query = new URLSearchParams(search || "").get("q") || "";
+  const route = path === "map" ? { name: "map", query } : routeForQuery(query);
+  history.replaceState({}, "", urlOf(route));
 }
 
 // --- loading ------------------------------------------------------------------------------
 
 // Requests made before the settings are known, so that the first screen needs one
 // round trip less (a login-only gallery answers them with 401, which is handled).
-const early = { query: parseHash().query, timeline: null, entries: null };
-if (parseHash().view === "grid") {
+upgradeOldAddress();
+const early = { query: listQuery(currentRoute()), timeline: null, entries: null };
+if (early.query !== null && currentRoute().name !== "map") {
   early.timeline = api.timeline(early.query);
   early.entries = api.entries(early.query, 0, FIRST_PAGE);
   early.timeline.catch(() => {});
@@ -119,17 +204,17 @@ async function loadTimeline({ keepScroll = false } = {}) {
   } catch (error) {
     if (error instanceof ApiError && error.status === 400) {
       showQueryError(query, error);
-      return;
+      return false;
     }
     if (error instanceof ApiError && error.status === 401) {
       showLogin();
-      return;
+      return false;
     }
     $("status").hidden = false;
     $("status").textContent = error.message;
-    return;
+    return false;
   }
-  if (query !== state.query) return;
+  if (query !== state.query) return false;
   showQueryError(query, null);
   state.timeline = timeline;
   state.version = Math.max(state.version, timeline.version);
@@ -142,39 +227,85 @@ async function loadTimeline({ keepScroll = false } = {}) {
     } catch (error) {
       // the grid asks again, tile by tile, and shows the error if it persists
     }
-    if (query !== state.query) return;
+    if (query !== state.query) return false;
   }
   state.pages = pages;
   state.loadedQuery = query;
   grid.setResult(timeline, state.pages, { keepScroll });
-  document.title = query ? `${query} · Gallery` : "Gallery";
   $("timeline").dataset.total = String(timeline.total);
   $("timeline").dataset.version = String(timeline.version);
+  $("timeline").dataset.query = query;
   // Menus and suggestions wait until the first tiles are on their way.
   setTimeout(() => {
+    if (state.loadedQuery !== query) return;
     buildYearsMenu();
     loadChips();
   }, 150);
+  return true;
+}
+
+async function videosExist() {
+  if (state.hasVideos === null) {
+    try {
+      state.hasVideos = (await api.entries("type:video", 0, 1)).total > 0;
+    } catch (error) {
+      state.hasVideos = false;
+    }
+  }
+  return state.hasVideos;
+}
+
+// "On this day": photos from today's date in earlier years, on the start page.
+async function memories() {
+  const today = new Date();
+  const query = `month:${today.getMonth() + 1} day:${today.getDate()} year < ${today.getFullYear()}`;
+  try {
+    const page = await api.entries(query, 0, 4);
+    if (!page.total) return null;
+    const anchor = document.createElement("a");
+    anchor.className = "chip memories";
+    anchor.href = hrefOf({ name: "search", query });
+    for (const entry of page.entries) {
+      const url = previewUrl(entry, 64);
+      if (!url) continue;
+      const image = Object.assign(document.createElement("img"), { src: url, alt: "" });
+      anchor.append(image);
+    }
+    anchor.append(` On this day · ${page.total}`);
+    return anchor;
+  } catch (error) {
+    return null;
+  }
 }
 
 async function loadChips() {
   const box = $("chips");
   const query = state.query;
+  if (state.route.name === "albums" && state.album) {
+    const bar = await albumHeader(state.album.name);
+    if (state.query === query) box.replaceChildren(bar);
+    return;
+  }
+  const memory = state.route.name === "all" ? await memories() : null;
   let tags = [];
   try {
     tags = (await api.tags(query, 14)).tags;
   } catch (error) {
     tags = [];
   }
+  const videos = await videosExist();
   if (query !== state.query) return;
   box.replaceChildren();
+  if (memory) box.append(memory);
   if (query) box.append(chip("✕ Clear search", "", search, "clear"));
-  box.append(chip("Videos", "type:video", search));
+  if (videos && query !== "type:video") box.append(chip("Videos", "type:video", search));
   for (const { tag, count } of tags) {
+    if (tag.startsWith(ALBUM_TAG)) continue;
     const button = chip(tag, query ? `${query} ${term("tag", tag)}` : term("tag", tag), search);
     button.append(Object.assign(document.createElement("small"), { textContent: ` ${count}` }));
     box.append(button);
   }
+  box.dataset.query = query;
 }
 
 function buildYearsMenu() {
@@ -212,55 +343,233 @@ function buildYearsMenu() {
 
 function jumpTo(groupNumber) {
   toggleYears(false);
-  if (state.view !== "grid") location.hash = hashFor("grid", state.query);
+  if (state.view !== "grid") return;
   grid.scrollToGroup(groupNumber);
 }
 
 function toggleYears(open) {
   const menu = $("years-menu");
   const show = open === undefined ? menu.hidden : open;
+  if (show && (state.view !== "grid" || !state.timeline)) return;
   menu.hidden = !show;
-  $("years-button").setAttribute("aria-expanded", String(show));
   if (show) {
     const first = menu.querySelector("button");
     if (first) first.focus();
   }
 }
 
-async function showMap() {
-  $("timeline").hidden = true;
-  $("map-view").hidden = false;
+// --- views --------------------------------------------------------------------------------
+
+function showSection(view, { tree = false } = {}) {
+  state.view = view;
+  $("folder-tree").hidden = !tree;
+  document.body.classList.toggle("with-tree", tree);
+  $("timeline").hidden = view !== "grid";
+  $("map-view").hidden = view !== "map";
+  $("page").hidden = view !== "page";
+  $("chips").hidden = view === "page";
+  document.body.dataset.view = view;
+}
+
+async function showGrid(query, { restoreScroll = null, tree = false } = {}) {
+  showSection("grid", { tree });
+  state.query = query;
+  if (query !== state.loadedQuery) {
+    if (!grid.selected.size) grid.setSelectMode(false);
+    const loaded = await loadTimeline();
+    if (loaded && restoreScroll !== null && state.query === query) {
+      grid.scroller.scrollTop = restoreScroll;
+      grid.render();
+    }
+  } else {
+    grid.relayout();
+    if (restoreScroll !== null) grid.scroller.scrollTop = restoreScroll;
+  }
+}
+
+async function showMap(query, at) {
+  showSection("map");
+  state.query = query;
   try {
-    const places = await api.places(state.query);
-    await mapView.show(places.points, state.settings.tileUrl, (id) => `files/${id}/image-preview-128.jpg`);
+    const places = await api.places(query);
+    await mapView.show(places.points, state.settings.tileUrl, (id) => `files/${id}/image-preview-128.jpg`, at);
     $("map-view").dataset.points = String(places.points.length);
     if (!places.points.length) toast("No places among these photos");
   } catch (error) {
-    if (error instanceof ApiError && error.status === 400) showQueryError(state.query, error);
+    if (error instanceof ApiError && error.status === 400) showQueryError(query, error);
     else toast(error.message);
   }
 }
 
-async function route() {
-  const { view, query } = parseHash();
-  state.view = view;
-  state.query = query;
-  $("query").value = query;
-  $("map-link").textContent = view === "map" ? "Grid" : "Map";
-  $("map-link").href = hashFor(view === "map" ? "grid" : "map", query);
-  if (view === "map") {
-    loadChips();
-    await showMap();
+async function showPage(render) {
+  showSection("page");
+  const page = $("page");
+  page.replaceChildren();
+  page.scrollTop = 0;
+  try {
+    await render(page);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) showLogin();
+    else page.textContent = error.message;
+  }
+}
+
+const TITLES = { years: "Years", tags: "Tags", map: "Map", folders: "Folders", albums: "Albums", shares: "Shared links" };
+
+function titleOf(route, query) {
+  if (route.name === "year") return `${route.year} · Gallery`;
+  if (TITLES[route.name] && !(route.name === "folders" && route.path)) return `${TITLES[route.name]} · Gallery`;
+  if (route.name === "folders") return `${route.path} · Gallery`;
+  return query ? `${query} · Gallery` : "Gallery";
+}
+
+function markCurrentLink(route) {
+  for (const anchor of document.querySelectorAll(".view-links a")) {
+    const view = anchor.dataset.view;
+    const current = view === route.name || (view === "years" && route.name === "year");
+    if (current) anchor.setAttribute("aria-current", "page");
+    else anchor.removeAttribute("aria-current");
+  }
+}
+
+// Shows the view the address names. Runs on every navigation, Back and Forward.
+async function showRoute() {
+  const route = currentRoute();
+  state.route = route;
+  toggleYears(false);
+  $("view-links").classList.remove("open");
+  markCurrentLink(route);
+  const saved = history.state || {};
+  const query = listQuery(route);
+  $("query").value = route.name === "map" ? route.query : (query || "");
+  showQueryError("", null);
+  $("map-link").href = hrefOf({ name: "map", query: query || "" });
+  document.title = titleOf(route, query);
+  if (route.name !== "view" && detail.isOpen) {
+    const index = detail.index;
+    detail.hide();
+    if (state.loadedQuery === query && index >= 0) grid.focusTile(index);
+  }
+  switch (route.name) {
+    case "all":
+    case "search":
+    case "similar":
+    case "year":
+      await showGrid(query, { restoreScroll: saved.scroll ?? null });
+      return;
+    case "folders":
+      folderTree.reveal(route.path).catch((error) => toast(error.message));
+      await showGrid(query, { restoreScroll: saved.scroll ?? null, tree: true });
+      return;
+    case "view":
+      await showEntry(route, saved);
+      return;
+    case "map":
+      await showMap(route.query, route.at);
+      return;
+    case "years":
+      await showPage(renderYears);
+      return;
+    case "tags":
+      await showPage(renderTags);
+      return;
+    case "shares":
+      await showPage(renderShares);
+      return;
+    case "albums":
+      await showAlbum(route, saved);
+      return;
+    default:
+      await showPage((page) => renderNotFound(page, "This address names no view of the gallery."));
+  }
+}
+
+async function showAlbum(route, saved) {
+  state.album = null;
+  if (!route.path) {
+    await showPage(renderAlbums);
     return;
   }
-  $("map-view").hidden = true;
-  $("timeline").hidden = false;
-  if (query !== state.loadedQuery) {
-    grid.setSelectMode(false);
-    await loadTimeline();
-  } else {
-    grid.relayout();
+  let album = null;
+  try {
+    album = await findAlbum(route.path);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) showLogin();
+    else toast(error.message);
+    return;
   }
+  if (!album) {
+    // a name path with albums below it, but no album of its own
+    await showPage(async (page) => {
+      const { albums } = await loadAlbums();
+      const below = albums.filter((candidate) => candidate.name.startsWith(`${route.path}/`));
+      if (!below.length) throw new Error(`There is no album ${route.path}`);
+      page.replaceChildren(await albumHeader(route.path));
+    });
+    return;
+  }
+  state.album = album;
+  $("query").value = album.query;
+  $("map-link").href = hrefOf({ name: "map", query: album.query });
+  document.title = `${album.name} · Gallery`;
+  await showGrid(album.query, { restoreScroll: saved.scroll ?? null });
+  if (state.loadedQuery === album.query) loadChips();
+}
+
+// A photo or video over the grid of the result it belongs to: from a tile, the index
+// is known; after a reload or from a link, the server tells where it is in the result.
+async function showEntry(route, saved) {
+  const query = route.query;
+  if (state.view !== "grid" || state.loadedQuery !== query) {
+    state.query = query;
+    showSection("grid");
+    if (state.loadedQuery !== query) await loadTimeline();
+  }
+  if (detail.isOpen && detail.entry && detail.entry.id === route.id) return;
+  if (state.pages && saved.index !== undefined) {
+    const known = await state.pages.entryAt(saved.index).catch(() => null);
+    if (known && known.id === route.id) {
+      detail.open(state.pages, saved.index);
+      return;
+    }
+  }
+  let index = -1;
+  try {
+    index = (await api.position(route.id, query)).index;
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 404) {
+      detail.hide();
+      await showPage((page) => renderNotFound(page, "There is no such photo or video, or it is not yours to see."));
+      return;
+    }
+  }
+  if (index >= 0 && state.pages && state.loadedQuery === query) detail.open(state.pages, index);
+  else detail.openId(route.id);
+}
+
+function openFromGrid(index) {
+  const entry = state.pages.get(index);
+  if (!entry) return;
+  rememberScroll();
+  history.pushState({ index, fromList: true }, "", urlOf({ name: "view", id: entry.id, query: state.query }));
+  state.route = currentRoute();
+  detail.open(state.pages, index);
+}
+
+function detailStepped(entry, index) {
+  const route = currentRoute();
+  if (route.name !== "view") return;
+  history.replaceState({ ...history.state, index }, "", urlOf({ name: "view", id: entry.id, query: route.query }));
+}
+
+function detailClosed() {
+  const route = currentRoute();
+  if (route.name !== "view") {
+    detail.hide();
+    return;
+  }
+  if (history.state && history.state.fromList) history.back();
+  else navigate(routeForQuery(route.query), { replace: true });
 }
 
 // --- selection ----------------------------------------------------------------------------
@@ -276,17 +585,23 @@ function selectionChanged() {
 async function tagSelection(event) {
   event.preventDefault();
   const action = event.submitter ? event.submitter.value : "add";
-  const tag = $("selection-tag").value.trim();
+  const typed = $("selection-tag").value.trim();
+  const tag = action === "album" && typed ? `${ALBUM_TAG}${typed.split("/").map((part) => part.trim()).filter(Boolean).join("/")}` : typed;
   const ids = [...grid.selected];
   if (!tag || !ids.length) {
     toast(ids.length ? "Type a tag first" : "Select photos first");
     return;
   }
   try {
-    const result = await api.changeTags(ids, action === "add" ? [tag] : [], action === "remove" ? [tag] : []);
-    toast(`${action === "add" ? "Tagged" : "Untagged"} ${result.changed} ${result.changed === 1 ? "item" : "items"}: ${tag}`);
+    const adding = action !== "remove";
+    const result = await api.changeTags(ids, adding ? [tag] : [], adding ? [] : [tag]);
+    const items = `${result.changed} ${result.changed === 1 ? "item" : "items"}`;
+    if (action === "album") {
+      toast(`Added ${items} to the album ${typed}`);
+      forgetAlbums();
+    } else toast(`${adding ? "Tagged" : "Untagged"} ${items}: ${tag}`);
     $("selection-tag").value = "";
-    grid.setSelectMode(false);
+    // The selection stays until Done, so a second tag can go on the same photos.
     refresh();
   } catch (error) {
     toast(error.message, 5);
@@ -300,8 +615,14 @@ let refreshTimer = 0;
 function refresh() {
   clearTimeout(refreshTimer);
   refreshTimer = setTimeout(() => {
-    if (state.view === "map") showMap();
-    else loadTimeline({ keepScroll: true });
+    state.hasVideos = null;
+    forgetAlbums();
+    if (state.route.name === "folders") {
+      folderTree.reset();
+      folderTree.reveal(state.route.path).catch(() => {});
+    }
+    if (state.view === "map") showMap(state.query, "");
+    else if (state.view === "grid") loadTimeline({ keepScroll: true });
   }, 250);
 }
 
@@ -321,6 +642,10 @@ function listen() {
 // --- login --------------------------------------------------------------------------------
 
 function showLogin(canCancel = false) {
+  if (state.settings && state.settings.share) {
+    if (!document.getElementById("unlock")) askSharePassword(unlocked);
+    return;
+  }
   $("login").hidden = false;
   $("login-cancel").hidden = !canCancel;
   $("login-error").hidden = true;
@@ -342,6 +667,7 @@ async function submitLogin(event) {
   $("login").hidden = true;
   updateUserButton();
   state.loadedQuery = null;
+  state.hasVideos = null;
   start();
 }
 
@@ -350,12 +676,13 @@ async function userButton() {
     state.settings = await api.logout();
     dropEarly();
     updateUserButton();
+    state.loadedQuery = null;
+    state.hasVideos = null;
     if (state.settings.loginRequired) {
       grid.setResult({ total: 0, ratios: [], groups: [], version: 0 }, new EntryPages("", 0));
       showLogin();
     } else {
-      state.loadedQuery = null;
-      route();
+      showRoute();
     }
   } else {
     showLogin(true);
@@ -365,7 +692,7 @@ async function userButton() {
 // --- keys ---------------------------------------------------------------------------------
 
 function globalKeys(event) {
-  if (detail.isOpen || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (event.defaultPrevented || detail.isOpen || event.ctrlKey || event.metaKey || event.altKey) return;
   const typing = event.target.closest("input, textarea, select");
   if (typing) {
     if (event.key === "Escape") event.target.blur();
@@ -373,9 +700,10 @@ function globalKeys(event) {
   }
   const keys = {
     "/": () => $("query").focus(),
-    m: () => { location.hash = hashFor(state.view === "map" ? "grid" : "map", state.query); },
+    m: () => navigate(state.view === "map" ? routeForQuery(state.query) : { name: "map", query: state.query }),
     y: () => toggleYears(),
     s: () => { if (state.settings.canEdit) grid.setSelectMode(!grid.selectMode); },
+    "?": () => detail.showHelp(),
     Escape: () => {
       if (!$("years-menu").hidden) toggleYears(false);
       else if (grid.selectMode) grid.setSelectMode(false);
@@ -395,10 +723,10 @@ let started = false;
 function start() {
   if (!started) {
     started = true;
-    window.addEventListener("hashchange", route);
+    window.addEventListener("popstate", showRoute);
     listen();
   }
-  route();
+  showRoute();
 }
 
 async function init() {
@@ -408,34 +736,41 @@ async function init() {
     scrubber: $("scrubber"),
     scrubberLabel: $("scrubber-label"),
     status: $("status"),
-    onOpen: (index) => detail.open(state.pages, index),
+    onOpen: openFromGrid,
     onSelectionChange: selectionChanged,
   });
   detail = new DetailView($("detail"), {
-    onClose: (index) => {
-      if (index >= 0 && state.view === "grid") grid.focusTile(index);
-    },
+    onClose: detailClosed,
+    onStep: detailStepped,
     onSearch: search,
+    onNavigate: (route) => navigate(route),
+    getQuery: () => currentRoute().query || "",
     getSettings: () => state.settings,
     onTagsChanged: () => refresh(),
   });
-  mapView = new MapView($("map-view"), (id) => detail.openId(id));
+  folderTree = new FolderTree($("folder-tree"));
+  mapView = new MapView($("map-view"), (id) => navigate({ name: "view", id, query: state.query }));
   $("search").addEventListener("submit", (event) => {
     event.preventDefault();
     $("query").blur();
     search($("query").value);
   });
   $("query").addEventListener("input", () => showQueryError("", null));
-  $("years-button").addEventListener("click", () => toggleYears());
+  $("timeline").addEventListener("scroll", scrolled, { passive: true });
   $("select-button").addEventListener("click", () => grid.setSelectMode(!grid.selectMode));
   $("selection-form").addEventListener("submit", tagSelection);
   $("selection-clear").addEventListener("click", () => grid.setSelectMode(false));
   $("user-button").addEventListener("click", userButton);
+  $("share-button").addEventListener("click", share);
+  detailShareButton.addEventListener("click", share);
+  detail.addControl(detailShareButton);
+  $("menu-button").addEventListener("click", () => $("view-links").classList.toggle("open"));
   $("login-form").addEventListener("submit", submitLogin);
   $("login-cancel").addEventListener("click", () => { $("login").hidden = true; });
   document.addEventListener("keydown", globalKeys);
+  document.addEventListener("click", followLink);
   document.addEventListener("click", (event) => {
-    if (!$("years-menu").hidden && !event.target.closest("#years-menu, #years-button")) toggleYears(false);
+    if (!$("years-menu").hidden && !event.target.closest("#years-menu")) toggleYears(false);
   });
   try {
     state.settings = await api.settings();
@@ -444,10 +779,20 @@ async function init() {
     return;
   }
   updateUserButton();
-  if (state.settings.loginRequired) {
+  if (state.settings.share && state.settings.share.locked) {
+    dropEarly();
+    askSharePassword(unlocked);
+  } else if (state.settings.loginRequired) {
     dropEarly();
     showLogin();
   } else start();
+}
+
+function unlocked(settings) {
+  state.settings = settings;
+  state.loadedQuery = null;
+  updateUserButton();
+  start();
 }
 
 init();

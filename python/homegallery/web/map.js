@@ -1,7 +1,9 @@
 // Maps with Leaflet and marker clusters, loaded only when a map is shown.
 //
-// Tiles come from the configured tile URL; with none, the map has no background
-// layer and the browser makes no request to any other host.
+// Tiles come from the configured tile URL. With none (the default), the map draws the
+// world's country outlines itself from Natural Earth data served with the app (the
+// install step puts the world-atlas package's TopoJSON beside these files), and the
+// browser makes no request to any other host.
 
 let loading = null;
 
@@ -22,28 +24,92 @@ function addStyle(href) {
   document.head.append(link);
 }
 
+// Beside the app's own files, wherever the page's <base> points (a share link too).
+const vendor = (path) => new URL(`../vendor/${path}`, import.meta.url).href;
+
 export function loadLeaflet() {
   if (!loading) {
-    addStyle("vendor/leaflet/leaflet.css");
-    addStyle("vendor/markercluster/MarkerCluster.css");
-    addStyle("vendor/markercluster/MarkerCluster.Default.css");
-    loading = addScript("vendor/leaflet/leaflet.js")
-      .then(() => addScript("vendor/markercluster/leaflet.markercluster.js"))
+    addStyle(vendor("leaflet/leaflet.css"));
+    addStyle(vendor("markercluster/MarkerCluster.css"));
+    addStyle(vendor("markercluster/MarkerCluster.Default.css"));
+    loading = addScript(vendor("leaflet/leaflet.js"))
+      .then(() => addScript(vendor("markercluster/leaflet.markercluster.js")))
       .then(() => window.L);
   }
   return loading;
 }
 
+// --- the world without tiles ---------------------------------------------------------------
+
+let outlines = null;
+
+// TopoJSON (quantised, delta-encoded arcs) to GeoJSON features of one object.
+export function topologyFeatures(topology, name) {
+  const transform = topology.transform || { scale: [1, 1], translate: [0, 0] };
+  const [sx, sy] = transform.scale;
+  const [tx, ty] = transform.translate;
+  const arcs = topology.arcs.map((arc) => {
+    let x = 0;
+    let y = 0;
+    return arc.map(([dx, dy]) => {
+      x += dx;
+      y += dy;
+      return [x * sx + tx, y * sy + ty];
+    });
+  });
+  const ring = (indices) => {
+    const points = [];
+    for (const index of indices) {
+      const arc = index < 0 ? arcs[~index].slice().reverse() : arcs[index];
+      points.push(...(points.length ? arc.slice(1) : arc));
+    }
+    return points;
+  };
+  const features = [];
+  for (const geometry of topology.objects[name].geometries) {
+    let coordinates = null;
+    if (geometry.type === "Polygon") coordinates = geometry.arcs.map(ring);
+    else if (geometry.type === "MultiPolygon") coordinates = geometry.arcs.map((polygon) => polygon.map(ring));
+    if (coordinates) features.push({ type: "Feature", properties: {}, geometry: { type: geometry.type, coordinates } });
+  }
+  return features;
+}
+
+function loadOutlines() {
+  if (!outlines) {
+    outlines = fetch(new URL("./world/countries-50m.json", import.meta.url))
+      .then((response) => (response.ok ? response.json() : null))
+      .then((topology) => (topology ? topologyFeatures(topology, "countries") : []))
+      .catch(() => []);
+  }
+  return outlines;
+}
+
+async function drawOutlines(L, map, container) {
+  const features = await loadOutlines();
+  container.dataset.outlines = String(features.length);
+  if (!features.length) return;
+  L.geoJSON(features, {
+    interactive: false,
+    renderer: L.canvas({ padding: 0.5 }),
+    style: { color: "#5b6677", weight: 0.7, fillColor: "#2b323c", fillOpacity: 1 },
+  }).addTo(map);
+}
+
+const TILE_HINT = "Country outlines only: for street maps, set server.tileUrl (an XYZ tile server).";
+
 function baseMap(L, container, tileUrl, options = {}) {
   // maxZoom on the map itself: without a tile layer nothing else sets it, and the
   // marker clusters need it.
   const map = L.map(container, {
-    worldCopyJump: true, minZoom: 1, maxZoom: 19, attributionControl: Boolean(tileUrl), ...options,
+    worldCopyJump: true, minZoom: 1, maxZoom: 19, attributionControl: true, ...options,
   });
   if (tileUrl) {
     L.tileLayer(tileUrl, { maxZoom: 19, attribution: "map tiles: see the server's tile URL" }).addTo(map);
   } else {
     container.classList.add("no-tiles");
+    drawOutlines(L, map, container);
+    if (map.attributionControl) map.attributionControl.setPrefix(false).addAttribution(`Natural Earth · ${TILE_HINT}`);
   }
   return map;
 }
@@ -68,7 +134,8 @@ export class MapView {
     this.cluster = null;
   }
 
-  async show(points, tileUrl, thumbnail) {
+  // `at`: "latitude,longitude" to centre on (a photo's place), else all points in view.
+  async show(points, tileUrl, thumbnail, at = "") {
     const L = await loadLeaflet();
     if (!this.map) {
       this.map = baseMap(L, this.container, tileUrl);
@@ -93,7 +160,10 @@ export class MapView {
     this.cluster.addLayers(markers);
     this.map.addLayer(this.cluster);
     this.map.invalidateSize();
-    if (points.length) {
+    const centre = /^(-?[\d.]+),(-?[\d.]+)$/.exec(at || "");
+    if (centre) {
+      this.map.setView([Number(centre[1]), Number(centre[2])], tileUrl ? 14 : 6);
+    } else if (points.length) {
       // From the points: with chunked loading the cluster's own bounds fill in later.
       const bounds = L.latLngBounds(points.map(([latitude, longitude]) => [latitude, longitude]));
       this.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });

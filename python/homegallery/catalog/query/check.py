@@ -194,6 +194,8 @@ class _Checker:
         return _negated(node.op, test)
 
     def files(self, node: Compare, field: Field) -> c.Node:
+        if field.column == "folder":
+            return _negated(node.op, c.FolderTest(*values.folder(node.value)))
         text = fold(node.value.text)
         if field.whole:
             text = text.removeprefix(".")

@@ -127,6 +127,15 @@ class FileTest:
 
 
 @dataclass(frozen=True)
+class FolderTest:
+    """One of an entry's files is in ``source`` (its folder's name) with a path starting
+    with ``prefix`` (empty: anywhere in the source)."""
+
+    source: str
+    prefix: str
+
+
+@dataclass(frozen=True)
 class IdTest:
     """The id starts with ``text``, or contains it."""
 
@@ -180,8 +189,8 @@ class Or:
 
 Node = (
     Everything | Nothing | FreeText | Shape | NumberTest | NumberIn | NumberRange | NumberKnown
-    | DateTest | DateKnown | TextTest | TextKnown | ValueTest | LabelIn | FileTest | IdTest
-    | TypeIs | FlagIs | SimilarTo | Duplicates | Not | And | Or
+    | DateTest | DateKnown | TextTest | TextKnown | ValueTest | LabelIn | FileTest | FolderTest
+    | IdTest     | TypeIs | FlagIs | SimilarTo | Duplicates | Not | And | Or
 )  # fmt: skip
 
 

@@ -205,6 +205,18 @@ class Evaluator:
         search = column.rows_containing if node.contains else column.rows_equal
         return self.rows_mask(self.columns.file_rows()[search(node.text)])
 
+    def folder_test(self, node: c.FolderTest) -> Mask:
+        files = self.columns.file_column("source").rows_equal(node.source)
+        if node.prefix and len(files):
+            paths = self.columns.file_column("path").values
+            inside = np.fromiter(
+                ((paths[file] or "").startswith(node.prefix) for file in files.tolist()),
+                bool,
+                len(files),
+            )
+            files = files[inside]
+        return self.rows_mask(self.columns.file_rows()[files])
+
     def id_test(self, node: c.IdTest) -> Mask:
         if node.contains:
             ids = self.columns.ids
@@ -275,6 +287,7 @@ _RUNS: dict[type, Callable[[Evaluator, Any], Mask]] = {
     c.ValueTest: Evaluator.value_test,
     c.LabelIn: Evaluator.label_in,
     c.FileTest: Evaluator.file_test,
+    c.FolderTest: Evaluator.folder_test,
     c.IdTest: Evaluator.id_test,
     c.TypeIs: Evaluator.type_is,
     c.FlagIs: Evaluator.flag_is,

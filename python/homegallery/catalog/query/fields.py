@@ -118,6 +118,8 @@ FIELDS: dict[str, Field] = {
     "path": _files("path", "path"),
     "ext": _files("ext", "ext", whole=True),
     "index": _files("index", "source"),
+    # a file in this folder or below: `folder:<source folder's name>/<path>`
+    "folder": _files("folder", "folder", whole=True),
     "preview": Field("preview", "count", count="preview_count", orderable=False),
     "ratio": Field("ratio", "ratio", "ratio"),
     "favorite": Field("favorite", "bool", "favorite"),
@@ -135,7 +137,6 @@ _ALIASES: dict[str, str] = {
     "files": "file",
     "filename": "file",
     "name": "file",
-    "folder": "path",
     "extension": "ext",
     "source": "index",
     "previews": "preview",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from homegallery.catalog.fold import fold
 from homegallery.catalog.query.ast import Value
 from homegallery.catalog.query.errors import QueryError
 
@@ -126,3 +127,14 @@ def boolean(value: Value) -> bool:
     if text in _FALSE:
         return False
     raise _error(value, "true or false")
+
+
+def folder(value: Value) -> tuple[str, str]:
+    """``folder:<source>/<path>`` as (source folder's name, path prefix ending in ``/``
+    or empty for the whole source), casefolded as the catalog keeps file paths."""
+    text = fold(value.text).strip().strip("/")
+    source, _, path = text.partition("/")
+    if not source:
+        raise _error(value, "a folder as <source>/<path>")
+    path = path.strip("/")
+    return source, f"{path}/" if path else ""

@@ -15,12 +15,16 @@ from homegallery.server.services import Services, run_query, scoped_or_400
 MAX_PAGE = 1000
 
 
-def downloadable_sources(services: Services) -> frozenset[str]:
+def downloadable_sources(services: Services, viewer: Viewer) -> frozenset[str]:
+    """Sources whose originals this viewer may download (none through a share link
+    that does not allow originals)."""
+    if not viewer.originals:
+        return frozenset()
     return frozenset(source.dir for source in services.config.sources if source.downloadable)
 
 
-def to_api(services: Services, entries: list[Entry]) -> list[ApiEntry]:
-    sources = downloadable_sources(services)
+def to_api(services: Services, viewer: Viewer, entries: list[Entry]) -> list[ApiEntry]:
+    sources = downloadable_sources(services, viewer)
     return [api_entry(entry, sources) for entry in entries]
 
 
@@ -44,7 +48,9 @@ async def entries(
         scoped = scoped_or_400(services, viewer, q)
         total = run_query(scoped, services.gallery.count)
         page = run_query(scoped, lambda text: page_of(services, text, limit, offset))
-        return EntryPage(query=q, total=total, offset=offset, entries=to_api(services, page))
+        return EntryPage(
+            query=q, total=total, offset=offset, entries=to_api(services, viewer, page)
+        )
 
     return await services.on_reader(work)
 
@@ -57,7 +63,7 @@ async def entry(
         found = services.access.visible_entry(viewer, media_id, services.watcher.version)
         if found is None:
             raise NotFoundException(detail=f"no entry {media_id}")
-        return to_api(services, [found])[0]
+        return to_api(services, viewer, [found])[0]
 
     return await services.on_reader(work)
 
@@ -77,7 +83,7 @@ async def similar(
             return []
         scoped = scoped_or_400(services, viewer, f"similar:{found.id}")
         page = run_query(scoped, lambda text: page_of(services, text, limit + 1, 0))
-        return to_api(services, [item for item in page if item.id != found.id][:limit])
+        return to_api(services, viewer, [item for item in page if item.id != found.id][:limit])
 
     return await services.on_reader(work)
 

@@ -171,7 +171,7 @@ async def original(
             raise NotFoundException(detail=f"entry {entry.id} has no file {number}")
         file = entry.files[number]
         source = next((s for s in services.config.sources if s.dir == file.source), None)
-        if source is None or not source.downloadable:
+        if source is None or not source.downloadable or not viewer.originals:
             raise PermissionDeniedException(
                 detail="the originals of this source are not downloadable"
             )

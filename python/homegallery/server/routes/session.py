@@ -25,6 +25,7 @@ def _settings(services: Services, token: str | None) -> AppSettings:
         login_enabled=services.access.login_enabled,
         login_required=viewer is None,
         can_edit=bool(viewer and viewer.can_edit),
+        can_share=bool(viewer and viewer.can_share),
         tile_url=services.config.server.tile_url,
         version=services.watcher.version,
     )
