@@ -46,12 +46,17 @@ from homegallery.extract.schema import (
     write_embedding,
     write_labels,
 )
+from homegallery.extract.worker import StepOutcome, WorkItem, record_failure
+from homegallery.ml.labels import label_name, label_wnid, softmax
+from homegallery.models.preprocess import efficientnet_input
+from homegallery.models.spec import get_spec
+from homegallery.models.store import ModelNotInstalled, model_path, task_model
 from homegallery.storage import Storage
 
 if TYPE_CHECKING:
     from homegallery.config import Models
     from homegallery.extract.runner import ProgressLike, Summary
-    from homegallery.extract.worker import Settings, WorkItem
+    from homegallery.extract.worker import Settings
 
 log = logging.getLogger("homegallery.extract")
 
@@ -60,7 +65,7 @@ MIN_SHORT_SIDE = 256  # the model's resize step: short side to 256, then the cen
 _PREVIEW_PREFIX = "image-preview-"
 
 
-class ModelUnavailable(HomeGalleryError):  # noqa: N818 (a state, like ModelNotInstalled)
+class ModelUnavailable(HomeGalleryError):  # noqa: N818 (a state the run reports, like ModelNotInstalled)
     """The configured model is not installed; the message says how to install it."""
 
 
@@ -92,9 +97,6 @@ def settings_for(
     model: str, models_dir: Path, precision: str, threads: int, batch_size: int, workers: int
 ) -> EmbeddingSettings:
     """The settings for an installed model; :class:`ModelUnavailable` when it is not."""
-    from homegallery.models.spec import get_spec
-    from homegallery.models.store import ModelNotInstalled, model_path
-
     spec = get_spec(model)
     try:
         path = model_path(spec, models_dir, "int8" if precision == "int8" else "fp32")
@@ -113,8 +115,6 @@ def settings_for(
 
 def from_config(models: Models) -> tuple[EmbeddingSettings | None, str]:
     """The step's settings from ``extractor.models``, or why it cannot run ("" when off)."""
-    from homegallery.models.store import task_model
-
     spec = task_model("embeddings", models.choices)
     if spec is None:
         return None, ""
@@ -201,8 +201,6 @@ def labels_of(logits: Any, settings: EmbeddingSettings) -> Labels:
     """The model's most probable classes of one image, as stored."""
     import numpy as np
 
-    from homegallery.ml.labels import label_name, label_wnid, softmax
-
     probabilities = softmax(logits)
     best = np.argsort(-probabilities, kind="stable")[:TOP_LABELS]
     return Labels(
@@ -220,8 +218,6 @@ def labels_of(logits: Any, settings: EmbeddingSettings) -> Labels:
 
 
 def _record(storage: Storage, media_id: str, path: Path, reason: str, message: str) -> None:
-    from homegallery.extract.worker import WorkItem, record_failure
-
     record_failure(storage, WorkItem(media_id, path, "image"), "embeddings", reason, message)
 
 
@@ -234,8 +230,6 @@ def embed_batch(
     fails the batch (the message says why), as it would fail every other batch too.
     """
     import numpy as np
-
-    from homegallery.models.preprocess import efficientnet_input
 
     started = time.perf_counter()
     storage = Storage(storage_dir)
@@ -408,8 +402,6 @@ def run_step(
     pool_factory: PoolFactory,
 ) -> None:
     """The ``embeddings`` step of a run, after the per-file steps made the previews."""
-    from homegallery.extract.worker import StepOutcome
-
     config = settings.embeddings
     if config is None:
         if settings.embeddings_unavailable:
