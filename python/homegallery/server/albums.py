@@ -13,7 +13,6 @@ transaction per change).
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from homegallery.errors import HomeGalleryError
+from homegallery.server.private_store import open_private_store
 from homegallery.server.scope import split_order
 
 AlbumOrder = Literal["newest", "oldest"]
@@ -85,18 +85,7 @@ class AlbumStore:
 
     def __init__(self, path: Path | None = None) -> None:
         try:
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-            self._connection = sqlite3.connect(
-                str(path) if path is not None else ":memory:",
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=5.0,
-            )
-            if path is not None:
-                self._connection.execute("PRAGMA journal_mode = WAL")
-            self._connection.execute(_SCHEMA)
+            self._connection = open_private_store(path, _SCHEMA)
         except (OSError, sqlite3.Error) as error:
             raise AlbumStoreError(f"{path}: cannot keep albums there: {error}") from None
         self._lock = threading.Lock()

@@ -9,13 +9,13 @@ cookie has expired anyway are pruned on the next logout.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
 from pathlib import Path
 
 from homegallery.errors import HomeGalleryError
+from homegallery.server.private_store import open_private_store
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS revoked "
@@ -33,21 +33,7 @@ class Revocations:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         try:
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                # Owner-only from the start, like the secret beside it.
-                os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-            self._connection = sqlite3.connect(
-                str(path) if path is not None else ":memory:",
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=5.0,
-            )
-            if path is not None:
-                # Readers never wait for a logout being written, here or in another
-                # server on the same folder.
-                self._connection.execute("PRAGMA journal_mode = WAL")
-            self._connection.execute(_SCHEMA)
+            self._connection = open_private_store(path, _SCHEMA)
         except (OSError, sqlite3.Error) as error:
             raise RevocationError(f"{path}: cannot keep ended sessions there: {error}") from None
         self._lock = threading.Lock()

@@ -17,7 +17,6 @@ look the same.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 import sqlite3
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Literal
 
 from homegallery.errors import HomeGalleryError
+from homegallery.server.private_store import open_private_store
 
 ShareKind = Literal["photo", "album", "query"]
 SHARE_KINDS: tuple[ShareKind, ...] = ("photo", "album", "query")
@@ -104,18 +104,7 @@ class ShareStore:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
         try:
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
-            self._connection = sqlite3.connect(
-                str(path) if path is not None else ":memory:",
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=5.0,
-            )
-            if path is not None:
-                self._connection.execute("PRAGMA journal_mode = WAL")
-            self._connection.execute(_SCHEMA)
+            self._connection = open_private_store(path, _SCHEMA)
         except (OSError, sqlite3.Error) as error:
             raise ShareStoreError(f"{path}: cannot keep share links there: {error}") from None
         self._lock = threading.Lock()
