@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from factories import Indexed, fake_id
+from factories import record as indexed_record
 from homegallery.catalog import QueryError, SourceFiles, build_catalog
 from homegallery.catalog.events import new_event, record_events
 from homegallery.catalog.schema import open_reader, open_writer
@@ -44,21 +45,8 @@ RETRIEVER = StoredLabel(id="n02099601", name="golden retriever", score=0.05)
 SPORTS_CAR = StoredLabel(id="n04285008", name="sports car", score=0.9)
 
 
-@dataclass(frozen=True)
-class Indexed:
-    path: str
-    size: int
-    mtime_ns: int
-    id: str
-    kind: str
-
-
-def fake_id(number: int) -> str:
-    return f"{number:02x}" + "c3" * 31
-
-
 def record(number: int, kind: str = "image", name: str = "") -> Indexed:
-    return Indexed(name or f"{number}.jpg", 1000, number, fake_id(number), kind)
+    return indexed_record(name or f"{number}.jpg", number, kind)
 
 
 def vectors(count: int, seed: int = 3) -> np.ndarray[Any, np.dtype[np.float32]]:
