@@ -266,4 +266,9 @@ def test_the_detail_view_shows_similar_photos_and_labels(
     page.click(".detail .info .chip:has-text('More like this')")
     page.wait_for_selector(".detail", state="hidden")
     assert page.input_value("#query") == f"similar:{neighbours[0]}"
+    # the grid has the new result once the timeline names its query
+    page.wait_for_function(
+        "(query) => document.querySelector('#timeline').dataset.query === query",
+        arg=f"similar:{neighbours[0]}",
+    )
     assert wait_for_tile_ids(page)[0] == neighbours[0]
