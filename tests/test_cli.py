@@ -36,6 +36,28 @@ def test_version() -> None:
     assert result.stdout.strip() == f"homegallery {__version__}"
 
 
+# What a command's --help must not load: each costs tens of milliseconds or more.
+HEAVY_MODULES = ("numpy", "PIL", "pyvips", "litestar", "uvicorn", "onnxruntime", "onnx")
+
+
+@pytest.mark.parametrize("command", [[], *([name] for name in [*COMMANDS, "config", "demo"])])
+def test_help_loads_nothing_heavy(command: list[str]) -> None:
+    """Asked in a fresh interpreter, as a user's shell would."""
+    probe = (
+        "import sys\n"
+        "from homegallery.cli.main import main\n"
+        "try:\n"
+        f"    main({[*command, '--help']!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(sorted(set({HEAVY_MODULES!r}) & set(sys.modules)), file=sys.stderr)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stderr.strip().splitlines()[-1] == "[]", command
+
+
 def test_help_lists_every_command() -> None:
     result = homegallery("--help")
     assert result.returncode == 0

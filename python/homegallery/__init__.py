@@ -5,12 +5,12 @@ callable from its own module (``homegallery.index``, ``homegallery.extract``, â€
 """
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 from homegallery.config import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
+    __version__: str
     from homegallery.catalog import CatalogError, Entry, QueryError
     from homegallery.gallery import Gallery, open_gallery
 
@@ -25,16 +25,25 @@ _LAZY = {
 }
 
 
+def _installed_version() -> str:
+    # importlib.metadata costs ~50 ms to import: asked for only when the version is.
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("homegallery")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0.0.0+unknown"
+
+
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(_LAZY[name]), name)
+    if name == "__version__":
+        found = _installed_version()
+        globals()["__version__"] = found
+        return found
     raise AttributeError(f"module 'homegallery' has no attribute {name!r}")
 
-
-try:
-    __version__ = version("homegallery")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0+unknown"
 
 __all__ = [
     "CatalogError",

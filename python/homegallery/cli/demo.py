@@ -15,8 +15,6 @@ from homegallery.atomic import write_text
 from homegallery.cli.serve import serve_gallery
 from homegallery.config import load_config
 from homegallery.config_template import render_config
-from homegallery.importer import ImportOptions, import_initial
-from homegallery.samples import shared_photos, write_sample_gallery
 
 
 def register(
@@ -43,6 +41,8 @@ def register(
 
 def prepare_demo(gallery_dir: Path, generated: bool = False) -> Path:
     """Creates (or reuses) the demo gallery folder; returns its config file."""
+    from homegallery.samples import shared_photos, write_sample_gallery  # lazy: light --help
+
     gallery_dir = gallery_dir.resolve()
     photos_dir = gallery_dir / "photos"
     if not photos_dir.is_dir():
@@ -64,6 +64,8 @@ def prepare_demo(gallery_dir: Path, generated: bool = False) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from homegallery.importer import ImportOptions, import_initial  # lazy: light --help
+
     config_file = prepare_demo(args.dir, generated=args.generated)
     print(f"demo: gallery config at {config_file}")
     config = load_config(config_file)

@@ -13,7 +13,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from homegallery import __version__
 from homegallery.cli import (
     bench,
     build,
@@ -32,6 +31,16 @@ from homegallery.config import ConfigError
 from homegallery.log import setup_logging
 
 log = logging.getLogger("homegallery")
+
+
+class _VersionAction(argparse.Action):
+    """Prints the version when asked: looking it up is not paid by every command."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        import homegallery  # lazy: the version is read from the install only here
+
+        print(f"homegallery {homegallery.__version__}")
+        parser.exit()
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -61,7 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         description="A private, self-hosted photo and video gallery.",
     )
-    parser.add_argument("--version", action="version", version=f"homegallery {__version__}")
+    parser.add_argument(
+        "--version", action=_VersionAction, nargs=0, help="show the version and exit"
+    )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     init.register(subparsers, common)
     index.register(subparsers, common)

@@ -6,20 +6,15 @@ import argparse
 import logging
 import sys
 import threading
+from typing import TYPE_CHECKING
 
 from homegallery.cli.common import CommandError, config_from_args
 from homegallery.cli.stopping import StopRequested, stop_on_signals
 from homegallery.config import Config
-from homegallery.importer import (
-    GalleryBusyError,
-    ImportOptions,
-    ImportReport,
-    import_initial,
-    import_update,
-    watch_and_import,
-)
-from homegallery.index import AddLimits
 from homegallery.progress import Progress
+
+if TYPE_CHECKING:
+    from homegallery.importer import ImportOptions, ImportReport
 
 log = logging.getLogger("homegallery.import")
 
@@ -86,6 +81,9 @@ def _print(report: ImportReport, quiet: bool) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from homegallery.importer import GalleryBusyError, ImportOptions  # lazy: light --help
+    from homegallery.index import AddLimits  # lazy: light --help
+
     config = config_from_args(args)
     if not config.sources:
         raise CommandError("the config lists no sources; add folders under `sources:`")
@@ -116,6 +114,12 @@ def _import(
     args: argparse.Namespace, config: Config, options: ImportOptions, quiet: bool
 ) -> ImportReport | None:
     """The import the options ask for: watching (no report), one update, or initial."""
+    from homegallery.importer import (  # lazy: light --help
+        import_initial,
+        import_update,
+        watch_and_import,
+    )
+
     if args.watch:
         watch_and_import(config, options, on_import=lambda report: _print(report, quiet))
         return None
@@ -135,6 +139,11 @@ def _finish(report: ImportReport, quiet: bool) -> int:
 
 def run_server(args: argparse.Namespace) -> int:
     """Serves in the foreground; the watch import runs beside it in a thread."""
+    from homegallery.importer import (  # lazy: light --help
+        GalleryBusyError,
+        ImportOptions,
+        watch_and_import,
+    )
     from homegallery.server import create_app  # lazy: light --help
     from homegallery.server.connections import ConnectionLimits  # lazy: light --help
     from homegallery.server.runner import Tls, base_url, serve  # lazy: light --help
