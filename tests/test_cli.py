@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from homegallery import __version__
 from homegallery.cli.main import build_parser, main
@@ -149,3 +150,20 @@ def test_quiet_and_verbose_are_counted(tmp_path: Path) -> None:
     args = build_parser().parse_args(["-vv", "init", "-q"])
     assert args.verbose == 2
     assert args.quiet == 1
+
+
+def test_demo_dates_its_copies_of_the_test_photos_before_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An undated test chart copied today must not sort as today's newest photo."""
+    from homegallery.cli.demo import DEMO_FILE_TIME, prepare_demo
+
+    shared = tmp_path / "shared"
+    (shared / "orientation").mkdir(parents=True)
+    Image.new("RGB", (40, 30), "red").save(shared / "orientation" / "chart.jpg")
+    monkeypatch.setenv("HOMEGALLERY_TEST_PHOTOS", str(shared))
+
+    prepare_demo(tmp_path / "demo")
+
+    copy = tmp_path / "demo" / "photos" / "orientation" / "chart.jpg"
+    assert copy.stat().st_mtime == DEMO_FILE_TIME.timestamp()

@@ -8,7 +8,9 @@ build) and serves the gallery.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
 
 from homegallery.atomic import write_text
@@ -39,6 +41,23 @@ def register(
     parser.set_defaults(func=run)
 
 
+# The test photos' file times are when their folder was checked out, so the undated ones
+# (orientation charts, a file without EXIF) would fall back to today and fill the first
+# screen. Their copies get a file time older than any dated photo of the set instead.
+DEMO_FILE_TIME = datetime(1990, 1, 1, tzinfo=timezone.utc)
+
+
+def _date_files_before_the_photos(folder: Path) -> None:
+    stamp = DEMO_FILE_TIME.timestamp()
+    for path in folder.rglob("*"):
+        if path.is_file() and not path.is_symlink():
+            os.utime(path, (stamp, stamp))
+    print(
+        f"demo: file times set to {DEMO_FILE_TIME:%Y-%m-%d}, so photos without a capture date"
+        " sort after the dated ones"
+    )
+
+
 def prepare_demo(gallery_dir: Path, generated: bool = False) -> Path:
     """Creates (or reuses) the demo gallery folder; returns its config file."""
     from homegallery.samples import shared_photos, write_sample_gallery  # lazy: light --help
@@ -50,6 +69,7 @@ def prepare_demo(gallery_dir: Path, generated: bool = False) -> Path:
         if real is not None:
             print(f"demo: copying the test photos from {real}")
             shutil.copytree(real, photos_dir, ignore=shutil.ignore_patterns("README.md"))
+            _date_files_before_the_photos(photos_dir)
         else:
             print("demo: generating sample photos")
             write_sample_gallery(photos_dir)
