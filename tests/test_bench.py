@@ -11,7 +11,7 @@ import pytest
 
 from homegallery.bench.recommend import Recommendation, apply, recommend
 from homegallery.bench.report import Figure, Report
-from homegallery.bench.suite import STAGES
+from homegallery.bench.stages import STAGES
 from homegallery.cli.main import main
 from homegallery.config import load_config
 

@@ -14,20 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homegallery.bench.report import Report
+from homegallery.bench.stages import STAGES
 
 log = logging.getLogger("homegallery.bench")
-
-# Stage name → module in homegallery.bench with ``run(quick) -> Report``.
-STAGES: dict[str, str] = {
-    "index": "index",
-    "previews": "preview",
-    "workers": "workers",
-    "metadata": "meta",
-    "video": "video",
-    "embeddings": "embeddings",
-    "similarity": "similarity",
-    "catalog": "catalog",
-}
 
 
 @dataclass

@@ -8,12 +8,8 @@ import logging
 from pathlib import Path
 
 from homegallery import xdg
-from homegallery.atomic import write_text
-from homegallery.bench.recommend import apply, recommend
-from homegallery.bench.report import print_report
-from homegallery.bench.suite import STAGES, run_suite
+from homegallery.bench.stages import STAGES
 from homegallery.cli.common import CommandError
-from homegallery.config import load_config
 
 log = logging.getLogger("homegallery.bench")
 
@@ -49,6 +45,12 @@ def register(
 
 
 def run(args: argparse.Namespace) -> int:
+    from homegallery.atomic import write_text  # lazy: light --help
+    from homegallery.bench.recommend import apply, recommend  # lazy: light --help
+    from homegallery.bench.report import print_report  # lazy: light --help
+    from homegallery.bench.suite import run_suite  # lazy: light --help
+    from homegallery.config import load_config  # lazy: light --help
+
     if args.data is not None and not args.data.is_dir():
         raise CommandError(f"--data {args.data}: not a folder")
     config_file: Path = args.config or xdg.default_config_file()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from homegallery.config import Config, load_config
 from homegallery.errors import HomeGalleryError
+
+if TYPE_CHECKING:
+    from homegallery.config import Config
 
 
 class CommandError(HomeGalleryError):
@@ -14,5 +17,7 @@ class CommandError(HomeGalleryError):
 
 
 def config_from_args(args: argparse.Namespace) -> Config:
+    from homegallery.config import load_config  # lazy: light --help
+
     path: Path | None = getattr(args, "config", None)
     return load_config(path)

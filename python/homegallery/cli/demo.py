@@ -13,9 +13,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
-from homegallery.atomic import write_text
 from homegallery.cli.serve import serve_gallery
-from homegallery.config import load_config
 from homegallery.config_template import render_config
 
 
@@ -60,6 +58,8 @@ def _date_files_before_the_photos(folder: Path) -> None:
 
 def prepare_demo(gallery_dir: Path, generated: bool = False) -> Path:
     """Creates (or reuses) the demo gallery folder; returns its config file."""
+    from homegallery.atomic import write_text  # lazy: light --help
+    from homegallery.config import load_config  # lazy: light --help
     from homegallery.samples import shared_photos, write_sample_gallery  # lazy: light --help
 
     gallery_dir = gallery_dir.resolve()
@@ -84,6 +84,7 @@ def prepare_demo(gallery_dir: Path, generated: bool = False) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    from homegallery.config import load_config  # lazy: light --help
     from homegallery.importer import ImportOptions, import_initial  # lazy: light --help
 
     config_file = prepare_demo(args.dir, generated=args.generated)

@@ -6,7 +6,7 @@ import argparse
 import logging
 
 from homegallery.cli.common import CommandError, config_from_args
-from homegallery.extract.schema import STEPS, Step
+from homegallery.extract.steps import STEPS, Step
 from homegallery.progress import Progress
 
 log = logging.getLogger(__name__)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from homegallery.cli.common import CommandError, config_from_args
-from homegallery.config import Source
-from homegallery.index import AddLimits, IndexRunResult, update_index
 from homegallery.progress import Progress
+
+if TYPE_CHECKING:
+    from homegallery.config import Source
+    from homegallery.index import IndexRunResult
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +112,8 @@ def summary(result: IndexRunResult, dry_run: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from homegallery.index import AddLimits, update_index  # lazy: light --help
+
     config = config_from_args(args)
     if not config.sources:
         raise CommandError("the config lists no sources; add folders under `sources:`")

@@ -7,9 +7,7 @@ import logging
 from pathlib import Path
 
 from homegallery import xdg
-from homegallery.atomic import write_text
 from homegallery.cli.common import CommandError
-from homegallery.config import load_config
 from homegallery.config_template import render_config
 
 log = logging.getLogger(__name__)
@@ -57,7 +55,11 @@ def run(args: argparse.Namespace) -> int:
         if not source.is_dir():
             raise CommandError(f"--source {source}: not a folder")
     text = render_config(sources, storage_dir=storage, database_file=database)
+    from homegallery.atomic import write_text  # lazy: light --help
+    from homegallery.config import load_config  # lazy: light --help
+
     write_text(config_file, text)
+
     load_config(config_file)  # what we write must load; fails loudly if the template drifts
     print(f"wrote {config_file}")
     if not sources:

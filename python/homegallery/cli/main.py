@@ -26,8 +26,7 @@ from homegallery.cli import (
     serve,
     show_config,
 )
-from homegallery.cli.common import CommandError
-from homegallery.config import ConfigError
+from homegallery.errors import HomeGalleryError
 from homegallery.log import setup_logging
 
 log = logging.getLogger("homegallery")
@@ -98,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result: int = args.func(args)
-    except (CommandError, ConfigError) as error:
+    except HomeGalleryError as error:  # explained by its message: no traceback
         print(f"homegallery {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from homegallery import xdg
 from homegallery.cli.common import CommandError
-from homegallery.config import Config, load_config, parse_config
-from homegallery.models import store
-from homegallery.models.spec import MODELS, ModelSpec, UnknownModelError, get_spec
+
+if TYPE_CHECKING:
+    from homegallery.config import Config
+    from homegallery.models.spec import ModelSpec
 
 log = logging.getLogger("homegallery.models")
 
@@ -72,6 +74,8 @@ def register(
 
 def _config(args: argparse.Namespace) -> Config:
     """The config; without a config file the defaults, so models can come before ``init``."""
+    from homegallery.config import load_config, parse_config  # lazy: light --help
+
     path: Path | None = getattr(args, "config", None)
     if path is None and not xdg.default_config_file().exists():
         log.debug("no config file: using the default models dir")
@@ -80,6 +84,8 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _specs(names: list[str]) -> list[ModelSpec]:
+    from homegallery.models.spec import UnknownModelError, get_spec  # lazy: light --help
+
     try:
         return [get_spec(name) for name in dict.fromkeys(names)]
     except UnknownModelError as error:
@@ -91,6 +97,9 @@ def _size(nbytes: int) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
+    from homegallery.models import store  # lazy: light --help
+    from homegallery.models.spec import MODELS  # lazy: light --help
+
     config = _config(args)
     models = config.extractor.models
     choices = models.choices
@@ -124,6 +133,7 @@ def run_install(args: argparse.Namespace) -> int:
     if args.from_path is not None and not args.from_path.exists():
         raise CommandError(f"--from {args.from_path}: no such file or folder")
     from homegallery.models.install import InstallError, install  # lazy: light --help
+    from homegallery.models.spec import MODELS  # lazy: light --help
 
     config = _config(args)
     specs = list(MODELS.values()) if args.all else _specs(args.names)
@@ -150,6 +160,8 @@ def run_install(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
+    from homegallery.models import store  # lazy: light --help
+
     config = _config(args)
     for spec in _specs(args.names):
         removed = store.remove(spec.name, config.extractor.models.path)
@@ -161,6 +173,8 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
+    from homegallery.models import store  # lazy: light --help
+    from homegallery.models.spec import MODELS  # lazy: light --help
     from homegallery.models.verify import verify  # lazy: light --help
 
     config = _config(args)

@@ -9,11 +9,10 @@ import threading
 from typing import TYPE_CHECKING
 
 from homegallery.cli.common import CommandError, config_from_args
-from homegallery.cli.stopping import StopRequested, stop_on_signals
-from homegallery.config import Config
 from homegallery.progress import Progress
 
 if TYPE_CHECKING:
+    from homegallery.config import Config
     from homegallery.importer import ImportOptions, ImportReport
 
 log = logging.getLogger("homegallery.import")
@@ -81,6 +80,7 @@ def _print(report: ImportReport, quiet: bool) -> None:
 
 
 def run_import(args: argparse.Namespace) -> int:
+    from homegallery.cli.stopping import StopRequested, stop_on_signals  # lazy: light --help
     from homegallery.importer import GalleryBusyError, ImportOptions  # lazy: light --help
     from homegallery.index import AddLimits  # lazy: light --help
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-import msgspec
-
 from homegallery.cli.common import CommandError, config_from_args
 
 
@@ -56,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         gallery.close()
     if args.json:
+        import msgspec  # lazy: light --help
+
         sys.stdout.buffer.write(msgspec.json.encode(entries) + b"\n")
         return 0
     for entry in entries:

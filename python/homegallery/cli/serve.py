@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from typing import TYPE_CHECKING
 
 from homegallery.cli.common import CommandError, config_from_args
-from homegallery.config import Config
+
+if TYPE_CHECKING:
+    from homegallery.config import Config
 
 
 def register(

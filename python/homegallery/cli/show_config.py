@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import argparse
 
-import msgspec
-import yaml
-
 from homegallery.cli.common import config_from_args
 
 
@@ -28,6 +25,9 @@ def register(
 
 
 def run(args: argparse.Namespace) -> int:
+    import msgspec  # lazy: light --help
+    import yaml  # lazy: light --help
+
     config = config_from_args(args)
     print(yaml.safe_dump(msgspec.to_builtins(config), sort_keys=False), end="")
     return 0

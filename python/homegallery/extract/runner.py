@@ -39,15 +39,14 @@ from homegallery.extract.schema import (
     META_KIND,
     PLACE_KIND,
     POSTER_KIND,
-    STEPS,
     MediaMeta,
     Place,
-    Step,
     failure_kind,
     preview_kind,
     video_kind,
     write_place,
 )
+from homegallery.extract.steps import STEPS, Step
 from homegallery.extract.worker import (
     ItemResult,
     Settings,

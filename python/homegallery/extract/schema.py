@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # numpy is imported where embeddings are read: the structs lo
     import numpy.typing as npt
 
 from homegallery.errors import HomeGalleryError
+from homegallery.extract.steps import Step
 from homegallery.storage import KINDS, Storage
 
 META_SCHEMA = 1
@@ -51,8 +52,6 @@ MediaType = Literal["image", "rawImage", "video"]
 # container, a date written in the file name, or (last resort) the file's mtime.
 DateSource = Literal["exif", "xmp", "video", "filename", "file"]
 PlaceSource = Literal["offline", "nominatim"]
-Step = Literal["meta", "preview", "embeddings", "video", "geo"]
-STEPS: tuple[Step, ...] = ("meta", "preview", "embeddings", "video", "geo")
 
 
 class MediaMeta(msgspec.Struct, kw_only=True, omit_defaults=True):

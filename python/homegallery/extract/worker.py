@@ -26,7 +26,6 @@ from homegallery.extract.schema import (
     POSTER_KIND,
     Failure,
     MediaMeta,
-    Step,
     failure_kind,
     preview_kind,
     read_failure,
@@ -35,6 +34,7 @@ from homegallery.extract.schema import (
     write_failure,
     write_meta,
 )
+from homegallery.extract.steps import Step
 from homegallery.storage import Storage, split_id
 from homegallery.within import OutsideSourcesError, Roots, resolve_within
 

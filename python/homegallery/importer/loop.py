@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from homegallery.catalog.build import BuildSummary, build_from_config
 from homegallery.config import Config
 from homegallery.extract.runner import Summary, extract_gallery
-from homegallery.extract.schema import STEPS, Step
+from homegallery.extract.steps import STEPS, Step
 from homegallery.importer.lock import import_lock
 from homegallery.index import AddLimits, IndexRunResult, update_index
 from homegallery.progress import Progress

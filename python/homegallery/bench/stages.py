@@ -1,0 +1,16 @@
+"""The stages ``homegallery bench`` can run, apart from the machinery, so the CLI lists them
+in its help without loading any of it."""
+
+from __future__ import annotations
+
+# Stage name → module in homegallery.bench with ``run(quick) -> Report``.
+STAGES: dict[str, str] = {
+    "index": "index",
+    "previews": "preview",
+    "workers": "workers",
+    "metadata": "meta",
+    "video": "video",
+    "embeddings": "embeddings",
+    "similarity": "similarity",
+    "catalog": "catalog",
+}
