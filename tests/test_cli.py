@@ -14,7 +14,18 @@ from homegallery import __version__
 from homegallery.cli.main import build_parser, main
 from homegallery.config import load_config
 
-COMMANDS = ["init", "index", "extract", "build", "serve", "run", "search", "bench", "models"]
+COMMANDS = [
+    "init",
+    "index",
+    "extract",
+    "build",
+    "serve",
+    "run",
+    "search",
+    "bench",
+    "models",
+    "doctor",
+]
 
 
 def homegallery(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

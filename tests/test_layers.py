@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("gallery", "importer"),  # the scripting API; the import loop over the stages
     ("homegallery",),  # the package itself: the public API, loaded lazily
     ("server",),
-    ("bench",),  # measures every stage, the server too
+    ("bench", "doctor"),  # measures every stage, the server too; checks the machine
     ("cli",),  # the command: may use everything, nothing uses it
 ]
 _LAYER_OF = {unit: number for number, units in enumerate(LAYERS) for unit in units}

@@ -25,6 +25,7 @@ __all__ = [
     "scan_codes",
     "scan_float32",
     "scan_int8",
+    "scan_kernel",
     "storage_name",
     "storage_relative",
     "storage_split",
@@ -34,6 +35,9 @@ __all__ = [
 
 def core_version() -> str:
     """Version of the compiled core; equals the package version of a fresh build."""
+
+def scan_kernel() -> str:
+    """The 2-bit scan's kernel on this CPU: ``"avx2"`` or ``"portable"``."""
 
 def walk_source(
     root: str,

@@ -202,7 +202,14 @@ fn scan_int8<'py>(
     scan_rows(py, matrix, queries, k, min_score, candidates, threads)
 }
 
+/// Which scan kernel this CPU gets, for `homegallery doctor` and the benchmarks.
+#[pyfunction]
+fn scan_kernel() -> &'static str {
+    crate::vectors::scan_kernel()
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(scan_kernel, m)?)?;
     m.add_function(wrap_pyfunction!(quantize_codes, m)?)?;
     m.add_function(wrap_pyfunction!(quantize_int8, m)?)?;
     m.add_function(wrap_pyfunction!(scan_codes, m)?)?;

@@ -17,6 +17,7 @@ from homegallery.cli import (
     bench,
     build,
     demo,
+    doctor,
     extract,
     index,
     init,
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.register(subparsers, common)
     show_config.register(subparsers, common)
     demo.register(subparsers, common)
+    doctor.register(subparsers, common)
     return parser
 
 
