@@ -132,3 +132,18 @@ def test_installs_and_runs_without_rust_or_a_compiler(
         env=env,
     )
     assert found.stdout.strip() == "4"
+
+
+def test_previews_use_the_libvips_pip_brought(installed: Path, tmp_path: Path) -> None:
+    """pyvips loads the pyvips-binary wheel's libvips, not the system's (if any)."""
+    loaded = _run(
+        [
+            installed / "python",
+            "-c",
+            "import pyvips; pyvips.Image.black(8, 8).avg()\n"
+            "print(*{l.split()[-1] for l in open('/proc/self/maps') if 'libvips' in l})",
+        ],
+        env=_clean_env(installed, tmp_path),
+    ).stdout.split()
+    assert loaded, "libvips not loaded"
+    assert all(path.startswith(str(installed.parent)) for path in loaded), loaded
