@@ -39,6 +39,7 @@ from homegallery.catalog.events import (
     read_events,
     record_events,
 )
+from homegallery.catalog.generation import generation as catalog_generation
 from homegallery.catalog.query.fields import DEFAULT_DUPLICATE_SCORE, DUPLICATE_FLOOR
 from homegallery.catalog.schema import CatalogError, open_reader, open_writer
 from homegallery.catalog.search import DEFAULT_MIN_SCORE, Searcher, snapshot
@@ -99,6 +100,11 @@ class Gallery:
 
     def count(self, query: str = "") -> int:
         return self._searcher().count(query)
+
+    def generation(self) -> int:
+        """The catalog's change counter now: anything derived from the catalog and
+        filed under this number stays right until it moves (every build, every tag)."""
+        return catalog_generation(self._searcher().connection)
 
     def numbers(
         self, query: str, names: Sequence[str]

@@ -19,6 +19,7 @@ from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access
 from homegallery.server.albums import AlbumStore
+from homegallery.server.answers import COMPRESSED_HERE
 from homegallery.server.bodies import MAX_BODY_BYTES, BoundedRequest
 from homegallery.server.errors import exception_handlers
 from homegallery.server.front import guard_entry
@@ -182,6 +183,7 @@ def create_app(
             minimum_size=1024,
             gzip_compress_level=5,
             exclude=[r"/files/", r"/api/live"],
+            exclude_opt_key=COMPRESSED_HERE,
         ),
     )
     return guard_entry(app, config.server)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeAlias, TypeVar
 
 from litestar import Request
@@ -18,6 +18,7 @@ from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server.access import Access, Viewer
 from homegallery.server.albums import AlbumStore
+from homegallery.server.answers import AnswerCache
 from homegallery.server.live import CatalogWatcher
 from homegallery.server.scope import ScopedQuery
 from homegallery.server.sessions import COOKIE_NAME, Sessions
@@ -45,6 +46,8 @@ class Services:
     # Writes (tag changes, logouts) run on this one thread: a long write never takes
     # a reader thread, and writes queue behind each other rather than behind reads.
     writer: ThreadPoolExecutor
+    # Encoded read answers of the newest catalog generation (see server.answers).
+    answers: AnswerCache = field(default_factory=AnswerCache)
 
     async def on_reader(self, work: Callable[[], T]) -> T:
         """Runs ``work`` on a reader thread without blocking the event loop."""

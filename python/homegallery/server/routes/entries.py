@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from litestar import get
+from collections.abc import Callable, Hashable
+from typing import Any
+
+import msgspec
+from litestar import Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, Parameter
 
 from homegallery.catalog.entry import Entry
 from homegallery.server.access import Viewer
-from homegallery.server.schemas import ApiEntry, EntryPage, api_entry
-from homegallery.server.services import Services, run_query, scoped_or_400
+from homegallery.server.answers import ANSWER_HEADERS, COMPRESSED_HERE, Answer, respond
+from homegallery.server.schemas import ApiEntry, Count, EntryPage, api_entry
+from homegallery.server.services import AnyRequest, Services, run_query, scoped_or_400
 
 MAX_PAGE = 1000
 
@@ -29,30 +34,72 @@ def to_api(services: Services, viewer: Viewer, entries: list[Entry]) -> list[Api
 
 
 def page_of(services: Services, text: str, limit: int, offset: int) -> list[Entry]:
-    """A page of entries: ids in the query's order, then each entry by its key."""
-    gallery = services.gallery
-    ids = gallery.search_ids(text, limit=limit, offset=offset)
-    found = (gallery.entry(media_id) for media_id in ids)
-    return [entry for entry in found if entry is not None]
+    """A page of entries in the query's order, read from one catalog state."""
+    return services.gallery.search(text, limit=limit, offset=offset)
 
 
-@get("/api/entries", summary="A page of the entries a query matches")
+async def cached_answer(
+    services: Services,
+    viewer: Viewer,
+    request: AnyRequest,
+    request_key: Hashable,
+    make: Callable[[], bytes],
+) -> Response[Any]:
+    """The encoded answer for this viewer and request, made at most once per catalog
+    generation (see :mod:`~homegallery.server.answers`)."""
+
+    def work() -> Answer:
+        generation = services.gallery.generation()  # before the data make() reads
+        return services.answers.answer(generation, viewer, request_key, make)
+
+    made = await services.on_reader(work)
+    headers = request.headers
+    return respond(made, headers.get("if-none-match"), headers.get("accept-encoding", ""))
+
+
+@get(
+    "/api/entries",
+    summary="A page of the entries a query matches",
+    opt={COMPRESSED_HERE: True},
+    response_headers=ANSWER_HEADERS,
+)
 async def entries(
     services: NamedDependency[Services],
     viewer: NamedDependency[Viewer],
+    request: AnyRequest,
     q: FromQuery[str] = "",
     offset: int = Parameter(default=0, ge=0),
     limit: int = Parameter(default=100, ge=1, le=MAX_PAGE),
-) -> EntryPage:
-    def work() -> EntryPage:
+) -> Response[EntryPage]:
+    def make() -> bytes:
         scoped = scoped_or_400(services, viewer, q)
         total = run_query(scoped, services.gallery.count)
         page = run_query(scoped, lambda text: page_of(services, text, limit, offset))
-        return EntryPage(
+        answer = EntryPage(
             query=q, total=total, offset=offset, entries=to_api(services, viewer, page)
         )
+        return msgspec.json.encode(answer)
 
-    return await services.on_reader(work)
+    return await cached_answer(services, viewer, request, ("entries", q, offset, limit), make)
+
+
+@get(
+    "/api/count",
+    summary="How many entries a query matches",
+    opt={COMPRESSED_HERE: True},
+    response_headers=ANSWER_HEADERS,
+)
+async def count(
+    services: NamedDependency[Services],
+    viewer: NamedDependency[Viewer],
+    request: AnyRequest,
+    q: FromQuery[str] = "",
+) -> Response[Count]:
+    def make() -> bytes:
+        scoped = scoped_or_400(services, viewer, q)
+        return msgspec.json.encode(Count(query=q, total=run_query(scoped, services.gallery.count)))
+
+    return await cached_answer(services, viewer, request, ("count", q), make)
 
 
 @get("/api/entries/{media_id:str}", summary="One entry")
@@ -88,4 +135,4 @@ async def similar(
     return await services.on_reader(work)
 
 
-ROUTES = [entries, entry, similar]
+ROUTES = [entries, count, entry, similar]
