@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import struct
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,14 @@ from homegallery.extract.preview import (
     sizes_for,
 )
 from homegallery.samples import write_sample_photo
+from media_fixtures import (
+    SHOWN_CORNER,
+    Shot,
+    marker_corner,
+    write_heif,
+    write_mpo,
+    write_png_exif_after_data,
+)
 
 SIZES = [1920, 1280, 800, 320, 128]
 Engine = VipsEngine | PillowEngine
@@ -246,3 +255,46 @@ def test_raw_previews_come_from_the_embedded_jpeg(
         "Test Camera",
         orientation,
     )
+
+
+# --- files as phones and cameras write them ----------------------------------------------------
+
+TURNED = Shot(datetime(2023, 7, 14, 18, 30), orientation=6)
+
+
+def test_png_exif_after_the_image_data_is_applied(engine: Engine, tmp_path: Path) -> None:
+    png = write_png_exif_after_data(tmp_path / "magick.png", TURNED)
+    [(_, data)] = engine.render(png, [320], 80)
+    image = opened(data)
+    assert image.size == (240, 320)
+    assert marker_corner(image) == SHOWN_CORNER[6]
+
+
+def test_hif_mpo_and_heic_by_content(engine: Engine, tmp_path: Path) -> None:
+    hif = write_heif(tmp_path / "DSC00001.HIF", TURNED, ten_bit=True)
+    mpo = write_mpo(tmp_path / "DSCF0001.MPO", TURNED)
+    # A HEIC under a JPEG name, as some exports and copies leave it
+    misnamed = write_heif(tmp_path / "IMG_0001.JPG", TURNED)
+    for path in (hif, mpo, misnamed):
+        [(_, data)] = engine.render(path, [320], 80)
+        image = opened(data)
+        assert image.size == (240, 320), path.name
+        assert marker_corner(image) == SHOWN_CORNER[6], path.name
+
+
+def test_heic_fallback_does_not_depend_on_what_came_before(tmp_path: Path) -> None:
+    """Every fresh engine decodes a HEIC at once, whichever file it meets first."""
+    heic = write_heif(tmp_path / "IMG_0002.HEIC", TURNED)
+    misnamed = write_heif(tmp_path / "IMG_0003.jpeg", TURNED)
+    for first, second in ((heic, misnamed), (misnamed, heic)):
+        engine = VipsEngine()
+        assert engine.render(first, [128], 80) and engine.render(second, [128], 80)
+
+
+def test_heic_above_the_limit_is_refused_before_decoding(tmp_path: Path) -> None:
+    heic = write_heif(tmp_path / "IMG_0004.HEIC", TURNED, size=(1600, 1200))
+    for engine in (VipsEngine(max_pixels=1_000_000), PillowEngine(max_pixels=1_000_000)):
+        with pytest.raises(PreviewError) as caught:
+            engine.render(heic, SIZES, 80)
+        assert caught.value.reason == "too-large"
+        assert "IMG_0004.HEIC" in str(caught.value) and "maxMegapixels" in str(caught.value)

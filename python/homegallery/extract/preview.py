@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from homegallery.errors import HomeGalleryError
+from homegallery.extract.meta_blocks import exif_orientation, is_heif, png_exif
 
 Source = Path | bytes
 EngineName = Literal["pyvips", "pillow"]
@@ -97,28 +98,41 @@ class VipsEngine:
             {"keep": 0} if pyvips.at_least_libvips(8, 15) else {"strip": True}
         )
         # The libvips wheel leaves out the (patent-encumbered) HEVC decoder; HEIC then
-        # goes through pillow-heif, found out at the first HEIC that libvips refuses.
+        # goes through pillow-heif. Learnt at the first HEIC, it only saves the futile
+        # try: every HEIF libvips refuses, for whatever reason, goes to pillow-heif.
         self._hevc_in_vips = True
 
     def render(
         self, source: Source, sizes: Sequence[int], quality: int, orientation: int = 0
     ) -> list[tuple[int, bytes]]:
         """``orientation`` forces one (RAW previews carry none); 0 reads it from the file."""
-        if isinstance(source, Path) and source.suffix.lower() in _HEIF_SUFFIXES:
-            if not self._hevc_in_vips:
-                return self._render_image(
-                    source, _decode_heif(source, self.max_pixels), sizes, quality
-                )
-            try:
-                return self._render(source, sizes, quality, orientation)
-            except PreviewError as error:
-                if "HEVC" not in str(error):
-                    raise
-                self._hevc_in_vips = False
-                return self._render_image(
-                    source, _decode_heif(source, self.max_pixels), sizes, quality
-                )
+        if isinstance(source, Path) and is_heif(source):
+            return self._render_heif(source, sizes, quality)
         return self._render(source, sizes, quality, orientation)
+
+    def _render_heif(
+        self, path: Path, sizes: Sequence[int], quality: int
+    ) -> list[tuple[int, bytes]]:
+        """libvips (which shrinks while decoding), else pillow-heif, told by content not name."""
+        refused: PreviewError | None = None
+        if self._hevc_in_vips:
+            try:
+                return self._render(path, sizes, quality, 0)
+            except PreviewError as error:
+                if error.reason == "too-large":
+                    raise
+                if "HEVC" in str(error):
+                    self._hevc_in_vips = False
+                else:
+                    refused = error
+        try:
+            return self._render_image(path, _decode_heif(path, self.max_pixels), sizes, quality)
+        except PreviewError as error:
+            # Both refused: libvips' reason is the one that says what is wrong with the
+            # file (pillow-heif here has no AV1 decoder to say anything about AVIF).
+            raise (
+                refused if refused is not None and error.reason != "too-large" else error
+            ) from None
 
     def _render(
         self, source: Source, sizes: Sequence[int], quality: int, orientation: int
@@ -134,6 +148,8 @@ class VipsEngine:
             header = pyvips.Image.new_from_source(vips_source, "", access="sequential")
             if header.width * header.height > self.max_pixels:
                 raise _too_large(source, header.width, header.height, self.max_pixels)
+            if orientation == 0 and isinstance(source, Path):
+                orientation = _png_orientation(source, header)
             targets = sizes_for(max(header.width, header.height), sizes)
             image = pyvips.Image.thumbnail_source(
                 vips_source,
@@ -173,7 +189,12 @@ class VipsEngine:
         return results
 
 
-_HEIF_SUFFIXES = {".heic", ".heif", ".hif"}
+def _png_orientation(path: Path, header: Any) -> int:
+    """A PNG's orientation from an ``eXIf`` chunk libvips did not read; 0 if none to apply."""
+    fields = header.get_fields()
+    if "orientation" in fields or not str(header.get("vips-loader")).startswith("png"):
+        return 0
+    return exif_orientation(png_exif(path)) or 0
 
 
 def _vips_error(source: Source, error: Exception) -> PreviewError:
@@ -182,8 +203,13 @@ def _vips_error(source: Source, error: Exception) -> PreviewError:
 
 
 def _decode_heif(path: Path, max_pixels: int) -> Any:
-    """A HEIC/HEIF image decoded by pillow-heif (with its HEVC decoder), as a libvips image."""
-    import numpy as np
+    """A HEIC/HEIF image decoded by pillow-heif (with its HEVC decoder), as a libvips image.
+
+    libheif decodes the whole picture (HEIF has no reduced-size decode), so its buffer
+    is the one large allocation: libvips reads it in place, its row padding cropped
+    away as a view, rather than from a packed copy that doubled a worker's peak memory.
+    The size is checked before decoding, so ``maxMegapixels`` bounds that buffer.
+    """
     import pillow_heif
     import pyvips
 
@@ -197,10 +223,9 @@ def _decode_heif(path: Path, max_pixels: int) -> Any:
         stride = heif.stride
     except (ValueError, OSError, RuntimeError) as error:
         raise PreviewError(f"{path}: cannot decode: {error}") from None
-    pixels = np.frombuffer(data, dtype=np.uint8).reshape(height, stride)[:, : width * bands]
-    image = pyvips.Image.new_from_memory(
-        np.ascontiguousarray(pixels).data, width, height, bands, "uchar"
-    ).copy(interpretation="srgb")
+    rows = pyvips.Image.new_from_memory(data, stride, height, 1, "uchar")
+    image = rows.crop(0, 0, width * bands, height).bandfold(factor=bands)
+    image = image.copy(interpretation="srgb" if bands >= 3 else "b-w")
     icc = heif.info.get("icc_profile")
     if icc:
         image.set_type(pyvips.GValue.blob_type, "icc-profile-data", bytes(icc))
