@@ -126,6 +126,21 @@ def write_heif(
     return path
 
 
+def write_tiled_heic(path: Path, shot: Shot, size: tuple[int, int], tile: int) -> Path:
+    """A grid HEIC of ``tile``-pixel tiles, as phones write theirs (512-pixel tiles there).
+
+    Many tiles make many items: past 256 the libheif inside the libvips wheel refuses
+    the file as a "security limit", as it does a 200 MP camera HEIC.
+    """
+    import pillow_heif
+
+    heif = pillow_heif.from_pillow(picture(*size))
+    heif.save(
+        path, exif=exif_bytes(shot), quality=30, tile_size=tile, enc_params={"preset": "ultrafast"}
+    )
+    return path
+
+
 def write_heif_with_extent_offsets(path: Path, shot: Shot, xmp: bytes | None = None) -> Path:
     """A valid HEIC whose items are located by extent offsets instead of base offsets.
 
