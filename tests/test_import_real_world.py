@@ -1,0 +1,149 @@
+"""A folder as phones, cameras and tools leave it, imported: every photo's date, place, turn.
+
+The files are generated the way their makers write them (pillow-heif for HEIC and
+Sony's 10-bit HIF, Pillow for MPO, WebP, AVIF and PNG, piexif for the EXIF, ffmpeg for
+a phone video), including the cases exiv2 reads nothing from: a HEIC located by
+extent offsets, a JPEG with a damaged EXIF segment, one whose first directory is cut
+short, and a PNG with its eXIf chunk after the image data.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image, features
+
+from homegallery.config import load_config
+from homegallery.gallery import open_gallery
+from homegallery.importer import ImportOptions, import_initial
+from homegallery.storage import Storage
+from media_fixtures import (
+    SHOWN_CORNER,
+    Shot,
+    exif_bytes,
+    marker_corner,
+    picture,
+    write_broken_exif_jpeg,
+    write_heif,
+    write_heif_with_extent_offsets,
+    write_jpeg,
+    write_jpeg_with_unreadable_ifd0,
+    write_mpo,
+    write_png_exif_after_data,
+)
+
+PARIS = (48.8566, 2.3522)
+BERLIN = (52.52, 13.405)
+FLORENCE = (43.7696, 11.2558)
+MADRID = (40.4168, -3.7038)
+ROME = (41.9028, 12.4964)
+LONDON = (51.5074, -0.1278)
+VIENNA = (48.2082, 16.3738)
+LISBON = (38.7223, -9.1393)
+OSLO = (59.9139, 10.7522)
+
+
+def _shot(day: int, gps: tuple[float, float] | None, orientation: int) -> Shot:
+    return Shot(datetime(2023, 7, day, 18, 30), "+02:00", gps, orientation=orientation)
+
+
+# path → (its shot, the date the entry must have, its country code, shown orientation)
+def _write_folder(source: Path) -> dict[str, tuple[str | None, str | None, int]]:
+    expected: dict[str, tuple[str | None, str | None, int]] = {}
+
+    def add(path: Path, shot: Shot, country: str | None, shown: int) -> None:
+        expected[path.relative_to(source).as_posix()] = (
+            shot.taken.strftime("%Y-%m-%dT%H:%M:%S") + (shot.offset or ""),
+            country,
+            shown,
+        )
+
+    def folder(name: str) -> Path:
+        (source / name).mkdir(parents=True, exist_ok=True)
+        return source / name
+
+    # HEIF turns by its container's rotation, which pillow-heif writes from the EXIF one
+    shot = _shot(1, PARIS, 6)
+    add(write_heif(folder("iPhone") / "IMG_0001.HEIC", shot), shot, "FR", 6)
+    shot = _shot(2, BERLIN, 8)
+    add(write_heif(folder("Sony") / "DSC00001.HIF", shot, ten_bit=True), shot, "DE", 8)
+    shot = _shot(3, FLORENCE, 6)
+    add(write_mpo(folder("Fujifilm") / "DSCF0001.MPO", shot), shot, "IT", 6)
+    shot = _shot(4, MADRID, 1)
+    add(write_heif_with_extent_offsets(folder("export") / "IMG_0002.HEIC", shot), shot, "ES", 1)
+    shot = _shot(5, ROME, 3)
+    add(write_jpeg(folder("Pixel") / "PXL_20230705_163000.jpg", shot), shot, "IT", 3)
+    shot = _shot(6, LONDON, 6)
+    add(write_jpeg_with_unreadable_ifd0(folder("old") / "P1000001.JPG", shot), shot, "GB", 6)
+    shot = _shot(7, VIENNA, 8)
+    png = write_png_exif_after_data(folder("magick") / "render.png", shot, (640, 480))
+    add(png, shot, "AT", 8)
+    shot = _shot(8, LISBON, 6)
+    webp = folder("web") / "photo.webp"
+    picture(640, 480).save(webp, "WEBP", exif=exif_bytes(shot))
+    add(webp, shot, "PT", 6)
+    if features.check("avif"):
+        shot = _shot(9, OSLO, 1)
+        avif = folder("web") / "photo.avif"
+        picture(640, 480).save(avif, "AVIF", exif=exif_bytes(shot))
+        add(avif, shot, "NO", 1)
+    # The EXIF is unreadable: the date comes from the name, there is no place
+    broken = write_broken_exif_jpeg(
+        folder("scans") / "IMG_20190704_101500.jpg", _shot(10, PARIS, 6)
+    )
+    expected[broken.relative_to(source).as_posix()] = ("2019-07-04T10:15:00", None, 1)
+    return expected
+
+
+def _write_video(source: Path) -> None:
+    subprocess.run(
+        [
+            "ffmpeg", "-v", "error", "-y", "-f", "lavfi",
+            "-i", "testsrc2=size=320x240:rate=25:duration=1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+            "-metadata", "creation_time=2023-07-11T16:30:00Z",
+            "-metadata", "location=+48.8566+002.3522/",
+            str(source / "iPhone" / "IMG_0003.MP4"),
+        ],
+        check=True,
+    )  # fmt: skip
+
+
+@pytest.mark.timeout(600)
+def test_mixed_folder_gets_every_date_place_and_orientation(tmp_path: Path) -> None:
+    source = tmp_path / "photos"
+    expected = _write_folder(source)
+    _write_video(source)
+    config_file = tmp_path / "gallery.yml"
+    config_file.write_text(
+        "sources: [{dir: photos}]\ndatabase: {file: data/catalog.db}\n"
+        "storage: {dir: data/storage}\n"
+        "extractor: {workers: 2, image: {previewSizes: [320, 128]},"
+        " geoReverse: {provider: offline}, models: {embeddings: off}}\n"
+    )
+    config = load_config(config_file)
+    report = import_initial(config, ImportOptions(quiet=True))
+    assert report.ok
+    storage = Storage(Path(config.storage.dir))
+    with open_gallery(config) as gallery:
+        entries = {entry.files[0].path: entry for entry in gallery}
+        assert sorted(entries) == sorted([*expected, "iPhone/IMG_0003.MP4"])
+
+        video = entries.pop("iPhone/IMG_0003.MP4")
+        assert video.date == "2023-07-11T16:30:00+00:00" and video.country_code == "FR"
+
+        wrong = {}
+        for path, (date, country, shown) in expected.items():
+            entry = entries[path]
+            preview = Image.open(storage.path(entry.id, "image-preview-320.jpg"))
+            found = (entry.date, entry.country_code, marker_corner(preview))
+            wanted = (date, country, SHOWN_CORNER[shown])
+            turned = shown >= 5
+            if found != wanted or (entry.width, entry.height) != (
+                (480, 640) if turned else (640, 480)
+            ):
+                wrong[path] = (found, (entry.width, entry.height), "wanted", wanted)
+        assert not wrong, wrong
