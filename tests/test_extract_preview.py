@@ -294,11 +294,13 @@ def test_heic_fallback_does_not_depend_on_what_came_before(tmp_path: Path) -> No
 
 def test_heic_above_the_limit_is_refused_before_decoding(tmp_path: Path) -> None:
     heic = write_heif(tmp_path / "IMG_0004.HEIC", TURNED, size=(1600, 1200))
+    pillow_limit = Image.MAX_IMAGE_PIXELS
     for engine in (VipsEngine(max_pixels=1_000_000), PillowEngine(max_pixels=1_000_000)):
         with pytest.raises(PreviewError) as caught:
             engine.render(heic, SIZES, 80)
         assert caught.value.reason == "too-large"
         assert "IMG_0004.HEIC" in str(caught.value) and "maxMegapixels" in str(caught.value)
+    assert pillow_limit == Image.MAX_IMAGE_PIXELS  # the next Pillow user keeps its own limit
 
 
 def test_heic_that_libvips_refuses_for_another_reason_still_gets_previews(

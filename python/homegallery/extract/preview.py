@@ -290,9 +290,21 @@ class PillowEngine:
     def render(
         self, source: Source, sizes: Sequence[int], quality: int, orientation: int = 0
     ) -> list[tuple[int, bytes]]:
+        """Pillow's pixel limit is a global: it is this engine's only while it renders."""
+        from PIL import Image
+
+        previous = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = self.max_pixels
+        try:
+            return self._render(source, sizes, quality, orientation)
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous
+
+    def _render(
+        self, source: Source, sizes: Sequence[int], quality: int, orientation: int
+    ) -> list[tuple[int, bytes]]:
         from PIL import Image, ImageOps, UnidentifiedImageError
 
-        Image.MAX_IMAGE_PIXELS = self.max_pixels
         stream = io.BytesIO(source) if isinstance(source, bytes) else source
         try:
             with warnings.catch_warnings():
