@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass(frozen=True)
@@ -26,20 +27,37 @@ class Blocks:
     xmp: bytes | None
 
 
-def is_heif(path: Path) -> bool:
-    """True for the HEIF family (HEIC, HIF, AVIF), told by the file's ``ftyp`` brands."""
-    import pillow_heif
-
+def _head(path: Path) -> bytes:
     try:
         with path.open("rb") as file:
-            return bool(pillow_heif.is_supported(file.read(64)))
+            return file.read(64)
     except OSError:
-        return False
+        return b""
+
+
+def _is_heif_head(head: bytes) -> bool:
+    import pillow_heif
+
+    return bool(head) and bool(pillow_heif.is_supported(head))
+
+
+def is_heif(path: Path) -> bool:
+    """True for the HEIF family (HEIC, HIF, AVIF), told by the file's ``ftyp`` brands."""
+    return _is_heif_head(_head(path))
 
 
 def read_blocks(path: Path) -> Blocks | None:
-    """The blocks libheif (HEIF) or Pillow (everything else) reads; None if neither opens it."""
-    return _heif_blocks(path) if is_heif(path) else _pillow_blocks(path)
+    """The blocks libheif (HEIF), a chunk walk (PNG) or Pillow reads; None if none opens it.
+
+    A PNG's chunks are walked rather than opened with Pillow, which decodes the whole
+    picture to look for an ``eXIf`` chunk after the image data.
+    """
+    head = _head(path)
+    if _is_heif_head(head):
+        return _heif_blocks(path)
+    if head.startswith(_PNG_SIGNATURE):
+        return Blocks(png_exif(path), None)
+    return _pillow_blocks(path)
 
 
 def _heif_blocks(path: Path) -> Blocks | None:
@@ -95,9 +113,6 @@ def _parse(block: bytes | None, kind: str) -> dict[str, Any]:
     except RuntimeError:
         return {}
     return tags
-
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def png_exif(path: Path) -> bytes | None:
