@@ -170,7 +170,7 @@ class _Tags:
 
 
 def _read_tags(path: Path, media_type: MediaType = "image") -> _Tags:
-    """exiv2's tags; for a photo it refuses or finds nothing in, the decoder library's blocks.
+    """exiv2's tags; for a photo it refuses or finds no EXIF in, the decoder library's blocks.
 
     A refused file keeps only what the blocks give (no IPTC) and its size comes from the
     decoder, so a damaged EXIF segment costs that segment and not the whole file.
@@ -183,10 +183,11 @@ def _read_tags(path: Path, media_type: MediaType = "image") -> _Tags:
             raise
         exif, xmp = parse_blocks(blocks)
         return _Tags(exif, {}, xmp, None, (0, 0))
-    if media_type == "image" and not tags.exif and not tags.xmp:
+    if media_type == "image" and not tags.exif:
         blocks = read_blocks(path)
         if blocks is not None:
-            tags.exif, tags.xmp = parse_blocks(blocks)
+            exif, xmp = parse_blocks(blocks)
+            tags.exif, tags.xmp = exif, tags.xmp or xmp
     return tags
 
 
