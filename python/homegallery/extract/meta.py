@@ -351,8 +351,10 @@ class _PhotoTags:
 def _photo_size(path: Path, media_type: MediaType, tags: _Tags) -> tuple[int, int, int, str | None]:
     """(width, height) as shown (turned by the orientation), orientation, vips loader.
 
-    The decoder's orientation wins; without one the EXIF tag counts, except in HEIF,
-    whose decoder has already turned the picture by the container's own transforms.
+    What libvips reads is what the preview applies, so its orientation wins; a PNG's
+    ``eXIf`` chunk after the image data, which it skips, counts too (the preview reads
+    it as well). Otherwise (HEIF, whose decoder turns the picture by the container's
+    own transforms; a JPEG whose EXIF libvips could not parse) the picture is as stored.
     """
     decoded = _decoded_size(path) if media_type == "image" else None
     orientation = _integer(tags.exif.get("Exif.Image.Orientation")) or 1
@@ -360,7 +362,7 @@ def _photo_size(path: Path, media_type: MediaType, tags: _Tags) -> tuple[int, in
         width, height, found, loader = decoded
         if found is not None:
             orientation = found
-        elif loader is not None and loader.startswith("heif"):
+        elif loader is None or not loader.startswith("png"):
             orientation = 1
     else:
         (width, height), loader = tags.pixel_size, None
