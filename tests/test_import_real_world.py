@@ -1,7 +1,7 @@
 """A folder as phones, cameras and tools leave it, imported: every photo's date, place, turn.
 
 The files are generated the way their makers write them (pillow-heif for HEIC and
-Sony's 10-bit HIF, Pillow for MPO, WebP, AVIF and PNG, piexif for the EXIF, ffmpeg for
+Sony's 10-bit HIF, Pillow for MPO, WebP, AVIF, TIFF and PNG, piexif for the EXIF, ffmpeg for
 a phone video), including the cases exiv2 reads nothing from: a HEIC located by
 extent offsets, a JPEG with a damaged EXIF segment, one whose first directory is cut
 short, and a PNG with its eXIf chunk after the image data.
@@ -44,6 +44,7 @@ LONDON = (51.5074, -0.1278)
 VIENNA = (48.2082, 16.3738)
 LISBON = (38.7223, -9.1393)
 OSLO = (59.9139, 10.7522)
+ZURICH = (47.3769, 8.5417)
 
 
 def _shot(day: int, gps: tuple[float, float] | None, orientation: int) -> Shot:
@@ -99,6 +100,10 @@ def _write_folder(source: Path) -> Expected:
     webp = folder("web") / "photo.webp"
     picture(640, 480).save(webp, "WEBP", exif=exif_bytes(shot))
     add(webp, shot, ("PT", "Intendente"), 6)
+    shot = _shot(11, ZURICH, 6)
+    tiff = folder("scanner") / "scan.tif"
+    picture(640, 480).save(tiff, "TIFF", exif=exif_bytes(shot))
+    add(tiff, shot, ("CH", "Zürich (Kreis 1) / Lindenhof"), 6)
     if features.check("avif"):
         shot = _shot(9, OSLO, 1)
         avif = folder("web") / "photo.avif"
