@@ -346,3 +346,22 @@ def test_heic_decode_memory_is_bounded_by_its_pixels(tmp_path: Path) -> None:
     kib = int(grown.strip().splitlines()[-1])
     bound = width * height * 4.6 + 32 * 2**20
     assert kib * 1024 < bound, f"{kib / 1024:.0f} MiB for {width}x{height}"
+
+
+def test_avif_after_a_heic_still_goes_through_libvips(tmp_path: Path) -> None:
+    """pillow-heif here has no AV1 decoder: learning that libvips lacks HEVC must not
+    send AVIF away from libvips."""
+    from PIL import features
+
+    if not features.check("avif"):
+        pytest.skip("this Pillow cannot write AVIF")
+    avif = tmp_path / "photo.avif"
+    Image.new("RGB", (640, 480), "olive").save(avif, "AVIF")
+    engine = VipsEngine()
+    engine.render(write_heif(tmp_path / "IMG_0006.HEIC", TURNED), [128], 80)
+    assert [size for size, _ in engine.render(avif, SIZES, 80)] == [320, 128]
+    broken = tmp_path / "broken.avif"
+    broken.write_bytes(avif.read_bytes()[:300])
+    with pytest.raises(PreviewError) as caught:
+        engine.render(broken, SIZES, 80)
+    assert "broken.avif" in str(caught.value) and "AV1" not in str(caught.value)

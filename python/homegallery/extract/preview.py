@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,9 +98,10 @@ class VipsEngine:
         self._jpeg_options: dict[str, object] = (
             {"keep": 0} if pyvips.at_least_libvips(8, 15) else {"strip": True}
         )
-        # The libvips wheel leaves out the (patent-encumbered) HEVC decoder; HEIC then
-        # goes through pillow-heif. Learnt at the first HEIC, it only saves the futile
-        # try: every HEIF libvips refuses, for whatever reason, goes to pillow-heif.
+        # The libvips wheel leaves out the (patent-encumbered) HEVC decoder and the
+        # pillow-heif wheel the AV1 one: a HEIF goes to the other library whenever one
+        # refuses it, for whatever reason. Which one goes first is learnt from the first
+        # HEIC, to save the futile try; the outcome does not depend on it.
         self._hevc_in_vips = True
 
     def render(
@@ -113,26 +115,31 @@ class VipsEngine:
     def _render_heif(
         self, path: Path, sizes: Sequence[int], quality: int
     ) -> list[tuple[int, bytes]]:
-        """libvips (which shrinks while decoding), else pillow-heif, told by content not name."""
-        refused: PreviewError | None = None
-        if self._hevc_in_vips:
+        """libvips (which shrinks while decoding) and pillow-heif, told by content not name."""
+
+        def with_vips() -> list[tuple[int, bytes]]:
+            return self._render(path, sizes, quality, 0)
+
+        def with_pillow_heif() -> list[tuple[int, bytes]]:
+            return self._render_image(path, _decode_heif(path, self.max_pixels), sizes, quality)
+
+        order = (
+            (with_vips, with_pillow_heif) if self._hevc_in_vips else (with_pillow_heif, with_vips)
+        )
+        refusals: list[PreviewError] = []
+        for attempt in order:
             try:
-                return self._render(path, sizes, quality, 0)
+                return attempt()
             except PreviewError as error:
                 if error.reason == "too-large":
                     raise
-                if "HEVC" in str(error):
+                if attempt is with_vips and "HEVC" in str(error):
                     self._hevc_in_vips = False
-                else:
-                    refused = error
-        try:
-            return self._render_image(path, _decode_heif(path, self.max_pixels), sizes, quality)
-        except PreviewError as error:
-            # Both refused: libvips' reason is the one that says what is wrong with the
-            # file (pillow-heif here has no AV1 decoder to say anything about AVIF).
-            raise (
-                refused if refused is not None and error.reason != "too-large" else error
-            ) from None
+                refusals.append(error)
+        # Both refused: the reason that is not a missing codec says what is wrong
+        raise next(
+            (error for error in refusals if not _MISSING_CODEC.search(str(error))), refusals[0]
+        )
 
     def _render(
         self, source: Source, sizes: Sequence[int], quality: int, orientation: int
@@ -187,6 +194,10 @@ class VipsEngine:
             image = image.thumbnail_image(size, height=size, size="down").copy_memory()
             results.append((size, image.jpegsave_buffer(Q=quality, **self._jpeg_options)))
         return results
+
+
+# How libheif says that its build lacks the file's codec (HEVC, AV1)
+_MISSING_CODEC = re.compile(r"has not been built in|no decoder|decoder plugin", re.IGNORECASE)
 
 
 def _png_orientation(path: Path, header: Any) -> int:
