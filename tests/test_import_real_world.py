@@ -9,6 +9,7 @@ short, and a PNG with its eXIf chunk after the image data.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from datetime import datetime
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, features
 
-from homegallery.config import load_config
+from homegallery.config import Config, load_config
 from homegallery.gallery import open_gallery
 from homegallery.importer import ImportOptions, import_initial
 from homegallery.storage import Storage
@@ -131,12 +132,9 @@ def _write_video(source: Path) -> None:
     )  # fmt: skip
 
 
-@pytest.mark.slow
-def test_mixed_folder_gets_every_date_place_and_orientation(tmp_path: Path) -> None:
-    source = tmp_path / "photos"
-    expected = _write_folder(source)
-    _write_video(source)
-    config_file = tmp_path / "gallery.yml"
+def _import(folder: Path) -> tuple[Config, Storage]:
+    """Imports ``folder/photos`` as a user would (offline places), into ``folder/data``."""
+    config_file = folder / "gallery.yml"
     config_file.write_text(
         "sources: [{dir: photos}]\ndatabase: {file: data/catalog.db}\n"
         "storage: {dir: data/storage}\n"
@@ -146,7 +144,15 @@ def test_mixed_folder_gets_every_date_place_and_orientation(tmp_path: Path) -> N
     config = load_config(config_file)
     report = import_initial(config, ImportOptions(quiet=True))
     assert report.ok
-    storage = Storage(Path(config.storage.dir))
+    return config, Storage(Path(config.storage.dir))
+
+
+@pytest.mark.slow
+def test_mixed_folder_gets_every_date_place_and_orientation(tmp_path: Path) -> None:
+    source = tmp_path / "photos"
+    expected = _write_folder(source)
+    _write_video(source)
+    config, storage = _import(tmp_path)
     with open_gallery(config) as gallery:
         entries = {entry.files[0].path: entry for entry in gallery}
         assert sorted(entries) == sorted([*expected, "iPhone/IMG_0003.MP4"])
@@ -169,3 +175,34 @@ def test_mixed_folder_gets_every_date_place_and_orientation(tmp_path: Path) -> N
             ):
                 wrong[path] = (found, (entry.width, entry.height), "wanted", wanted)
         assert not wrong, wrong
+
+
+@pytest.mark.slow
+def test_real_phone_and_camera_photos_keep_date_place_and_orientation(
+    photos_dir: Path, tmp_path: Path
+) -> None:
+    """The shared real files: an iPhone HEIC, a HEIF exiv2 reads nothing from, GPS
+    photos, and the orientation charts, whose landscapes must all come out wide."""
+    source = tmp_path / "photos"
+    for folder in ("heic", "gps", "orientation"):
+        shutil.copytree(photos_dir / folder, source / folder)
+    config, storage = _import(tmp_path)
+    with open_gallery(config) as gallery:
+        entries = {entry.files[0].path: entry for entry in gallery}
+        assert len(entries) == 2 + 9 + 16
+
+        iphone = entries["heic/IMG_5195.HEIC"]
+        assert iphone.date == "2021-04-11T15:47:53-05:00" and iphone.country_code == "US"
+        assert (iphone.width, iphone.height) == (2566, 3313)
+        assert entries["heic/samplefilehub.heif"].previews
+
+        for path, entry in entries.items():
+            if path.startswith("gps/"):
+                assert (entry.country_code, entry.state) == ("IT", "Tuscany"), path
+                assert (entry.date or "").startswith("2008-10"), path
+            if path.startswith("orientation/"):
+                wide = path.startswith("orientation/landscape")
+                with Image.open(storage.path(entry.id, "image-preview-320.jpg")) as preview:
+                    shown = preview.size
+                assert (shown[0] > shown[1]) == wide, (path, shown)
+                assert ((entry.width or 0) > (entry.height or 0)) == wide, path
