@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pyexiv2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from homegallery.extract.meta import MetaError, Sidecar, read_image_meta, read_meta
@@ -18,6 +20,7 @@ from media_fixtures import (
     write_broken_exif_jpeg,
     write_heif,
     write_heif_with_extent_offsets,
+    write_jpeg,
     write_jpeg_with_unreadable_ifd0,
     write_mpo,
     write_png_exif_after_data,
@@ -289,3 +292,24 @@ def test_png_exif_chunk_after_the_image_data(tmp_path: Path) -> None:
     meta = read_image_meta(png)
     assert (meta.width, meta.height, meta.orientation) == (300, 400, 6)
     assert meta.date == "2023-07-14T18:30:00+02:00"
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), min_size=1, max_size=8))
+def test_any_damage_to_the_exif_segment_keeps_size_and_date(
+    tmp_path: Path, damage: list[tuple[int, int]]
+) -> None:
+    """Bytes of the EXIF segment overwritten at random: the pixels are whole, so the
+    photo always keeps its size and a date (from the EXIF left, else the file time)."""
+    clean = tmp_path / "clean.jpg"
+    if not clean.exists():  # the same folder serves every example
+        write_jpeg(clean, PARIS)
+    data = bytearray(clean.read_bytes())
+    start = data.index(b"Exif\0\0")
+    length = int.from_bytes(data[start - 2 : start], "big") - 2  # the APP1 segment's
+    for offset, value in damage:
+        data[start + offset % length] = value
+    damaged = tmp_path / "damaged.jpg"
+    damaged.write_bytes(bytes(data))
+    meta = read_image_meta(damaged, mtime_ns=1_500_000_000 * 10**9)
+    assert meta.date is not None and (meta.width, meta.height) in ((640, 480), (480, 640))

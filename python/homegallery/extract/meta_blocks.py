@@ -19,6 +19,7 @@ from typing import Any
 
 _EXIF_IFD, _GPS_IFD = 0x8769, 0x8825
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_MAX_EXIF = 1 << 20  # a camera's EXIF fits 64 KiB; a larger chunk is not read into memory
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,11 @@ def _pillow_blocks(path: Path) -> Blocks | None:
                             exif.get_ifd(pointer)
                 tiff = exif.tobytes().removeprefix(b"Exif\0\0") if exif else None
                 xmp = image.info.get("xmp")
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, struct.error):
+    except UnidentifiedImageError:
+        return None
+    except Exception:
+        # Pillow's EXIF reader raises many kinds of error on hostile data: the fallback
+        # then gives nothing, and exiv2's refusal stands.
         return None
     return Blocks(tiff, xmp if isinstance(xmp, bytes) and xmp else None)
 
@@ -130,6 +135,8 @@ def png_exif(path: Path) -> bytes | None:
                     return None
                 length, kind = struct.unpack(">I4s", header)
                 if kind == b"eXIf":
+                    if length > _MAX_EXIF:
+                        return None
                     body = file.read(length)
                     return body if len(body) == length else None
                 if kind == b"IEND":
