@@ -319,9 +319,10 @@ from pathlib import Path
 import pillow_heif
 from homegallery.extract.preview import VipsEngine
 engine = VipsEngine()
-engine.render(Path(sys.argv[1]), [128], 80)  # a first, small JPEG loads libvips
+for small in sys.argv[1:3]:  # a small JPEG and HEIC load libvips, libheif and its decoder
+    engine.render(Path(small), [128], 80)
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-engine.render(Path(sys.argv[2]), [1920, 1280, 800, 320, 128], 80)
+engine.render(Path(sys.argv[3]), [1920, 1280, 800, 320, 128], 80)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before)
 """
 
@@ -335,10 +336,11 @@ def test_heic_decode_memory_is_bounded_by_its_pixels(tmp_path: Path) -> None:
     import sys
 
     small = write_sample_photo(tmp_path / "small.jpg", 300, 200, seed=1).path
+    small_heic = write_heif(tmp_path / "small.heic", TURNED, size=(64, 48))
     width, height = 4096, 3072
     large = write_tiled_heic(tmp_path / "large.heic", TURNED, (width, height), tile=128)
     grown = subprocess.run(
-        [sys.executable, "-c", _PEAK_MEMORY, str(small), str(large)],
+        [sys.executable, "-c", _PEAK_MEMORY, str(small), str(small_heic), str(large)],
         capture_output=True,
         text=True,
         check=True,
