@@ -8,10 +8,26 @@ from pathlib import Path
 
 import pyexiv2
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from homegallery.extract.meta import MetaError, Sidecar, read_image_meta, read_meta
+from homegallery.extract.schema import MediaMeta
 from homegallery.samples import write_sample_photo
+from media_fixtures import (
+    Shot,
+    write_broken_exif_jpeg,
+    write_heif,
+    write_heif_with_extent_offsets,
+    write_jpeg,
+    write_jpeg_with_unreadable_ifd0,
+    write_mpo,
+    write_png_exif_after_data,
+    xmp_packet,
+)
+
+PARIS = Shot(datetime(2023, 7, 14, 18, 30), "+02:00", (48.8566, 2.3522), orientation=6)
 
 SIDECAR = """<x:xmpmeta xmlns:x="adobe:ns:meta/">
  <rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">
@@ -205,3 +221,95 @@ def test_heic_and_xmp_photos(photos_dir: Path) -> None:
     assert no_exif.date_source == "xmp" and no_exif.title
     blue = read_image_meta(photos_dir / "xmp" / "BlueSquare.jpg")
     assert "Blue Square" in blue.keywords and blue.title == "Blue Square Test File - .jpg"
+
+
+# --- files as phones and cameras write them ----------------------------------------------------
+
+
+def assert_paris(meta: MediaMeta) -> None:
+    assert meta.date == "2023-07-14T18:30:00+02:00" and meta.date_source == "exif"
+    assert (meta.make, meta.model) == ("Apple", "iPhone 15 Pro")
+    assert meta.latitude == pytest.approx(48.8566, abs=1e-4)
+    assert meta.longitude == pytest.approx(2.3522, abs=1e-4)
+
+
+def test_ten_bit_hif_and_stereo_mpo(tmp_path: Path) -> None:
+    hif = read_image_meta(write_heif(tmp_path / "DSC00001.HIF", PARIS, ten_bit=True))
+    assert_paris(hif)
+    assert hif.mime == "image/heic" and hif.format == "heif"
+    # libheif turns the picture by the container's rotation; it is shown 480 x 640
+    assert (hif.width, hif.height, hif.orientation) == (480, 640, 1)
+
+    mpo = read_image_meta(write_mpo(tmp_path / "DSCF0001.MPO", PARIS))
+    assert_paris(mpo)
+    assert (mpo.width, mpo.height, mpo.orientation) == (480, 640, 6)
+
+
+def test_heif_metadata_that_exiv2_cannot_find_comes_from_libheif(tmp_path: Path) -> None:
+    with_exif = write_heif_with_extent_offsets(tmp_path / "IMG_0001.HEIC", PARIS)
+    with pyexiv2.Image(str(with_exif)) as image:
+        assert image.read_exif() == {}  # the case: exiv2 reads nothing here
+    assert_paris(read_image_meta(with_exif))
+
+    xmp = xmp_packet(datetime(2022, 1, 2, 3, 4, 5), "48,51.396N", "2,21.132E")
+    only_xmp = write_heif_with_extent_offsets(
+        tmp_path / "IMG_0002.HEIC", Shot(datetime(2022, 1, 2)), xmp
+    )
+    meta = read_image_meta(only_xmp)
+    assert meta.latitude == pytest.approx(48.8566, abs=1e-3)
+    assert meta.longitude == pytest.approx(2.3522, abs=1e-3)
+
+
+def test_real_heif_that_exiv2_cannot_read_keeps_its_orientation_block(photos_dir: Path) -> None:
+    meta = read_image_meta(photos_dir / "heic" / "samplefilehub.heif")
+    assert (meta.width, meta.height, meta.orientation) == (640, 426, 1)
+
+
+def test_damaged_exif_segment_keeps_size_and_falls_back_to_the_file_name(tmp_path: Path) -> None:
+    broken = write_broken_exif_jpeg(tmp_path / "IMG_20190704_101500.jpg", PARIS)
+    with pytest.raises(RuntimeError):
+        pyexiv2.Image(str(broken))  # the case: exiv2 refuses the whole file
+    meta = read_image_meta(broken, mtime_ns=1_500_000_000 * 10**9)
+    assert meta.mime == "image/jpeg" and meta.format == "jpeg"
+    assert (meta.width, meta.height) == (640, 480)  # from the decoder
+    assert (meta.date, meta.date_source) == ("2019-07-04T10:15:00", "filename")
+
+    unnamed = write_broken_exif_jpeg(tmp_path / "scan.jpg", PARIS)
+    assert read_image_meta(unnamed, mtime_ns=1_500_000_000 * 10**9).date_source == "file"
+
+
+def test_truncated_first_directory_keeps_every_readable_tag(tmp_path: Path) -> None:
+    cut = write_jpeg_with_unreadable_ifd0(tmp_path / "cut.jpg", PARIS)
+    with pyexiv2.Image(str(cut)) as image:
+        assert image.read_exif() == {}  # the case: exiv2 gives up on the directory
+    meta = read_image_meta(cut)
+    assert_paris(meta)
+    assert (meta.width, meta.height, meta.orientation) == (480, 640, 6)
+
+
+def test_png_exif_chunk_after_the_image_data(tmp_path: Path) -> None:
+    png = write_png_exif_after_data(tmp_path / "magick.png", PARIS)
+    meta = read_image_meta(png)
+    assert (meta.width, meta.height, meta.orientation) == (300, 400, 6)
+    assert meta.date == "2023-07-14T18:30:00+02:00"
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 400), st.integers(0, 255)), min_size=1, max_size=8))
+def test_any_damage_to_the_exif_segment_keeps_size_and_date(
+    tmp_path: Path, damage: list[tuple[int, int]]
+) -> None:
+    """Bytes of the EXIF segment overwritten at random: the pixels are whole, so the
+    photo always keeps its size and a date (from the EXIF left, else the file time)."""
+    clean = tmp_path / "clean.jpg"
+    if not clean.exists():  # the same folder serves every example
+        write_jpeg(clean, PARIS)
+    data = bytearray(clean.read_bytes())
+    start = data.index(b"Exif\0\0")
+    length = int.from_bytes(data[start - 2 : start], "big") - 2  # the APP1 segment's
+    for offset, value in damage:
+        data[start + offset % length] = value
+    damaged = tmp_path / "damaged.jpg"
+    damaged.write_bytes(bytes(data))
+    meta = read_image_meta(damaged, mtime_ns=1_500_000_000 * 10**9)
+    assert meta.date is not None and (meta.width, meta.height) in ((640, 480), (480, 640))

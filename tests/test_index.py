@@ -389,3 +389,31 @@ def test_real_photos_are_indexed(photos_dir: Path, tmp_path: Path) -> None:
     assert found["heic/IMG_5195.HEIC"].kind == "image"
     assert found["README.md"].kind == "other"
     assert len(found) == result.seen
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "media_type"),
+    [
+        ("DSC00001.HIF", "image", "image/heif"),  # Sony, Canon, Fujifilm 10-bit HEIF
+        ("DSCF0001.MPO", "image", "image/jpeg"),  # stereo cameras, portrait mode
+        ("IMG_20240501_101010_00_001.insp", "image", "image/jpeg"),  # Insta360
+        ("IMG_0001.HEIC", "image", "image/heic"),
+        ("PXL_20240501.jpg", "image", "image/jpeg"),
+        ("photo.avif", "image", "image/avif"),
+        ("B0001.FFF", "raw", None),  # Hasselblad
+        ("VID_20240501_101010_00_001.insv", "video", "video/mp4"),
+        ("00001.MTS", "video", "video/mp2t"),
+        ("MOV001.MOD", "video", "video/mpeg"),  # not an XML DTD
+        ("C0001.MXF", "video", "application/mxf"),
+        ("GL010001.LRV", "other", None),  # GoPro's low-resolution copy of the .MP4
+    ],
+)
+def test_what_phones_and_cameras_write_is_imported(
+    name: str, kind: str, media_type: str | None
+) -> None:
+    from homegallery.index.kinds import kind_of
+    from homegallery.index.kinds import media_type as media_type_of
+
+    assert kind_of(name) == kind
+    if media_type is not None:
+        assert media_type_of(name) == media_type

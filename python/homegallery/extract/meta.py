@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import mimetypes
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,9 @@ from homegallery.errors import HomeGalleryError
 from homegallery.extract import dates
 from homegallery.extract.ffmpeg_tools import ToolError, ffmpeg_binary, ffprobe_binary, run_tool
 from homegallery.extract.lifeline import child_dies_with_this_process
+from homegallery.extract.meta_blocks import parse_blocks, read_blocks
 from homegallery.extract.schema import DateSource, MediaMeta, MediaType
+from homegallery.index.kinds import media_type as media_type_of
 
 # Descriptions cameras write by themselves; they say nothing about the picture.
 # Descriptions cameras write by themselves ("OLYMPUS DIGITAL CAMERA", "SONY DSC"): they
@@ -168,7 +169,29 @@ class _Tags:
     pixel_size: tuple[int, int]
 
 
-def _read_tags(path: Path) -> _Tags:
+def _read_tags(path: Path, media_type: MediaType = "image") -> _Tags:
+    """exiv2's tags; for a photo it refuses or finds no EXIF in, the decoder library's blocks.
+
+    A refused file keeps only what the blocks give (no IPTC) and its size comes from the
+    decoder, so a damaged EXIF segment costs that segment and not the whole file.
+    """
+    try:
+        tags = _exiv2_tags(path)
+    except MetaError:
+        blocks = read_blocks(path) if media_type == "image" else None
+        if blocks is None:
+            raise
+        exif, xmp = parse_blocks(blocks)
+        return _Tags(exif, {}, xmp, None, (0, 0))
+    if media_type == "image" and not tags.exif:
+        blocks = read_blocks(path)
+        if blocks is not None:
+            exif, xmp = parse_blocks(blocks)
+            tags.exif, tags.xmp = exif, tags.xmp or xmp
+    return tags
+
+
+def _exiv2_tags(path: Path) -> _Tags:
     import pyexiv2
 
     pyexiv2.set_log_level(4)  # exiv2 warnings about maker notes would be raised as errors
@@ -204,8 +227,12 @@ def _read_sidecar(path: Path) -> dict[str, Any]:
     return xmp
 
 
-def _decoded_size(path: Path) -> tuple[int, int, int, str | None] | None:
-    """(width, height, orientation, loader) from libvips' header, or None if it can't load."""
+def _decoded_size(path: Path) -> tuple[int, int, int | None, str | None] | None:
+    """(width, height, orientation, loader) from libvips' header, or None if it can't load.
+
+    The orientation is None when libvips found none (it reads no PNG ``eXIf`` chunk
+    after the image data, where ImageMagick writes it).
+    """
     import pyvips
 
     try:
@@ -213,7 +240,7 @@ def _decoded_size(path: Path) -> tuple[int, int, int, str | None] | None:
     except pyvips.Error:
         return None
     fields = image.get_fields()
-    orientation = int(image.get("orientation")) if "orientation" in fields else 1
+    orientation = int(image.get("orientation")) if "orientation" in fields else None
     loader = str(image.get("vips-loader")) if "vips-loader" in fields else None
     return image.width, image.height, orientation, loader
 
@@ -322,11 +349,21 @@ class _PhotoTags:
 
 
 def _photo_size(path: Path, media_type: MediaType, tags: _Tags) -> tuple[int, int, int, str | None]:
-    """(width, height) as shown (turned by the orientation), orientation, vips loader."""
+    """(width, height) as shown (turned by the orientation), orientation, vips loader.
+
+    What libvips reads is what the preview applies, so its orientation wins; a PNG's
+    ``eXIf`` chunk after the image data, which it skips, counts too (the preview reads
+    it as well). Otherwise (HEIF, whose decoder turns the picture by the container's
+    own transforms; a JPEG whose EXIF libvips could not parse) the picture is as stored.
+    """
     decoded = _decoded_size(path) if media_type == "image" else None
     orientation = _integer(tags.exif.get("Exif.Image.Orientation")) or 1
     if decoded is not None:
-        width, height, orientation, loader = decoded
+        width, height, found, loader = decoded
+        if found is not None:
+            orientation = found
+        elif loader is None or not loader.startswith("png"):
+            orientation = 1
     else:
         (width, height), loader = tags.pixel_size, None
     if not 1 <= orientation <= 8:
@@ -343,7 +380,7 @@ def read_image_meta(
     mtime_ns: int | None = None,
 ) -> MediaMeta:
     """Metadata of one photo (or RAW) merged with its ``.xmp`` sidecars."""
-    read = _read_tags(path)
+    read = _read_tags(path, media_type)
     tags = _PhotoTags(read, sidecars)
     width, height, orientation, loader = _photo_size(path, media_type, read)
     chosen = dates.choose_date(
@@ -359,7 +396,7 @@ def read_image_meta(
     make, model = tags.field("make"), tags.field("model")
     mime = read.mime
     if not mime or mime == "application/octet-stream":
-        mime = mimetypes.guess_type(path.name)[0]
+        mime = media_type_of(path.name)
     return MediaMeta(
         type=media_type,
         mime=mime,
@@ -563,7 +600,7 @@ def read_video_meta(path: Path, mtime_ns: int | None = None) -> MediaMeta:
     duration = _rational(container.get("duration")) or _rational(video.get("duration"))
     return MediaMeta(
         type="video",
-        mime=mimetypes.guess_type(path.name)[0],
+        mime=media_type_of(path.name),
         format=path.suffix.lower().lstrip(".") or None,
         width=width or None,
         height=height or None,

@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from homegallery.errors import HomeGalleryError
+from homegallery.extract.meta_blocks import exif_orientation, is_heif, png_exif
 
 Source = Path | bytes
 EngineName = Literal["pyvips", "pillow"]
@@ -96,29 +98,48 @@ class VipsEngine:
         self._jpeg_options: dict[str, object] = (
             {"keep": 0} if pyvips.at_least_libvips(8, 15) else {"strip": True}
         )
-        # The libvips wheel leaves out the (patent-encumbered) HEVC decoder; HEIC then
-        # goes through pillow-heif, found out at the first HEIC that libvips refuses.
+        # The libvips wheel leaves out the (patent-encumbered) HEVC decoder and the
+        # pillow-heif wheel the AV1 one: a HEIF goes to the other library whenever one
+        # refuses it, for whatever reason. Which one goes first is learnt from the first
+        # HEIC, to save the futile try; the outcome does not depend on it.
         self._hevc_in_vips = True
 
     def render(
         self, source: Source, sizes: Sequence[int], quality: int, orientation: int = 0
     ) -> list[tuple[int, bytes]]:
         """``orientation`` forces one (RAW previews carry none); 0 reads it from the file."""
-        if isinstance(source, Path) and source.suffix.lower() in _HEIF_SUFFIXES:
-            if not self._hevc_in_vips:
-                return self._render_image(
-                    source, _decode_heif(source, self.max_pixels), sizes, quality
-                )
-            try:
-                return self._render(source, sizes, quality, orientation)
-            except PreviewError as error:
-                if "HEVC" not in str(error):
-                    raise
-                self._hevc_in_vips = False
-                return self._render_image(
-                    source, _decode_heif(source, self.max_pixels), sizes, quality
-                )
+        if isinstance(source, Path) and is_heif(source):
+            return self._render_heif(source, sizes, quality)
         return self._render(source, sizes, quality, orientation)
+
+    def _render_heif(
+        self, path: Path, sizes: Sequence[int], quality: int
+    ) -> list[tuple[int, bytes]]:
+        """libvips (which shrinks while decoding) and pillow-heif, told by content not name."""
+
+        def with_vips() -> list[tuple[int, bytes]]:
+            return self._render(path, sizes, quality, 0)
+
+        def with_pillow_heif() -> list[tuple[int, bytes]]:
+            return self._render_image(path, _decode_heif(path, self.max_pixels), sizes, quality)
+
+        order = (
+            (with_vips, with_pillow_heif) if self._hevc_in_vips else (with_pillow_heif, with_vips)
+        )
+        refusals: list[PreviewError] = []
+        for attempt in order:
+            try:
+                return attempt()
+            except PreviewError as error:
+                if error.reason == "too-large":
+                    raise
+                if attempt is with_vips and "HEVC" in str(error):
+                    self._hevc_in_vips = False
+                refusals.append(error)
+        # Both refused: the reason that is not a missing codec says what is wrong
+        raise next(
+            (error for error in refusals if not _MISSING_CODEC.search(str(error))), refusals[0]
+        )
 
     def _render(
         self, source: Source, sizes: Sequence[int], quality: int, orientation: int
@@ -134,6 +155,8 @@ class VipsEngine:
             header = pyvips.Image.new_from_source(vips_source, "", access="sequential")
             if header.width * header.height > self.max_pixels:
                 raise _too_large(source, header.width, header.height, self.max_pixels)
+            if orientation == 0 and isinstance(source, Path):
+                orientation = _png_orientation(source, header)
             targets = sizes_for(max(header.width, header.height), sizes)
             image = pyvips.Image.thumbnail_source(
                 vips_source,
@@ -173,7 +196,16 @@ class VipsEngine:
         return results
 
 
-_HEIF_SUFFIXES = {".heic", ".heif", ".hif"}
+# How libheif says that its build lacks the file's codec (HEVC, AV1)
+_MISSING_CODEC = re.compile(r"has not been built in|no decoder|decoder plugin", re.IGNORECASE)
+
+
+def _png_orientation(path: Path, header: Any) -> int:
+    """A PNG's orientation from an ``eXIf`` chunk libvips did not read; 0 if none to apply."""
+    fields = header.get_fields()
+    if "orientation" in fields or not str(header.get("vips-loader")).startswith("png"):
+        return 0
+    return exif_orientation(png_exif(path)) or 0
 
 
 def _vips_error(source: Source, error: Exception) -> PreviewError:
@@ -182,8 +214,13 @@ def _vips_error(source: Source, error: Exception) -> PreviewError:
 
 
 def _decode_heif(path: Path, max_pixels: int) -> Any:
-    """A HEIC/HEIF image decoded by pillow-heif (with its HEVC decoder), as a libvips image."""
-    import numpy as np
+    """A HEIC/HEIF image decoded by pillow-heif (with its HEVC decoder), as a libvips image.
+
+    libheif decodes the whole picture (HEIF has no reduced-size decode): its planes and
+    RGB buffer take about 4.5 bytes a pixel, 0.9 GiB for 200 MP. libvips reads that
+    buffer in place (any row padding cropped away as a view, not packed into a copy),
+    and the size is checked before decoding, so ``maxMegapixels`` bounds the memory.
+    """
     import pillow_heif
     import pyvips
 
@@ -197,10 +234,9 @@ def _decode_heif(path: Path, max_pixels: int) -> Any:
         stride = heif.stride
     except (ValueError, OSError, RuntimeError) as error:
         raise PreviewError(f"{path}: cannot decode: {error}") from None
-    pixels = np.frombuffer(data, dtype=np.uint8).reshape(height, stride)[:, : width * bands]
-    image = pyvips.Image.new_from_memory(
-        np.ascontiguousarray(pixels).data, width, height, bands, "uchar"
-    ).copy(interpretation="srgb")
+    rows = pyvips.Image.new_from_memory(data, stride, height, 1, "uchar")
+    image = rows.crop(0, 0, width * bands, height).bandfold(factor=bands)
+    image = image.copy(interpretation="srgb" if bands >= 3 else "b-w")
     icc = heif.info.get("icc_profile")
     if icc:
         image.set_type(pyvips.GValue.blob_type, "icc-profile-data", bytes(icc))
@@ -265,9 +301,21 @@ class PillowEngine:
     def render(
         self, source: Source, sizes: Sequence[int], quality: int, orientation: int = 0
     ) -> list[tuple[int, bytes]]:
+        """Pillow's pixel limit is a global: it is this engine's only while it renders."""
+        from PIL import Image
+
+        previous = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = self.max_pixels
+        try:
+            return self._render(source, sizes, quality, orientation)
+        finally:
+            Image.MAX_IMAGE_PIXELS = previous
+
+    def _render(
+        self, source: Source, sizes: Sequence[int], quality: int, orientation: int
+    ) -> list[tuple[int, bytes]]:
         from PIL import Image, ImageOps, UnidentifiedImageError
 
-        Image.MAX_IMAGE_PIXELS = self.max_pixels
         stream = io.BytesIO(source) if isinstance(source, bytes) else source
         try:
             with warnings.catch_warnings():

@@ -1,10 +1,17 @@
 """Kind of a file by its extension: what the later stages do with it.
 
 Decided by name only, because the index must not open files it does not hash; the
-extractors look inside later and record what a file really is.
+extractors look inside later and record what a file really is. The lists follow what
+phones and cameras write: HEIC/HEIF and Sony's and Canon's 10-bit ``.hif``, AVIF,
+stereo and portrait-mode ``.mpo``, Insta360's ``.insp``/``.insv`` (JPEG and MP4 by
+content), the RAW formats libraw reads, camcorders' MPEG transport and program streams
+(``.mts``, ``.m2t``, ``.mod``, ``.tod``) and professional cameras' ``.mxf``. GoPro's
+``.lrv`` proxies are left out: they are low-resolution copies of the ``.mp4`` beside them.
 """
 
 from __future__ import annotations
+
+import mimetypes
 
 IMAGE_EXTENSIONS = frozenset(
     [
@@ -16,7 +23,10 @@ IMAGE_EXTENSIONS = frozenset(
         "webp",
         "heic",
         "heif",
+        "hif",
         "avif",
+        "mpo",
+        "insp",
         "tif",
         "tiff",
         "bmp",
@@ -47,6 +57,9 @@ RAW_EXTENSIONS = frozenset(
         "mrw",
         "kdc",
         "dcr",
+        "fff",
+        "mef",
+        "mos",
     ]
 )
 VIDEO_EXTENSIONS = frozenset(
@@ -59,6 +72,12 @@ VIDEO_EXTENSIONS = frozenset(
         "webm",
         "mts",
         "m2ts",
+        "m2t",
+        "mod",
+        "tod",
+        "mxf",
+        "insv",
+        "dv",
         "3gp",
         "3g2",
         "mpg",
@@ -70,6 +89,22 @@ VIDEO_EXTENSIONS = frozenset(
     ]
 )
 SIDECAR_EXTENSIONS = frozenset(["xmp", "aae", "thm", "json"])
+
+# Media types the system's table lacks or gets wrong for these files (some give
+# ``.hif`` as AVIF and ``.mod`` as an XML DTD).
+_MEDIA_TYPES = {
+    "hif": "image/heif",
+    "mpo": "image/jpeg",  # browsers show its first picture
+    "insp": "image/jpeg",
+    "dng": "image/x-adobe-dng",
+    "mts": "video/mp2t",
+    "m2ts": "video/mp2t",
+    "m2t": "video/mp2t",
+    "mod": "video/mpeg",
+    "tod": "video/mpeg",
+    "insv": "video/mp4",
+    "3gp": "video/3gpp",
+}
 
 
 def extension(path: str) -> str:
@@ -89,3 +124,8 @@ def kind_of(path: str) -> str:
     if suffix in SIDECAR_EXTENSIONS:
         return "sidecar"
     return "other"
+
+
+def media_type(path: str) -> str | None:
+    """The file's media type by its name (``image/heif`` for ``.hif``), or None if unknown."""
+    return _MEDIA_TYPES.get(extension(path)) or mimetypes.guess_type(path)[0]

@@ -8,7 +8,6 @@ writes is ever joined to a folder.
 
 from __future__ import annotations
 
-import mimetypes
 import os
 import re
 from pathlib import Path, PurePosixPath
@@ -27,6 +26,7 @@ from litestar.status_codes import (
     HTTP_416_REQUESTED_RANGE_NOT_SATISFIABLE,
 )
 
+from homegallery.index.kinds import media_type as media_type_of
 from homegallery.server.access import Viewer
 from homegallery.server.ranges import (
     RangeNotSatisfiableError,
@@ -71,7 +71,7 @@ def send_file(
         handle.close()
         raise NotFoundException(detail="the file is not readable") from None
     etag = etag_of(stat)
-    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    media_type = media_type_of(name) or "application/octet-stream"
     headers = {"etag": etag, "cache-control": cache_control, "accept-ranges": "bytes"}
     if download_name is not None:
         headers["content-disposition"] = f"attachment; filename*=UTF-8''{quote(download_name)}"
