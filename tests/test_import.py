@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
@@ -19,6 +20,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from homegallery.catalog.generation import generation
+from homegallery.catalog.schema import open_reader
 from homegallery.config import Config, load_config
 from homegallery.gallery import open_gallery
 from homegallery.importer import (
@@ -198,6 +201,46 @@ def test_one_import_at_a_time(tmp_path: Path) -> None:
     ):
         import_update(config, ImportOptions(quiet=True))
     assert import_update(config, ImportOptions(quiet=True)).ok  # released after use
+    assert not list(config.database.path.parent.glob("*.import.lock"))  # and not left behind
+
+
+def test_a_lock_removed_while_another_process_waited_to_take_it_is_taken_anew(
+    tmp_path: Path,
+) -> None:
+    catalog = tmp_path / "catalog.db"
+    lock_file = tmp_path / "catalog.db.import.lock"
+    with import_lock(catalog):
+        stale = os.open(lock_file, os.O_RDWR)  # opened by a second importer just now
+    # the first import finished and removed its file; the second locks the old inode
+    # but must see it is gone, or a third would lock a new file beside it
+    fcntl.flock(stale, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        with import_lock(catalog):
+            assert lock_file.exists()
+            with pytest.raises(GalleryBusyError), import_lock(catalog):
+                pass
+    finally:
+        os.close(stale)
+    assert not lock_file.exists()
+
+
+def test_an_update_that_finds_nothing_new_writes_nothing(tmp_path: Path) -> None:
+    """A cron pass over an unchanged gallery: no commit, so open pages do not reload."""
+    config = load_config(make_gallery(tmp_path, photos=2))
+    assert import_update(config, ImportOptions(quiet=True)).ok
+
+    def state() -> tuple[int, str]:
+        reader = open_reader(config.database.path)
+        try:
+            built = reader.execute("SELECT value FROM catalog_info WHERE key = 'built'")
+            return generation(reader), built.fetchone()[0]
+        finally:
+            reader.close()
+
+    before = state()
+    time.sleep(1.1)  # `built` is kept to the second
+    assert import_update(config, ImportOptions(quiet=True)).ok
+    assert state() == before
 
 
 def test_deferred_videos_come_after_the_images(tmp_path: Path) -> None:
