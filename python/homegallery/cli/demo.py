@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"demo: gallery config at {config_file}")
     config = load_config(config_file)
     report = import_initial(config, ImportOptions(quiet=getattr(args, "quiet", 0) > 0))
-    for line in report.lines():
+    for line in report.lines(getattr(args, "verbose", 0) > 0):
         print(f"demo: {line}")
     if args.no_serve:
         print(f"demo: serve it with `homegallery serve --config {config_file}`")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from homegallery import xdg
 from homegallery.cli.common import CommandError
+from homegallery.progress import counted
 
 if TYPE_CHECKING:
     from homegallery.config import Config
@@ -199,7 +200,7 @@ def run_verify(args: argparse.Namespace) -> int:
             print(f"{spec.name}: ok ({variants})")
         problems += bool(errors)
     if problems:
-        raise CommandError(f"{problems} model(s) failed verification")
+        raise CommandError(f"{counted(problems, 'model')} failed verification")
     if not checked:
         print("no models installed (`homegallery models install --all`)")
     return 0

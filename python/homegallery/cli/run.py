@@ -73,9 +73,9 @@ def register(
     server.set_defaults(func=run_server)
 
 
-def _print(report: ImportReport, quiet: bool) -> None:
+def _print(report: ImportReport, quiet: bool, verbose: bool = False) -> None:
     if not quiet:
-        for line in report.lines():
+        for line in report.lines(verbose):
             print(line, flush=True)
 
 
@@ -107,7 +107,7 @@ def run_import(args: argparse.Namespace) -> int:
     if stop.signal_number is not None:
         print(f"homegallery run import: {stop.describe()}", file=sys.stderr, flush=True)
         return stop.exit_status
-    return 0 if report is None else _finish(report, quiet)
+    return 0 if report is None else _finish(report, quiet, _verbose(args))
 
 
 def _import(
@@ -121,15 +121,20 @@ def _import(
     )
 
     if args.watch:
-        watch_and_import(config, options, on_import=lambda report: _print(report, quiet))
+        verbose = _verbose(args)
+        watch_and_import(config, options, on_import=lambda report: _print(report, quiet, verbose))
         return None
     if args.update:
         return import_update(config, options)
     return import_initial(config, options)
 
 
-def _finish(report: ImportReport, quiet: bool) -> int:
-    _print(report, quiet)
+def _verbose(args: argparse.Namespace) -> bool:
+    return getattr(args, "verbose", 0) > 0
+
+
+def _finish(report: ImportReport, quiet: bool, verbose: bool) -> int:
+    _print(report, quiet, verbose)
     if not report.ok:
         for problem in report.source_errors:
             print(f"homegallery run import: error: {problem}", file=sys.stderr)

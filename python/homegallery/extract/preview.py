@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -176,9 +177,21 @@ class VipsEngine:
 _HEIF_SUFFIXES = {".heic", ".heif", ".hif"}
 
 
+# "VipsJpeg: ", "VipsForeignLoad: ", "heifload: ": which part of libvips speaks, not why
+_VIPS_SPEAKER = re.compile(r"^(?:Vips[A-Za-z]*|[a-z0-9_]+(?:load|save)[a-z0-9_]*):\s*")
+
+
 def _vips_error(source: Source, error: Exception) -> PreviewError:
-    lines = [line.strip() for line in str(error).splitlines()[1:] if line.strip()]
-    return PreviewError(f"{_name(source)}: cannot decode: {' | '.join(lines[-3:]) or error}")
+    """The causes libvips gives, each once and without its operation names; a file it
+    gives none for is said to be damaged or of a kind it does not read."""
+    causes: list[str] = []
+    for line in str(error).splitlines()[1:]:
+        cause = _VIPS_SPEAKER.sub("", line.strip()).strip()
+        cause = cause.replace("source is not in a known format", "not in a format libvips reads")
+        if cause and cause not in causes:
+            causes.append(cause)
+    reason = "; ".join(causes[-3:]) or "libvips gives no cause: damaged, or a kind it does not read"
+    return PreviewError(f"{_name(source)}: cannot decode: {reason}")
 
 
 def _decode_heif(path: Path, max_pixels: int) -> Any:
