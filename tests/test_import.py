@@ -426,3 +426,15 @@ def test_sigterm_stops_an_import_within_seconds_and_the_next_run_completes(
         assert any(preview.endswith("video-preview-720.mp4") for preview in video.previews)
     leftovers = [path for path in (tmp_path / "data").rglob("*") if ".part" in path.name]
     assert leftovers == []
+
+
+def test_the_summary_counts_in_words_and_names_the_failed_file(tmp_path: Path) -> None:
+    config = load_config(make_gallery(tmp_path, photos=1))
+    broken = tmp_path / "photos" / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a whole JPEG")
+    report = import_update(config, ImportOptions(quiet=True))
+    first, *rest = report.lines()
+    assert first.startswith("import: 1 chunk in "), first
+    assert "(s)" not in first and "; 1 file failed to extract" in first
+    assert rest[0] == "failed files:"
+    assert all(line.startswith(f"  {broken}: ") for line in rest[1:]) and len(rest) >= 2

@@ -65,13 +65,13 @@ class ImportReport:
         failed_files = [f for chunk in self.chunks for f in chunk.extract.failed_files]
         if self.videos is not None:
             failed_files += self.videos.failed_files
-        failed = sum(chunk.extract.failed for chunk in self.chunks)
+        failed = len({failed_file.path for failed_file in failed_files})
         lines = [
             f"import: {counted(len(self.chunks), 'chunk')} in {self.seconds:.1f} s; "
             f"{counted(added, 'file')} added, {changed:,} changed, {removed:,} removed; "
             f"{counted(last.index.total('entries'), 'file')} indexed, "
             f"{counted(last.build.entries, 'catalog entry', 'catalog entries')}; "
-            f"{counted(failed, 'extract failure')}"
+            f"{counted(failed, 'file')} failed to extract"
         ]
         lines += [f"  source error: {error}" for error in self.source_errors]
         if failed_files:
