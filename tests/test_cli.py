@@ -193,3 +193,15 @@ def test_demo_dates_its_copies_of_the_test_photos_before_them(
 
     copy = tmp_path / "demo" / "photos" / "orientation" / "chart.jpg"
     assert copy.stat().st_mtime == DEMO_FILE_TIME.timestamp()
+
+
+@pytest.mark.parametrize(
+    "command", [[name] for name in [*COMMANDS, "config", "demo"]] + SUBCOMMANDS, ids=str
+)
+def test_help_is_plain_text(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Descriptions made from docstrings lose their reStructuredText markup."""
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    output = capsys.readouterr().out
+    for markup in ("``", ":func:", ":class:", ":mod:"):
+        assert markup not in output, f"{markup} in the help of {command}"

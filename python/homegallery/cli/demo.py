@@ -13,6 +13,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+from homegallery.cli.common import help_text
 from homegallery.cli.serve import serve_gallery
 from homegallery.config_template import render_config
 
@@ -25,7 +26,7 @@ def register(
         "demo",
         parents=[common],
         help="create a demo gallery and run the pipeline on it",
-        description=__doc__,
+        description=help_text(__doc__),
     )
     parser.add_argument(
         "--dir", type=Path, default=Path("demo"), help="folder of the demo gallery (default: demo)"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homegallery import xdg
-from homegallery.cli.common import CommandError
+from homegallery.cli.common import CommandError, help_text
 from homegallery.progress import counted
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def register(
         "models",
         parents=[common],
         help="list and install the models for embeddings and labels",
-        description=__doc__,
+        description=help_text(__doc__),
     )
     parser.set_defaults(func=run_list)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", title="actions")
