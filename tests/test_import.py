@@ -6,6 +6,7 @@ import fcntl
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -266,10 +267,11 @@ def test_run_server_serves_and_imports_new_files(tmp_path: Path) -> None:
     config_file = make_gallery(tmp_path, photos=2)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    errors = tmp_path / "stderr.txt"
     process = subprocess.Popen(
         [*HOMEGALLERY, "-c", str(config_file), "run", "server", "--port", str(port)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=errors.open("w"),
     )
     try:
         deadline = time.monotonic() + 90
@@ -284,6 +286,12 @@ def test_run_server_serves_and_imports_new_files(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+    # one log format, the gallery's, for its own lines and the web server's alike
+    lines = errors.read_text().splitlines()
+    assert lines, "the server said nothing"
+    stamped = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR) \S+: ")
+    unstamped = [line for line in lines if not stamped.match(line)]
+    assert unstamped == ["homegallery run: interrupted"]  # the command's own last word
 
 
 # --- stopping an import: kill -9 and SIGTERM leave no process behind --------------------

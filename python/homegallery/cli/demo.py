@@ -37,6 +37,7 @@ def register(
     parser.add_argument(
         "--no-serve", action="store_true", help="import only; do not start the server afterwards"
     )
+    parser.add_argument("--port", type=int, help="port to serve on (default: 3000)")
     parser.set_defaults(func=run)
 
 
@@ -91,10 +92,15 @@ def run(args: argparse.Namespace) -> int:
     config_file = prepare_demo(args.dir, generated=args.generated)
     print(f"demo: gallery config at {config_file}")
     config = load_config(config_file)
+    port = args.port or config.server.port
+    if not args.no_serve:  # a taken port is said now, not after the import
+        from homegallery.server.ports import check_port  # lazy: light --help
+
+        check_port(config.server.host, port)
     report = import_initial(config, ImportOptions(quiet=getattr(args, "quiet", 0) > 0))
     for line in report.lines(getattr(args, "verbose", 0) > 0):
         print(f"demo: {line}")
     if args.no_serve:
         print(f"demo: serve it with `homegallery serve --config {config_file}`")
         return 0 if report.ok else 1
-    return serve_gallery(load_config(config_file))
+    return serve_gallery(load_config(config_file), port=port)

@@ -151,11 +151,13 @@ def run_server(args: argparse.Namespace) -> int:
     )
     from homegallery.server import create_app  # lazy: light --help
     from homegallery.server.connections import ConnectionLimits  # lazy: light --help
+    from homegallery.server.ports import check_port  # lazy: light --help
     from homegallery.server.runner import Tls, base_url, serve  # lazy: light --help
 
     config = config_from_args(args)
     host = config.server.host = args.host or config.server.host
     port = args.port or config.server.port
+    check_port(host, port)  # before the import starts beside it
     options = ImportOptions(workers=args.workers, quiet=True)
     stop = threading.Event()
 
