@@ -469,3 +469,9 @@ def test_updated_is_when_an_entry_was_made_or_last_changed(tmp_path: Path) -> No
     assert searcher.ids(f"updated > {tagged}") == [fake_id(3)]
     assert searcher.ids("order by updated")[:2] == [fake_id(3), fake_id(2)]
     assert searcher.ids(f"updated <= {built}") == [fake_id(1)]  # unchanged since made
+
+
+def test_the_summary_says_one_entry_in_the_singular(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 1)
+    summary = build_catalog(tmp_path / "catalog.db", storage.root, [SourceFiles("/p", records)])
+    assert summary.lines()[0].startswith("catalog: 1 entry from 1 file (1 added,")

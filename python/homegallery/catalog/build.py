@@ -58,6 +58,7 @@ from homegallery.catalog.vector_build import write as write_vectors
 from homegallery.config import Config
 from homegallery.index import load_index
 from homegallery.models.store import task_model
+from homegallery.progress import counted
 
 log = logging.getLogger("homegallery.catalog")
 
@@ -75,15 +76,17 @@ class BuildSummary:
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
+        entries = counted(self.entries, "entry", "entries")
         lines = [
-            f"catalog: {self.entries} entries from {self.files} files "
-            f"({self.added} added, {self.changed} changed, {self.removed} removed, "
-            f"{self.unchanged} unchanged) in {self.seconds:.1f} s"
+            f"catalog: {entries} from {counted(self.files, 'file')} "
+            f"({self.added:,} added, {self.changed:,} changed, {self.removed:,} removed, "
+            f"{self.unchanged:,} unchanged) in {self.seconds:.1f} s"
         ]
         if self.vectors:
-            lines.append(f"similarity vectors: {self.vectors} written")
+            lines.append(f"similarity vectors: {self.vectors:,} written")
         if self.problems:
-            lines.append(f"{len(self.problems)} stored files could not be read, e.g.:")
+            unread = counted(len(self.problems), "stored file")
+            lines.append(f"{unread} could not be read, e.g.:")
             lines.extend(f"  {problem}" for problem in self.problems[:5])
         return lines
 
