@@ -13,9 +13,10 @@ class ApiEntry(Entry, kw_only=True, omit_defaults=True):
     """An entry as a viewer gets it: sources by name, not by their path on the server."""
 
     downloadable: bool = False  # originals of this entry may be downloaded
+    problem: str = ""  # why it has no preview: the extract step that failed, and its cause
 
 
-def api_entry(entry: Entry, downloadable_sources: frozenset[str]) -> ApiEntry:
+def api_entry(entry: Entry, downloadable_sources: frozenset[str], problem: str = "") -> ApiEntry:
     files = [
         msgspec.structs.replace(file, source=Path(file.source).name or file.source)
         for file in entry.files
@@ -23,7 +24,7 @@ def api_entry(entry: Entry, downloadable_sources: frozenset[str]) -> ApiEntry:
     fields = msgspec.structs.asdict(entry)
     fields["files"] = files
     downloadable = any(_downloadable(file, downloadable_sources) for file in entry.files)
-    return ApiEntry(**fields, downloadable=downloadable)
+    return ApiEntry(**fields, downloadable=downloadable, problem=problem)
 
 
 def _downloadable(file: EntryFile, sources: frozenset[str]) -> bool:

@@ -9,8 +9,10 @@ from litestar.params import FromPath, FromQuery, Parameter
 
 from homegallery.catalog.entry import Entry
 from homegallery.server.access import Viewer
+from homegallery.server.problems import entry_problem
 from homegallery.server.schemas import ApiEntry, EntryPage, api_entry
 from homegallery.server.services import Services, run_query, scoped_or_400
+from homegallery.storage import Storage
 
 MAX_PAGE = 1000
 
@@ -25,7 +27,9 @@ def downloadable_sources(services: Services, viewer: Viewer) -> frozenset[str]:
 
 def to_api(services: Services, viewer: Viewer, entries: list[Entry]) -> list[ApiEntry]:
     sources = downloadable_sources(services, viewer)
-    return [api_entry(entry, sources) for entry in entries]
+    storage = Storage(services.config.storage.path)
+    folders = tuple(source.dir for source in services.config.sources)
+    return [api_entry(entry, sources, entry_problem(storage, entry, folders)) for entry in entries]
 
 
 def page_of(services: Services, text: str, limit: int, offset: int) -> list[Entry]:
