@@ -270,8 +270,8 @@ def test_run_server_serves_and_imports_new_files(tmp_path: Path) -> None:
     errors = tmp_path / "stderr.txt"
     process = subprocess.Popen(
         [*HOMEGALLERY, "-c", str(config_file), "run", "server", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=errors.open("w"),
+        stdout=errors.open("w"),
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 90
@@ -286,7 +286,8 @@ def test_run_server_serves_and_imports_new_files(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
-    # one log format, the gallery's, for its own lines and the web server's alike
+    # one log format, the gallery's, for its own lines, its import reports and the web
+    # server's alike
     lines = errors.read_text().splitlines()
     assert lines, "the server said nothing"
     stamped = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR) \S+: ")

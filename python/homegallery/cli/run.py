@@ -129,6 +129,12 @@ def _import(
     return import_initial(config, options)
 
 
+def _log_report(report: ImportReport) -> None:
+    """`run server` says everything through its log, so every line has one format."""
+    for line in report.lines():
+        log.info("%s", line)
+
+
 def _verbose(args: argparse.Namespace) -> bool:
     return getattr(args, "verbose", 0) > 0
 
@@ -163,14 +169,14 @@ def run_server(args: argparse.Namespace) -> int:
 
     def watch() -> None:
         try:
-            watch_and_import(config, options, stop, on_import=lambda report: _print(report, False))
+            watch_and_import(config, options, stop, on_import=_log_report)
         except (GalleryBusyError, ValueError) as error:
             log.error("watch import stopped: %s", error)
 
     watcher = threading.Thread(target=watch, name="homegallery-watch", daemon=True)
     watcher.start()
     tls = Tls.of(config.server)
-    print(f"homegallery: serving at {base_url(host, port, tls)}/ and importing changes", flush=True)
+    log.info("serving at %s/ and importing changes", base_url(host, port, tls))
     try:
         limits = ConnectionLimits.of(config.server)
         serve(create_app(config), host, port, limits=limits, tls=tls)
