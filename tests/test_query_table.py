@@ -299,6 +299,7 @@ CASES: list[tuple[str, str]] = [
     ("filesize in [2M:3M]", "DG"),
     ("filesize > 45M", "C"),
     ("filesize > 1G", ""),
+    ("filesize <= 0.1m", "E"),
     ("count(previews) = 0", "E"),
     ("id:a1", "A"),
     ("id = b2", "B"),
