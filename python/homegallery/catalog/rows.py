@@ -105,3 +105,19 @@ def mark_updated(connection: sqlite3.Connection, ids: Iterable[str], when: str) 
 def forget_updated(connection: sqlite3.Connection) -> None:
     """Drops the times of entries the catalog no longer holds."""
     connection.execute("DELETE FROM entry_updated WHERE id NOT IN (SELECT id FROM entries)")
+
+
+def updated_times(connection: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
+    """When each of ``ids`` last changed (ids without a recorded time are left out)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        try:
+            rows = connection.execute(
+                f"SELECT id, updated FROM entry_updated WHERE id IN ({marks})", chunk
+            ).fetchall()
+        except sqlite3.OperationalError:  # a catalog no build has written to yet
+            return found
+        found.update(rows)
+    return found

@@ -14,9 +14,12 @@ class ApiEntry(Entry, kw_only=True, omit_defaults=True):
 
     downloadable: bool = False  # originals of this entry may be downloaded
     problem: str = ""  # why it has no preview: the extract step that failed, and its cause
+    updated: str = ""  # when the entry last changed (ISO, UTC): the `updated` query key
 
 
-def api_entry(entry: Entry, downloadable_sources: frozenset[str], problem: str = "") -> ApiEntry:
+def api_entry(
+    entry: Entry, downloadable_sources: frozenset[str], problem: str = "", updated: str = ""
+) -> ApiEntry:
     files = [
         msgspec.structs.replace(file, source=Path(file.source).name or file.source)
         for file in entry.files
@@ -24,7 +27,7 @@ def api_entry(entry: Entry, downloadable_sources: frozenset[str], problem: str =
     fields = msgspec.structs.asdict(entry)
     fields["files"] = files
     downloadable = any(_downloadable(file, downloadable_sources) for file in entry.files)
-    return ApiEntry(**fields, downloadable=downloadable, problem=problem)
+    return ApiEntry(**fields, downloadable=downloadable, problem=problem, updated=updated)
 
 
 def _downloadable(file: EntryFile, sources: frozenset[str]) -> bool:

@@ -8,6 +8,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, Parameter
 
 from homegallery.catalog.entry import Entry
+from homegallery.catalog.rows import updated_times
 from homegallery.server.access import Viewer
 from homegallery.server.problems import entry_problem
 from homegallery.server.schemas import ApiEntry, EntryPage, api_entry
@@ -29,7 +30,11 @@ def to_api(services: Services, viewer: Viewer, entries: list[Entry]) -> list[Api
     sources = downloadable_sources(services, viewer)
     storage = Storage(services.config.storage.path)
     folders = tuple(source.dir for source in services.config.sources)
-    return [api_entry(entry, sources, entry_problem(storage, entry, folders)) for entry in entries]
+    times = updated_times(services.gallery.reader(), [entry.id for entry in entries])
+    return [
+        api_entry(entry, sources, entry_problem(storage, entry, folders), times.get(entry.id, ""))
+        for entry in entries
+    ]
 
 
 def page_of(services: Services, text: str, limit: int, offset: int) -> list[Entry]:
