@@ -267,12 +267,13 @@ def test_run_server_serves_and_imports_new_files(tmp_path: Path) -> None:
     config_file = make_gallery(tmp_path, photos=2)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    errors = tmp_path / "stderr.txt"
-    process = subprocess.Popen(
-        [*HOMEGALLERY, "-c", str(config_file), "run", "server", "--port", str(port)],
-        stdout=errors.open("w"),
-        stderr=subprocess.STDOUT,
-    )
+    errors = tmp_path / "output.txt"
+    with errors.open("w") as output:
+        process = subprocess.Popen(
+            [*HOMEGALLERY, "-c", str(config_file), "run", "server", "--port", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 90
         while (_api_total(base, "") or 0) < 3 and time.monotonic() < deadline:
