@@ -47,8 +47,8 @@ def test_quick_bench_covers_every_stage_within_a_minute(
 
 def test_recommendation_follows_the_figures() -> None:
     report = Report("t")
-    report.add(Figure("workers", "previews, 1 worker(s), 12 MP", 2.0, "photos/s", "1 worker", 2.0))
-    report.add(Figure("workers", "previews, 4 worker(s), 12 MP", 6.5, "photos/s", "1 worker", 2.0))
+    report.add(Figure("workers", "previews, 1 worker, 12 MP", 2.0, "photos/s", "1 worker", 2.0))
+    report.add(Figure("workers", "previews, 4 workers, 12 MP", 6.5, "photos/s", "1 worker", 2.0))
     report.add(
         Figure("previews", "all sizes from 12 MP", 300, "ms", "pillow", 250, higher_is_better=False)
     )

@@ -40,6 +40,7 @@ from homegallery.extract.preview import PreviewError, VipsEngine
 from homegallery.models import store
 from homegallery.models.preprocess import efficientnet_input
 from homegallery.models.spec import EFFICIENTNET_LITE0 as SPEC
+from homegallery.progress import counted
 from homegallery.samples import write_sample_photo
 
 BATCH = 16
@@ -58,7 +59,7 @@ class Layout:
 
     @property
     def name(self) -> str:
-        return f"{self.workers} worker(s) x {self.threads} thread(s)"
+        return f"{counted(self.workers, 'worker')} x {counted(self.threads, 'thread')}"
 
 
 def layouts(cores: int) -> list[Layout]:

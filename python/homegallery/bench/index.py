@@ -17,6 +17,7 @@ from homegallery.bench.files import write_tree
 from homegallery.bench.report import Figure, Report, measure
 from homegallery.config import Config, Source
 from homegallery.index import update_index
+from homegallery.progress import counted
 
 # Patterns like a real gallery's: trash and thumbnail folders, sidecars and text out.
 EXCLUDES = [".Trash*/", "@eaDir/", "*.txt", "*.xmp", "album-000[0-4]/", "!IMG_000001.txt"]
@@ -48,7 +49,7 @@ def bench_checksums(report: Report, workdir: Path, files: int = 64, size: int = 
         report.add(
             Figure(
                 "checksums",
-                f"blake3 Rust, {threads} thread(s)",
+                f"blake3 Rust, {counted(threads, 'thread')}",
                 value,
                 "MB/s",
                 "hashlib.sha1",
@@ -59,7 +60,7 @@ def bench_checksums(report: Report, workdir: Path, files: int = 64, size: int = 
         report.add(
             Figure(
                 "checksums",
-                f"blake3 Rust, {threads} thread(s) vs blake3 package",
+                f"blake3 Rust, {counted(threads, 'thread')} vs blake3 package",
                 value,
                 "MB/s",
                 "blake3 package, 1 thread",
