@@ -19,6 +19,7 @@ from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face, La
 from homegallery.catalog.fold import fold
 from homegallery.catalog.query import QueryError, check_query
 from homegallery.catalog.query.checked import And, Duplicates, FreeText, LabelIn, ValueTest
+from homegallery.catalog.query.fields import key_names, lookup
 from homegallery.catalog.rows import insert_entries
 from homegallery.catalog.schema import open_reader, open_writer
 from homegallery.catalog.search import Searcher
@@ -547,3 +548,15 @@ def test_order_by_random_shuffles_the_same_way_for_every_page(searcher: Searcher
     columns = searcher.columns()
     orders = {tuple(np.argsort(columns.random_keys(seed)).tolist()) for seed in range(1000, 1010)}
     assert len(orders) == 10
+
+
+@pytest.mark.parametrize("key", key_names())
+def test_every_key_and_alias_reads_columns_the_snapshot_has(searcher: Searcher, key: str) -> None:
+    """Each key of the one table resolves to columns the catalog holds: asking whether
+    it exists, and ordering by it where it orders, runs (or is a QueryError)."""
+    field = lookup(key)
+    assert field is not None
+    found = searcher.ids(f"exists {key}")
+    assert set(found) <= set(IDS.values())
+    if field.orderable and field.kind not in ("similar", "duplicates"):
+        assert sorted(searcher.ids(f"order by {key}")) == sorted(IDS.values())
