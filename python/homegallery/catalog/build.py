@@ -348,9 +348,7 @@ def sources_from_config(config: Config) -> list[SourceFiles]:
         if not source.index_path.is_file():
             log.warning("source %s has no index yet (run `homegallery index`)", source.dir)
             continue
-        sources.append(
-            SourceFiles(source.dir, load_index(source.index_path), source.index_path.stem)
-        )
+        sources.append(SourceFiles(source.dir, load_index(source.index_path), source.index_name))
     return sources
 
 
