@@ -229,3 +229,16 @@ def test_a_port_in_use_is_one_line_before_anything_starts(
     ), result.stderr
     assert "Traceback" not in result.stderr and "Errno" not in result.stderr
     assert not (tmp_path / "demo" / "data").exists()  # the demo imported nothing first
+
+
+def test_the_index_summary_counts_in_words(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "one.jpg").write_bytes(b"\xff\xd8\xff\xe0 one")
+    config = tmp_path / "gallery.yml"
+    config.write_text(f"sources: [{{dir: {photos}}}]\n")
+    result = homegallery("-c", str(config), "index")
+    assert result.returncode == 0, result.stderr
+    assert ": 1 file seen, added 1," in result.stdout and result.stdout.rstrip().endswith(
+        "; 1 entry"
+    ), result.stdout

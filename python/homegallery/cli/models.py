@@ -156,7 +156,7 @@ def run_install(args: argparse.Namespace) -> int:
             continue
         print(f"{spec.name}: {result.action} in {result.folder}")
     if failed:
-        raise CommandError(f"{failed} of {len(specs)} models not installed")
+        raise CommandError(f"{failed} of {counted(len(specs), 'model')} not installed")
     return 0
 
 
