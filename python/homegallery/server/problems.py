@@ -38,7 +38,7 @@ def entry_problem(storage: Storage, entry: Entry, source_dirs: tuple[str, ...]) 
 
 def _hide_paths(message: str, original: str, entry: Entry, source_dirs: tuple[str, ...]) -> str:
     """The message with the original's path shown as in its source, and any other path
-    inside a source likewise."""
+    inside ``source_dirs`` (the sources, the storage) from there on."""
     relative = next((file.path for file in entry.files if original.endswith(file.path)), "")
     text = message.replace(f"{original}: ", "").replace(original, relative or Path(original).name)
     for folder in sorted(source_dirs, key=len, reverse=True):

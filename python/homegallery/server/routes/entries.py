@@ -29,7 +29,8 @@ def downloadable_sources(services: Services, viewer: Viewer) -> frozenset[str]:
 def to_api(services: Services, viewer: Viewer, entries: list[Entry]) -> list[ApiEntry]:
     sources = downloadable_sources(services, viewer)
     storage = Storage(services.config.storage.path)
-    folders = tuple(source.dir for source in services.config.sources)
+    # where a cause may name a path on the server: the sources and the storage
+    folders = (*(source.dir for source in services.config.sources), services.config.storage.dir)
     times = updated_times(services.gallery.reader(), [entry.id for entry in entries])
     return [
         api_entry(entry, sources, entry_problem(storage, entry, folders), times.get(entry.id, ""))
