@@ -2,13 +2,29 @@
 # Installs what homegallery needs on a Debian machine: system packages through apt and
 # a virtual environment in .venv with the package (Rust extension included) built in
 # editable mode, so both README commands start from a machine where nothing was set up.
+#
+#   scripts/bootstrap.sh          everything, for the checks and the tests
+#   scripts/bootstrap.sh --demo   what the gallery needs to run (no browser, no WordNet)
+#   --plan                        says what it would install and build, and stops
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+demo=0
+plan=0
+for argument in "$@"; do
+  case "$argument" in
+    --demo) demo=1 ;;
+    --plan) plan=1 ;;
+    *) echo "bootstrap: unknown option $argument (use --demo, --plan)" >&2; exit 2 ;;
+  esac
+done
+
 # ffmpeg: web video and video metadata; libvips42: previews (it pulls libheif for HEIC);
-# chromium: the browser tests; python3-venv: the environment below; wordnet-base:
-# WordNet 3.0's data.noun, which the test of the ImageNet label table regenerates it from.
-APT_PACKAGES=(ffmpeg libvips42 python3-venv chromium wordnet-base)
+# python3-venv: the environment below. For the tests only: chromium (the browser
+# tests) and wordnet-base (WordNet 3.0's data.noun, which the test of the ImageNet
+# label table regenerates it from).
+APT_PACKAGES=(ffmpeg libvips42 python3-venv)
+((demo)) || APT_PACKAGES+=(chromium wordnet-base)
 # npm: fetches the map's country outlines below (only at install; never at run time).
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 
@@ -16,6 +32,21 @@ missing=()
 for package in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
 done
+
+# The first install compiles the Rust core (about 6 minutes on two cores, more on a
+# Raspberry Pi); later ones reuse what cargo built and take seconds.
+if [ -x .venv/bin/python ] && .venv/bin/python -c "import homegallery._core" 2>/dev/null; then
+  build_note="building and installing homegallery into .venv (the Rust core is rebuilt only where it changed: seconds to a minute)"
+else
+  build_note="building the Rust core and installing homegallery into .venv: the first build compiles for about 6 minutes on two cores (longer on a Raspberry Pi), with a line each minute"
+fi
+
+if ((plan)); then
+  echo "bootstrap: system packages: ${APT_PACKAGES[*]} (to install: ${missing[*]:-none})"
+  echo "bootstrap: $build_note"
+  exit 0
+fi
+
 if ((${#missing[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
@@ -23,6 +54,21 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+# Runs a long command and says every minute that it still runs, so a quiet build does
+# not look like a hang.
+with_ticks() {
+  "$@" &
+  local pid=$! seconds=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    seconds=$((seconds + 1))
+    if ((seconds % 60 == 0)); then
+      echo "bootstrap: still building ($((seconds / 60)) min)"
+    fi
+  done
+  wait "$pid"
+}
 
 if ! command -v cargo >/dev/null 2>&1; then
   echo "bootstrap: cargo (Rust >= 1.85) is required to build the extension; install it with rustup" >&2
@@ -34,8 +80,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-echo "bootstrap: building and installing homegallery into .venv"
-.venv/bin/python -m pip install -q -e ".[dev]"
+echo "bootstrap: $build_note"
+started=$SECONDS
+with_ticks .venv/bin/python -m pip install -q -e ".[dev]"
+echo "bootstrap: homegallery installed in $((SECONDS - started)) s"
 
 # pyvips compiles its binding against the system libvips when libvips-dev is present,
 # and that binding and the pyvips-binary wheel share one module file: whichever was

@@ -21,7 +21,7 @@ def test_the_stage_measures_both_variants_and_the_recommendation_picks_a_layout(
     print("\n" + report.table())
     names = {figure.name: figure for figure in report.figures}
     for precision in ("fp32", "int8"):
-        assert names[f"{precision}, 1 worker(s) x 1 thread(s)"].value > 1
+        assert names[f"{precision}, 1 worker x 1 thread"].value > 1
         assert 20 < names[f"memory per worker, {precision}"].value < 2000
         assert 0 < names[f"of it the session, {precision}"].value < 500
     assert 0 <= names["int8 top-5 agreement with fp32"].value <= 100
@@ -57,10 +57,10 @@ def test_without_the_model_the_stage_says_how_to_install_it(tmp_path: Path) -> N
 def _report(int8_rate: float, agreement: float) -> Report:
     report = Report("t")
     for name, value in (
-        ("fp32, 1 worker(s) x 1 thread(s)", 40.0),
-        ("fp32, 1 worker(s) x 2 thread(s)", 45.0),
-        ("fp32, 2 worker(s) x 1 thread(s)", 70.0),
-        ("int8, 2 worker(s) x 1 thread(s)", int8_rate),
+        ("fp32, 1 worker x 1 thread", 40.0),
+        ("fp32, 1 worker x 2 threads", 45.0),
+        ("fp32, 2 workers x 1 thread", 70.0),
+        ("int8, 2 workers x 1 thread", int8_rate),
     ):
         report.add(Figure("embeddings", name, value, "images/s"))
     report.add(Figure("embeddings", "int8 top-5 agreement with fp32", agreement, "%"))

@@ -19,6 +19,7 @@ from factories import Indexed, fake_id, index_folder, record
 from homegallery.catalog import CatalogError, EventError, SourceFiles, build_catalog
 from homegallery.catalog import build as build_module
 from homegallery.catalog.events import export_events, import_events, new_event, record_events
+from homegallery.catalog.generation import generation
 from homegallery.catalog.grouping import group_files
 from homegallery.catalog.schema import open_reader, open_writer
 from homegallery.catalog.search import Searcher
@@ -420,3 +421,57 @@ def test_signatures_made_another_way_mean_one_full_build(tmp_path: Path) -> None
     assert (anew.entries, anew.added, anew.unchanged, anew.removed) == (3, 3, 0, 0)
     again = build_catalog(catalog, storage.root, sources)
     assert (again.entries, again.unchanged, again.added) == (3, 3, 0)
+
+
+def test_a_build_that_changes_nothing_commits_nothing(tmp_path: Path) -> None:
+    """A cron pass over an unchanged gallery must not move the generation: every open
+    page and every search would reload for nothing."""
+    storage, records = _storage_with(tmp_path, 3)
+    catalog = tmp_path / "catalog.db"
+    build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
+    reader = open_reader(catalog)
+
+    def state() -> tuple[int, str]:
+        built = reader.execute("SELECT value FROM catalog_info WHERE key = 'built'").fetchone()
+        return generation(reader), built[0]
+
+    before = state()
+    time.sleep(1.1)  # `built` is kept to the second
+    again = build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
+    assert again.unchanged == 3 and state() == before
+    # a source whose index is named otherwise is a change (`index:` answers by that name)
+    renamed = build_catalog(catalog, storage.root, [SourceFiles("/p", records, "ext")])
+    assert renamed.unchanged == 3 and state()[0] > before[0]
+    assert len(Searcher(reader).ids("index:ext")) == 3
+
+
+def test_updated_is_when_an_entry_was_made_or_last_changed(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 3)
+    catalog = tmp_path / "catalog.db"
+    sources = [SourceFiles("/p", records)]
+    build_catalog(catalog, storage.root, sources)
+    searcher = Searcher(open_reader(catalog))
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    assert len(searcher.ids(f"updated:{today}")) == 3
+    assert len(searcher.ids("exists updated")) == 3
+    built = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+
+    time.sleep(1.1)
+    record_events(open_writer(catalog), [new_event([fake_id(2)], user="ann", add_tags=["x"])])
+    assert searcher.ids(f"updated > {built}") == [fake_id(2)]
+    assert searcher.ids("order by updated")[0] == fake_id(2)
+    assert searcher.ids("order by updated asc")[-1] == fake_id(2)
+    tagged = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+
+    time.sleep(1.1)
+    write_place(storage, fake_id(3), Place(source="offline", country="Italy", city="Rome"))
+    build_catalog(catalog, storage.root, sources)
+    assert searcher.ids(f"updated > {tagged}") == [fake_id(3)]
+    assert searcher.ids("order by updated")[:2] == [fake_id(3), fake_id(2)]
+    assert searcher.ids(f"updated <= {built}") == [fake_id(1)]  # unchanged since made
+
+
+def test_the_summary_says_one_entry_in_the_singular(tmp_path: Path) -> None:
+    storage, records = _storage_with(tmp_path, 1)
+    summary = build_catalog(tmp_path / "catalog.db", storage.root, [SourceFiles("/p", records)])
+    assert summary.lines()[0].startswith("catalog: 1 entry from 1 file (1 added,")

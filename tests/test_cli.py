@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +194,51 @@ def test_demo_dates_its_copies_of_the_test_photos_before_them(
 
     copy = tmp_path / "demo" / "photos" / "orientation" / "chart.jpg"
     assert copy.stat().st_mtime == DEMO_FILE_TIME.timestamp()
+
+
+@pytest.mark.parametrize(
+    "command", [[name] for name in [*COMMANDS, "config", "demo"]] + SUBCOMMANDS, ids=str
+)
+def test_help_is_plain_text(command: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    """Descriptions made from docstrings lose their reStructuredText markup."""
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    output = capsys.readouterr().out
+    for markup in ("``", ":func:", ":class:", ":mod:"):
+        assert markup not in output, f"{markup} in the help of {command}"
+
+
+@pytest.mark.parametrize(
+    "command", [["serve"], ["run", "server"], ["demo", "--generated", "--dir", "demo"]], ids=str
+)
+def test_a_port_in_use_is_one_line_before_anything_starts(
+    command: list[str], tmp_path: Path
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    config = tmp_path / "gallery.yml"
+    config.write_text(f"sources: [{{dir: {photos}}}]\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = homegallery("-c", str(config), *command, "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1].endswith(
+        f"port {port} is in use; choose another with --port"
+    ), result.stderr
+    assert "Traceback" not in result.stderr and "Errno" not in result.stderr
+    assert not (tmp_path / "demo" / "data").exists()  # the demo imported nothing first
+
+
+def test_the_index_summary_counts_in_words(tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "one.jpg").write_bytes(b"\xff\xd8\xff\xe0 one")
+    config = tmp_path / "gallery.yml"
+    config.write_text(f"sources: [{{dir: {photos}}}]\n")
+    result = homegallery("-c", str(config), "index")
+    assert result.returncode == 0, result.stderr
+    assert ": 1 file seen, added 1," in result.stdout and result.stdout.rstrip().endswith(
+        "; 1 entry"
+    ), result.stdout

@@ -146,3 +146,20 @@ def test_missing_folder_of_an_indexed_source_is_a_warning(
     )
     assert config.sources[0].dir == str(tmp_path / "unmounted")
     assert "missing (unmounted?)" in caplog.text
+
+
+def test_each_source_is_known_to_queries_by_its_index_name(tmp_path: Path) -> None:
+    """HomeGallery's `index:` names a source by its index file; a default index file
+    is named after the folder, and then the folder's own name is the index's name."""
+    for name in ("My Photos", "phone", "ext-disk"):
+        (tmp_path / name).mkdir()
+    config_file = tmp_path / "gallery.yml"
+    config_file.write_text(
+        "sources:\n"
+        "  - {dir: 'My Photos'}\n"
+        "  - {dir: phone}\n"
+        "  - {dir: ext-disk, index: '{configDir}/indexes/ext.idx'}\n"
+    )
+    sources = load_config(config_file).sources
+    assert [source.index_name for source in sources] == ["My Photos", "phone", "ext"]
+    assert sources[0].index_path.name == "My-Photos.idx"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -19,6 +21,8 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from homegallery.catalog.generation import generation
+from homegallery.catalog.schema import open_reader
 from homegallery.config import Config, load_config
 from homegallery.gallery import open_gallery
 from homegallery.importer import (
@@ -198,6 +202,46 @@ def test_one_import_at_a_time(tmp_path: Path) -> None:
     ):
         import_update(config, ImportOptions(quiet=True))
     assert import_update(config, ImportOptions(quiet=True)).ok  # released after use
+    assert not list(config.database.path.parent.glob("*.import.lock"))  # and not left behind
+
+
+def test_a_lock_removed_while_another_process_waited_to_take_it_is_taken_anew(
+    tmp_path: Path,
+) -> None:
+    catalog = tmp_path / "catalog.db"
+    lock_file = tmp_path / "catalog.db.import.lock"
+    with import_lock(catalog):
+        stale = os.open(lock_file, os.O_RDWR)  # opened by a second importer just now
+    # the first import finished and removed its file; the second locks the old inode
+    # but must see it is gone, or a third would lock a new file beside it
+    fcntl.flock(stale, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    try:
+        with import_lock(catalog):
+            assert lock_file.exists()
+            with pytest.raises(GalleryBusyError), import_lock(catalog):
+                pass
+    finally:
+        os.close(stale)
+    assert not lock_file.exists()
+
+
+def test_an_update_that_finds_nothing_new_writes_nothing(tmp_path: Path) -> None:
+    """A cron pass over an unchanged gallery: no commit, so open pages do not reload."""
+    config = load_config(make_gallery(tmp_path, photos=2))
+    assert import_update(config, ImportOptions(quiet=True)).ok
+
+    def state() -> tuple[int, str]:
+        reader = open_reader(config.database.path)
+        try:
+            built = reader.execute("SELECT value FROM catalog_info WHERE key = 'built'")
+            return generation(reader), built.fetchone()[0]
+        finally:
+            reader.close()
+
+    before = state()
+    time.sleep(1.1)  # `built` is kept to the second
+    assert import_update(config, ImportOptions(quiet=True)).ok
+    assert state() == before
 
 
 def test_deferred_videos_come_after_the_images(tmp_path: Path) -> None:
@@ -223,11 +267,13 @@ def test_run_server_serves_and_imports_new_files(tmp_path: Path) -> None:
     config_file = make_gallery(tmp_path, photos=2)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    process = subprocess.Popen(
-        [*HOMEGALLERY, "-c", str(config_file), "run", "server", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    errors = tmp_path / "output.txt"
+    with errors.open("w") as output:
+        process = subprocess.Popen(
+            [*HOMEGALLERY, "-c", str(config_file), "run", "server", "--port", str(port)],
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
     try:
         deadline = time.monotonic() + 90
         while (_api_total(base, "") or 0) < 3 and time.monotonic() < deadline:
@@ -241,6 +287,13 @@ def test_run_server_serves_and_imports_new_files(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
+    # one log format, the gallery's, for its own lines, its import reports and the web
+    # server's alike
+    lines = errors.read_text().splitlines()
+    assert lines, "the server said nothing"
+    stamped = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d (DEBUG|INFO|WARNING|ERROR) \S+: ")
+    unstamped = [line for line in lines if not stamped.match(line)]
+    assert unstamped == ["homegallery run: interrupted"]  # the command's own last word
 
 
 # --- stopping an import: kill -9 and SIGTERM leave no process behind --------------------
@@ -383,3 +436,15 @@ def test_sigterm_stops_an_import_within_seconds_and_the_next_run_completes(
         assert any(preview.endswith("video-preview-720.mp4") for preview in video.previews)
     leftovers = [path for path in (tmp_path / "data").rglob("*") if ".part" in path.name]
     assert leftovers == []
+
+
+def test_the_summary_counts_in_words_and_names_the_failed_file(tmp_path: Path) -> None:
+    config = load_config(make_gallery(tmp_path, photos=1))
+    broken = tmp_path / "photos" / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 not a whole JPEG")
+    report = import_update(config, ImportOptions(quiet=True))
+    first, *rest = report.lines()
+    assert first.startswith("import: 1 chunk in "), first
+    assert "(s)" not in first and "; 1 file failed to extract" in first
+    assert rest[0] == "failed files:"
+    assert all(line.startswith(f"  {broken}: ") for line in rest[1:]) and len(rest) >= 2

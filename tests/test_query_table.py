@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from factories import entry_file, media_id
@@ -18,6 +19,7 @@ from homegallery.catalog.entry import DetectedObject, Entry, EntryFile, Face, La
 from homegallery.catalog.fold import fold
 from homegallery.catalog.query import QueryError, check_query
 from homegallery.catalog.query.checked import And, Duplicates, FreeText, LabelIn, ValueTest
+from homegallery.catalog.query.fields import key_names, lookup
 from homegallery.catalog.rows import insert_entries
 from homegallery.catalog.schema import open_reader, open_writer
 from homegallery.catalog.search import Searcher
@@ -226,7 +228,14 @@ CASES: list[tuple[str, str]] = [
     ("lens:ef", "A"),
     ("exists geo", "ABCFGHI"),
     ("exists(latitude)", "ABCFGHI"),
-    ("not exists location", "DEJ"),
+    # `exists location`: a place name (HomeGallery); `exists geo`: a GPS position
+    ("not exists location", "DE"),
+    ("exists location", _others("DE")),
+    ("not exists gps", "DEJ"),
+    ("location:tuscany", "AI"),
+    ("location ~ york", "J"),
+    ("street:'via roma'", "A"),
+    ("street ~ roma", "A"),
     ("exists title", "D"),
     ("lat in [40:50]", "ABGI"),
     ("lon < 0", "H"),
@@ -241,6 +250,18 @@ CASES: list[tuple[str, str]] = [
     ("focal:50", "A"),
     ("file:img_0001", "A"),
     ("filename:IMG_0001.JPG", "A"),
+    # file: the path in the source, filename: the name, path: the folder (as HomeGallery)
+    ("file:italy/IMG_0001.JPG", "A"),
+    ("file ~ italy/img", "AI"),
+    ("file = 2021/italy/img_0001.jpg", "A"),
+    ("file = img_0001.jpg", ""),
+    ("filename = img_0001.jpg", "A"),
+    ("filename:italy", ""),
+    ("name:scan", "E"),
+    ("path = 2021/italy", "AI"),
+    ("path = misc", "E"),
+    ("path:img_0001", ""),
+    ("path:sydney", "F"),
     ("ext:nef", "B"),
     ("ext:.jpg", "ADFGJ"),
     ("ext:xmp", "A"),
@@ -257,9 +278,13 @@ CASES: list[tuple[str, str]] = [
     ("folder != photos/2021", _others("ABI")),
     ("folder:'photos/2017/ny'", "J"),
     ("file:'photo one'", "J"),
-    ("index:backup", "H"),
-    # a source by its folder's name; its path on the server is never matched
-    ("source = backup", "H"),
+    # a source by its index's name (the folder's name unless the config names the index
+    # file otherwise, as /mnt/disk/backup's `ext.idx`); its path on the server never
+    ("index = ext", "H"),
+    ("index != ext", _others("H")),
+    ("index:EXT", "H"),
+    ("index:backup", ""),
+    ("source = ext", "H"),
     ("index = photos", _others("")),
     ("index ~ /mnt", ""),
     ("index ~ disk", ""),
@@ -267,6 +292,15 @@ CASES: list[tuple[str, str]] = [
     ("count(files) > 1", "AH"),
     ("size > 10M", "BCHI"),
     ("size < 1m", "EJ"),
+    # HomeGallery's filesize, with its units (B, K, KB, KiB, M, MB, MiB, G, ...: 1024)
+    ("filesize > 10MB", "BCHI"),
+    ("filesize < 1MiB", "EJ"),
+    ("filesize < 150kb", "E"),
+    ("filesize < 150000B", "E"),
+    ("filesize in [2M:3M]", "DG"),
+    ("filesize > 45M", "C"),
+    ("filesize > 1G", ""),
+    ("filesize <= 0.1m", "E"),
     ("count(previews) = 0", "E"),
     ("id:a1", "A"),
     ("id = b2", "B"),
@@ -307,8 +341,21 @@ ORDERED: list[tuple[str, str]] = [
     ("type:video order by width desc", "CH"),
     ("vacation order by count(tags) desc", "HABI"),
     ("vacation", "HBIA"),
-    ("order by date", "JFDGAIBCHE"),
+    # without a direction: newest or largest first, as HomeGallery; asc reverses
+    ("order by date", "HCBIAGDFJE"),
+    ("order by date asc", "JFDGAIBCHE"),
     ("order by date desc", "HCBIAGDFJE"),
+    ("type:video order by width", "CH"),
+    ("type:video order by width asc", "HC"),
+    ("type:video order by height", "HC"),
+    ("type:video order by duration", "CH"),
+    ("type:video order by duration asc", "HC"),
+    ("type:image order by filesize", "FADGJE"),
+    ("type:image order by filesize asc", "EJGDAF"),
+    ("vacation order by count(tags)", "HABI"),
+    ("vacation order by count(tags) asc", "BIHA"),
+    ("sea order by country", "FAH"),
+    ("sea order by year", "FAH"),
     ("sea ORDER BY year ASC", "FAH"),
 ]
 
@@ -350,6 +397,10 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     writer = open_writer(catalog)
     writer.execute("BEGIN IMMEDIATE")
     insert_entries(writer, [(entry, "") for entry in ENTRIES], 1)
+    writer.execute(  # as a build records them: this source's index file is ext.idx
+        "INSERT INTO catalog_info (key, value) VALUES ('index_names', ?)",
+        ('{"/mnt/disk/backup": "ext"}',),
+    )
     writer.execute("COMMIT")
     writer.close()
     reader = open_reader(catalog)
@@ -383,9 +434,9 @@ def test_query_order(searcher: Searcher, query: str, expected: str) -> None:
 
 
 def test_limit_and_offset_page_through_the_order(searcher: Searcher) -> None:
-    assert _names(searcher.ids("order by date", limit=3)) == "JFD"
-    assert _names(searcher.ids("order by date", limit=3, offset=3)) == "GAI"
-    assert _names(searcher.ids("order by date", offset=8)) == "HE"
+    assert _names(searcher.ids("order by date asc", limit=3)) == "JFD"
+    assert _names(searcher.ids("order by date asc", limit=3, offset=3)) == "GAI"
+    assert _names(searcher.ids("order by date asc", offset=8)) == "HE"
 
 
 @pytest.mark.parametrize(("query", "column", "expected"), ERRORS, ids=[q for q, _, _ in ERRORS])
@@ -453,3 +504,59 @@ def test_labels_and_duplicates_are_resolved_by_the_checker() -> None:
     ranked = check_query("duplicates similar:ab")
     assert ranked.by_similarity and not ranked.by_groups
     assert check_query("'duplicates'").filter == FreeText("duplicates")
+
+
+@pytest.mark.parametrize(
+    ("query", "suggestion"),
+    [
+        ("contry:italy", "country"),
+        ("Contry = italy", "country"),
+        ("tgas in (sea)", "tags"),
+        ("count(tagz) > 1", "tag"),
+        ("exists locaton", "location"),
+        ("exists similarty", "similarity"),
+        ("order by dat", "date"),
+        ("order by randon", "random"),
+        ("sea order by filesise", "filesize"),
+        ("type:vidoe", "video"),
+        ("ratio:panoramma", "panorama"),
+    ],
+)
+def test_a_misspelt_key_or_word_gets_a_suggestion(
+    searcher: Searcher, query: str, suggestion: str
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        searcher.ids(query)
+    assert f"did you mean `{suggestion}`?" in str(caught.value)
+
+
+@pytest.mark.parametrize("query", ["foo:bar", "exists qwerty", "type:panorama", "zz:1"])
+def test_an_unknown_key_without_a_close_one_gets_no_guess(searcher: Searcher, query: str) -> None:
+    with pytest.raises(QueryError) as caught:
+        searcher.ids(query)
+    assert "did you mean" not in str(caught.value)
+
+
+def test_order_by_random_shuffles_the_same_way_for_every_page(searcher: Searcher) -> None:
+    shuffled = searcher.ids("order by random")
+    assert sorted(shuffled) == sorted(IDS.values())
+    pages = [searcher.ids("order by random", limit=3, offset=offset) for offset in (0, 3, 6, 9)]
+    assert [media_id for page in pages for media_id in page] == shuffled
+    assert searcher.ids("order by random desc") == shuffled[::-1]
+    assert _names(searcher.ids("type:video order by random")) in ("CH", "HC")
+    # the key of an id depends on the id and the seed, not on the rest of the catalog
+    columns = searcher.columns()
+    orders = {tuple(np.argsort(columns.random_keys(seed)).tolist()) for seed in range(1000, 1010)}
+    assert len(orders) == 10
+
+
+@pytest.mark.parametrize("key", key_names())
+def test_every_key_and_alias_reads_columns_the_snapshot_has(searcher: Searcher, key: str) -> None:
+    """Each key of the one table resolves to columns the catalog holds: asking whether
+    it exists, and ordering by it where it orders, runs (or is a QueryError)."""
+    field = lookup(key)
+    assert field is not None
+    found = searcher.ids(f"exists {key}")
+    assert set(found) <= set(IDS.values())
+    if field.orderable and field.kind not in ("similar", "duplicates"):
+        assert sorted(searcher.ids(f"order by {key}")) == sorted(IDS.values())

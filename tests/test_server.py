@@ -135,6 +135,13 @@ def test_tagging_two_entries_finds_them_by_tag(client: Client, config: Config) -
     assert events[-1].user == "web" and events[-1].add_tags == ["Holiday Sea"]
     client.post("/api/events/tags", json={"ids": two[:1], "remove": ["holiday sea"]})
     assert [e["id"] for e in all_entries(client, 'tag:"holiday sea"')] == two[1:]
+    # each entry says when it last changed: the tagged ones no earlier than any other
+    times = {e["id"]: e["updated"] for e in all_entries(client, "")}
+    assert all(len(time) == 19 and time[10] == "T" for time in times.values())
+    others = [time for media_id, time in times.items() if media_id not in two]
+    assert min(times[media_id] for media_id in two) >= max(others)
+    ordered = [e["id"] for e in all_entries(client, "order by updated")]
+    assert [times[media_id] for media_id in ordered] == sorted(times.values(), reverse=True)
 
 
 def test_bad_tag_changes_are_refused_and_change_nothing(client: Client, config: Config) -> None:

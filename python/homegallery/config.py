@@ -61,6 +61,13 @@ class Source(_Section):
         return Path(self.index)
 
     @property
+    def index_name(self) -> str:
+        """The name queries know the source by (HomeGallery's `index:`): its index file's
+        name without `.idx`, or the folder's own name where that file is named after it."""
+        stem = self.index_path.stem
+        return self.path.name if stem == index_stem(self.path.name) else stem
+
+    @property
     def max_file_size_bytes(self) -> int | None:
         return parse_size(self.max_file_size) if self.max_file_size else None
 
@@ -285,8 +292,12 @@ def _resolve_paths(config: Config, config_file: Path) -> None:
         if source.index:
             source.index = _expand(source.index, variables, base_dir)
         else:
-            name = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(source.dir).name).strip("-") or "source"
-            source.index = str(index_dir / f"{name}.idx")
+            source.index = str(index_dir / f"{index_stem(Path(source.dir).name)}.idx")
+
+
+def index_stem(folder_name: str) -> str:
+    """The default index file's name (without `.idx`) for a source folder's name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", folder_name).strip("-") or "source"
 
 
 def _location(path: str) -> str:

@@ -1,7 +1,9 @@
 """Logging set-up shared by every command.
 
 Plain ``LEVEL message`` lines when output is not a terminal (cron, systemd, CI logs),
-and compact lines when it is. ``-v`` and ``-q`` move the level one step each.
+and compact lines when it is. ``-v`` and ``-q`` move the level one step each. Every
+library logs through the same handler (so ``run server`` shows one format), and the
+chatty ones only their warnings unless ``-v``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,12 @@ import logging
 import sys
 
 _LEVELS = [logging.ERROR, logging.WARNING, logging.INFO, logging.DEBUG]
+# Libraries whose info and debug lines are about themselves, not the gallery (libvips
+# alone logs hundreds during a benchmark): only their warnings, unless -v.
+QUIET_LIBRARIES = (
+    "pyvips", "PIL", "uvicorn", "asyncio", "watchfiles", "urllib3", "httpx", "httpcore",
+    "onnx", "onnxruntime", "litestar", "multipart",
+)  # fmt: skip
 
 
 def setup_logging(verbosity: int = 0) -> None:
@@ -30,3 +38,10 @@ def setup_logging(verbosity: int = 0) -> None:
         root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(level)
+    for name in QUIET_LIBRARIES:
+        library = logging.getLogger(name)
+        library.setLevel(logging.NOTSET if verbosity > 0 else max(level, logging.WARNING))
+        # one format for every line: the library's own handlers (uvicorn's) give way
+        for existing in list(library.handlers):
+            library.removeHandler(existing)
+        library.propagate = True

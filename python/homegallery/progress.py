@@ -16,6 +16,11 @@ from typing import TextIO
 log = logging.getLogger("homegallery.progress")
 
 
+def counted(count: int, word: str, plural: str = "") -> str:
+    """``1 chunk``, ``2 chunks``, ``1,234 files``: a count and its word, in number."""
+    return f"{count:,} {word if count == 1 else plural or word + 's'}"
+
+
 def _duration(seconds: float) -> str:
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)

@@ -40,6 +40,7 @@ from homegallery.extract.preview import PreviewError, VipsEngine
 from homegallery.models import store
 from homegallery.models.preprocess import efficientnet_input
 from homegallery.models.spec import EFFICIENTNET_LITE0 as SPEC
+from homegallery.progress import counted
 from homegallery.samples import write_sample_photo
 
 BATCH = 16
@@ -58,7 +59,7 @@ class Layout:
 
     @property
     def name(self) -> str:
-        return f"{self.workers} worker(s) x {self.threads} thread(s)"
+        return f"{counted(self.workers, 'worker')} x {counted(self.threads, 'thread')}"
 
 
 def layouts(cores: int) -> list[Layout]:
@@ -286,7 +287,9 @@ def run(quick: bool, models_dir: Path | None = None, data: Path | None = None) -
             report.add(Figure("embeddings", "int8 top-5 agreement with fp32", overlap * 100, "%",
                               target=f">= {AGREEMENT_TARGET:.0%}"))  # fmt: skip
             report.add(Figure("embeddings", "int8 top-1 agreement with fp32", top1 * 100, "%"))
-            report.add(Figure("embeddings", "int8 embedding cosine to fp32", cosine, ""))
+            report.add(Figure("embeddings", "int8 embedding cosine to fp32", cosine, "",
+                              note="mean cosine of the int8 and fp32 embeddings of the "
+                              "same photos; 1 is the same vector"))  # fmt: skip
         _pi4_figures(report, fp32, rates[("fp32", Layout(1, 1))], decode)
     return report
 

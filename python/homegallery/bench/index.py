@@ -17,6 +17,7 @@ from homegallery.bench.files import write_tree
 from homegallery.bench.report import Figure, Report, measure
 from homegallery.config import Config, Source
 from homegallery.index import update_index
+from homegallery.progress import counted
 
 
 class Hasher(Protocol):
@@ -68,7 +69,7 @@ def bench_checksums(report: Report, workdir: Path, files: int = 64, size: int = 
         report.add(
             Figure(
                 "checksums",
-                f"blake3 Rust, {threads} thread(s)",
+                f"blake3 Rust, {counted(threads, 'thread')}",
                 value,
                 "MB/s",
                 "hashlib.sha1",
@@ -81,7 +82,7 @@ def bench_checksums(report: Report, workdir: Path, files: int = 64, size: int = 
         report.add(
             Figure(
                 "checksums",
-                f"blake3 Rust, {threads} thread(s) vs blake3 package",
+                f"blake3 Rust, {counted(threads, 'thread')} vs blake3 package",
                 value,
                 "MB/s",
                 "blake3 package, 1 thread",

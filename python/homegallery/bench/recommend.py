@@ -13,6 +13,7 @@ from pathlib import Path
 from homegallery.atomic import write_text
 from homegallery.bench.report import Figure, Report
 from homegallery.config import load_config
+from homegallery.progress import counted
 
 log = logging.getLogger("homegallery.bench")
 
@@ -30,7 +31,7 @@ class Recommendation:
     reasons: list[str] = field(default_factory=list)
 
 
-_LAYOUT = re.compile(r"^(fp32|int8), (\d+) worker\(s\) x (\d+) thread\(s\)$")
+_LAYOUT = re.compile(r"^(fp32|int8), (\d+) workers? x (\d+) threads?$")
 INT8_AGREEMENT = 95.0  # % of the top-5 classes int8 must share with fp32 to be chosen
 INT8_GAIN = 1.1  # and how much faster it must be to be worth it
 
@@ -41,7 +42,7 @@ def _find(report: Report, group: str, pattern: str) -> list[Figure]:
 
 def recommend(report: Report) -> Recommendation:
     advice = Recommendation()
-    scaling = _find(report, "workers", r"worker\(s\)")
+    scaling = _find(report, "workers", r"\d+ workers?\b")
     if scaling:
         best = max(scaling, key=lambda figure: figure.value)
         advice.workers = int(best.name.split(" worker")[0].split(", ")[-1])
@@ -56,7 +57,7 @@ def recommend(report: Report) -> Recommendation:
             f"engine {advice.engine}: pyvips {figure.value:.0f} ms vs pillow "
             f"{figure.baseline_value:.0f} ms per photo"
         )
-    checksums = _find(report, "checksums", r"thread\(s\)$")
+    checksums = _find(report, "checksums", r"\d+ threads?$")
     if checksums:
         best = max(checksums, key=lambda figure: figure.value)
         advice.checksum_threads = int(best.name.split(", ")[-1].split(" ")[0])
@@ -100,8 +101,8 @@ def _recommend_embeddings(report: Report, advice: Recommendation) -> None:
     rate, advice.model_workers, advice.model_threads = best[precision]
     advice.model_precision = precision
     advice.reasons.append(
-        f"embeddings {precision}: {advice.model_workers} worker(s) x {advice.model_threads} "
-        f"thread(s), {rate:.0f} images/s"
+        f"embeddings {precision}: {counted(advice.model_workers, 'worker')} x "
+        f"{counted(advice.model_threads, 'thread')}, {rate:.0f} images/s"
     )
 
 

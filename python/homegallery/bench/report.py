@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -21,6 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from homegallery.atomic import write_text
+
+# One clause of a target: "< 150 ms", ">= 1.5x", ">= 95%", "< 10 s at 100k".
+_CLAUSE = re.compile(r"^(<=|>=|<|>)\s*([\d,]+(?:\.\d+)?)\s*(x|%|[^\s,]*)")
+_AT = re.compile(r"\bat (\d+)(k?)\b")  # "at 100k": a target for samples of that size
 
 
 @dataclass
@@ -71,7 +76,47 @@ class Figure:
     baseline_name: str = ""
     baseline_value: float = 0.0
     higher_is_better: bool = True
-    target: str = ""
+    target: str = ""  # clauses such as "< 150 ms, >= 1.5x" or "< 10 s at 100k"
+    at: int = 0  # how many entries or files the figure was measured at (for "at 100k")
+    note: str = ""  # a line of context, printed under the table
+
+    @property
+    def verdict(self) -> str:
+        """``pass`` or ``FAIL`` against every clause of the target; empty without one;
+        ``n/a at <n>`` when the target is for a bigger sample than this one."""
+        if not self.target:
+            return ""
+        results = [self._check(clause.strip()) for clause in self.target.split(", ")]
+        if "FAIL" in results:
+            return "FAIL"
+        unjudged = [result for result in results if result not in ("pass", "")]
+        return unjudged[0] if unjudged else "pass"
+
+    def _check(self, clause: str) -> str:
+        match = _CLAUSE.match(clause)
+        if match is None:
+            return ""
+        op, number_text, unit = match.groups()
+        limit = float(number_text.replace(",", ""))
+        scale = _AT.search(clause)
+        if scale is not None:
+            wanted = int(scale.group(1)) * (1000 if scale.group(2) else 1)
+            if self.at < wanted:
+                return f"n/a at {self.at:,}" if self.at else "n/a"
+        if unit == "x":
+            value = self.ratio
+            if value is None:
+                return ""
+        elif unit == "%" and self.unit == "%":
+            value = self.value
+        elif unit and not self.unit.startswith(unit):
+            return ""
+        else:
+            value = self.value
+        passed = {"<": value < limit, "<=": value <= limit, ">": value > limit}.get(
+            op, value >= limit
+        )
+        return "pass" if passed else "FAIL"
 
     @property
     def ratio(self) -> float | None:
@@ -96,7 +141,11 @@ class Report:
         return figure
 
     def table(self) -> str:
-        rows = [("group", "measure", "value", "baseline", "ratio", "target")]
+        """The figures as a table: each value with whether more or less is better, its
+        baseline and how many times better it is (> 1x: better), its target and whether
+        it met it; then the notes the figures carry, numbered."""
+        rows = [("group", "measure", "value", "better", "baseline", "ratio", "target", "met")]
+        notes: list[str] = []
         for figure in self.figures:
             baseline = (
                 f"{_number(figure.baseline_value)} {figure.unit} ({figure.baseline_name})"
@@ -104,14 +153,20 @@ class Report:
                 else ""
             )
             ratio = figure.ratio
+            name = figure.name
+            if figure.note:
+                notes.append(figure.note)
+                name = f"{name} [{len(notes)}]"
             rows.append(
                 (
                     figure.group,
-                    figure.name,
-                    f"{_number(figure.value)} {figure.unit}",
+                    name,
+                    f"{_number(figure.value)} {figure.unit}".rstrip(),
+                    "higher" if figure.higher_is_better else "lower",
                     baseline,
                     f"{ratio:.2f}x" if ratio is not None else "",
                     figure.target,
+                    figure.verdict,
                 )
             )
         widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
@@ -124,13 +179,17 @@ class Report:
             )
             if index == 0:
                 lines.append("  ".join("-" * width for width in widths))
+        lines += [f"[{number}] {note}" for number, note in enumerate(notes, start=1)]
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "machine": self.machine,
-            "figures": [asdict(figure) | {"ratio": figure.ratio} for figure in self.figures],
+            "figures": [
+                asdict(figure) | {"ratio": figure.ratio, "verdict": figure.verdict}
+                for figure in self.figures
+            ],
         }
 
     def write_json(self, path: Path) -> None:
@@ -140,6 +199,8 @@ class Report:
 def _number(value: float) -> str:
     if value == 0:
         return "0"
+    if float(value).is_integer():  # counts: files, entries, nodes
+        return f"{value:,.0f}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
     if abs(value) >= 1:

@@ -150,17 +150,17 @@ def bench_api(report: Report, url: str, config: Config, repeats: int, count: int
                   for _ in range(repeats) for query in QUERIES]  # fmt: skip
         report.add(Figure("search API", "page of 100, first request, p50", percentile(first, 0.5), "ms",
                           "Python API in process", percentile(local, 0.5), higher_is_better=False,
-                          target=f"{large} at {small}"))  # fmt: skip
+                          target=f"{large} at {small}", at=count))  # fmt: skip
         report.add(Figure("search API", "page of 100, first request, p95", percentile(first, 0.95), "ms",
                           "Python API in process", percentile(local, 0.95), higher_is_better=False,
-                          target="< 50 ms at 100k"))  # fmt: skip
+                          target="< 50 ms at 100k", at=count))  # fmt: skip
         report.add(Figure("search API", "page of 100, repeated, p50", percentile(again, 0.5), "ms",
                           "first request", percentile(first, 0.5), higher_is_better=False,
-                          target="< 1 ms"))  # fmt: skip
+                          target="< 1 ms", at=count))  # fmt: skip
         report.add(Figure("search API", "page of 100, revalidated (304), p50", percentile(revalidated, 0.5),
                           "ms", "repeated with its body", percentile(again, 0.5), higher_is_better=False))  # fmt: skip
         report.add(Figure("search API", "count, p50", percentile(counts, 0.5), "ms",
-                          higher_is_better=False, target="< 2 ms"))  # fmt: skip
+                          higher_is_better=False, target="< 2 ms", at=count))  # fmt: skip
         bench_all_matches(report, get, repeats)
         report.add(Figure("search API", "one client", 1000 / statistics.mean(first), "req/s",
                           "Python API in process", 1000 / statistics.mean(local)))  # fmt: skip
@@ -193,6 +193,11 @@ def bench_api(report: Report, url: str, config: Config, repeats: int, count: int
 # HomeGallery answers a search with every match as one JSON (`/api/database.json?q=`);
 # the same questions as one page of up to 1,000 entries, for a side-by-side comparison.
 ALL_MATCHES_QUERIES = ["year:2021", "canon", "tag:sea", "city:berlin"]
+HOMEGALLERY_NOTE = (
+    "HomeGallery on 2,000 photos of this machine: /api/database.json?q= 4.3 ms for year:2008 "
+    "(277 hits), 3.9 ms for canon (243), 1.3-2.2 ms from its response cache; the targets "
+    "are its best figures"
+)
 
 
 def bench_all_matches(report: Report, get: Callable[..., httpx.Response], repeats: int) -> None:
@@ -208,10 +213,10 @@ def bench_all_matches(report: Report, get: Callable[..., httpx.Response], repeat
             again.append(_ms(lambda q=spelled: get("/api/entries", {"q": q, "limit": 1000})))  # type: ignore[misc]
     hits = ", ".join(f"{query} {total:,}" for query, total in sizes.items())
     report.add(Figure("search API", f"all matches as one JSON ({hits}), first, p50",
-                      percentile(first, 0.5), "ms", higher_is_better=False,
-                      target="faster than HomeGallery (4.3 ms for 277 hits at 2k)"))  # fmt: skip
+                      percentile(first, 0.5), "ms", higher_is_better=False, target="< 3.9 ms",
+                      note=HOMEGALLERY_NOTE))  # fmt: skip
     report.add(Figure("search API", "all matches as one JSON, repeated, p50", percentile(again, 0.5),
-                      "ms", higher_is_better=False, target="faster than HomeGallery (1.3-2.2 ms)"))  # fmt: skip
+                      "ms", higher_is_better=False, target="< 1.3 ms"))  # fmt: skip
 
 
 def bench_browser(report: Report, url: str, count: int) -> None:
@@ -249,12 +254,13 @@ def bench_browser(report: Report, url: str, count: int) -> None:
         browser.close()
     report.add(Figure("web grid", f"first tiles with entries, {count:,}", statistics.median(firsts), "ms",
                       "timeline fetch alone", statistics.median(fetches), higher_is_better=False,
-                      target="< 1,000 ms at 100k"))  # fmt: skip
+                      target="< 1,000 ms at 100k", at=count))  # fmt: skip
     report.add(Figure("web grid", "first preview shown", statistics.median(images), "ms",
                       higher_is_better=False))  # fmt: skip
     report.add(Figure("web grid", "DOM nodes, scrolled halfway", nodes, "nodes",
                       "one element per entry", count, higher_is_better=False,
-                      target="< 1,000"))  # fmt: skip
+                      target="< 1,000", note="the grid keeps only the rows near the "
+                      "screen in the page, so the count stays flat as the gallery grows"))  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:

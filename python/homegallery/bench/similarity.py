@@ -81,6 +81,8 @@ def bench_scan(report: Report, rows: int, repeat: int) -> None:
                 "GB/s",
                 "memory bandwidth (numpy copy, read + write)",
                 bandwidth,
+                note="how close the scan comes to reading the codes at memory speed; it "
+                "is bound by its arithmetic, so a small share is expected",
             )
         )
     queries = codes[rng.integers(0, rows, 8)]

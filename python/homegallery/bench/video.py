@@ -61,9 +61,12 @@ def run(quick: bool) -> Report:
             "x real time",
             f"preset {fast.preset}",
             seconds / quick_preset.best,
+            note="seconds of web video made per second of work; below 1 an import falls "
+            "behind a camera's videos (defer them: `run import --defer-videos`)",
         )
     )
-    report.add(Figure("poster", "one frame as JPEG", poster.best * 1000, "ms"))
+    report.add(Figure("poster", "one frame as JPEG", poster.best * 1000, "ms",
+                      higher_is_better=False))  # fmt: skip
     return report
 
 

@@ -15,6 +15,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from homegallery.bench.report import Figure, Report
+from homegallery.progress import counted
 from homegallery.samples import write_sample_photo
 
 SIZES = [1920, 1280, 800, 320, 128]
@@ -59,7 +60,7 @@ def run(quick: bool) -> Report:
             report.add(
                 Figure(
                     "workers",
-                    f"previews, {workers} worker(s), {width * height / 1e6:.0f} MP",
+                    f"previews, {counted(workers, 'worker')}, {width * height / 1e6:.0f} MP",
                     rate,
                     "photos/s",
                     "1 worker",

@@ -19,6 +19,7 @@ every entry anew once.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import os
 import sqlite3
@@ -32,7 +33,13 @@ from homegallery import _core
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
 from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
-from homegallery.catalog.rows import delete_entries, next_rowid
+from homegallery.catalog.rows import (
+    delete_entries,
+    forget_updated,
+    mark_updated,
+    next_rowid,
+    now_text,
+)
 from homegallery.catalog.schema import (
     create_entry_indexes,
     create_entry_tables,
@@ -51,6 +58,7 @@ from homegallery.catalog.vector_build import write as write_vectors
 from homegallery.config import Config
 from homegallery.index import load_index
 from homegallery.models.store import task_model
+from homegallery.progress import counted
 
 log = logging.getLogger("homegallery.catalog")
 
@@ -68,15 +76,17 @@ class BuildSummary:
     seconds: float = 0.0
 
     def lines(self) -> list[str]:
+        entries = counted(self.entries, "entry", "entries")
         lines = [
-            f"catalog: {self.entries} entries from {self.files} files "
-            f"({self.added} added, {self.changed} changed, {self.removed} removed, "
-            f"{self.unchanged} unchanged) in {self.seconds:.1f} s"
+            f"catalog: {entries} from {counted(self.files, 'file')} "
+            f"({self.added:,} added, {self.changed:,} changed, {self.removed:,} removed, "
+            f"{self.unchanged:,} unchanged) in {self.seconds:.1f} s"
         ]
         if self.vectors:
-            lines.append(f"similarity vectors: {self.vectors} written")
+            lines.append(f"similarity vectors: {self.vectors:,} written")
         if self.problems:
-            lines.append(f"{len(self.problems)} stored files could not be read, e.g.:")
+            unread = counted(len(self.problems), "stored file")
+            lines.append(f"{unread} could not be read, e.g.:")
             lines.extend(f"  {problem}" for problem in self.problems[:5])
         return lines
 
@@ -99,8 +109,7 @@ def _signatures_comparable(connection: sqlite3.Connection, outputs: ModelOutputs
     made with another embedding model or label threshold), no entry would match, and
     one full build is much quicker than replacing every entry.
     """
-    row = connection.execute("SELECT value FROM catalog_info WHERE key = 'signatures'").fetchone()
-    return row is not None and row[0] == _signature_format(outputs)
+    return _stored_info(connection, "signatures") == _signature_format(outputs)
 
 
 def build_catalog(
@@ -226,7 +235,17 @@ def _build(
             log.warning("%s", problem)
         current_ids = {group.id for group in groups}
         gone = [media_id for media_id in stored if media_id not in current_ids]
-        _write(connection, results, gone, events_seen, full, summary, vectors, outputs)
+        names = _index_names(sources)
+        if (
+            full
+            or gone
+            or summary.added
+            or summary.changed
+            or _vectors_change(vectors)
+            or (names != _stored_info(connection, "index_names"))
+        ):
+            _write(connection, results, gone, events_seen, full, summary, vectors, outputs, names)
+        # else nothing changed: no write, so the generation stays and no reader reloads
         summary.entries = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
     finally:
         connection.close()
@@ -234,6 +253,15 @@ def _build(
             task.path.unlink(missing_ok=True)
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _vectors_change(vectors: VectorWork) -> bool:
+    return bool(vectors.ids) or vectors.new_format or vectors.previous != vectors.model
+
+
+def _stored_info(connection: sqlite3.Connection, key: str) -> str | None:
+    row = connection.execute("SELECT value FROM catalog_info WHERE key = ?", (key,)).fetchone()
+    return str(row[0]) if row else None
 
 
 def _last_event(connection: sqlite3.Connection) -> int:
@@ -250,6 +278,7 @@ def _write(
     summary: BuildSummary,
     vectors: VectorWork,
     outputs: ModelOutputs | None,
+    index_names: str,
 ) -> None:
     """Copies the parts into the catalog in one transaction.
 
@@ -273,10 +302,14 @@ def _write(
                 delete_entries(
                     connection, gone + [i for result in results for i in result.changed_ids]
                 )
-            offset = next_rowid(connection) - 1
+            offset = first = next_rowid(connection) - 1
             for alias, result in zip(aliases, results, strict=True):
                 copy_shard(connection, alias, offset)
                 offset += result.written
+            made = connection.execute("SELECT id FROM entries WHERE rowid > ?", (first,))
+            mark_updated(connection, [media_id for (media_id,) in made.fetchall()], now_text())
+            if full or gone:
+                forget_updated(connection)
             if full:
                 create_entry_indexes(connection)
                 summary.removed = max(0, before - summary.added)
@@ -291,6 +324,7 @@ def _write(
                 [
                     ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
                     ("signatures", _signature_format(outputs)),
+                    ("index_names", index_names),
                 ],
             )
             connection.execute("COMMIT")
@@ -302,6 +336,11 @@ def _write(
             connection.execute(f"DETACH DATABASE {alias}")
 
 
+def _index_names(sources: Sequence[SourceFiles]) -> str:
+    """Source folder → its index's name, for `index:` in queries (JSON)."""
+    return json.dumps({s.source: s.index for s in sources if s.index}, sort_keys=True)
+
+
 def sources_from_config(config: Config) -> list[SourceFiles]:
     """Each source's index (offline sources too: their index stands for them)."""
     sources: list[SourceFiles] = []
@@ -309,7 +348,7 @@ def sources_from_config(config: Config) -> list[SourceFiles]:
         if not source.index_path.is_file():
             log.warning("source %s has no index yet (run `homegallery index`)", source.dir)
             continue
-        sources.append(SourceFiles(source.dir, load_index(source.index_path)))
+        sources.append(SourceFiles(source.dir, load_index(source.index_path), source.index_name))
     return sources
 
 

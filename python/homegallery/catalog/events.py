@@ -23,7 +23,7 @@ from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.fold import fold
 from homegallery.catalog.generation import bump_generation
-from homegallery.catalog.rows import replace_entries
+from homegallery.catalog.rows import mark_updated, now_text, replace_entries
 from homegallery.errors import HomeGalleryError
 
 
@@ -221,6 +221,7 @@ def _write(connection: sqlite3.Connection, changed: dict[str, tuple[Entry, str]]
     if changed:
         bump_generation(connection, rebuilt=False)
         replace_entries(connection, list(changed.values()))
+        mark_updated(connection, changed, now_text())
     return len(changed)
 
 

@@ -37,6 +37,7 @@ class SourceFiles:
 
     source: str  # the source folder, absolute
     files: Sequence[IndexedFile]
+    index: str = ""  # its index's name (HomeGallery's `index:`); "": the folder's name
 
 
 class GroupFile(NamedTuple):

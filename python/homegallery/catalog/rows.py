@@ -10,6 +10,7 @@ compares plain strings.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterable, Sequence
 
 from homegallery import _core
@@ -85,3 +86,38 @@ def replace_entries(connection: sqlite3.Connection, entries: Sequence[tuple[Entr
     """Writes entries over their previous version (or as new ones)."""
     delete_entries(connection, [entry.id for entry, _ in entries])
     insert_entries(connection, entries, next_rowid(connection))
+
+
+def now_text() -> str:
+    """The time as the ``updated`` key compares it: ISO, UTC, to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+
+
+def mark_updated(connection: sqlite3.Connection, ids: Iterable[str], when: str) -> None:
+    """Records that the entries ``ids`` changed at ``when`` (see :func:`now_text`)."""
+    connection.executemany(
+        "INSERT INTO entry_updated (id, updated) VALUES (?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET updated = excluded.updated",
+        ((media_id, when) for media_id in ids),
+    )
+
+
+def forget_updated(connection: sqlite3.Connection) -> None:
+    """Drops the times of entries the catalog no longer holds."""
+    connection.execute("DELETE FROM entry_updated WHERE id NOT IN (SELECT id FROM entries)")
+
+
+def updated_times(connection: sqlite3.Connection, ids: Sequence[str]) -> dict[str, str]:
+    """When each of ``ids`` last changed (ids without a recorded time are left out)."""
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        chunk = list(ids[start : start + 500])
+        marks = ", ".join("?" * len(chunk))
+        try:
+            rows = connection.execute(
+                f"SELECT id, updated FROM entry_updated WHERE id IN ({marks})", chunk
+            ).fetchall()
+        except sqlite3.OperationalError:  # a catalog no build has written to yet
+            return found
+        found.update(rows)
+    return found

@@ -15,6 +15,7 @@ entries live in ``entry_docs`` and are read only for the rows returned):
 - ``events``: user changes, append-only; never touched by a build.
 - ``vectors``: similarity codes per media id and model (the code format of each
   model is in ``catalog_info`` under ``code_format:<model>``).
+- ``entry_updated``: when each entry last changed (ISO time, UTC).
 - ``near_duplicates``: pairs of media ids (a < b) whose vectors' cosine is at least
   0.85, found by the build as vectors arrive; ``duplicates`` groups them.
 """
@@ -108,6 +109,12 @@ CREATE TABLE IF NOT EXISTS vectors (
 -- The ids of one model without reading its rows (each over a kilobyte with its int8
 -- vector): what a build asks of every vector it keeps.
 CREATE INDEX IF NOT EXISTS vectors_by_model ON vectors (model, media_id);
+-- When each entry last changed (made anew by a build, or changed by an event): the
+-- `updated` query key. Apart from the entry tables, which full builds make anew.
+CREATE TABLE IF NOT EXISTS entry_updated (
+    id TEXT PRIMARY KEY,
+    updated TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS near_duplicates (
     model TEXT NOT NULL,
     a TEXT NOT NULL,

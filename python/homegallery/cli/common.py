@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,6 +11,19 @@ from homegallery.errors import HomeGalleryError
 
 if TYPE_CHECKING:
     from homegallery.config import Config
+
+
+_COMMAND_PREFIX = re.compile(r"^``homegallery [a-z ]+``:\s*")
+_ROLE = re.compile(r":(?:func|class|mod|meth|attr|data):`~?([^`]+)`")
+
+
+def help_text(doc: str | None) -> str:
+    """A module docstring as a command's ``--help`` description: without the leading
+    ``homegallery x``: (the usage line names the command) and in plain text, not
+    reStructuredText (``x`` and :func:`x` read as `x`)."""
+    text = _COMMAND_PREFIX.sub("", (doc or "").strip())
+    text = _ROLE.sub(r"`\1`", text).replace("``", "`")
+    return text[:1].upper() + text[1:]
 
 
 class CommandError(HomeGalleryError):

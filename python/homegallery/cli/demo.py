@@ -13,6 +13,7 @@ import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 
+from homegallery.cli.common import help_text
 from homegallery.cli.serve import serve_gallery
 from homegallery.config_template import render_config
 
@@ -25,7 +26,7 @@ def register(
         "demo",
         parents=[common],
         help="create a demo gallery and run the pipeline on it",
-        description=__doc__,
+        description=help_text(__doc__),
     )
     parser.add_argument(
         "--dir", type=Path, default=Path("demo"), help="folder of the demo gallery (default: demo)"
@@ -36,6 +37,7 @@ def register(
     parser.add_argument(
         "--no-serve", action="store_true", help="import only; do not start the server afterwards"
     )
+    parser.add_argument("--port", type=int, help="port to serve on (default: 3000)")
     parser.set_defaults(func=run)
 
 
@@ -90,10 +92,15 @@ def run(args: argparse.Namespace) -> int:
     config_file = prepare_demo(args.dir, generated=args.generated)
     print(f"demo: gallery config at {config_file}")
     config = load_config(config_file)
+    port = args.port or config.server.port
+    if not args.no_serve:  # a taken port is said now, not after the import
+        from homegallery.server.ports import check_port  # lazy: light --help
+
+        check_port(config.server.host, port)
     report = import_initial(config, ImportOptions(quiet=getattr(args, "quiet", 0) > 0))
-    for line in report.lines():
+    for line in report.lines(getattr(args, "verbose", 0) > 0):
         print(f"demo: {line}")
     if args.no_serve:
         print(f"demo: serve it with `homegallery serve --config {config_file}`")
         return 0 if report.ok else 1
-    return serve_gallery(load_config(config_file))
+    return serve_gallery(load_config(config_file), port=port)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homegallery import xdg
+from homegallery.cli.common import help_text
 
 if TYPE_CHECKING:
     from homegallery.config import Config
@@ -29,7 +30,7 @@ def register(
         "doctor",
         parents=[common],
         help="check this machine and the config, and say what to fix",
-        description=__doc__,
+        description=help_text(__doc__),
     )
     parser.set_defaults(func=run)
 

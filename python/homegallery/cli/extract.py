@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING
 
 from homegallery.cli.common import CommandError, config_from_args
 from homegallery.extract.steps import STEPS, Step
-from homegallery.progress import Progress
+from homegallery.progress import Progress, counted
+
+if TYPE_CHECKING:
+    from homegallery.config import Config
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,11 @@ def register(
         "--retry-failed", action="store_true", help="try again the files that failed before"
     )
     parser.add_argument(
+        "--failed",
+        action="store_true",
+        help="list the files that failed, with the step and the cause, and extract nothing",
+    )
+    parser.add_argument(
         "--workers",
         type=int,
         default=None,
@@ -65,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError("the config has no sources; add a folder under `sources:`")
     if args.workers is not None and args.workers < 0:
         raise CommandError("--workers: must be 0 (one per core) or more")
+    if args.failed:
+        return list_failed(config)
     quiet = getattr(args, "quiet", 0) > 0
     try:
         summary = extract_gallery(
@@ -76,6 +87,23 @@ def run(args: argparse.Namespace) -> int:
         )
     except ImportError as error:
         raise CommandError(f"the file index is not available: {error}") from None
-    for line in summary.lines():
+    for line in summary.lines(getattr(args, "verbose", 0) > 0):
         print(line)
+    return 0
+
+
+def list_failed(config: Config) -> int:
+    """Prints every stored failure of the indexed files: path, step, reason, cause."""
+    from homegallery.extract.failures import stored_failures  # lazy: light --help
+    from homegallery.extract.runner import work_items_from_config  # lazy: light --help
+
+    count = 0
+    for failed in stored_failures(work_items_from_config(config), config.storage.path):
+        print(failed.line())
+        count += 1
+    print(
+        f"{counted(count, 'failed step')}; `homegallery extract --retry-failed` tries them again"
+        if count
+        else "no file failed"
+    )
     return 0

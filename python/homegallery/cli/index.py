@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homegallery.cli.common import CommandError, config_from_args
-from homegallery.progress import Progress
+from homegallery.progress import Progress, counted
 
 if TYPE_CHECKING:
     from homegallery.config import Source
@@ -84,11 +84,15 @@ def _with_exclude_file(sources: list[Source], exclude_from: Path | None) -> list
     return sources
 
 
+def _entries(count: int) -> str:
+    return counted(count, "entry", "entries")
+
+
 def summary(result: IndexRunResult, dry_run: bool) -> str:
     lines = []
     for source in result.sources:
         if source.status == "offline":
-            lines.append(f"{source.source}: offline, {source.entries:,} entries kept")
+            lines.append(f"{source.source}: offline, {_entries(source.entries)} kept")
             continue
         if source.status == "error":
             lines.append(f"{source.source}: ERROR {source.error}")
@@ -96,18 +100,20 @@ def summary(result: IndexRunResult, dry_run: bool) -> str:
         rate = source.bytes_hashed / source.seconds / 1e6 if source.seconds else 0.0
         verb = "would add" if dry_run else "added"
         lines.append(
-            f"{source.source}: {source.seen:,} files seen, {verb} {source.added:,}, "
+            f"{source.source}: {counted(source.seen, 'file')} seen, {verb} {source.added:,}, "
             f"changed {source.changed:,}, moved {source.moved:,}, removed {source.removed:,}, "
             f"excluded {source.excluded:,}, too large {source.too_large:,}, "
             f"errors {len(source.file_errors):,}; hashed {source.bytes_hashed / 1e6:,.1f} MB "
-            f"at {rate:,.1f} MB/s in {source.seconds:.2f} s; {source.entries:,} entries"
+            f"at {rate:,.1f} MB/s in {source.seconds:.2f} s; {_entries(source.entries)}"
         )
         if source.pending:
-            lines.append(f"  {source.pending:,} new files wait for the next run (add-limits)")
+            lines.append(
+                f"  {counted(source.pending, 'new file')} wait{'s' if source.pending == 1 else ''} for the next run (add-limits)"
+            )
         for path, message in source.file_errors[:20]:
             lines.append(f"  error: {path}: {message}")
         if len(source.file_errors) > 20:
-            lines.append(f"  … and {len(source.file_errors) - 20:,} more errors")
+            lines.append(f"  … and {counted(len(source.file_errors) - 20, 'more error')}")
     return "\n".join(lines)
 
 

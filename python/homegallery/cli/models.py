@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from homegallery import xdg
-from homegallery.cli.common import CommandError
+from homegallery.cli.common import CommandError, help_text
+from homegallery.progress import counted
 
 if TYPE_CHECKING:
     from homegallery.config import Config
@@ -31,7 +32,7 @@ def register(
         "models",
         parents=[common],
         help="list and install the models for embeddings and labels",
-        description=__doc__,
+        description=help_text(__doc__),
     )
     parser.set_defaults(func=run_list)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", title="actions")
@@ -155,7 +156,7 @@ def run_install(args: argparse.Namespace) -> int:
             continue
         print(f"{spec.name}: {result.action} in {result.folder}")
     if failed:
-        raise CommandError(f"{failed} of {len(specs)} models not installed")
+        raise CommandError(f"{failed} of {counted(len(specs), 'model')} not installed")
     return 0
 
 
@@ -199,7 +200,7 @@ def run_verify(args: argparse.Namespace) -> int:
             print(f"{spec.name}: ok ({variants})")
         problems += bool(errors)
     if problems:
-        raise CommandError(f"{problems} model(s) failed verification")
+        raise CommandError(f"{counted(problems, 'model')} failed verification")
     if not checked:
         print("no models installed (`homegallery models install --all`)")
     return 0

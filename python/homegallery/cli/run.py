@@ -73,9 +73,9 @@ def register(
     server.set_defaults(func=run_server)
 
 
-def _print(report: ImportReport, quiet: bool) -> None:
+def _print(report: ImportReport, quiet: bool, verbose: bool = False) -> None:
     if not quiet:
-        for line in report.lines():
+        for line in report.lines(verbose):
             print(line, flush=True)
 
 
@@ -107,7 +107,7 @@ def run_import(args: argparse.Namespace) -> int:
     if stop.signal_number is not None:
         print(f"homegallery run import: {stop.describe()}", file=sys.stderr, flush=True)
         return stop.exit_status
-    return 0 if report is None else _finish(report, quiet)
+    return 0 if report is None else _finish(report, quiet, _verbose(args))
 
 
 def _import(
@@ -121,15 +121,26 @@ def _import(
     )
 
     if args.watch:
-        watch_and_import(config, options, on_import=lambda report: _print(report, quiet))
+        verbose = _verbose(args)
+        watch_and_import(config, options, on_import=lambda report: _print(report, quiet, verbose))
         return None
     if args.update:
         return import_update(config, options)
     return import_initial(config, options)
 
 
-def _finish(report: ImportReport, quiet: bool) -> int:
-    _print(report, quiet)
+def _log_report(report: ImportReport) -> None:
+    """`run server` says everything through its log, so every line has one format."""
+    for line in report.lines():
+        log.info("%s", line)
+
+
+def _verbose(args: argparse.Namespace) -> bool:
+    return getattr(args, "verbose", 0) > 0
+
+
+def _finish(report: ImportReport, quiet: bool, verbose: bool) -> int:
+    _print(report, quiet, verbose)
     if not report.ok:
         for problem in report.source_errors:
             print(f"homegallery run import: error: {problem}", file=sys.stderr)
@@ -146,24 +157,26 @@ def run_server(args: argparse.Namespace) -> int:
     )
     from homegallery.server import create_app  # lazy: light --help
     from homegallery.server.connections import ConnectionLimits  # lazy: light --help
+    from homegallery.server.ports import check_port  # lazy: light --help
     from homegallery.server.runner import Tls, base_url, serve  # lazy: light --help
 
     config = config_from_args(args)
     host = config.server.host = args.host or config.server.host
     port = args.port or config.server.port
+    check_port(host, port)  # before the import starts beside it
     options = ImportOptions(workers=args.workers, quiet=True)
     stop = threading.Event()
 
     def watch() -> None:
         try:
-            watch_and_import(config, options, stop, on_import=lambda report: _print(report, False))
+            watch_and_import(config, options, stop, on_import=_log_report)
         except (GalleryBusyError, ValueError) as error:
             log.error("watch import stopped: %s", error)
 
     watcher = threading.Thread(target=watch, name="homegallery-watch", daemon=True)
     watcher.start()
     tls = Tls.of(config.server)
-    print(f"homegallery: serving at {base_url(host, port, tls)}/ and importing changes", flush=True)
+    log.info("serving at %s/ and importing changes", base_url(host, port, tls))
     try:
         limits = ConnectionLimits.of(config.server)
         serve(create_app(config), host, port, limits=limits, tls=tls)

@@ -61,12 +61,14 @@ def serve_gallery(config: Config, host: str | None = None, port: int | None = No
     """Serves ``config``'s gallery until stopped (``host``/``port`` override the config)."""
     from homegallery.server import create_app  # lazy: light --help
     from homegallery.server.connections import ConnectionLimits  # lazy: light --help
+    from homegallery.server.ports import check_port  # lazy: light --help
     from homegallery.server.runner import Tls, base_url, serve  # lazy: light --help
 
     host = config.server.host = host or config.server.host  # a name it answers to
     port = port or config.server.port
     if not 1 <= port <= 65535:
         raise CommandError(f"{port} is not a TCP port (1-65535)")
+    check_port(host, port)
     app = create_app(config)
     prefix = config.server.prefix.strip("/")
     tls = Tls.of(config.server)

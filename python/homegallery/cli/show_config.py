@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from homegallery.cli.common import config_from_args
+from homegallery.cli.common import config_from_args, help_text
 
 
 def register(
@@ -19,7 +19,7 @@ def register(
         "config",
         parents=[common],
         help="check the config file and print it resolved",
-        description=__doc__,
+        description=help_text(__doc__),
     )
     parser.set_defaults(func=run)
 

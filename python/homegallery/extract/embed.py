@@ -416,13 +416,15 @@ def run_step(
     if not found.todo:
         return
     progress = progress_factory("embeddings", len(found.todo))
+    paths = {item.media_id: item.path for item in items}
 
     def on_outcomes(outcomes: list[Outcome]) -> None:
         for outcome in outcomes:
             summary.add(
                 StepOutcome(
                     "embeddings", outcome.ok, outcome.seconds, outcome.reason, outcome.message
-                )
+                ),
+                paths.get(outcome.media_id, ""),
             )
         progress.advance(len(outcomes))
 

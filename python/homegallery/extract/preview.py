@@ -208,9 +208,21 @@ def _png_orientation(path: Path, header: Any) -> int:
     return exif_orientation(png_exif(path)) or 0
 
 
+# "VipsJpeg: ", "VipsForeignLoad: ", "heifload: ": which part of libvips speaks, not why
+_VIPS_SPEAKER = re.compile(r"^(?:Vips[A-Za-z]*|[a-z0-9_]+(?:load|save)[a-z0-9_]*):\s*")
+
+
 def _vips_error(source: Source, error: Exception) -> PreviewError:
-    lines = [line.strip() for line in str(error).splitlines()[1:] if line.strip()]
-    return PreviewError(f"{_name(source)}: cannot decode: {' | '.join(lines[-3:]) or error}")
+    """The causes libvips gives, each once and without its operation names; a file it
+    gives none for is said to be damaged or of a kind it does not read."""
+    causes: list[str] = []
+    for line in str(error).splitlines()[1:]:
+        cause = _VIPS_SPEAKER.sub("", line.strip()).strip()
+        cause = cause.replace("source is not in a known format", "not in a format libvips reads")
+        if cause and cause not in causes:
+            causes.append(cause)
+    reason = "; ".join(causes[-3:]) or "libvips gives no cause: damaged, or a kind it does not read"
+    return PreviewError(f"{_name(source)}: cannot decode: {reason}")
 
 
 def _decode_heif(path: Path, max_pixels: int) -> Any:

@@ -31,6 +31,7 @@ from typing import Any, Protocol
 from homegallery import xdg
 from homegallery.config import Config
 from homegallery.extract import embed
+from homegallery.extract.failures import FailedFile, failure_lines
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
 from homegallery.extract.listing import StorageListing
 from homegallery.extract.meta import Sidecar
@@ -57,7 +58,7 @@ from homegallery.extract.worker import (
     record_failure,
 )
 from homegallery.index import load_index
-from homegallery.progress import Progress
+from homegallery.progress import Progress, counted
 from homegallery.storage import Storage
 from homegallery.within import Roots, real_folder, source_roots
 
@@ -82,13 +83,18 @@ class Summary:
     planned: int = 0
     steps: dict[str, StepStats] = field(default_factory=lambda: {s: StepStats() for s in STEPS})
     failures: Counter[tuple[str, str]] = field(default_factory=Counter)
+    failed_files: list[FailedFile] = field(default_factory=list)
     wall_seconds: float = 0.0
 
     @property
     def work_done(self) -> int:
         return sum(stats.done + stats.failed for stats in self.steps.values())
 
-    def add(self, outcome: StepOutcome) -> None:
+    @property
+    def failed(self) -> int:
+        return sum(stats.failed for stats in self.steps.values())
+
+    def add(self, outcome: StepOutcome, path: str | Path = "") -> None:
         stats = self.steps[outcome.step]
         stats.seconds += outcome.seconds
         if outcome.ok:
@@ -96,9 +102,15 @@ class Summary:
         else:
             stats.failed += 1
             self.failures[(outcome.step, outcome.reason)] += 1
+            self.failed_files.append(
+                FailedFile(str(path), outcome.step, outcome.reason, outcome.message)
+            )
 
-    def lines(self) -> list[str]:
-        lines = [f"{self.items} media files, {self.planned} with work, {self.wall_seconds:.1f} s"]
+    def lines(self, verbose: bool = False) -> list[str]:
+        lines = [
+            f"{counted(self.items, 'media file')}, {self.planned:,} with work, "
+            f"{self.wall_seconds:.1f} s"
+        ]
         for step, stats in self.steps.items():
             if stats.done or stats.failed or stats.skipped or stats.failed_before:
                 extra = f", {stats.failed_before} failed earlier" if stats.failed_before else ""
@@ -108,7 +120,16 @@ class Summary:
                 )
         for (step, reason), count in sorted(self.failures.items()):
             lines.append(f"  failed  {step}/{reason}: {count}")
-        return lines
+        return lines + self.failure_lines(verbose)
+
+    def failure_lines(self, verbose: bool = False) -> list[str]:
+        """The files that failed in this run, with step and cause."""
+        if not self.failed_files:
+            return []
+        files = len({failed.path for failed in self.failed_files})
+        title = f"{counted(files, 'file')} failed in this run:"
+        hint = "all with -v; `homegallery extract --failed` lists every failed file"
+        return [title, *failure_lines(self.failed_files, verbose, hint)]
 
 
 class ProgressLike(Protocol):
@@ -430,7 +451,7 @@ def run_geo(
         if isinstance(place, GeoError):
             if place.reason != "network":  # a network problem is tried again next run
                 record_failure(storage, item, "geo", place.reason, str(place))
-            summary.add(StepOutcome("geo", False, 0.0, place.reason, str(place)))
+            summary.add(StepOutcome("geo", False, 0.0, place.reason, str(place)), item.path)
             continue
         if place is None:  # nothing known there (open sea): stored, so it is not asked again
             latitude, longitude = positions[media_id]
@@ -470,9 +491,11 @@ def run_extract(
 
     positions: dict[str, tuple[float, float]] = {}
 
+    paths = {item.media_id: item.path for item in items}
+
     def on_result(result: ItemResult) -> None:
         for outcome in result.outcomes:
-            summary.add(outcome)
+            summary.add(outcome, paths.get(result.media_id, ""))
         if result.position is not None:
             positions[result.media_id] = result.position
         progress.advance()

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 
 from homegallery.catalog.build import BuildSummary, build_from_config
 from homegallery.config import Config
+from homegallery.extract.failures import failure_lines
 from homegallery.extract.runner import Summary, extract_gallery
 from homegallery.extract.steps import STEPS, Step
 from homegallery.importer.lock import import_lock
 from homegallery.index import AddLimits, IndexRunResult, update_index
-from homegallery.progress import Progress
+from homegallery.progress import Progress, counted
 
 log = logging.getLogger("homegallery.import")
 
@@ -54,21 +55,29 @@ class ImportReport:
             errors += [f"{s.source}: {s.error}" for s in chunk.index.sources if s.error]
         return errors
 
-    def lines(self) -> list[str]:
+    def lines(self, verbose: bool = False) -> list[str]:
         if not self.chunks:
             return ["nothing imported"]
         last = self.chunks[-1]
         added = sum(chunk.index.total("added") for chunk in self.chunks)
         changed = sum(chunk.index.total("changed") for chunk in self.chunks)
         removed = sum(chunk.index.total("removed") for chunk in self.chunks)
-        failed = sum(sum(s.failed for s in c.extract.steps.values()) for c in self.chunks)
+        failed_files = [f for chunk in self.chunks for f in chunk.extract.failed_files]
+        if self.videos is not None:
+            failed_files += self.videos.failed_files
+        failed = len({failed_file.path for failed_file in failed_files})
         lines = [
-            f"import: {len(self.chunks)} chunk(s) in {self.seconds:.1f} s; "
-            f"{added:,} files added, {changed:,} changed, {removed:,} removed; "
-            f"{last.index.total('entries'):,} files indexed, "
-            f"{last.build.entries:,} catalog entries; {failed:,} extract failures"
+            f"import: {counted(len(self.chunks), 'chunk')} in {self.seconds:.1f} s; "
+            f"{counted(added, 'file')} added, {changed:,} changed, {removed:,} removed; "
+            f"{counted(last.index.total('entries'), 'file')} indexed, "
+            f"{counted(last.build.entries, 'catalog entry', 'catalog entries')}; "
+            f"{counted(failed, 'file')} failed to extract"
         ]
         lines += [f"  source error: {error}" for error in self.source_errors]
+        if failed_files:
+            lines.append("failed files:")
+            hint = "all with -v; `homegallery extract --failed` lists every failed file"
+            lines += failure_lines(failed_files, verbose, hint)
         return lines
 
 

@@ -16,6 +16,7 @@ import watchfiles
 
 from homegallery.config import Config
 from homegallery.importer.loop import ImportOptions, ImportReport, import_update
+from homegallery.progress import counted
 
 log = logging.getLogger("homegallery.import")
 
@@ -48,7 +49,7 @@ def watch_and_import(
     report = import_update(config, options)
     if on_import:
         on_import(report)
-    log.info("watching %d source folder(s) for changes", len(folders))
+    log.info("watching %s for changes", counted(len(folders), "source folder"))
     for changes in watchfiles.watch(
         *folders,
         watch_filter=_storage_and_catalog_filter(config),
@@ -58,7 +59,7 @@ def watch_and_import(
         yield_on_timeout=False,
         raise_interrupt=False,
     ):
-        log.info("%d change(s) seen; importing", len(changes))
+        log.info("%s seen; importing", counted(len(changes), "change"))
         report = import_update(config, options)
         if on_import:
             on_import(report)

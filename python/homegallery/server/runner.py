@@ -38,7 +38,7 @@ def _server(
     app: Litestar,
     host: str,
     port: int,
-    log_level: str,
+    log_level: str | None,
     limits: ConnectionLimits,
     tls: Tls | None = None,
 ) -> uvicorn.Server:
@@ -47,6 +47,7 @@ def _server(
         host=host,
         port=port,
         log_level=log_level,
+        log_config=None,  # uvicorn's lines go through the gallery's logging, in its format
         access_log=False,
         lifespan="on",
         # Forwarded headers are read by the app, from configured proxies only
@@ -64,7 +65,7 @@ def serve(
     app: Litestar,
     host: str,
     port: int,
-    log_level: str = "info",
+    log_level: str | None = None,  # None: as the gallery's logging says (`-v` for more)
     limits: ConnectionLimits | None = None,
     tls: Tls | None = None,
 ) -> None:

@@ -14,6 +14,8 @@ class ApiEntry(Entry, kw_only=True, omit_defaults=True):
     """An entry as a viewer gets it: sources by name, not by their path on the server."""
 
     downloadable: bool = False  # originals of this entry may be downloaded
+    problem: str = ""  # why it has no preview: the extract step that failed, and its cause
+    updated: str = ""  # when the entry last changed (ISO, UTC): the `updated` query key
 
 
 @functools.lru_cache(maxsize=256)
@@ -23,12 +25,14 @@ def source_name(source: str) -> str:
     return Path(source).name or source
 
 
-def api_entry(entry: Entry, downloadable_sources: frozenset[str]) -> ApiEntry:
+def api_entry(
+    entry: Entry, downloadable_sources: frozenset[str], problem: str = "", updated: str = ""
+) -> ApiEntry:
     files = [msgspec.structs.replace(file, source=source_name(file.source)) for file in entry.files]
     fields = msgspec.structs.asdict(entry)
     fields["files"] = files
     downloadable = any(_downloadable(file, downloadable_sources) for file in entry.files)
-    return ApiEntry(**fields, downloadable=downloadable)
+    return ApiEntry(**fields, downloadable=downloadable, problem=problem, updated=updated)
 
 
 def _downloadable(file: EntryFile, sources: frozenset[str]) -> bool:

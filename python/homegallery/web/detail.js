@@ -332,6 +332,10 @@ export class DetailView {
         image.draggable = false;
         image.src = url;
         stage.append(image);
+      } else if (entry.problem) {
+        const broken = element("p", "no-preview broken", "This file cannot be shown");
+        broken.append(element("span", "problem", entry.problem));
+        stage.append(broken);
       } else {
         stage.append(element("p", "no-preview", "No preview of this file yet"));
       }

@@ -261,7 +261,7 @@ export class Grid {
       image.onload = null; // a load of the tile's previous preview must not mark it loaded
       image.removeAttribute("src");
       image.hidden = true;
-      tile.classList.remove("loaded", "video", "selected");
+      tile.classList.remove("loaded", "video", "selected", "broken");
       tile.lastChild.textContent = "";
       this.grid.append(tile);
       this.tiles.set(index, tile);
@@ -290,11 +290,16 @@ export class Grid {
       else image.removeAttribute("src");
     }
     tile.classList.toggle("video", entry.type === "video");
+    // no preview because extract failed: shown as broken, with why, not as "coming"
+    tile.classList.toggle("broken", Boolean(entry.problem));
     tile.lastChild.textContent = "";
     const label = [entry.date ? entry.date.slice(0, 10) : "", entry.city || "", entry.type === "video" ? "video" : "photo"];
+    if (entry.problem) label.push("cannot be shown");
     tile.setAttribute("aria-label", label.filter(Boolean).join(", "));
-    tile.title = entry.files && entry.files[0] ? entry.files[0].path : entry.id;
+    const name = entry.files && entry.files[0] ? entry.files[0].path : entry.id;
+    tile.title = entry.problem ? `${name}: ${entry.problem}` : name;
     if (entry.type === "video") tile.lastChild.textContent = `▶ ${formatDuration(entry.duration)}`;
+    if (entry.problem) tile.lastChild.textContent = "⚠ cannot be shown";
     tile.classList.toggle("selected", this.selected.has(entry.id));
   }
 

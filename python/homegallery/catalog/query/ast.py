@@ -90,11 +90,12 @@ Node = Text | Compare | InList | InRange | Count | Exists | Not | And | Or
 
 @dataclass(frozen=True)
 class OrderBy:
-    """``order by <key>`` or ``order by count(<key>)``, with its direction."""
+    """``order by <key>`` or ``order by count(<key>)``, with its direction (None: none
+    written, so the key's own: newest or largest first for dates, sizes, counts)."""
 
     key: Value
     count: bool = False
-    descending: bool = False
+    descending: bool | None = None
 
 
 @dataclass(frozen=True)

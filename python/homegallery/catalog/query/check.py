@@ -12,7 +12,7 @@ costs nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from homegallery.catalog.fold import fold
@@ -42,12 +42,15 @@ from homegallery.catalog.query.fields import (
     GEO_WORDS,
     MAX_TERMS,
     OPERATORS,
+    RANDOM_ORDER_WORDS,
     RATIO_WORDS,
     SIMILARITY_ORDER_WORDS,
     TYPE_NAMES,
     TYPE_WORDS,
     VECTOR_WORDS,
     Field,
+    closest,
+    key_names,
     known_keys,
     lookup,
 )
@@ -70,6 +73,15 @@ def check_query(text: str, *, max_depth: int = MAX_DEPTH) -> c.CheckedQuery:
 
 def _fail(value: Value, message: str, expected: str) -> QueryError:
     return QueryError(message, column=value.column, expected=expected, found=repr(value.text))
+
+
+def _unknown(value: Value, what: str, expected: str, choices: Iterable[str]) -> QueryError:
+    """``unknown key 'contry'; did you mean `country`?`` when one of ``choices`` is close."""
+    message = f"unknown {what} {value.text!r}"
+    suggestion = closest(value.text, choices)
+    if suggestion is not None:
+        message += f"; did you mean `{suggestion}`?"
+    return _fail(value, message, expected)
 
 
 def duplicate_score(value: Value) -> float:
@@ -138,10 +150,12 @@ class _Checker:
     def negation(self, node: Not) -> c.Node:  # only ever around a single term
         return c.Not(self.node(node.operand))
 
-    def field(self, key: Value) -> Field:
+    def field(self, key: Value, words: Iterable[str] = ()) -> Field:
+        """The field ``key`` names; ``words``: what else could stand there, for a
+        suggestion (``exists gps``, ``order by random``)."""
         found = lookup(key.text)
         if found is None:
-            raise _fail(key, f"unknown key {key.text!r}", f"a key such as {known_keys()}")
+            raise _unknown(key, "key", f"a key such as {known_keys()}", [*key_names(), *words])
         return found
 
     # --- terms -----------------------------------------------------------------------
@@ -177,8 +191,8 @@ class _Checker:
     def date(self, node: Compare, field: Field) -> c.Node:
         prefix = values.date_prefix(node.value)
         if node.op == "!=":
-            return c.Not(c.DateTest("=", prefix))
-        return c.DateTest(_DATE_COMPARISON[node.op], prefix)
+            return c.Not(c.DateTest("=", prefix, field.column))
+        return c.DateTest(_DATE_COMPARISON[node.op], prefix, field.column)
 
     def text_of(self, node: Compare, field: Field) -> c.Node:
         columns = field.parts or (field.column,)
@@ -209,7 +223,7 @@ class _Checker:
     def type_of(self, node: Compare, field: Field) -> c.Node:
         name = TYPE_WORDS.get(fold(node.value.text))
         if name is None:
-            raise _fail(node.value, f"unknown type {node.value.text!r}", TYPE_NAMES)
+            raise _unknown(node.value, "type", TYPE_NAMES, TYPE_WORDS)
         return _negated(node.op, c.TypeIs(name))
 
     def ratio(self, node: Compare, field: Field) -> c.Node:
@@ -219,10 +233,12 @@ class _Checker:
         try:
             number = values.number(node.value, "ratio")
         except QueryError:
+            message = f"expected a number or one of {', '.join(sorted(RATIO_WORDS))}"
+            suggestion = closest(word, RATIO_WORDS)
+            if suggestion is not None:
+                message += f"; did you mean `{suggestion}`?"
             raise _fail(
-                node.value,
-                f"expected a number or one of {', '.join(sorted(RATIO_WORDS))}",
-                "landscape, portrait, square, panorama or a number",
+                node.value, message, "landscape, portrait, square, panorama or a number"
             ) from None
         return c.NumberTest(field.column, _COMPARISON[node.op], number)
 
@@ -271,7 +287,8 @@ class _Checker:
         field = self.field(node.key)
         if field.kind == "date":
             low, high = values.date_prefix(node.low), values.date_prefix(node.high)
-            return c.And((c.DateTest(">=", low), c.DateTest("<=", high)))
+            column = field.column
+            return c.And((c.DateTest(">=", low, column), c.DateTest("<=", high, column)))
         if field.kind in ("number", "count", "ratio"):
             name = "ratio" if field.kind == "ratio" else field.name
             column = field.count if field.kind == "count" else field.column
@@ -309,13 +326,13 @@ class _Checker:
             return c.And((c.NumberKnown("latitude"), c.NumberKnown("longitude")))
         if key in VECTOR_WORDS:
             return c.FlagIs("has_vector", True)
-        field = self.field(node.key)
+        field = self.field(node.key, (*GEO_WORDS, *VECTOR_WORDS))
         if field.count:
             return c.NumberTest(field.count, ">", 0)
         if field.kind == "text":
             return c.TextKnown(field.parts or (field.column,))
         if field.kind == "date":
-            return c.DateKnown()
+            return c.DateKnown(field.column)
         if field.kind == "bool":
             return c.FlagIs(field.column, True)
         if field.kind == "duplicates":
@@ -329,21 +346,32 @@ class _Checker:
     def order(self, order: OrderBy | None) -> tuple[c.Order | None, bool]:
         if order is None:
             return None, False
-        key, descending = order.key, order.descending
+        key, written = order.key, order.descending
         if order.count:
-            field = self.field(key)
-            if not field.count:
-                raise _fail(
-                    key,
-                    f"cannot count {field.name}",
-                    "tags, objects, labels, faces, files or previews",
-                )
-            return c.Order("count", descending, field.count), False
+            return self.count_order(key, written), False
         if fold(key.text) in SIMILARITY_ORDER_WORDS:
             if not self.similar:
                 raise _fail(key, "'order by similar' needs a similar:<id> term", "similar:<id>")
             return None, True
+        if fold(key.text) in RANDOM_ORDER_WORDS:
+            return c.Order("random", bool(written)), False
+        return self.key_order(key, written), False
+
+    def count_order(self, key: Value, written: bool | None) -> c.Order:
+        """``order by count(tags)``: most first unless ``asc``."""
         field = self.field(key)
+        if not field.count:
+            raise _fail(
+                key,
+                f"cannot count {field.name}",
+                "tags, objects, labels, faces, files or previews",
+            )
+        return c.Order("count", written is not False, field.count)
+
+    def key_order(self, key: Value, written: bool | None) -> c.Order:
+        """``order by <key>``: in the key's own direction unless one is written."""
+        field = self.field(key, (*SIMILARITY_ORDER_WORDS, *RANDOM_ORDER_WORDS))
+        descending = field.descending if written is None else written
         if not field.orderable:
             raise _fail(
                 key,
@@ -351,12 +379,12 @@ class _Checker:
                 "a key with one value such as date, year, width",
             )
         if field.kind == "id":
-            return c.Order("id", descending), False
+            return c.Order("id", descending)
         if field.kind == "date":
-            return c.Order("date", descending), False
+            return c.Order("date", descending, field.column)
         if field.kind in ("text", "type"):
-            return c.Order("text", descending, field.column), False
-        return c.Order("number", descending, field.column), False
+            return c.Order("text", descending, field.column)
+        return c.Order("number", descending, field.column)
 
 
 _CHECKS: dict[type, Callable[[_Checker, Any], c.Node]] = {

@@ -74,15 +74,17 @@ class NumberKnown:
 
 @dataclass(frozen=True)
 class DateTest:
-    """The date's first ``len(prefix)`` characters compared with ``prefix``."""
+    """The date's first ``len(prefix)`` characters compared with ``prefix``; ``column``:
+    ``date`` (when taken) or ``updated`` (when the entry last changed)."""
 
     op: DateComparison
     prefix: str
+    column: str = "date"
 
 
 @dataclass(frozen=True)
 class DateKnown:
-    pass
+    column: str = "date"
 
 
 @dataclass(frozen=True)
@@ -199,11 +201,12 @@ class Order:
     """How matches are ordered when not in timeline order.
 
     ``by``: the value of a ``number`` or ``text`` ``column`` (ties by id), the ``id``,
-    the ``date``, or a ``count`` ``column`` (ties in timeline order); missing values
+    the ``date`` (``column``: ``date`` or ``updated``), a ``count`` ``column`` (ties in
+    timeline order), or ``random`` (a shuffle by id, the same all day); missing values
     come last either way.
     """
 
-    by: Literal["number", "text", "id", "date", "count"]
+    by: Literal["number", "text", "id", "date", "count", "random"]
     descending: bool
     column: str = ""
 

@@ -10,6 +10,7 @@ value is false, its negation (``~mask``) true, as :mod:`.checked` says.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,11 @@ def _bool(value: Any) -> Mask:
     """numpy comparisons are typed loosely; this states what they give."""
     result: Mask = value
     return result
+
+
+def _random_seed() -> int:
+    """`order by random`: one shuffle per day (UTC), so every page of it agrees."""
+    return int(time.time()) // 86400
 
 
 def _no_duplicates(min_score: float) -> IntArray:
@@ -157,7 +163,7 @@ class Evaluator:
         return ~np.isnan(self.number(node.column))
 
     def date_test(self, node: c.DateTest) -> Mask:
-        dates = self.columns.dates
+        dates = self.columns.date_values(node.column)
         known = dates != b""
         wanted = node.prefix.encode()
         if node.op == "~":
@@ -174,7 +180,7 @@ class Evaluator:
         return _bool(known & (cut >= wanted))
 
     def date_known(self, node: c.DateKnown) -> Mask:
-        return _bool(self.columns.dates != b"")
+        return _bool(self.columns.date_values(node.column) != b"")
 
     def text_test(self, node: c.TextTest) -> Mask:
         texts = self.text_column(node.columns)
@@ -206,7 +212,7 @@ class Evaluator:
         return self.rows_mask(self.columns.file_rows()[search(node.text)])
 
     def folder_test(self, node: c.FolderTest) -> Mask:
-        files = self.columns.file_column("source").rows_equal(node.source)
+        files = self.columns.file_column("folder").rows_equal(node.source)
         if node.prefix and len(files):
             paths = self.columns.file_column("path").values
             inside = np.fromiter(
@@ -248,12 +254,21 @@ class Evaluator:
             counts = self.number(order.column)[rows]
             keys = -counts if descending else counts
             return rows[np.lexsort((rows, keys))]
-        if order.by == "date":
+        if order.by == "random":
+            shuffle = self.columns.random_keys(_random_seed())[rows]
+            return rows[np.argsort(~shuffle if descending else shuffle, kind="stable")]
+        if order.by == "date" and order.column in ("", "date"):
             # Rows are in date-descending order already, missing dates last.
             if descending:
                 return rows
             known = self.columns.dates[rows] != b""
             return np.concatenate((rows[known][::-1], rows[~known][::-1]))
+        if order.by == "date":  # another time (updated): ties in timeline order
+            times = self.columns.date_values(order.column)[rows]
+            missing = times == b""
+            ranks = np.unique(times, return_inverse=True)[1].reshape(-1)
+            time_keys = -ranks if descending else ranks
+            return rows[np.lexsort((rows, time_keys, missing))]
         ids = self.columns.id_rank[rows]
         id_keys = -ids if descending else ids
         if order.by == "id":

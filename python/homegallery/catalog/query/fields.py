@@ -10,7 +10,9 @@ is the month and ``M`` the minute.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import get_close_matches
 from typing import Literal
 
 from homegallery.catalog.query.ast import Operator
@@ -51,10 +53,12 @@ class Field:
     orderable: bool = True
     whole: bool = False  # files: compared whole (an extension), never by a part of it
     operators: tuple[tuple[Operator, ...], str] | None = None  # instead of its kind's
+    # `order by <key>` without a direction: largest or newest first (as HomeGallery)
+    descending: bool = False
 
 
-def _number(name: str, column: str | None = None) -> Field:
-    return Field(name, "number", column or name)
+def _number(name: str, column: str | None = None, descending: bool = False) -> Field:
+    return Field(name, "number", column or name, descending=descending)
 
 
 def _text(name: str, column: str | None = None) -> Field:
@@ -74,14 +78,16 @@ def _files(name: str, column: str, whole: bool = False) -> Field:
 FIELDS: dict[str, Field] = {
     "id": Field("id", "id"),
     "type": Field("type", "type", "type"),
-    "date": Field("date", "date"),
+    "date": Field("date", "date", "date", descending=True),
+    # when the entry last changed: made anew by a build, or a tag, favourite, rating
+    "updated": Field("updated", "date", "updated", descending=True),
     "year": _number("year"),
     "month": _number("month"),
     "day": _number("day"),
     "hour": _number("hour"),
     "minute": _number("minute"),
-    "width": _number("width"),
-    "height": _number("height"),
+    "width": _number("width", descending=True),
+    "height": _number("height", descending=True),
     "orientation": _number("orientation"),
     "iso": _number("iso"),
     "aperture": _number("aperture"),
@@ -90,9 +96,9 @@ FIELDS: dict[str, Field] = {
     "latitude": _number("latitude"),
     "longitude": _number("longitude"),
     "altitude": _number("altitude"),
-    "duration": _number("duration"),
+    "duration": _number("duration", descending=True),
     "rating": _number("rating"),
-    "size": _number("size"),
+    "size": _number("size", descending=True),  # bytes of the files; HomeGallery's filesize
     "make": _text("make"),
     "model": _text("model"),
     "camera": Field("camera", "text", parts=("make", "model"), orderable=False),
@@ -114,8 +120,10 @@ FIELDS: dict[str, Field] = {
     "object": Field("object", "values", "object", count="object_count", orderable=False),
     "label": Field("label", "values", "label", count="label_count", orderable=False),
     "face": Field("face", "count", count="face_count", orderable=False),
-    "file": _files("file", "name"),
-    "path": _files("path", "path"),
+    # a file by its path in its source, its name, its folder in its source (as HomeGallery)
+    "file": _files("file", "path"),
+    "filename": _files("filename", "name"),
+    "path": _files("path", "dir"),
     "ext": _files("ext", "ext", whole=True),
     "index": _files("index", "source"),
     # a file in this folder or below: `folder:<source folder's name>/<path>`
@@ -135,8 +143,9 @@ _ALIASES: dict[str, str] = {
     "labels": "label",
     "faces": "face",
     "files": "file",
-    "filename": "file",
-    "name": "file",
+    "name": "filename",
+    "basename": "filename",
+    "dir": "path",
     "extension": "ext",
     "source": "index",
     "previews": "preview",
@@ -150,9 +159,15 @@ _ALIASES: dict[str, str] = {
     "focal_length": "focal",
     "focallength": "focal",
     "country_code": "countrycode",
+    "street": "road",
+    "location": "place",
+    "filesize": "size",
+    "file_size": "size",
     "fav": "favorite",
     "favourite": "favorite",
     "created": "date",
+    "modified": "updated",
+    "changed": "updated",
     "time": "date",
     "min": "minute",
     "dur": "duration",
@@ -188,12 +203,15 @@ RATIO_WORDS = frozenset({"landscape", "portrait", "square", "panorama"})
 SQUARE_TOLERANCE = 0.01  # |ratio - 1| below this is square
 PANORAMA_RATIO = 2.0  # ratio at least this, or at most its inverse, is a panorama
 
-# `exists geo` and friends: words that stand for "has a GPS position".
-GEO_WORDS = frozenset({"geo", "location", "gps", "position"})
+# `exists geo` and friends: words that stand for "has a GPS position" (`exists location`
+# is HomeGallery's "has a place name": `location` is the `place` key).
+GEO_WORDS = frozenset({"geo", "gps", "position"})
 # `exists similar` and friends: words that stand for "has a similarity vector".
 VECTOR_WORDS = frozenset({"similar", "similarity", "vector", "vectors"})
 # `order by similar`: the score of the query's similar: term.
 SIMILARITY_ORDER_WORDS = frozenset({"similar", "similarity"})
+# `order by random`: a shuffle that stays the same for every page of one day.
+RANDOM_ORDER_WORDS = frozenset({"random", "shuffle"})
 # Bare words for the entries with a near-duplicate (cosine >= DEFAULT_DUPLICATE_SCORE);
 # `duplicates:0.95` asks for another cosine, from DUPLICATE_FLOOR (what the build keeps).
 DUPLICATE_WORDS = frozenset({"duplicates", "duplicate"})
@@ -214,3 +232,20 @@ def lookup(key: str) -> Field | None:
 def known_keys() -> str:
     """A short list of keys for error messages."""
     return "year, month, day, date, tag, type, country, city, make, model, file, width, …"
+
+
+def key_names() -> list[str]:
+    """Every key a query may name (canonical names and aliases), for suggestions."""
+    return [*FIELDS, *_ALIASES]
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice a misspelt ``word`` most likely meant (``contry`` → ``country``), or None."""
+    lowered = word.lower()
+    if len(lowered) < 3:
+        return None
+    found = get_close_matches(lowered, sorted(set(choices)), n=1, cutoff=_CLOSE)
+    return found[0] if found else None
+
+
+_CLOSE = 0.75  # difflib's ratio: one letter wrong, missing or swapped in a word of six

@@ -14,8 +14,9 @@ from homegallery.catalog.query.errors import QueryError
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2}([T ]\d{2}(:\d{2}(:\d{2})?)?)?)?)?$")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smh])$")
-_SIZE = re.compile(r"^(\d+(?:\.\d+)?)([kmgt])b?$", re.IGNORECASE)
-_SIZE_UNITS = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+# HomeGallery's filesize units, each a power of 1024 whatever its spelling
+_SIZE = re.compile(r"^(\d+(?:\.\d+)?)(b|bytes?|[kmgt](?:i?b)?)$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -73,7 +74,7 @@ def number(value: Value, key: str) -> float | int:
     if key == "size":
         match = _SIZE.match(text)
         if match:
-            return int(float(match.group(1)) * _SIZE_UNITS[match.group(2).lower()])
+            return int(float(match.group(1)) * _SIZE_UNITS[match.group(2)[0].lower()])
     if "/" in text:
         numerator, _, denominator = text.partition("/")
         top, bottom = _float(numerator), _float(denominator)
@@ -92,7 +93,7 @@ def _number_hint(key: str) -> str:
     if key == "month":
         return "a month number or name"
     if key == "size":
-        return "a size such as 500K or 20M"
+        return "a size such as 500K, 20MB or 1GiB"
     return f"a number for {key}"
 
 

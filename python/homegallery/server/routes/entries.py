@@ -12,10 +12,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery, Parameter
 
 from homegallery.catalog.entry import Entry
+from homegallery.catalog.rows import updated_times
 from homegallery.server.access import Viewer
 from homegallery.server.answers import ANSWER_HEADERS, COMPRESSED_HERE, Answer, respond
+from homegallery.server.problems import entry_problem
 from homegallery.server.schemas import ApiEntry, Count, EntryPage, api_entry
 from homegallery.server.services import AnyRequest, Services, run_query, scoped_or_400
+from homegallery.storage import Storage
 
 MAX_PAGE = 1000
 
@@ -30,7 +33,14 @@ def downloadable_sources(services: Services, viewer: Viewer) -> frozenset[str]:
 
 def to_api(services: Services, viewer: Viewer, entries: list[Entry]) -> list[ApiEntry]:
     sources = downloadable_sources(services, viewer)
-    return [api_entry(entry, sources) for entry in entries]
+    storage = Storage(services.config.storage.path)
+    # where a cause may name a path on the server: the sources and the storage
+    folders = (*(source.dir for source in services.config.sources), services.config.storage.dir)
+    times = updated_times(services.gallery.reader(), [entry.id for entry in entries])
+    return [
+        api_entry(entry, sources, entry_problem(storage, entry, folders), times.get(entry.id, ""))
+        for entry in entries
+    ]
 
 
 def page_of(services: Services, text: str, limit: int, offset: int) -> list[Entry]:
