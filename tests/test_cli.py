@@ -25,6 +25,7 @@ COMMANDS = [
     "bench",
     "models",
     "doctor",
+    "migrate",
 ]
 
 

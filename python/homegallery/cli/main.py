@@ -21,6 +21,7 @@ from homegallery.cli import (
     extract,
     index,
     init,
+    migrate,
     models,
     run,
     search,
@@ -86,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     show_config.register(subparsers, common)
     demo.register(subparsers, common)
     doctor.register(subparsers, common)
+    migrate.register(subparsers, common)
     return parser
 
 
