@@ -26,6 +26,7 @@ COMMANDS = [
     "models",
     "doctor",
     "migrate",
+    "remove",
 ]
 
 

@@ -23,6 +23,7 @@ from homegallery.cli import (
     init,
     migrate,
     models,
+    remove,
     run,
     search,
     serve,
@@ -88,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.register(subparsers, common)
     doctor.register(subparsers, common)
     migrate.register(subparsers, common)
+    remove.register(subparsers, common)
     return parser
 
 
