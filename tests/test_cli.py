@@ -27,6 +27,7 @@ COMMANDS = [
     "doctor",
     "migrate",
     "remove",
+    "storage",
 ]
 
 
@@ -64,7 +65,13 @@ HEAVY_MODULES = (
     "yaml",
     "homegallery._core",
 )
-SUBCOMMANDS = [["models", "install"], ["models", "verify"], ["run", "import"], ["run", "server"]]
+SUBCOMMANDS = [
+    ["models", "install"],
+    ["models", "verify"],
+    ["run", "import"],
+    ["run", "server"],
+    ["storage", "purge"],
+]
 
 
 @pytest.mark.parametrize(

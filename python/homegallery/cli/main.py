@@ -28,6 +28,7 @@ from homegallery.cli import (
     search,
     serve,
     show_config,
+    storage,
 )
 from homegallery.errors import HomeGalleryError
 from homegallery.log import setup_logging
@@ -90,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.register(subparsers, common)
     migrate.register(subparsers, common)
     remove.register(subparsers, common)
+    storage.register(subparsers, common)
     return parser
 
 
