@@ -28,6 +28,7 @@ COMMANDS = [
     "migrate",
     "remove",
     "storage",
+    "export",
 ]
 
 
@@ -71,6 +72,7 @@ SUBCOMMANDS = [
     ["run", "import"],
     ["run", "server"],
     ["storage", "purge"],
+    ["export", "meta"],
 ]
 
 

@@ -18,6 +18,7 @@ from homegallery.cli import (
     build,
     demo,
     doctor,
+    export,
     extract,
     index,
     init,
@@ -92,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.register(subparsers, common)
     remove.register(subparsers, common)
     storage.register(subparsers, common)
+    export.register(subparsers, common)
     return parser
 
 
