@@ -73,6 +73,7 @@ SUBCOMMANDS = [
     ["run", "server"],
     ["storage", "purge"],
     ["export", "meta"],
+    ["export", "static"],
 ]
 
 

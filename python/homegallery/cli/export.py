@@ -16,7 +16,10 @@ def register(
         "export",
         parents=[common],
         help="export the gallery for other programs",
-        description="Export the gallery for other programs: `homegallery export meta`.",
+        description=(
+            "Export the gallery for other programs: `homegallery export meta` (XMP "
+            "sidecars), `homegallery export static` (a web gallery for any static host)."
+        ),
     )
     kinds = parser.add_subparsers(dest="kind", metavar="KIND", title="exports")
     kinds.required = True
@@ -50,6 +53,36 @@ def register(
         "--diff", action="store_true", help="list each sidecar's changes (+tag, -tag, rating)"
     )
     meta.set_defaults(func=run_meta)
+    static = kinds.add_parser(
+        "static",
+        parents=[common],
+        help="a web gallery of the matching entries for any static host or file://",
+        description=(
+            "Write a self-contained web gallery of the entries a query matches: the "
+            "previews, web videos and what the viewer needs (grid, detail view, map, "
+            "search and similar photos over the exported entries, all in the browser). "
+            "It works from any static web host and opened from disk (file://). OUT is "
+            "a new or empty folder, or a .zip or .tar.gz file."
+        ),
+    )
+    static.add_argument("--query", default="", metavar="Q", help="the entries to export")
+    static.add_argument(
+        "--out", type=Path, required=True, metavar="OUT", help="folder, FILE.zip or FILE.tar.gz"
+    )
+    static.add_argument(
+        "--base-path",
+        metavar="P",
+        help="the URL path it will be served under (e.g. /album/): needed only when the "
+        "host serves the page without a trailing slash",
+    )
+    static.add_argument(
+        "--random-folder",
+        action="store_true",
+        help="put the gallery in a folder with an unguessable name (for unlisted links)",
+    )
+    static.add_argument("--title", default="Gallery", help="the gallery's title")
+    static.add_argument("--dry-run", action="store_true", help="count only; write nothing")
+    static.set_defaults(func=run_static)
 
 
 def run_meta(args: argparse.Namespace) -> int:
@@ -72,5 +105,30 @@ def run_meta(args: argparse.Namespace) -> int:
     except CatalogError as error:
         raise CommandError(str(error)) from None
     for line in report.lines(diff=args.diff):
+        print(line)
+    return 0
+
+
+def run_static(args: argparse.Namespace) -> int:
+    from homegallery.catalog import CatalogError, QueryError  # lazy: light --help
+    from homegallery.export.static import export_static  # lazy: light --help
+
+    config = config_from_args(args)
+    try:
+        report = export_static(
+            config,
+            args.query,
+            args.out.expanduser().resolve(),
+            title=args.title,
+            base_path=args.base_path,
+            random_folder=args.random_folder,
+            dry_run=args.dry_run,
+            quiet=getattr(args, "quiet", 0) > 0,
+        )
+    except QueryError as error:
+        raise CommandError(f"{error}\n{pointer(args.query, error.column)}") from None
+    except CatalogError as error:
+        raise CommandError(str(error)) from None
+    for line in report.lines():
         print(line)
     return 0
