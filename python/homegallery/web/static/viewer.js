@@ -162,16 +162,19 @@
     mapBox.dataset.points = String(placed.length);
     if (map || !window.L) return;
     map = window.L.map(mapBox, { worldCopyJump: true, attributionControl: false });
+    // The view first: vector layers added to a map without one cannot be drawn.
+    if (placed.length) {
+      const bounds = window.L.latLngBounds(placed.map((entry) => [entry.lat, entry.lon]));
+      map.fitBounds(bounds.pad(0.3), { maxZoom: 8 });
+    } else map.setView([20, 0], 2);
     if (window.WORLD) {
       window.L.geoJSON(window.WORLD, { style: { color: "#3b4d63", weight: 1, fillColor: "#1c2633", fillOpacity: 1 } }).addTo(map);
     }
-    const points = placed.map((entry) => {
-      const marker = window.L.circleMarker([entry.lat, entry.lon], { radius: 6, color: "#7cb7ff" });
+    for (const entry of placed) {
+      const marker = window.L.circleMarker([entry.lat, entry.lon], { radius: 6, color: "#7cb7ff", className: "place" });
       marker.on("click", () => { location.hash = `#/view/${entry.id}`; });
-      return marker.addTo(map);
-    });
-    if (points.length) map.fitBounds(window.L.featureGroup(points).getBounds().pad(0.3), { maxZoom: 8 });
-    else map.setView([20, 0], 2);
+      marker.addTo(map);
+    }
   }
 
   function route() {
