@@ -29,6 +29,7 @@ COMMANDS = [
     "remove",
     "storage",
     "export",
+    "fetch",
 ]
 
 

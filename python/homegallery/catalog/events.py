@@ -173,12 +173,15 @@ def apply_event(entry: Entry, event: Event) -> Entry:
     return msgspec.structs.replace(entry, tags=tags, favorite=favorite, rating=rating)
 
 
-def read_events(connection: sqlite3.Connection, after: int = 0) -> list[tuple[int, Event]]:
-    """Events in the order they were recorded, after sequence number ``after``."""
+def read_events(
+    connection: sqlite3.Connection, after: int = 0, limit: int = -1
+) -> list[tuple[int, Event]]:
+    """Events in the order they were recorded, after sequence number ``after`` (at most
+    ``limit`` of them; -1: all)."""
     return [
         (seq, _DECODER.decode(data))
         for seq, data in connection.execute(
-            "SELECT seq, data FROM events WHERE seq > ? ORDER BY seq", (after,)
+            "SELECT seq, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
         )
     ]
 

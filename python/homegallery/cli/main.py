@@ -20,6 +20,7 @@ from homegallery.cli import (
     doctor,
     export,
     extract,
+    fetch,
     index,
     init,
     migrate,
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     remove.register(subparsers, common)
     storage.register(subparsers, common)
     export.register(subparsers, common)
+    fetch.register(subparsers, common)
     return parser
 
 
