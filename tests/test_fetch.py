@@ -112,6 +112,10 @@ def test_fetch_merges_entries_previews_and_tags_both_ways(
         assert here.count('tag:"later at home"') == 1
         assert here.search_ids('tag:"on the laptop"') == [mine]
 
+    # the storage purge keeps what fetched entries show
+    assert main(["storage", "purge", "--config", str(local_file), "-q"]) == 0
+    assert "removed 0 storage files" in capsys.readouterr().out
+
     # again: nothing travels twice, no log holds an event twice
     assert fetch(local_file, remote_url, "--query", "year:2008", "--user", "anna") == 0
     assert "0 sent, 0 received" in capsys.readouterr().out

@@ -2,8 +2,8 @@
 
 The storage is named by content id, so a file deleted from the sources (or a whole
 source taken out of the config) leaves its previews, web video and metadata behind.
-What is kept: every id of every configured source's index (offline ones included)
-and every entry of the catalog. What goes: the stored files of other ids (their
+What is kept: every id of every configured source's index (offline ones included),
+every entry of the catalog and the previews of entries fetched from another gallery. What goes: the stored files of other ids (their
 failure records too), failure records of steps the extractor no longer has, and
 temporary files a crashed write left. Files whose names are not the storage's are
 left alone and counted.
@@ -15,10 +15,13 @@ into the storage meanwhile, so a file one is making is never taken for a leftove
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homegallery.catalog.build import FETCHED_SIGNATURE
+from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.schema import open_reader
 from homegallery.config import Config
 from homegallery.errors import HomeGalleryError
@@ -73,8 +76,27 @@ def referenced_ids(config: Config) -> set[str]:
         connection = open_reader(config.database.path)
         try:
             ids.update(row[0] for row in connection.execute("SELECT id FROM entries"))
+            ids.update(_fetched_preview_ids(connection))
         finally:
             connection.close()
+    return ids
+
+
+def _fetched_preview_ids(connection: sqlite3.Connection) -> set[str]:
+    """Ids of the previews of fetched entries: no index holds their files, and a
+    preview may be stored under the id of a RAW twin rather than the entry's."""
+    ids: set[str] = set()
+    rows = connection.execute(
+        "SELECT d.doc FROM entries e JOIN entry_docs d ON d.entry = e.rowid "
+        "WHERE e.signature LIKE ?",
+        (FETCHED_SIGNATURE + "%",),
+    )
+    for (doc,) in rows:
+        for relative in decode_doc(doc).previews:
+            folder, _, name = relative.rpartition("/")
+            parsed = parse_name(name)
+            if parsed is not None:
+                ids.add(folder.replace("/", "") + parsed[0])
     return ids
 
 
