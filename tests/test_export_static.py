@@ -69,6 +69,9 @@ def test_a_folder_holds_the_matching_entries_and_their_previews(
                  "vendor/leaflet/leaflet.js", "vendor/leaflet/leaflet.css"):  # fmt: skip
         assert (out / name).is_file(), name
     assert "<base" not in (out / "index.html").read_text()
+    # a web server running as another user reads it (the staging folder was private)
+    assert out.stat().st_mode & 0o005 == 0o005
+    assert (out / "data.js").stat().st_mode & 0o004
 
 
 def test_archives_random_folders_and_a_base_path(
@@ -78,6 +81,7 @@ def test_archives_random_folders_and_a_base_path(
     assert export(gallery_config, "--out", str(zipped), "--random-folder") == 0
     output = capsys.readouterr().out
     folder = output.split("in its folder ")[1].split("/")[0]
+    assert zipped.stat().st_mode & 0o044 == 0o044  # not private like its temporary file
     with zipfile.ZipFile(zipped) as archive:
         names = archive.namelist()
         assert f"{folder}/index.html" in names and all(n.startswith(folder + "/") for n in names)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import secrets
 import shutil
@@ -296,10 +297,27 @@ def export_static(
         (root / "data.js").write_text(_script("GALLERY", data), encoding="utf-8")
         _copy_assets(root, base_path)
         built = Path(staging) / "out"
+        _readable(built)
         if kind is not None:
             _archive(built, target, kind)
+            target.chmod(0o644 & ~_umask())
         else:
             if target.exists():
                 target.rmdir()
             built.rename(target)
     return report
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _readable(folder: Path) -> None:
+    """Folders 755 and files 644 (less what the umask takes): a web server running as
+    another user must read them, and temporary folders are made private."""
+    mask = _umask()
+    folder.chmod(0o755 & ~mask)
+    for path in folder.rglob("*"):
+        path.chmod((0o755 if path.is_dir() else 0o644) & ~mask)
