@@ -92,6 +92,8 @@ def test_fetch_merges_entries_previews_and_tags_both_ways(
         assert {e.id: e.tags for e in here.search("")} == expected
         assert here.count('tag:"from the nas"') == 1
         mine = here.search_ids("year:2008")[-1]
+        # no file of the remote's can pass for one of a local source
+        assert {f.source for e in here.search("") for f in e.files} == {"fetched:photos"}
     # the local server shows them, previews included
     with running(create_app(local)) as local_url:
         page = httpx.get(local_url + "/api/entries").json()

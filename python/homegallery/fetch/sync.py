@@ -42,6 +42,9 @@ _PREVIEW_PATH = re.compile(
 )
 
 
+FETCHED_SOURCE = "fetched:"
+
+
 @dataclass
 class FetchReport:
     entries: int = 0
@@ -134,6 +137,18 @@ def _copy_files(remote: Remote, entry: Entry, storage: Storage, report: FetchRep
     return kept
 
 
+def _local_form(entry: Entry) -> Entry:
+    """The remote's entry as this catalog keeps it: its files named under ``fetched:``
+    so that no file of the remote's can ever be taken for one of the local sources
+    (whose originals the server hands out)."""
+    plain = msgspec.convert(msgspec.to_builtins(entry), Entry)
+    files = [
+        msgspec.structs.replace(file, source=FETCHED_SOURCE + Path(file.source).name)
+        for file in plain.files
+    ]
+    return msgspec.structs.replace(plain, files=files)
+
+
 def fetch_once(config: Config, remote: Remote, query: str, *, quiet: bool = False) -> FetchReport:
     report = FetchReport()
     signature = FETCHED_SIGNATURE + remote.url
@@ -155,7 +170,7 @@ def fetch_once(config: Config, remote: Remote, query: str, *, quiet: bool = Fals
             with Progress("entries", quiet=quiet) as progress:
                 for entry in remote.entries(query):
                     previews = _copy_files(remote, entry, storage, report)
-                    plain = msgspec.convert(msgspec.to_builtins(entry), Entry)
+                    plain = _local_form(entry)
                     entries.append(
                         (
                             msgspec.structs.replace(plain, previews=previews, has_vector=False),

@@ -143,17 +143,19 @@ def _index(config: Config, dry_run: bool, quiet: bool, scratch: Path) -> Config:
     return config
 
 
-def _listings(config: Config, translation: Translation) -> list[SourceListing]:
+def _listings(config: Config, translation: Translation, notes: list[str]) -> list[SourceListing]:
     hints = {str(source.dir): source.index for source in translation.sources}
     listings = []
     for source in config.sources:
         hint_file = hints.get(str(Path(source.dir)))
-        listings.append(
-            SourceListing(
-                folder=Path(source.dir),
-                files=load_index(source.index_path),
-                hints=read_homegallery_index(hint_file) if hint_file else {},
+        known = read_homegallery_index(hint_file) if hint_file else {}
+        if hint_file and not known:
+            notes.append(
+                f"{hint_file}: no readable HomeGallery index, so the photos of {source.dir} "
+                "are hashed until every tagged one is found"
             )
+        listings.append(
+            SourceListing(folder=Path(source.dir), files=load_index(source.index_path), hints=known)
         )
     return listings
 
@@ -208,7 +210,7 @@ def _carry(
     record_into: Config | None,
     quiet: bool,
 ) -> MigrateReport:
-    listings = _listings(config, translation)
+    listings = _listings(config, translation, report.notes)
     report.indexed_files = sum(len(listing.files) for listing in listings)
     wanted = event_log.target_ids()
     with Progress("tagged files", quiet=quiet) as progress:
