@@ -100,6 +100,10 @@ def test_fetch_merges_entries_previews_and_tags_both_ways(
         assert page["total"] == 9
         preview = httpx.get(f"{local_url}/files/{mine}/image-preview-320.jpg")
         assert preview.status_code == 200 and preview.content[:2] == b"\xff\xd8"
+        for path in ("/api/timeline", "/api/places", "/api/tags", "/api/folders",
+                     f"/api/entries/{mine}", f"/files/{mine}/original/0"):  # fmt: skip
+            assert httpx.get(local_url + path).status_code < 500, path
+        assert httpx.get(f"{local_url}/files/{mine}/original/0").status_code == 403
         assert httpx.post(f"{local_url}/api/events/tags",
                           json={"ids": [mine], "add": ["on the laptop"]}).status_code == 201  # fmt: skip
     with open_gallery(remote_config) as there:
