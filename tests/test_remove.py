@@ -6,6 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from homegallery.catalog.events import read_events
 from homegallery.catalog.schema import open_reader
@@ -122,3 +124,23 @@ def test_refused_while_an_import_runs(
     assert "another import is running" in capsys.readouterr().err
     assert count(config, "make:nikon") == 10
     assert not removed_file(config.sources[0]).exists()
+
+
+@given(
+    st.lists(
+        st.text(alphabet="ab *?[]!#\\ -._é", min_size=1, max_size=12).filter(
+            lambda part: part not in (".", "..")
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+def test_an_exact_pattern_matches_its_path_and_nothing_else(parts: list[str]) -> None:
+    from homegallery import _core
+
+    path = "/".join(parts)
+    # (Below a folder of that name does not count: a file and a folder cannot share it.)
+    others = [path + "x", "x" + path, f"other/{path}", path.replace("a", "b", 1)]
+    others = [other for other in others if other != path]
+    matches = _core.match_excludes([exact_pattern(path)], [path, *others], False)
+    assert matches == [True] + [False] * len(others), (path, others)
