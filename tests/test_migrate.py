@@ -240,3 +240,25 @@ def test_a_raw_tag_goes_to_its_jpeg_entry(photos_dir: Path, tmp_path: Path) -> N
     listing = SourceListing(folder=folder, files=files, hints={})
     raw_sha1 = sha1(folder / "IMG_1.CR2")
     assert entry_ids_of([listing], {raw_sha1}) == {raw_sha1: ids["IMG_1.JPG"]}
+
+
+def test_json_config_and_environment_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pictures = tmp_path / "Fotos"
+    pictures.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    monkeypatch.setenv("GALLERY_CONFIG_DIR", str(elsewhere))
+    config_file = tmp_path / "gallery.config.json"
+    config_file.write_text(json.dumps({
+        "configPrefix": "home-",
+        "sources": ["./Fotos", {"dir": str(tmp_path / "gone"), "index": "{configDir}/old.idx"}],
+        "events": {"file": "{configDir}/{configPrefix}events.db"},
+    }))  # fmt: skip
+    translation = translate(read_homegallery_config(config_file), config_file)
+    first, second = translation.sources
+    assert first.dir == pictures and first.index == elsewhere / "home-Fotos.idx"
+    assert second.index == elsewhere / "old.idx"
+    assert translation.config["sources"][1]["offline"] is True  # its disk is not there
+    assert "marked offline" in "\n".join(translation.notes)
+    assert translation.events_file == elsewhere / "home-events.db"
