@@ -170,3 +170,24 @@ def test_only_what_changed_after_a_date_and_matches_the_query(
     assert capsys.readouterr().out.startswith("2 changed entries")
     assert export(gallery_config, "--changes-after", "last week") == 1
     assert "not a date: 'last week'" in capsys.readouterr().err
+
+
+def test_digikam_and_lightroom_tag_trees_follow(
+    gallery_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = load_config(gallery_config)
+    sidecar = config.sources[0].path / "gps" / "DSCN0010.xmp"
+    with pyexiv2.Image(str(sidecar)) as image:  # digiKam and Lightroom keep a tree too
+        image.modify_xmp({
+            "Xmp.digiKam.TagsList": ["Places/Italy/tuscany", "People/Anna"],
+            "Xmp.lr.hierarchicalSubject": ["Places|Italy|tuscany"],
+        })  # fmt: skip
+    import_update(config, ImportOptions(workers=1, quiet=True))
+    with open_gallery(config) as gallery:
+        tower = gallery.search_ids("file:DSCN0010.jpg")
+        gallery.tag(tower, remove=["tuscany"])
+    assert export(gallery_config) == 0
+    written = xmp(sidecar)
+    assert written["Xmp.dc.subject"] == ["hike"]
+    assert written["Xmp.digiKam.TagsList"] == ["People/Anna", "hike"]
+    assert written["Xmp.lr.hierarchicalSubject"] == ["hike"]

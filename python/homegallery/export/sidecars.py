@@ -36,6 +36,9 @@ EMPTY_PACKET = (
     "</x:xmpmeta>\n"
     '<?xpacket end="w"?>\n'
 )
+# Tag trees other programs keep beside dc:subject, and read before it (digiKam,
+# Lightroom): they follow the change, their hierarchy kept.
+HIERARCHIES = (("Xmp.digiKam.TagsList", "/"), ("Xmp.lr.hierarchicalSubject", "|"))
 Status = Literal["create", "update", "unchanged", "conflict", "refused"]
 
 
@@ -206,6 +209,18 @@ def _plan_one(entry: Entry, target: Target, state: dict[str, str]) -> SidecarCha
     return change
 
 
+def follow_hierarchy(
+    paths: list[str], separator: str, before: list[str], after: list[str]
+) -> list[str]:
+    """A tag tree after the flat tags went from ``before`` to ``after``: paths whose
+    last part was removed go, new tags join at the top, every other path stays."""
+    removed = {tag.casefold() for tag in before} - {tag.casefold() for tag in after}
+    kept = [p for p in map(str, paths) if p.rsplit(separator, 1)[-1].casefold() not in removed]
+    leaves = {p.rsplit(separator, 1)[-1].casefold() for p in kept}
+    added = [tag for tag in after if tag.casefold() not in leaves]
+    return kept + added
+
+
 def write_change(change: SidecarChange) -> str:
     """Writes one planned sidecar atomically; returns its new content id."""
     import pyexiv2  # lazy: exiv2 loads only when a sidecar is written
@@ -227,6 +242,12 @@ def write_change(change: SidecarChange) -> str:
     with atomic_path(path) as temporary:
         temporary.write_bytes(original)
         with pyexiv2.Image(str(temporary)) as image:
+            present = image.read_xmp()
+            for key, separator in HIERARCHIES:
+                if isinstance(present.get(key), list):
+                    values[key] = follow_hierarchy(
+                        present[key], separator, change.before, change.after
+                    )
             image.modify_xmp(values)
         temporary.chmod(mode)  # the temporary file is private; the sidecar is not
     digest = content_id(path)
