@@ -26,6 +26,11 @@ COMMANDS = [
     "bench",
     "models",
     "doctor",
+    "migrate",
+    "remove",
+    "storage",
+    "export",
+    "fetch",
 ]
 
 
@@ -63,7 +68,15 @@ HEAVY_MODULES = (
     "yaml",
     "homegallery._core",
 )
-SUBCOMMANDS = [["models", "install"], ["models", "verify"], ["run", "import"], ["run", "server"]]
+SUBCOMMANDS = [
+    ["models", "install"],
+    ["models", "verify"],
+    ["run", "import"],
+    ["run", "server"],
+    ["storage", "purge"],
+    ["export", "meta"],
+    ["export", "static"],
+]
 
 
 @pytest.mark.parametrize(

@@ -31,6 +31,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("homegallery",),  # the package itself: the public API, loaded lazily
     ("server",),
     ("bench", "doctor"),  # measures every stage, the server too; checks the machine
+    ("migrate", "maintenance", "export", "fetch"),  # moving in, tidying up, out, home
     ("cli",),  # the command: may use everything, nothing uses it
 ]
 _LAYER_OF = {unit: number for number, units in enumerate(LAYERS) for unit in units}

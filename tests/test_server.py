@@ -284,6 +284,8 @@ def test_mounted_under_a_prefix(config: Config) -> None:
         assert '<base href="/photos/">' in client.get("/photos/").text
         assert client.get("/photos/api/entries").json()["total"] == 11
         assert client.get("/api/entries").status_code == 404
+        root = client.get("/", follow_redirects=False)
+        assert root.status_code == 302 and root.headers["location"] == "/photos/"
 
 
 def test_a_missing_catalog_is_a_clear_503(tmp_path: Path, config: Config) -> None:

@@ -192,6 +192,11 @@ class Gallery:
             finally:
                 connection.close()
 
+    def record(self, event: Event) -> int:
+        """Records a checked event (see :func:`~homegallery.catalog.events.make_event`);
+        one whose uid is recorded already adds nothing. Returns the entries changed."""
+        return self._record(event)
+
     def tag(
         self,
         ids: str | Iterable[str],

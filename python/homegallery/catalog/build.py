@@ -30,12 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homegallery import _core
+from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
 from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
 from homegallery.catalog.rows import (
     delete_entries,
     forget_updated,
+    insert_docs,
     mark_updated,
     next_rowid,
     now_text,
@@ -89,6 +91,23 @@ class BuildSummary:
             lines.append(f"{unread} could not be read, e.g.:")
             lines.extend(f"  {problem}" for problem in self.problems[:5])
         return lines
+
+
+# The signature of an entry fetched from another gallery (``homegallery fetch``): no
+# index holds its files, so an incremental build keeps it instead of removing it.
+FETCHED_SIGNATURE = "fetched:"
+
+
+def _fetched_entries(connection: sqlite3.Connection) -> list[tuple[bytes, str]]:
+    """(doc, signature) of every fetched entry."""
+    return [
+        (bytes(doc), signature)
+        for doc, signature in connection.execute(
+            "SELECT d.doc, e.signature FROM entries e JOIN entry_docs d ON d.entry = e.rowid "
+            "WHERE e.signature LIKE ?",
+            (FETCHED_SIGNATURE + "%",),
+        )
+    ]
 
 
 def _stored_signatures(connection: sqlite3.Connection) -> dict[str, str]:
@@ -234,7 +253,11 @@ def _build(
         for problem in vectors.problems:
             log.warning("%s", problem)
         current_ids = {group.id for group in groups}
-        gone = [media_id for media_id in stored if media_id not in current_ids]
+        gone = [
+            media_id
+            for media_id, signature in stored.items()
+            if media_id not in current_ids and not signature.startswith(FETCHED_SIGNATURE)
+        ]
         names = _index_names(sources)
         if (
             full
@@ -293,8 +316,10 @@ def _write(
     try:
         connection.execute("BEGIN IMMEDIATE")
         try:
+            fetched: list[tuple[bytes, str]] = []
             if full:
                 before = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
+                fetched = _fetched_entries(connection)
                 drop_entry_tables(connection)
                 create_entry_tables(connection, indexes=False)
             else:
@@ -308,11 +333,21 @@ def _write(
                 offset += result.written
             made = connection.execute("SELECT id FROM entries WHERE rowid > ?", (first,))
             mark_updated(connection, [media_id for (media_id,) in made.fetchall()], now_text())
+            kept = 0
+            if fetched:  # kept through a full build: no index holds their files
+                made_ids = {
+                    media_id for (media_id,) in connection.execute("SELECT id FROM entries")
+                }
+                keep = [(doc, sig) for doc, sig in fetched if decode_doc(doc).id not in made_ids]
+                insert_docs(
+                    connection, [d for d, _ in keep], [s for _, s in keep], next_rowid(connection)
+                )
+                kept = len(keep)
             if full or gone:
                 forget_updated(connection)
             if full:
                 create_entry_indexes(connection)
-                summary.removed = max(0, before - summary.added)
+                summary.removed = max(0, before - summary.added - kept)
             late = [event for _, event in read_events(connection, events_seen)]
             if late:
                 apply_to_catalog(connection, late)

@@ -116,10 +116,37 @@ def new_event(
     rating: int | None = None,
 ) -> Event:
     """A checked event stamped with a fresh uid and the current UTC time."""
+    return make_event(
+        ids,
+        uid=uuid.uuid4().hex,
+        time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+        user=user,
+        add_tags=add_tags,
+        remove_tags=remove_tags,
+        favorite=favorite,
+        rating=rating,
+    )
+
+
+def make_event(
+    ids: Sequence[str],
+    *,
+    uid: str,
+    time: str,
+    user: str,
+    add_tags: Iterable[str] = (),
+    remove_tags: Iterable[str] = (),
+    favorite: bool | None = None,
+    rating: int | None = None,
+) -> Event:
+    """A checked event with a given uid and time: one carried over from another log,
+    whose uid keeps a second import of the same log from adding it again."""
+    if not uid:
+        raise EventError("an event needs a uid")
     return _check(
         Event(
-            uid=uuid.uuid4().hex,
-            time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            uid=uid,
+            time=time,
             user=user,
             ids=list(dict.fromkeys(ids)),
             add_tags=_clean_tags(add_tags, "add"),
@@ -146,12 +173,15 @@ def apply_event(entry: Entry, event: Event) -> Entry:
     return msgspec.structs.replace(entry, tags=tags, favorite=favorite, rating=rating)
 
 
-def read_events(connection: sqlite3.Connection, after: int = 0) -> list[tuple[int, Event]]:
-    """Events in the order they were recorded, after sequence number ``after``."""
+def read_events(
+    connection: sqlite3.Connection, after: int = 0, limit: int = -1
+) -> list[tuple[int, Event]]:
+    """Events in the order they were recorded, after sequence number ``after`` (at most
+    ``limit`` of them; -1: all)."""
     return [
         (seq, _DECODER.decode(data))
         for seq, data in connection.execute(
-            "SELECT seq, data FROM events WHERE seq > ? ORDER BY seq", (after,)
+            "SELECT seq, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
         )
     ]
 
@@ -282,7 +312,14 @@ def import_events(connection: sqlite3.Connection, source: Path) -> tuple[int, in
     The whole file is checked before anything is recorded, so a bad line loses nothing
     and adds nothing.
     """
-    events = parse_event_lines(source)
+    return add_events(connection, parse_event_lines(source))
+
+
+def add_events(connection: sqlite3.Connection, events: Sequence[Event]) -> tuple[int, int]:
+    """Records events carried over from another log, each once by its uid, in one
+    transaction; returns (added, already present)."""
+    for event in events:
+        _check(event)
     connection.execute("BEGIN IMMEDIATE")
     try:
         added = _append(connection, events)

@@ -68,6 +68,7 @@ def register(
 
 def run(args: argparse.Namespace) -> int:
     from homegallery.extract.runner import extract_gallery  # lazy: light --help
+    from homegallery.importer.lock import import_lock  # lazy: light --help
 
     config = config_from_args(args)
     if not config.sources:
@@ -78,13 +79,14 @@ def run(args: argparse.Namespace) -> int:
         return list_failed(config)
     quiet = getattr(args, "quiet", 0) > 0
     try:
-        summary = extract_gallery(
-            config,
-            steps=args.only,
-            retry_failed=args.retry_failed,
-            workers=args.workers,
-            progress_factory=lambda label, total: Progress(label, total, quiet=quiet),
-        )
+        with import_lock(config.database.path):  # storage purge must not run meanwhile
+            summary = extract_gallery(
+                config,
+                steps=args.only,
+                retry_failed=args.retry_failed,
+                workers=args.workers,
+                progress_factory=lambda label, total: Progress(label, total, quiet=quiet),
+            )
     except ImportError as error:
         raise CommandError(f"the file index is not available: {error}") from None
     for line in summary.lines(getattr(args, "verbose", 0) > 0):

@@ -18,14 +18,19 @@ from homegallery.cli import (
     build,
     demo,
     doctor,
+    export,
     extract,
+    fetch,
     index,
     init,
+    migrate,
     models,
+    remove,
     run,
     search,
     serve,
     show_config,
+    storage,
 )
 from homegallery.errors import HomeGalleryError
 from homegallery.log import setup_logging
@@ -86,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     show_config.register(subparsers, common)
     demo.register(subparsers, common)
     doctor.register(subparsers, common)
+    migrate.register(subparsers, common)
+    remove.register(subparsers, common)
+    storage.register(subparsers, common)
+    export.register(subparsers, common)
+    fetch.register(subparsers, common)
     return parser
 
 

@@ -46,6 +46,7 @@ from homegallery.index.journal import (
 from homegallery.index.kinds import kind_of
 from homegallery.index.matcher import Walked, matcher_for
 from homegallery.index.records import IndexEntry, load_index, portable_path, save_index
+from homegallery.index.removed import removed_patterns
 from homegallery.progress import Progress
 from homegallery.within import Roots, real_folder
 
@@ -320,7 +321,10 @@ def _save(source: Source, old_entries: list[IndexEntry], changes: _Changes) -> J
 
 
 def _exclude_file_patterns(source: Source) -> list[str]:
+    """The patterns of ``excludeFromFile``, then the rules of removed files (last, so
+    that no pattern before them brings a removed file back)."""
+    removed = removed_patterns(source)
     if not source.exclude_from_file:
-        return []
+        return removed
     text = Path(source.exclude_from_file).read_text(encoding="utf-8")
-    return text.splitlines()
+    return [*text.splitlines(), *removed]

@@ -6,11 +6,12 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
-from litestar import Litestar, Response, Router
+from litestar import Litestar, Response, Router, get
 from litestar.config.compression import CompressionConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_403_FORBIDDEN
 from litestar.types import ControllerRouterHandler
 
@@ -52,6 +53,19 @@ def mount_prefix(prefix: str) -> str:
     """``""`` for the root, else ``/name`` without a trailing slash."""
     cleaned = "/" + prefix.strip().strip("/")
     return "" if cleaned == "/" else cleaned
+
+
+def _to_prefix(prefix: str) -> list[ControllerRouterHandler]:
+    """Under a prefix, the server's root sends the browser there (a bookmark of the
+    bare host, or the address ``homegallery serve`` printed before the prefix was set)."""
+    if not prefix:
+        return []
+
+    @get("/", sync_to_thread=False, include_in_schema=False)
+    def root() -> Redirect:
+        return Redirect(prefix + "/")
+
+    return [root]
 
 
 def _guard_requests(
@@ -159,7 +173,7 @@ def create_app(
         album_store.close()
 
     app = Litestar(
-        route_handlers=[router],
+        route_handlers=[router, *_to_prefix(prefix)],
         before_request=_guard_requests(compile_rules(config.server.auth.rules)),
         before_send=[security_headers_hook(config.server.tile_url)],
         exception_handlers=exception_handlers(config.database.path),

@@ -8,6 +8,7 @@ from pathlib import Path
 import msgspec
 
 from homegallery.catalog.entry import Entry, EntryFile
+from homegallery.catalog.events import Event
 
 
 class ApiEntry(Entry, kw_only=True, omit_defaults=True):
@@ -135,6 +136,14 @@ class TagChange(_Wire):
     ids: list[str]
     add: list[str] = msgspec.field(default_factory=list)
     remove: list[str] = msgspec.field(default_factory=list)
+    # A change carried over from another gallery keeps its id there, so that carrying
+    # it again (or back) adds nothing.
+    uid: str | None = None
+
+
+class EventPage(_Wire):
+    events: list[Event]
+    last: int  # the sequence number to ask after next time
 
 
 class TagChangeResult(_Wire):

@@ -7,7 +7,11 @@ reads never wait behind a write (the catalog's WAL lets them read meanwhile).
 
 from __future__ import annotations
 
-from litestar import post
+import re
+from datetime import datetime, timezone
+
+import msgspec
+from litestar import get, post
 from litestar.di import NamedDependency
 from litestar.exceptions import (
     HTTPException,
@@ -15,13 +19,13 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.params import JSONBody
+from litestar.params import JSONBody, Parameter
 from litestar.status_codes import HTTP_413_REQUEST_ENTITY_TOO_LARGE
 
 from homegallery.catalog import EventError
-from homegallery.catalog.events import Event, new_event
+from homegallery.catalog.events import Event, make_event, new_event, read_events
 from homegallery.server.access import Viewer, is_media_id
-from homegallery.server.schemas import TagChange, TagChangeResult
+from homegallery.server.schemas import EventPage, TagChange, TagChangeResult
 from homegallery.server.scope import scope_query
 from homegallery.server.services import Services
 
@@ -31,6 +35,8 @@ MAX_TAGS = 100  # added and removed together
 # above it, the viewer's whole result is read once, which costs the same for any count.
 ONE_BY_ONE = 100
 ANONYMOUS_EDITOR = "web"  # the user name of changes made on a gallery without logins
+_UID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:._-]{7,127}$")
+MAX_EVENT_PAGE = 5000
 
 
 class TooLarge(HTTPException):
@@ -81,7 +87,19 @@ async def change_tags(
     def prepare() -> Event:
         """The change checked and cleaned, naming the full ids (a read: on a reader)."""
         try:
-            event = new_event(data.ids, user=user, add_tags=data.add, remove_tags=data.remove)
+            if data.uid is None:
+                event = new_event(data.ids, user=user, add_tags=data.add, remove_tags=data.remove)
+            else:
+                if not _UID.match(data.uid):
+                    raise EventError(f"not an event id: {data.uid[:80]!r}")
+                event = make_event(
+                    data.ids,
+                    uid=data.uid,
+                    time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+                    user=user,
+                    add_tags=data.add,
+                    remove_tags=data.remove,
+                )
         except EventError as error:
             raise ValidationException(detail=str(error)) from None
         refused = services.access.rights.refused_tag(
@@ -97,9 +115,7 @@ async def change_tags(
 
     def write(event: Event) -> int:
         try:
-            return services.gallery.tag(
-                event.ids, add=event.add_tags, remove=event.remove_tags, user=event.user
-            )
+            return services.gallery.record(event)
         except EventError as error:
             raise ValidationException(detail=str(error)) from None
 
@@ -109,4 +125,33 @@ async def change_tags(
     return TagChangeResult(changed=changed)
 
 
-ROUTES = [change_tags]
+@get("/api/events", summary="User changes after a sequence number, oldest first")
+async def events_after(
+    services: NamedDependency[Services],
+    viewer: NamedDependency[Viewer],
+    after: int = Parameter(default=0, ge=0),
+    limit: int = Parameter(default=1000, ge=1, le=MAX_EVENT_PAGE),
+) -> EventPage:
+    """What another gallery needs to carry the changes over (``homegallery fetch``).
+
+    A viewer with a filter gets the changes of the entries it may see only, each
+    naming those entries only: a change never shows what lies outside a filter.
+    """
+
+    def work() -> EventPage:
+        found = read_events(services.gallery.reader(), after, limit)
+        last = found[-1][0] if found else after
+        events = [event for _, event in found]
+        if viewer.filter.strip():
+            visible = set(services.gallery.search_ids(scope_query(viewer.filter, "").text))
+            events = [
+                msgspec.structs.replace(event, ids=[i for i in event.ids if i in visible])
+                for event in events
+            ]
+            events = [event for event in events if event.ids]
+        return EventPage(events=events, last=last)
+
+    return await services.on_reader(work)
+
+
+ROUTES = [change_tags, events_after]
