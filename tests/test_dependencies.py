@@ -37,6 +37,7 @@ USED_AS = {
     "litestar": "litestar",
     "watchfiles": "watchfiles",
     "uvicorn": "uvicorn",
+    "httpx": "httpx",
     "argon2-cffi": "argon2",
     "xstatic-leaflet": "xstatic.pkg.leaflet",
     "xstatic-leaflet-markercluster": "xstatic.pkg.leaflet_markercluster",

@@ -110,7 +110,7 @@ def imported(tmp_path_factory: pytest.TempPathFactory, embedding_models: Path) -
 
 
 def entry_id(gallery: Gallery, path: str) -> str:
-    found = [e for e in gallery.search(f"path:'{path}'") if e.files[0].path.endswith(path)]
+    found = [e for e in gallery.search(f"file:'{path}'") if e.files[0].path.endswith(path)]
     assert len(found) == 1, path
     return found[0].id
 
@@ -209,5 +209,5 @@ def test_duplicates_groups_each_photo_with_its_near_copies(imported: Gallery) ->
     assert not any("gps/DSCN0025.jpg" in group and "gps/DSCN0029.jpg" in group for group in groups)
     listed = imported.search_ids("duplicates:0.85")
     assert listed == [
-        imported.search_ids(f"path:'{path}'")[0] for group in groups for path in group
+        imported.search_ids(f"file:'{path}'")[0] for group in groups for path in group
     ]

@@ -258,7 +258,7 @@ def test_cli_failed_install_prints_one_line_and_exits_1(
     output = capsys.readouterr()
     lines = output.out.strip().splitlines()
     assert len(lines) == 1 and "tiny.whl" not in lines[0] and "bytes, expected" in lines[0]
-    assert "1 of 1 models not installed" in output.err
+    assert "1 of 1 model not installed" in output.err
 
 
 def test_config_models_keys(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from homegallery.catalog.entry import Entry
 from homegallery.catalog.fold import fold
 from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.rows import mark_updated, now_text, replace_entries
+from homegallery.catalog.schema import write_transaction
 from homegallery.errors import HomeGalleryError
 
 
@@ -268,17 +269,12 @@ def record_events(connection: sqlite3.Connection, events: Sequence[Event]) -> in
     """
     for event in events:
         _check(event)
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(connection):
         effective, changed = _effects(connection, events)
         added = _append(connection, effective)
         if len(added) != len(effective):  # some were recorded before: apply only the rest
             changed = _effects(connection, added)[1]
         count = _write(connection, changed)
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return count
 
 
@@ -320,12 +316,7 @@ def add_events(connection: sqlite3.Connection, events: Sequence[Event]) -> tuple
     transaction; returns (added, already present)."""
     for event in events:
         _check(event)
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(connection):
         added = _append(connection, events)
         apply_to_catalog(connection, added)
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return len(added), len(events) - len(added)

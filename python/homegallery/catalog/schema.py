@@ -23,6 +23,8 @@ entries live in ``entry_docs`` and are read only for the rows returned):
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from homegallery.errors import HomeGalleryError
@@ -178,6 +180,20 @@ def open_writer(path: Path) -> sqlite3.Connection:
     except sqlite3.DatabaseError as error:
         raise CatalogError(f"{path}: cannot open the catalog: {error}") from None
     return connection
+
+
+@contextmanager
+def write_transaction(connection: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE: no later upgrade that a
+    reader could make fail), committed at the end and rolled back on any exception,
+    an interrupt included."""
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
 
 
 def open_reader(path: Path) -> sqlite3.Connection:

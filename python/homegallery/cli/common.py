@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,3 +37,22 @@ def config_from_args(args: argparse.Namespace) -> Config:
 
     path: Path | None = getattr(args, "config", None)
     return load_config(path)
+
+
+def pointer(query: str, column: int) -> str:
+    """The query with a caret under the column an error names."""
+    return f"  {query}\n  {' ' * (column - 1)}^"
+
+
+@contextmanager
+def query_errors(query: str) -> Iterator[None]:
+    """A query the catalog cannot understand, as a command error with a caret under its
+    column; a catalog that cannot be read, as one line."""
+    from homegallery.catalog import CatalogError, QueryError  # lazy: light --help
+
+    try:
+        yield
+    except QueryError as error:
+        raise CommandError(f"{error}\n{pointer(query, error.column)}") from None
+    except CatalogError as error:
+        raise CommandError(str(error)) from None

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from homegallery.cli.common import CommandError, config_from_args
-from homegallery.cli.search import pointer
+from homegallery.cli.common import config_from_args, query_errors
 
 
 def register(
@@ -86,12 +85,11 @@ def register(
 
 
 def run_meta(args: argparse.Namespace) -> int:
-    from homegallery.catalog import CatalogError, QueryError  # lazy: light --help
     from homegallery.export.meta import export_meta, parse_moment  # lazy: light --help
 
     config = config_from_args(args)
     after = parse_moment(args.changes_after) if args.changes_after else None
-    try:
+    with query_errors(args.query):
         report = export_meta(
             config,
             args.query,
@@ -100,21 +98,16 @@ def run_meta(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             quiet=getattr(args, "quiet", 0) > 0,
         )
-    except QueryError as error:
-        raise CommandError(f"{error}\n{pointer(args.query, error.column)}") from None
-    except CatalogError as error:
-        raise CommandError(str(error)) from None
     for line in report.lines(diff=args.diff):
         print(line)
     return 0
 
 
 def run_static(args: argparse.Namespace) -> int:
-    from homegallery.catalog import CatalogError, QueryError  # lazy: light --help
     from homegallery.export.static import export_static  # lazy: light --help
 
     config = config_from_args(args)
-    try:
+    with query_errors(args.query):
         report = export_static(
             config,
             args.query,
@@ -125,10 +118,6 @@ def run_static(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             quiet=getattr(args, "quiet", 0) > 0,
         )
-    except QueryError as error:
-        raise CommandError(f"{error}\n{pointer(args.query, error.column)}") from None
-    except CatalogError as error:
-        raise CommandError(str(error)) from None
     for line in report.lines():
         print(line)
     return 0

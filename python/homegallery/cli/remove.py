@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from homegallery.cli.common import CommandError, config_from_args
-from homegallery.cli.search import pointer
+from homegallery.cli.common import config_from_args, query_errors
 
 
 def register(
@@ -36,11 +35,10 @@ def register(
 
 
 def run(args: argparse.Namespace) -> int:
-    from homegallery.catalog import CatalogError, QueryError  # lazy: light --help
     from homegallery.maintenance.remove import remove_by_query  # lazy: light --help
 
     config = config_from_args(args)
-    try:
+    with query_errors(args.query):
         report = remove_by_query(
             config,
             args.query,
@@ -48,10 +46,6 @@ def run(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             quiet=getattr(args, "quiet", 0) > 0,
         )
-    except QueryError as error:
-        raise CommandError(f"{error}\n{pointer(args.query, error.column)}") from None
-    except CatalogError as error:
-        raise CommandError(str(error)) from None
     for line in report.lines():
         print(line)
     return 0

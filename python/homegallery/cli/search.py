@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from homegallery.cli.common import CommandError, config_from_args
+from homegallery.cli.common import CommandError, config_from_args, query_errors
 
 
 def register(
@@ -30,27 +30,18 @@ def register(
     parser.set_defaults(func=run)
 
 
-def pointer(query: str, column: int) -> str:
-    """The query with a caret under the column an error names."""
-    return f"  {query}\n  {' ' * (column - 1)}^"
-
-
 def run(args: argparse.Namespace) -> int:
-    from homegallery.catalog import CatalogError, QueryError  # lazy: light --help
     from homegallery.gallery import open_gallery  # lazy: light --help
 
     if args.limit is not None and args.limit < 0:
         raise CommandError("--limit: must be 0 or more")
     gallery = open_gallery(config_from_args(args))
     try:
-        if args.count:
-            print(gallery.count(args.query))
-            return 0
-        entries = gallery.search(args.query, limit=args.limit)
-    except QueryError as error:
-        raise CommandError(f"{error}\n{pointer(args.query, error.column)}") from None
-    except CatalogError as error:
-        raise CommandError(str(error)) from None
+        with query_errors(args.query):
+            if args.count:
+                print(gallery.count(args.query))
+                return 0
+            entries = gallery.search(args.query, limit=args.limit)
     finally:
         gallery.close()
     if args.json:

@@ -29,7 +29,7 @@ from homegallery.catalog.entry import Entry
 from homegallery.catalog.events import Event, EventError, add_events, make_event, read_events
 from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.rows import delete_entries, replace_entries
-from homegallery.catalog.schema import open_writer
+from homegallery.catalog.schema import open_writer, write_transaction
 from homegallery.config import Config
 from homegallery.fetch.remote import FetchError, Remote
 from homegallery.importer.lock import import_lock
@@ -180,15 +180,10 @@ def fetch_once(config: Config, remote: Remote, query: str, *, quiet: bool = Fals
                     progress.advance()
             current = {entry.id for entry, _ in entries}
             gone = sorted(fetched - current)
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(connection):
                 delete_entries(connection, gone)
                 replace_entries(connection, entries)
                 bump_generation(connection)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
         finally:
             connection.close()
     write_text(state_path, json.dumps(state) + "\n")

@@ -15,7 +15,7 @@ from pathlib import Path
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.rows import delete_entries
-from homegallery.catalog.schema import open_writer
+from homegallery.catalog.schema import open_writer, write_transaction
 from homegallery.config import Config, Source
 from homegallery.errors import HomeGalleryError
 from homegallery.gallery import Gallery
@@ -102,14 +102,9 @@ def remove_by_query(
                 )
         connection = open_writer(config.database.path)
         try:
-            connection.execute("BEGIN IMMEDIATE")
-            try:
+            with write_transaction(connection):
                 delete_entries(connection, [entry.id for entry in entries])
                 bump_generation(connection)
-                connection.execute("COMMIT")
-            except BaseException:
-                connection.execute("ROLLBACK")
-                raise
         finally:
             connection.close()
     return report
