@@ -28,6 +28,7 @@ Matcher = Literal["size-ctime-inode", "size-ctime", "size"]
 PreviewEngine = Literal["pyvips", "pillow"]
 GeoProvider = Literal["offline", "nominatim", "off"]
 ModelPrecision = Literal["fp32", "int8"]
+JpegSubsample = Literal["auto", "on", "off"]
 
 
 class ConfigError(HomeGalleryError):
@@ -81,10 +82,29 @@ class Database(_Section):
         return Path(self.file)
 
 
+class PreviewJpeg(_Section):
+    """How previews are encoded: the JPEG encoder's options (libvips ``jpegsave``).
+
+    Trellis quantisation, overshoot deringing, scan optimisation and the quantisation
+    tables other than 0 need libvips built with mozjpeg (the pip wheel's is); elsewhere
+    they are ignored. ``subsample``: chroma subsampling, ``auto`` halves the colour
+    resolution below quality 90.
+    """
+
+    progressive: bool = False
+    optimize_coding: bool = False
+    trellis_quant: bool = False
+    overshoot_deringing: bool = False
+    optimize_scans: bool = False
+    quant_table: int = 0
+    subsample: JpegSubsample = "auto"
+
+
 class ImageExtractor(_Section):
     engine: PreviewEngine = "pyvips"
     preview_sizes: list[int] = msgspec.field(default_factory=lambda: [1920, 1280, 800, 320, 128])
     preview_quality: int = 80
+    preview_jpeg: PreviewJpeg = msgspec.field(default_factory=PreviewJpeg)
     # Images above this size are refused instead of decoded (decompression bombs).
     max_megapixels: int = 250
 
@@ -95,6 +115,8 @@ class VideoExtractor(_Section):
     frame_rate: int = 30
     encoder: str = "libx264"
     preset: str = "slow"
+    # Constant quality (libx264's CRF, lower is better and bigger); maxrate caps it.
+    crf: int = 23
     profile: str = "baseline"
     level: str = "3.0"
     maxrate: str = "4000k"
@@ -369,10 +391,14 @@ def _check(config: Config, config_file: Path) -> list[str]:
         problems.append("`extractor.workers`: must be 0 (one per core) or more")
     if not 1 <= config.extractor.image.preview_quality <= 100:
         problems.append("`extractor.image.previewQuality`: must be between 1 and 100")
+    if not 0 <= config.extractor.image.preview_jpeg.quant_table <= 8:
+        problems.append("`extractor.image.previewJpeg.quantTable`: must be from 0 to 8")
     if any(size <= 0 for size in config.extractor.image.preview_sizes):
         problems.append("`extractor.image.previewSizes`: sizes must be positive")
     if config.extractor.image.max_megapixels <= 0:
         problems.append("`extractor.image.maxMegapixels`: must be positive")
+    if not 0 <= config.extractor.video.crf <= 51:
+        problems.append("`extractor.video.crf`: must be from 0 to 51")
     problems.extend(_check_models(config.extractor.models))
     return problems
 

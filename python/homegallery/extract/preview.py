@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from homegallery.config import PreviewJpeg
 from homegallery.errors import HomeGalleryError
 
 Source = Path | bytes
@@ -89,13 +90,11 @@ def embedded_raw_preview(path: Path) -> tuple[bytes, int]:
 class VipsEngine:
     """Previews with libvips: shrink-on-load, colour managed, low memory."""
 
-    def __init__(self, max_pixels: int = 250_000_000) -> None:
-        import pyvips
+    def __init__(self, max_pixels: int = 250_000_000, jpeg: PreviewJpeg | None = None) -> None:
 
         self.max_pixels = max_pixels
-        self._jpeg_options: dict[str, object] = (
-            {"keep": 0} if pyvips.at_least_libvips(8, 15) else {"strip": True}
-        )
+        self.jpeg = jpeg or PreviewJpeg()
+        self._jpeg_options = vips_jpeg_options(self.jpeg)
         # The libvips wheel leaves out the (patent-encumbered) HEVC decoder; HEIC then
         # goes through pillow-heif, found out at the first HEIC that libvips refuses.
         self._hevc_in_vips = True
@@ -165,7 +164,7 @@ class VipsEngine:
 
     def _encode(self, image: Any, targets: list[int], quality: int) -> list[tuple[int, bytes]]:
         """The largest preview from ``image``, then each smaller one from the one above."""
-        image = _as_srgb(image).copy_memory()
+        image = as_srgb(image).copy_memory()
         results = [(targets[0], image.jpegsave_buffer(Q=quality, **self._jpeg_options))]
         for size in targets[1:]:
             image = image.thumbnail_image(size, height=size, size="down").copy_memory()
@@ -174,6 +173,45 @@ class VipsEngine:
 
 
 _HEIF_SUFFIXES = {".heic", ".heif", ".hif"}
+
+
+def mozjpeg_available() -> bool:
+    """True when libvips' JPEG library is mozjpeg (trellis quantisation, more tables).
+
+    libvips takes the mozjpeg-only options from any build and ignores them (with a
+    warning) under libjpeg-turbo, so the settings stay valid everywhere; this says
+    whether they have an effect.
+    """
+    import pyvips
+
+    image = pyvips.Image.black(64, 64, bands=3).gaussnoise(64, 64).cast("uchar")
+    try:
+        plain = image.jpegsave_buffer(Q=80, optimize_coding=True)
+        trellis = image.jpegsave_buffer(Q=80, optimize_coding=True, trellis_quant=True)
+    except pyvips.Error:
+        return False
+    return bool(plain != trellis)
+
+
+def vips_jpeg_options(jpeg: PreviewJpeg) -> dict[str, object]:
+    """libvips ``jpegsave`` arguments for the configured settings, metadata stripped."""
+    import pyvips
+
+    options: dict[str, object] = {"keep": 0} if pyvips.at_least_libvips(8, 15) else {"strip": True}
+    options.update(
+        interlace=jpeg.progressive,
+        optimize_coding=jpeg.optimize_coding,
+        subsample_mode=jpeg.subsample,
+    )
+    if jpeg.trellis_quant:
+        options["trellis_quant"] = True
+    if jpeg.overshoot_deringing:
+        options["overshoot_deringing"] = True
+    if jpeg.optimize_scans:
+        options["optimize_scans"] = True
+    if jpeg.quant_table:
+        options["quant_table"] = jpeg.quant_table
+    return options
 
 
 def _vips_error(source: Source, error: Exception) -> PreviewError:
@@ -227,7 +265,7 @@ def _orient(image: Any, orientation: int) -> Any:
     return result
 
 
-def _as_srgb(image: Any) -> Any:
+def as_srgb(image: Any) -> Any:
     """8-bit sRGB without alpha: what every browser shows the same way."""
     import pyvips
 
@@ -251,10 +289,16 @@ def _as_srgb(image: Any) -> Any:
 
 
 class PillowEngine:
-    """Previews with Pillow (or Pillow-SIMD where installed in its place)."""
+    """Previews with Pillow (or Pillow-SIMD where installed in its place).
 
-    def __init__(self, max_pixels: int = 250_000_000) -> None:
+    Pillow's libjpeg is libjpeg-turbo: of the JPEG settings it follows progressive,
+    optimised coding and subsampling; trellis quantisation and the other quantisation
+    tables need mozjpeg and are left out.
+    """
+
+    def __init__(self, max_pixels: int = 250_000_000, jpeg: PreviewJpeg | None = None) -> None:
         self.max_pixels = max_pixels
+        self.jpeg = jpeg or PreviewJpeg()
         try:  # HEIC/AVIF support when the optional pillow-heif plugin is installed
             from pillow_heif import register_heif_opener
 
@@ -287,11 +331,11 @@ class PillowEngine:
                         image = _pillow_srgb(image, icc)
                     image = _pillow_rgb(image)
                     image.thumbnail((first, first), Image.Resampling.LANCZOS, reducing_gap=3.0)
-                    results = [(first, _pillow_jpeg(image, quality))]
+                    results = [(first, _pillow_jpeg(image, quality, self.jpeg))]
                     for size in targets[1:]:
                         image = image.copy()
                         image.thumbnail((size, size), Image.Resampling.LANCZOS)
-                        results.append((size, _pillow_jpeg(image, quality)))
+                        results.append((size, _pillow_jpeg(image, quality, self.jpeg)))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_large(source, *_pillow_size(source), self.max_pixels) from None
         except UnidentifiedImageError:
@@ -345,19 +389,29 @@ def _pillow_rgb(image: Any) -> Any:
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
-def _pillow_jpeg(image: Any, quality: int) -> bytes:
+def _pillow_jpeg(image: Any, quality: int, jpeg: PreviewJpeg) -> bytes:
     from PIL import Image
 
     assert isinstance(image, Image.Image)
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality, optimize=True)
+    subsampling = {"auto": -1, "on": 2, "off": 0}[jpeg.subsample]
+    image.save(
+        buffer,
+        "JPEG",
+        quality=quality,
+        optimize=jpeg.optimize_coding,
+        progressive=jpeg.progressive,
+        subsampling=subsampling,
+    )
     return buffer.getvalue()
 
 
-def make_engine(name: EngineName, max_pixels: int) -> VipsEngine | PillowEngine:
+def make_engine(
+    name: EngineName, max_pixels: int, jpeg: PreviewJpeg | None = None
+) -> VipsEngine | PillowEngine:
     if name == "pillow":
-        return PillowEngine(max_pixels)
-    return VipsEngine(max_pixels)
+        return PillowEngine(max_pixels, jpeg)
+    return VipsEngine(max_pixels, jpeg)
 
 
 def render_previews(

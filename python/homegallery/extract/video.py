@@ -44,6 +44,7 @@ def transcode_command(
     options: dict[str, object] = {
         "vcodec": settings.encoder,
         "preset": settings.preset,
+        "crf": settings.crf,
         "profile:v": settings.profile,
         "level": settings.level,
         "maxrate": settings.maxrate,
