@@ -28,46 +28,28 @@ from homegallery.samples import write_sample_photo
 
 SIZES = [1920, 1280, 800, 320, 128]
 MOZ = {"trellis_quant": True, "overshoot_deringing": True, "optimize_scans": True}
+# Every candidate starts from a plain JPEG: sequential, standard Huffman tables.
+PLAIN: dict[str, Any] = {"progressive": False, "optimize_coding": False, "optimize_max_size": 0}
+OPTIMISED = {"optimize_coding": True}
+PROGRESSIVE = {"progressive": True, "optimize_coding": True}
+TRELLIS = {**PROGRESSIVE, "trellis_quant": True}
 CANDIDATES: dict[str, dict[str, Any]] = {
-    "baseline (before)": {},
-    "optimised Huffman": {"optimize_coding": True},
-    "progressive+optimised (HomeGallery)": {"progressive": True, "optimize_coding": True},
-    "sharp mozjpeg preset": {
-        "progressive": True,
-        "optimize_coding": True,
-        "quant_table": 3,
-        **MOZ,
-    },
-    "progressive+trellis": {"progressive": True, "optimize_coding": True, "trellis_quant": True},
-    "progressive+trellis+deringing": {
-        "progressive": True,
-        "optimize_coding": True,
-        "trellis_quant": True,
-        "overshoot_deringing": True,
-    },
-    "progressive+trellis qt3": {
-        "progressive": True,
-        "optimize_coding": True,
-        "trellis_quant": True,
-        "quant_table": 3,
-    },
-    "progressive+trellis qt2": {
-        "progressive": True,
-        "optimize_coding": True,
-        "trellis_quant": True,
-        "quant_table": 2,
-    },
-    "progressive, no subsampling": {
-        "progressive": True,
-        "optimize_coding": True,
-        "subsample": "off",
-    },
-    "progressive+trellis, no subsampling": {
-        "progressive": True,
-        "optimize_coding": True,
-        "trellis_quant": True,
-        "subsample": "off",
-    },
+    name: {**PLAIN, **changes}
+    for name, changes in {
+        "plain": {},
+        "default (optimised up to 1280 px)": {"optimize_coding": True, "optimize_max_size": 1280},
+        "optimised Huffman": OPTIMISED,
+        "progressive+optimised (HomeGallery)": PROGRESSIVE,
+        "sharp mozjpeg preset": {**PROGRESSIVE, **MOZ, "quant_table": 3},
+        "progressive+trellis": TRELLIS,
+        "progressive+trellis+deringing": {**TRELLIS, "overshoot_deringing": True},
+        "progressive+trellis qt3": {**TRELLIS, "quant_table": 3},
+        "table 2 (MS-SSIM tuned)": {"quant_table": 2},
+        "table 3 (ImageMagick)": {"quant_table": 3},
+        "table 4 (Peterson)": {"quant_table": 4},
+        "progressive no subsampling": {**PROGRESSIVE, "subsample": "off"},
+        "progressive+trellis no subsampling": {**TRELLIS, "subsample": "off"},
+    }.items()
 }
 
 
@@ -155,6 +137,8 @@ def main() -> int:
     parser.add_argument("--only", default="", help="candidates (comma-separated names)")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--rounds", type=int, default=7, help="speed rounds")
+    parser.add_argument("--speed-only", action="store_true", help="no bytes and SSIM")
+    parser.add_argument("--timed", type=Path, help="time this photo (default: generated 12 MP)")
     args = parser.parse_args()
     pyvips.cache_set_max(0)
     pyvips.concurrency_set(1)
@@ -162,18 +146,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         for number in range(args.generated):
             write_sample_photo(Path(folder) / f"g{number}.jpg", 4000, 3000, seed=number, quality=92)
-        photos = photos_of(args.photos) + (photos_of(Path(folder)) if args.generated else [])
-        source_bytes = sum(path.stat().st_size for path, _ in photos)
+        photos = [] if args.speed_only else photos_of(args.photos)
+        photos += photos_of(Path(folder)) if args.generated else []
+        source_bytes = sum(path.stat().st_size for path, _ in photos) or 1
         print(f"{len(photos)} photos, {source_bytes / 1e6:.1f} MB", file=sys.stderr)
         names = args.only.split(",") if args.only else list(CANDIDATES)
         settings = {}
         for name in names:
             jpeg = PreviewJpeg(**CANDIDATES[name])
             for quality in [int(q) for q in args.qualities.split(",")]:
+                settings[f"{name} Q{quality}"] = (jpeg, quality)
+                if args.speed_only:
+                    results[f"{name} Q{quality}"] = {}
+                    continue
                 figures = measure(photos, jpeg, quality)
                 figures["per_original_mb"] = figures["bytes"] / (source_bytes / 1e6)
                 results[f"{name} Q{quality}"] = figures
-                settings[f"{name} Q{quality}"] = (jpeg, quality)
                 print(
                     f"{name:40s} Q{quality}: {figures['bytes'] / 1e3:8.1f} kB"
                     f" ({figures['per_original_mb'] / 1e3:5.1f} kB per original MB)"
@@ -181,10 +169,12 @@ def main() -> int:
                     flush=True,
                 )
         if args.rounds:
-            timed = write_sample_photo(Path(folder) / "timed.jpg", 4000, 3000, seed=7, quality=92)
-            for name, seconds in speeds(timed.path, settings, args.rounds).items():
+            timed = args.timed or (
+                write_sample_photo(Path(folder) / "timed.jpg", 4000, 3000, seed=7, quality=92).path
+            )
+            for name, seconds in speeds(timed, settings, args.rounds).items():
                 results[name]["seconds"] = seconds
-                print(f"{name:44s} {seconds * 1000:6.1f} ms (12 MP, all sizes)", flush=True)
+                print(f"{name:44s} {seconds * 1000:6.1f} ms ({timed.name}, all sizes)", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
     return 0

@@ -26,14 +26,31 @@ from homegallery.extract.ffmpeg_tools import ffmpeg_binary
 from homegallery.extract.video import transcode
 
 CANDIDATES: dict[str, dict[str, Any]] = {
-    "before: slow, CRF 23 (x264 default), cap 4000k": {},
-    "slow, CRF 26": {"crf": 26},
-    "slow, CRF 28": {"crf": 28},
-    "medium, CRF 23": {"preset": "medium"},
-    "medium, CRF 26": {"preset": "medium", "crf": 26},
-    "slow, CRF 23, main profile": {"profile": "main", "level": "3.1"},
-    "slow, CRF 26, main profile": {"profile": "main", "level": "3.1", "crf": 26},
-    "slow, CRF 23, cap 2000k": {"maxrate": "2000k", "bufsize": "4000k"},
+    "baseline profile, slow, CRF 23 (x264's default)": {"profile": "baseline", "level": "3.0"},
+    "baseline profile, slow, CRF 26": {"profile": "baseline", "level": "3.0", "crf": 26},
+    "baseline profile, slow, CRF 23, cap 2000k": {
+        "profile": "baseline",
+        "level": "3.0",
+        "maxrate": "2000k",
+        "bufsize": "4000k",
+    },
+    "main profile, slow, CRF 23": {"profile": "main", "level": "3.1", "crf": 23},
+    "main profile, slow, CRF 24": {"profile": "main", "level": "3.1", "crf": 24},
+    "main profile, slow, CRF 25": {"profile": "main", "level": "3.1", "crf": 25},
+    "main profile, slow, CRF 26": {"profile": "main", "level": "3.1", "crf": 26},
+    "main profile, medium, CRF 24": {
+        "profile": "main",
+        "level": "3.1",
+        "preset": "medium",
+        "crf": 24,
+    },
+    "main profile, medium, CRF 25": {
+        "profile": "main",
+        "level": "3.1",
+        "preset": "medium",
+        "crf": 25,
+    },
+    "high profile, slow, CRF 24": {"profile": "high", "level": "3.1", "crf": 24},
 }
 
 
@@ -94,11 +111,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("clip", type=Path)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--only", default="", help="candidates (names separated by ;)")
     args = parser.parse_args()
     height, rate, duration = probe(args.clip)
     results = {}
     with tempfile.TemporaryDirectory() as folder:
-        for name, changes in CANDIDATES.items():
+        names = args.only.split(";") if args.only else list(CANDIDATES)
+        for name in names:
+            changes = CANDIDATES[name]
             settings = msgspec.structs.replace(VideoExtractor(), **changes)
             target = Path(folder) / "web.mp4"
             started = time.perf_counter()

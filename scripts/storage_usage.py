@@ -20,6 +20,7 @@ def main() -> int:
     root = Path(sys.argv[1])
     usage: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     folders = [0, 0]
+    sizes: list[int] = []
     for path in root.rglob("*"):
         status = path.lstat()
         if path.is_dir():
@@ -28,6 +29,7 @@ def main() -> int:
             continue
         parsed = parse_name(path.name)
         kind = re.sub(r"-[0-9a-f]{6,}", "", parsed[1]) if parsed else "(other)"
+        sizes.append(status.st_size)
         entry = usage[kind]
         entry[0] += 1
         entry[1] += status.st_size
@@ -44,6 +46,19 @@ def main() -> int:
     print(
         f"| total | {total[0]} | {total[1] / 1e3:,.1f} kB | {(total[2] + folders[1]) / 1e3:,.1f} kB | |"
     )
+    print("\n| allocation unit | files take | folders take | over the bytes |")
+    print("| --- | ---: | ---: | ---: |")
+    for unit, name in (
+        (4096, "4 KiB (ext4, XFS)"),
+        (32768, "32 KiB (exFAT up to 32 GB)"),
+        (131072, "128 KiB (exFAT above 32 GB)"),
+    ):
+        taken = sum(-(-size // unit) * unit for size in sizes)
+        folder_bytes = folders[0] * unit
+        print(
+            f"| {name} | {taken / 1e3:,.1f} kB | {folder_bytes / 1e3:,.1f} kB"
+            f" | {(taken + folder_bytes) / total[1] - 1:+.0%} |"
+        )
     if len(sys.argv) > 2:
         sources = sum(p.stat().st_size for p in Path(sys.argv[2]).rglob("*") if p.is_file())
         print(

@@ -95,6 +95,7 @@ class VipsEngine:
         self.max_pixels = max_pixels
         self.jpeg = jpeg or PreviewJpeg()
         self._jpeg_options = vips_jpeg_options(self.jpeg)
+        self._plain_options = vips_jpeg_options(self.jpeg, optimized=False)
         # The libvips wheel leaves out the (patent-encumbered) HEVC decoder; HEIC then
         # goes through pillow-heif, found out at the first HEIC that libvips refuses.
         self._hevc_in_vips = True
@@ -165,11 +166,17 @@ class VipsEngine:
     def _encode(self, image: Any, targets: list[int], quality: int) -> list[tuple[int, bytes]]:
         """The largest preview from ``image``, then each smaller one from the one above."""
         image = as_srgb(image).copy_memory()
-        results = [(targets[0], image.jpegsave_buffer(Q=quality, **self._jpeg_options))]
+        results = [(targets[0], self._save(image, targets[0], quality))]
         for size in targets[1:]:
             image = image.thumbnail_image(size, height=size, size="down").copy_memory()
-            results.append((size, image.jpegsave_buffer(Q=quality, **self._jpeg_options)))
+            results.append((size, self._save(image, size, quality)))
         return results
+
+    def _save(self, image: Any, size: int, quality: int) -> bytes:
+        limit = self.jpeg.optimize_max_size
+        options = self._jpeg_options if not limit or size <= limit else self._plain_options
+        data: bytes = image.jpegsave_buffer(Q=quality, **options)
+        return data
 
 
 _HEIF_SUFFIXES = {".heic", ".heif", ".hif"}
@@ -184,7 +191,7 @@ def mozjpeg_available() -> bool:
     """
     import pyvips
 
-    image = pyvips.Image.black(64, 64, bands=3).gaussnoise(64, 64).cast("uchar")
+    image = pyvips.Image.gaussnoise(64, 64, sigma=40, mean=128).cast("uchar")
     try:
         plain = image.jpegsave_buffer(Q=80, optimize_coding=True)
         trellis = image.jpegsave_buffer(Q=80, optimize_coding=True, trellis_quant=True)
@@ -193,14 +200,15 @@ def mozjpeg_available() -> bool:
     return bool(plain != trellis)
 
 
-def vips_jpeg_options(jpeg: PreviewJpeg) -> dict[str, object]:
-    """libvips ``jpegsave`` arguments for the configured settings, metadata stripped."""
+def vips_jpeg_options(jpeg: PreviewJpeg, optimized: bool = True) -> dict[str, object]:
+    """libvips ``jpegsave`` arguments for the configured settings, metadata stripped;
+    ``optimized=False`` leaves out progressive and optimised coding (large previews)."""
     import pyvips
 
     options: dict[str, object] = {"keep": 0} if pyvips.at_least_libvips(8, 15) else {"strip": True}
     options.update(
-        interlace=jpeg.progressive,
-        optimize_coding=jpeg.optimize_coding,
+        interlace=jpeg.progressive and optimized,
+        optimize_coding=jpeg.optimize_coding and optimized,
         subsample_mode=jpeg.subsample,
     )
     if jpeg.trellis_quant:
@@ -393,14 +401,16 @@ def _pillow_jpeg(image: Any, quality: int, jpeg: PreviewJpeg) -> bytes:
     from PIL import Image
 
     assert isinstance(image, Image.Image)
+    limit = jpeg.optimize_max_size
+    optimized = not limit or max(image.size) <= limit
     buffer = io.BytesIO()
     subsampling = {"auto": -1, "on": 2, "off": 0}[jpeg.subsample]
     image.save(
         buffer,
         "JPEG",
         quality=quality,
-        optimize=jpeg.optimize_coding,
-        progressive=jpeg.progressive,
+        optimize=jpeg.optimize_coding and optimized,
+        progressive=jpeg.progressive and optimized,
         subsampling=subsampling,
     )
     return buffer.getvalue()
