@@ -37,7 +37,7 @@ CANDIDATES: dict[str, dict[str, Any]] = {
     name: {**PLAIN, **changes}
     for name, changes in {
         "plain": {},
-        "default (optimised up to 1280 px)": {"optimize_coding": True, "optimize_max_size": 1280},
+        "default (optimised up to 800 px)": {"optimize_coding": True, "optimize_max_size": 800},
         "optimised Huffman": OPTIMISED,
         "progressive+optimised (HomeGallery)": PROGRESSIVE,
         "sharp mozjpeg preset": {**PROGRESSIVE, **MOZ, "quant_table": 3},

@@ -239,7 +239,10 @@ def _step_preview(context: _Context, settings: Settings) -> None:
         meta = context.meta()
         frame = video.extract_frame(item.path, video.poster_time(meta.duration), meta.duration)
         previews = engine.render(frame, settings.preview_sizes, settings.preview_quality)
-        context.storage.write(item.media_id, POSTER_KIND, previews[0][1])
+        # The poster is the largest preview: stored once, under both names.
+        largest = context.storage.write(item.media_id, preview_kind(previews[0][0]), previews[0][1])
+        context.storage.share(item.media_id, largest, POSTER_KIND)
+        previews = previews[1:]
     else:
         previews = preview.render_previews(
             engine,
