@@ -21,6 +21,7 @@ def main() -> int:
     usage: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     folders = [0, 0]
     sizes: list[int] = []
+    seen: set[tuple[int, int]] = set()
     for path in root.rglob("*"):
         status = path.lstat()
         if path.is_dir():
@@ -29,6 +30,11 @@ def main() -> int:
             continue
         parsed = parse_name(path.name)
         kind = re.sub(r"-[0-9a-f]{6,}", "", parsed[1]) if parsed else "(other)"
+        if (status.st_dev, status.st_ino) in seen:  # a second name of a stored file
+            kind += " (linked)"
+            usage[kind][0] += 1
+            continue
+        seen.add((status.st_dev, status.st_ino))
         sizes.append(status.st_size)
         entry = usage[kind]
         entry[0] += 1

@@ -36,8 +36,8 @@ extractor:
     previewSizes: [1920, 1280, 800, 320, 128]
     previewQuality: 80
     # The JPEG encoder (README, "Storage", has the measurements): optimised Huffman
-    # tables for previews up to optimizeMaxSize px (0: all); progressive adds 5-6% less
-    # bytes for 50-60% more preview time. trellisQuant, overshootDeringing,
+    # tables for previews up to optimizeMaxSize px (0: all); progressive saves another
+    # 3-4% for 40-65% more preview time. trellisQuant, overshootDeringing,
     # optimizeScans and quantTable 1-8 need libvips with mozjpeg (the pip wheel's).
     # subsample: auto (halve the colour resolution below quality 90), on or off.
     previewJpeg:
