@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from homegallery.extract.preview import as_srgb
+
 Array = npt.NDArray[np.float64]
 
 _SIGMA = 1.5
@@ -95,8 +97,6 @@ def decoded_original(source: Any) -> Any:
     ``source``: a path or a pyvips image already decoded (HEIC through pillow-heif).
     """
     import pyvips
-
-    from homegallery.extract.preview import as_srgb
 
     image = source if isinstance(source, pyvips.Image) else pyvips.Image.new_from_file(str(source))
     return as_srgb(image.autorot()).copy_memory()
