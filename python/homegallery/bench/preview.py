@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyvips
@@ -41,6 +42,24 @@ PLAIN_JPEG = PreviewJpeg(
     quant_table=0,
     subsample="auto",
 )
+
+
+def _cpu_in_turns(functions: list[Callable[[], object]], repeat: int) -> list[float]:
+    """Best CPU seconds of each function, run in turns after one warm-up each.
+
+    Two settings whose times differ by a few per cent cannot be told apart by wall
+    time on a machine doing other work; CPU time in turns can (libvips runs on one
+    thread here).
+    """
+    for function in functions:
+        function()
+    best = [float("inf")] * len(functions)
+    for _ in range(repeat):
+        for number, function in enumerate(functions):
+            started = time.process_time()
+            function()
+            best[number] = min(best[number], time.process_time() - started)
+    return best
 
 
 def storage_and_quality(path: Path, jpeg: PreviewJpeg) -> tuple[float, float]:
@@ -86,7 +105,10 @@ def run(quick: bool, data: Path | None = None) -> Report:
         vips, pillow, plain = VipsEngine(), PillowEngine(), VipsEngine(jpeg=PLAIN_JPEG)
         vips_time = measure("pyvips", lambda: vips.render(path, SIZES, QUALITY), repeat=repeat)
         pillow_time = measure("pillow", lambda: pillow.render(path, SIZES, QUALITY), repeat=repeat)
-        plain_time = measure("plain", lambda: plain.render(path, SIZES, QUALITY), repeat=repeat)
+        default_cpu, plain_cpu = _cpu_in_turns(
+            [lambda: vips.render(path, SIZES, QUALITY), lambda: plain.render(path, SIZES, QUALITY)],
+            repeat=repeat * 2,
+        )
         per_mb, ssim = storage_and_quality(path, vips.jpeg)
         plain_per_mb, plain_ssim = storage_and_quality(path, PLAIN_JPEG)
     report = Report(f"previews ({width}x{height} JPEG, {len(SIZES)} sizes, one core)")
@@ -116,11 +138,11 @@ def run(quick: bool, data: Path | None = None) -> Report:
     report.add(
         Figure(
             "previews",
-            "all sizes, default JPEG settings",
-            vips_time.best * 1000,
+            "all sizes, default JPEG settings (CPU time)",
+            default_cpu * 1000,
             "ms",
             "baseline JPEG",
-            plain_time.best * 1000,
+            plain_cpu * 1000,
             higher_is_better=False,
             target="<= 10% slower",
         )
