@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from homegallery.config import ConfigError, load_config, parse_size
+from homegallery.config import (
+    ConfigError,
+    PreviewJpeg,
+    VideoExtractor,
+    load_config,
+    parse_size,
+)
 from homegallery.config_template import render_config
 
 
@@ -23,6 +29,9 @@ def test_template_loads_with_every_default(tmp_path: Path) -> None:
     assert [source.dir for source in config.sources] == [str(photos)]
     assert config.extractor.image.preview_sizes == [1920, 1280, 800, 320, 128]
     assert config.extractor.image.preview_quality == 80
+    # The template writes the encoder settings out; they must be the defaults.
+    assert config.extractor.image.preview_jpeg == PreviewJpeg()
+    assert config.extractor.video == VideoExtractor()
     assert config.server.host == "127.0.0.1"
     assert config.server.port == 3000
     assert config.sources[0].matcher == "size-ctime-inode"
@@ -79,6 +88,10 @@ def test_home_and_environment_variables_expand(
         ("sources: [{dir: ., maxFileSize: huge}]\n", "`sources[0].maxFileSize`: not a size"),
         ("server: {port: 70000}\n", "`server.port`: 70000 is not a TCP port"),
         ("extractor: {image: {previewQuality: 0}}\n", "previewQuality"),
+        ("extractor: {image: {previewJpeg: {quantTable: 9}}}\n", "previewJpeg.quantTable"),
+        ("extractor: {image: {previewJpeg: {subsample: half}}}\n", "previewJpeg.subsample"),
+        ("extractor: {image: {previewJpeg: {optimizeMaxSize: -1}}}\n", "optimizeMaxSize"),
+        ("extractor: {video: {crf: 60}}\n", "`extractor.video.crf`: must be from 0 to 51"),
         ("- just\n- a list\n", "the top level must be a mapping"),
         ("sources: [\n", "invalid YAML at line"),
         (

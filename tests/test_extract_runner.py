@@ -156,6 +156,10 @@ def test_real_photos_and_a_phone_video(photos_dir: Path, tmp_path: Path) -> None
     assert (picture["codec_name"], picture["width"], picture["height"]) == ("h264", 1280, 720)
     with Image.open(storage.path(video_id, POSTER_KIND)) as poster:
         assert poster.size == (1280, 720)
+    # the poster is the largest preview, stored once under both names
+    poster_file = storage.path(video_id, POSTER_KIND).stat()
+    largest_file = storage.path(video_id, preview_kind(1280)).stat()
+    assert (poster_file.st_ino, poster_file.st_nlink) == (largest_file.st_ino, 2)
     assert storage.exists(video_id, preview_kind(1280)) and not storage.exists(
         video_id, preview_kind(1920)
     )

@@ -13,7 +13,9 @@ catalog; this module and :mod:`homegallery.extract.schema` take them from there.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -84,6 +86,18 @@ class Storage:
     def write(self, media_id: str, kind: str, data: bytes) -> Path:
         target = self.path(media_id, kind)
         write_bytes(target, data)
+        return target
+
+    def share(self, media_id: str, source: Path, kind: str) -> Path:
+        """Stores the file ``source`` again as ``kind`` without its bytes twice: a hard
+        link, or a copy on file systems without them (FAT, exFAT)."""
+        target = self.path(media_id, kind)
+        with atomic_path(target) as temporary:
+            temporary.unlink()
+            try:
+                os.link(source, temporary)
+            except OSError:
+                shutil.copyfile(source, temporary)
         return target
 
     def writing(self, media_id: str, kind: str) -> AbstractContextManager[Path]:

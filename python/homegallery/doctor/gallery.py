@@ -20,10 +20,12 @@ if TYPE_CHECKING:
     from homegallery.config import Config
 
 # Previews at 1920/1280/800/320/128 px (JPEG quality 80), metadata and the embedding of
-# one photo of a phone or camera take about 0.6 MB; a 720p web video about a quarter of
-# its original (phones record at 12-20 Mbit/s, the web video is capped at 4 Mbit/s).
+# one photo of a phone or camera take about 0.6 MB; a 720p web video in the baseline
+# profile at CRF 23 took about a quarter of its original (phones record at 12-20
+# Mbit/s, the web video is capped at 4 Mbit/s), the main profile at CRF 25 takes half
+# of that (README, "Storage"), so 0.15 with a margin.
 STORAGE_PER_PHOTO = 600_000
-VIDEO_STORAGE_SHARE = 0.25
+VIDEO_STORAGE_SHARE = 0.15
 # Peak resident memory of one extract worker with the embedding model loaded, on 24 MP
 # photos, and of the import process that feeds the workers.
 MEMORY_PER_WORKER = 330 * 2**20

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from homegallery.config import PreviewJpeg
 from homegallery.errors import HomeGalleryError
 from homegallery.extract.meta_blocks import exif_orientation, is_heif, png_exif
 
@@ -91,13 +92,12 @@ def embedded_raw_preview(path: Path) -> tuple[bytes, int]:
 class VipsEngine:
     """Previews with libvips: shrink-on-load, colour managed, low memory."""
 
-    def __init__(self, max_pixels: int = 250_000_000) -> None:
-        import pyvips
+    def __init__(self, max_pixels: int = 250_000_000, jpeg: PreviewJpeg | None = None) -> None:
 
         self.max_pixels = max_pixels
-        self._jpeg_options: dict[str, object] = (
-            {"keep": 0} if pyvips.at_least_libvips(8, 15) else {"strip": True}
-        )
+        self.jpeg = jpeg or PreviewJpeg()
+        self._jpeg_options = vips_jpeg_options(self.jpeg)
+        self._plain_options = vips_jpeg_options(self.jpeg, optimized=False)
         # The libvips wheel leaves out the (patent-encumbered) HEVC decoder and the
         # pillow-heif wheel the AV1 one: a HEIF goes to the other library whenever one
         # refuses it, for whatever reason. Which one goes first is learnt from the first
@@ -188,12 +188,18 @@ class VipsEngine:
 
     def _encode(self, image: Any, targets: list[int], quality: int) -> list[tuple[int, bytes]]:
         """The largest preview from ``image``, then each smaller one from the one above."""
-        image = _as_srgb(image).copy_memory()
-        results = [(targets[0], image.jpegsave_buffer(Q=quality, **self._jpeg_options))]
+        image = as_srgb(image).copy_memory()
+        results = [(targets[0], self._save(image, targets[0], quality))]
         for size in targets[1:]:
             image = image.thumbnail_image(size, height=size, size="down").copy_memory()
-            results.append((size, image.jpegsave_buffer(Q=quality, **self._jpeg_options)))
+            results.append((size, self._save(image, size, quality)))
         return results
+
+    def _save(self, image: Any, size: int, quality: int) -> bytes:
+        limit = self.jpeg.optimize_max_size
+        options = self._jpeg_options if not limit or size <= limit else self._plain_options
+        data: bytes = image.jpegsave_buffer(Q=quality, **options)
+        return data
 
 
 # How libheif says that its build lacks the file's codec (HEVC, AV1)
@@ -210,6 +216,46 @@ def _png_orientation(path: Path, header: Any) -> int:
 
 # "VipsJpeg: ", "VipsForeignLoad: ", "heifload: ": which part of libvips speaks, not why
 _VIPS_SPEAKER = re.compile(r"^(?:Vips[A-Za-z]*|[a-z0-9_]+(?:load|save)[a-z0-9_]*):\s*")
+
+
+def mozjpeg_available() -> bool:
+    """True when libvips' JPEG library is mozjpeg (trellis quantisation, more tables).
+
+    libvips takes the mozjpeg-only options from any build and ignores them (with a
+    warning) under libjpeg-turbo, so the settings stay valid everywhere; this says
+    whether they have an effect.
+    """
+    import pyvips
+
+    image = pyvips.Image.gaussnoise(64, 64, sigma=40, mean=128).cast("uchar")
+    try:
+        plain = image.jpegsave_buffer(Q=80, optimize_coding=True)
+        trellis = image.jpegsave_buffer(Q=80, optimize_coding=True, trellis_quant=True)
+    except pyvips.Error:
+        return False
+    return bool(plain != trellis)
+
+
+def vips_jpeg_options(jpeg: PreviewJpeg, optimized: bool = True) -> dict[str, object]:
+    """libvips ``jpegsave`` arguments for the configured settings, metadata stripped;
+    ``optimized=False`` leaves out progressive and optimised coding (large previews)."""
+    import pyvips
+
+    options: dict[str, object] = {"keep": 0} if pyvips.at_least_libvips(8, 15) else {"strip": True}
+    options.update(
+        interlace=jpeg.progressive and optimized,
+        optimize_coding=jpeg.optimize_coding and optimized,
+        subsample_mode=jpeg.subsample,
+    )
+    if jpeg.trellis_quant:
+        options["trellis_quant"] = True
+    if jpeg.overshoot_deringing:
+        options["overshoot_deringing"] = True
+    if jpeg.optimize_scans:
+        options["optimize_scans"] = True
+    if jpeg.quant_table:
+        options["quant_table"] = jpeg.quant_table
+    return options
 
 
 def _vips_error(source: Source, error: Exception) -> PreviewError:
@@ -275,7 +321,7 @@ def _orient(image: Any, orientation: int) -> Any:
     return result
 
 
-def _as_srgb(image: Any) -> Any:
+def as_srgb(image: Any) -> Any:
     """8-bit sRGB without alpha: what every browser shows the same way."""
     import pyvips
 
@@ -299,10 +345,16 @@ def _as_srgb(image: Any) -> Any:
 
 
 class PillowEngine:
-    """Previews with Pillow (or Pillow-SIMD where installed in its place)."""
+    """Previews with Pillow (or Pillow-SIMD where installed in its place).
 
-    def __init__(self, max_pixels: int = 250_000_000) -> None:
+    Pillow's libjpeg is libjpeg-turbo: of the JPEG settings it follows progressive,
+    optimised coding and subsampling; trellis quantisation and the other quantisation
+    tables need mozjpeg and are left out.
+    """
+
+    def __init__(self, max_pixels: int = 250_000_000, jpeg: PreviewJpeg | None = None) -> None:
         self.max_pixels = max_pixels
+        self.jpeg = jpeg or PreviewJpeg()
         try:  # HEIC/AVIF support when the optional pillow-heif plugin is installed
             from pillow_heif import register_heif_opener
 
@@ -347,11 +399,11 @@ class PillowEngine:
                         image = _pillow_srgb(image, icc)
                     image = _pillow_rgb(image)
                     image.thumbnail((first, first), Image.Resampling.LANCZOS, reducing_gap=3.0)
-                    results = [(first, _pillow_jpeg(image, quality))]
+                    results = [(first, _pillow_jpeg(image, quality, self.jpeg))]
                     for size in targets[1:]:
                         image = image.copy()
                         image.thumbnail((size, size), Image.Resampling.LANCZOS)
-                        results.append((size, _pillow_jpeg(image, quality)))
+                        results.append((size, _pillow_jpeg(image, quality, self.jpeg)))
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _too_large(source, *_pillow_size(source), self.max_pixels) from None
         except UnidentifiedImageError:
@@ -405,19 +457,31 @@ def _pillow_rgb(image: Any) -> Any:
     return image.convert("RGB") if image.mode != "RGB" else image
 
 
-def _pillow_jpeg(image: Any, quality: int) -> bytes:
+def _pillow_jpeg(image: Any, quality: int, jpeg: PreviewJpeg) -> bytes:
     from PIL import Image
 
     assert isinstance(image, Image.Image)
+    limit = jpeg.optimize_max_size
+    optimized = not limit or max(image.size) <= limit
     buffer = io.BytesIO()
-    image.save(buffer, "JPEG", quality=quality, optimize=True)
+    subsampling = {"auto": -1, "on": 2, "off": 0}[jpeg.subsample]
+    image.save(
+        buffer,
+        "JPEG",
+        quality=quality,
+        optimize=jpeg.optimize_coding and optimized,
+        progressive=jpeg.progressive and optimized,
+        subsampling=subsampling,
+    )
     return buffer.getvalue()
 
 
-def make_engine(name: EngineName, max_pixels: int) -> VipsEngine | PillowEngine:
+def make_engine(
+    name: EngineName, max_pixels: int, jpeg: PreviewJpeg | None = None
+) -> VipsEngine | PillowEngine:
     if name == "pillow":
-        return PillowEngine(max_pixels)
-    return VipsEngine(max_pixels)
+        return PillowEngine(max_pixels, jpeg)
+    return VipsEngine(max_pixels, jpeg)
 
 
 def render_previews(

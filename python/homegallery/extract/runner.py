@@ -149,6 +149,7 @@ def settings_from_config(config: Config) -> Settings:
         storage_dir=config.storage.path,
         preview_sizes=tuple(image.preview_sizes),
         preview_quality=image.preview_quality,
+        preview_jpeg=image.preview_jpeg,
         engine=image.engine,
         max_pixels=image.max_megapixels * 1_000_000,
         video=config.extractor.video,

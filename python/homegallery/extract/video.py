@@ -1,7 +1,7 @@
 """Web videos (H.264 + AAC in MP4) and poster frames, made with ffmpeg.
 
-The web video plays in every browser without plugins: H.264 with the baseline
-profile, AAC audio, the index ("moov") at the front so playback starts before the
+The web video plays in every browser without plugins: H.264 with the main profile
+at a constant quality (CRF) under a bit rate cap, AAC audio, the index ("moov") at the front so playback starts before the
 download ends, at most ``previewSize`` lines high and never upscaled. ffmpeg turns
 rotated phone videos upright while decoding, so the web video needs no rotation flag.
 The command is built with ffmpeg-python and run with a time limit (see ffmpeg_tools).
@@ -44,6 +44,7 @@ def transcode_command(
     options: dict[str, object] = {
         "vcodec": settings.encoder,
         "preset": settings.preset,
+        "crf": settings.crf,
         "profile:v": settings.profile,
         "level": settings.level,
         "maxrate": settings.maxrate,

@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from homegallery.config import VideoExtractor
+from homegallery.config import PreviewJpeg, VideoExtractor
 from homegallery.extract import lifeline, preview, video
 from homegallery.extract import meta as meta_reader
 from homegallery.extract.ffmpeg_tools import ToolError
@@ -67,6 +67,7 @@ class Settings:
     storage_dir: Path
     preview_sizes: tuple[int, ...] = (1920, 1280, 800, 320, 128)
     preview_quality: int = 80
+    preview_jpeg: PreviewJpeg = field(default_factory=PreviewJpeg)
     engine: preview.EngineName = "pyvips"
     max_pixels: int = 250_000_000
     video: VideoExtractor = field(default_factory=VideoExtractor)
@@ -119,8 +120,12 @@ def init_worker(run_pid: int) -> None:
 def _get_engine(settings: Settings) -> preview.VipsEngine | preview.PillowEngine:
     global _engine
     wanted = preview.PillowEngine if settings.engine == "pillow" else preview.VipsEngine
-    if not isinstance(_engine, wanted) or _engine.max_pixels != settings.max_pixels:
-        _engine = preview.make_engine(settings.engine, settings.max_pixels)
+    if (
+        not isinstance(_engine, wanted)
+        or _engine.max_pixels != settings.max_pixels
+        or _engine.jpeg != settings.preview_jpeg
+    ):
+        _engine = preview.make_engine(settings.engine, settings.max_pixels, settings.preview_jpeg)
     return _engine
 
 
@@ -234,7 +239,10 @@ def _step_preview(context: _Context, settings: Settings) -> None:
         meta = context.meta()
         frame = video.extract_frame(item.path, video.poster_time(meta.duration), meta.duration)
         previews = engine.render(frame, settings.preview_sizes, settings.preview_quality)
-        context.storage.write(item.media_id, POSTER_KIND, previews[0][1])
+        # The poster is the largest preview: stored once, under both names.
+        largest = context.storage.write(item.media_id, preview_kind(previews[0][0]), previews[0][1])
+        context.storage.share(item.media_id, largest, POSTER_KIND)
+        previews = previews[1:]
     else:
         previews = preview.render_previews(
             engine,
