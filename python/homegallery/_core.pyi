@@ -136,6 +136,7 @@ def group_people(
     descriptors: npt.NDArray[np.float32],
     photos: npt.NDArray[np.uint64],
     anchors: npt.NDArray[np.int64],
+    alone: npt.NDArray[np.bool_],
     forbidden: Sequence[tuple[int, int]],
     sums: npt.NDArray[np.float32],
     counts: npt.NDArray[np.uint64],

@@ -214,7 +214,8 @@ type Grouped<'py> = (
 /// face count (to pass back in when more faces come).
 #[pyfunction]
 #[pyo3(signature = (
-    descriptors, photos, anchors, forbidden, sums, counts, known_photos, threshold, threads = 0
+    descriptors, photos, anchors, alone, forbidden, sums, counts, known_photos, threshold,
+    threads = 0
 ))]
 #[allow(
     clippy::too_many_arguments,
@@ -226,6 +227,7 @@ fn group_people<'py>(
     descriptors: PyReadonlyArray2<'py, f32>,
     photos: PyReadonlyArray1<'py, u64>,
     anchors: PyReadonlyArray1<'py, i64>,
+    alone: PyReadonlyArray1<'py, bool>,
     forbidden: Vec<(usize, usize)>,
     sums: PyReadonlyArray2<'py, f32>,
     counts: PyReadonlyArray1<'py, u64>,
@@ -245,6 +247,7 @@ fn group_people<'py>(
         dims,
         photos: view(&photos, "photos")?,
         anchors: view(&anchors, "anchors")?,
+        alone: view(&alone, "alone")?,
         forbidden: &forbidden,
         sums: view(&sums, "sums")?,
         counts: view(&counts, "counts")?,

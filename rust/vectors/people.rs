@@ -14,8 +14,10 @@
 //!   cannot show someone twice), and a face the user removed from a person never
 //!   joins it again (`forbidden`).
 //!
-//! The scan over the people runs on the pool's threads once there are enough of them
-//! to share; the result does not depend on the thread count.
+//! Faces are compared with the people in blocks: one pass over the centroids serves
+//! a block of faces (the pass is shared among the pool's threads), and a person that
+//! changed within the block is compared afresh, so the result is exactly that of one
+//! face after the other, on any number of threads.
 
 use std::collections::HashMap;
 #[cfg(test)]
@@ -26,8 +28,10 @@ use rayon::prelude::*;
 use crate::errors::CoreError;
 use crate::pool;
 
-/// People per parallel piece of a scan; fewer people are scanned on the calling thread.
-const PIECE: usize = 2048;
+/// Faces compared with the people in one pass over their centroids.
+const BLOCK: usize = 32;
+/// Centroids per tile of that pass (128 KiB of 128-value centroids: the core's cache).
+const TILE: usize = 256;
 
 /// What a grouping starts from and must respect.
 pub struct Grouping<'a> {
@@ -39,6 +43,9 @@ pub struct Grouping<'a> {
     /// Per face: the person it must belong to, or -1. People 0.. are the ones given in
     /// `sums` first, then those that only anchors name.
     pub anchors: &'a [i64],
+    /// Faces that neither join a person nor let others join theirs (a side view, whose
+    /// descriptor is alike to too many); an anchor still places them.
+    pub alone: &'a [bool],
     /// (face, person) pairs: the face never joins that person.
     pub forbidden: &'a [(usize, usize)],
     /// Sums of the descriptors of the people kept from before, `dims` values each, and
@@ -86,23 +93,39 @@ fn normalised(sum: &[f32]) -> Vec<f32> {
     }
 }
 
-/// The best person (index, cosine) among `centroids` that `refused` does not name.
-fn best_of(
-    centroids: &[f32],
-    dims: usize,
-    first: usize,
-    face: &[f32],
-    refused: &[usize],
-) -> Option<(usize, f32)> {
-    let mut best: Option<(usize, f32)> = None;
-    for (offset, centroid) in centroids.chunks_exact(dims).enumerate() {
-        let person = first + offset;
-        let score = dot(face, centroid);
-        if best.is_none_or(|(_, top)| score > top) && !refused.contains(&person) {
-            best = Some((person, score));
+/// Cosines of each of `rows` with every centroid, row by row (rows × people).
+///
+/// The centroids are taken in tiles small enough to stay in the core's cache while
+/// every row of the block meets them, so each is read from memory once per block
+/// rather than once per face; the tiles are shared among the pool's threads.
+fn cosines(rows: &[&[f32]], centroids: &[f32], dims: usize) -> Vec<f32> {
+    let people = centroids.len() / dims;
+    let mut all = vec![0.0f32; rows.len() * people];
+    if rows.is_empty() || people == 0 {
+        return all;
+    }
+    let tiles: Vec<Vec<f32>> = centroids
+        .par_chunks(TILE * dims)
+        .map(|tile| {
+            let width = tile.len() / dims;
+            let mut out = vec![0.0f32; rows.len() * width];
+            for (at, row) in rows.iter().enumerate() {
+                for (column, centroid) in tile.chunks_exact(dims).enumerate() {
+                    out[at * width + column] = dot(row, centroid);
+                }
+            }
+            out
+        })
+        .collect();
+    for (number, tile) in tiles.iter().enumerate() {
+        let first = number * TILE;
+        let width = tile.len() / rows.len();
+        for at in 0..rows.len() {
+            all[at * people + first..at * people + first + width]
+                .copy_from_slice(&tile[at * width..(at + 1) * width]);
         }
     }
-    best
+    all
 }
 
 fn better(a: Option<(usize, f32)>, b: Option<(usize, f32)>) -> Option<(usize, f32)> {
@@ -130,11 +153,15 @@ fn check(grouping: &Grouping<'_>) -> Result<usize, CoreError> {
         )));
     }
     let faces = grouping.descriptors.len() / dims;
-    if grouping.photos.len() != faces || grouping.anchors.len() != faces {
+    if grouping.photos.len() != faces
+        || grouping.anchors.len() != faces
+        || grouping.alone.len() != faces
+    {
         return Err(CoreError::Invalid(format!(
-            "{faces} faces but {} photos and {} anchors",
+            "{faces} faces but {} photos, {} anchors and {} alone flags",
             grouping.photos.len(),
-            grouping.anchors.len()
+            grouping.anchors.len(),
+            grouping.alone.len()
         )));
     }
     if grouping.counts.len() != grouping.sums.len() / dims {
@@ -151,29 +178,119 @@ fn check(grouping: &Grouping<'_>) -> Result<usize, CoreError> {
     Ok(faces)
 }
 
+/// The people while they are being made: descriptor sums, centroids, counts, which
+/// ones nobody may join, which changed in the current block, and who is in each photo.
+struct State {
+    dims: usize,
+    sums: Vec<f32>,
+    centroids: Vec<f32>,
+    counts: Vec<u64>,
+    closed: Vec<bool>,
+    dirty: Vec<bool>,
+    touched: Vec<usize>,
+    in_photo: HashMap<u64, Vec<usize>>,
+}
+
+impl State {
+    fn start(grouping: &Grouping<'_>) -> State {
+        let dims = grouping.dims;
+        let given = grouping.sums.len() / dims;
+        let named = grouping
+            .anchors
+            .iter()
+            .filter_map(|&anchor| usize::try_from(anchor).ok())
+            .map(|anchor| anchor + 1)
+            .max()
+            .unwrap_or(0);
+        let start = given.max(named);
+        let mut sums = grouping.sums.to_vec();
+        sums.resize(start * dims, 0.0);
+        let mut counts = grouping.counts.to_vec();
+        counts.resize(start, 0);
+        let mut in_photo: HashMap<u64, Vec<usize>> = HashMap::new();
+        for &(person, photo) in grouping.known_photos {
+            if person < start {
+                in_photo.entry(photo).or_default().push(person);
+            }
+        }
+        State {
+            dims,
+            centroids: sums.chunks_exact(dims).flat_map(normalised).collect(),
+            sums,
+            counts,
+            closed: vec![false; start],
+            dirty: vec![false; start],
+            touched: Vec::new(),
+            in_photo,
+        }
+    }
+
+    fn centroid(&self, person: usize) -> &[f32] {
+        &self.centroids[person * self.dims..(person + 1) * self.dims]
+    }
+
+    /// A new person, which nobody else may join when it is `closed`.
+    fn open(&mut self, closed: bool) -> usize {
+        self.sums.extend(std::iter::repeat_n(0.0, self.dims));
+        self.centroids.extend(std::iter::repeat_n(0.0, self.dims));
+        self.counts.push(0);
+        self.closed.push(closed);
+        self.dirty.push(false);
+        self.counts.len() - 1
+    }
+
+    fn join(&mut self, person: usize, row: &[f32], photo: u64) {
+        let dims = self.dims;
+        let sum = &mut self.sums[person * dims..(person + 1) * dims];
+        for (total, value) in sum.iter_mut().zip(row) {
+            *total += value;
+        }
+        let centroid = normalised(sum);
+        self.centroids[person * dims..(person + 1) * dims].copy_from_slice(&centroid);
+        self.counts[person] += 1;
+        self.in_photo.entry(photo).or_default().push(person);
+        if !self.dirty[person] {
+            self.dirty[person] = true;
+            self.touched.push(person);
+        }
+    }
+
+    fn end_block(&mut self) {
+        for &person in &self.touched {
+            self.dirty[person] = false;
+        }
+        self.touched.clear();
+    }
+
+    /// The best person for a face: from the block's cosines (`scores`, one per person
+    /// known at the block's start) where the person did not change since, afresh where
+    /// it did; never a closed or refused one.
+    fn best(&self, row: &[f32], scores: &[f32], refused: &[usize]) -> Option<(usize, f32)> {
+        let mut best: Option<(usize, f32)> = None;
+        for (person, &score) in scores.iter().enumerate() {
+            if best.is_none_or(|(_, top)| score > top)
+                && !self.dirty[person]
+                && !self.closed[person]
+                && !refused.contains(&person)
+            {
+                best = Some((person, score));
+            }
+        }
+        for &person in &self.touched {
+            if !self.closed[person] && !refused.contains(&person) {
+                best = better(best, Some((person, dot(row, self.centroid(person)))));
+            }
+        }
+        best
+    }
+}
+
 /// Groups the faces (see the module's description); `threads` 0 means every core.
 pub fn group(grouping: &Grouping<'_>, threads: usize) -> Result<People, CoreError> {
     let faces = check(grouping)?;
     let dims = grouping.dims;
-    let given = grouping.sums.len() / dims;
-    let named = grouping
-        .anchors
-        .iter()
-        .filter_map(|&anchor| usize::try_from(anchor).ok())
-        .map(|anchor| anchor + 1)
-        .max()
-        .unwrap_or(0);
-    let start = given.max(named);
-    let mut sums = grouping.sums.to_vec();
-    sums.resize(start * dims, 0.0);
-    let mut counts = grouping.counts.to_vec();
-    counts.resize(start, 0);
-    let mut in_photo: HashMap<u64, Vec<usize>> = HashMap::new();
-    for &(person, photo) in grouping.known_photos {
-        if person < start {
-            in_photo.entry(photo).or_default().push(person);
-        }
-    }
+    let row_of = |face: usize| &grouping.descriptors[face * dims..(face + 1) * dims];
+    let mut state = State::start(grouping);
     let mut forbidden: HashMap<usize, Vec<usize>> = HashMap::new();
     for &(face, person) in grouping.forbidden {
         forbidden.entry(face).or_default().push(person);
@@ -183,67 +300,53 @@ pub fn group(grouping: &Grouping<'_>, threads: usize) -> Result<People, CoreErro
     for (face, &anchor) in grouping.anchors.iter().enumerate() {
         if let Ok(person) = usize::try_from(anchor) {
             person_of[face] = person;
-            let row = &grouping.descriptors[face * dims..(face + 1) * dims];
-            for (sum, value) in sums[person * dims..(person + 1) * dims].iter_mut().zip(row) {
-                *sum += value;
-            }
-            counts[person] += 1;
-            in_photo
-                .entry(grouping.photos[face])
-                .or_default()
-                .push(person);
+            state.join(person, row_of(face), grouping.photos[face]);
         }
     }
-    let mut centroids: Vec<f32> = sums.chunks_exact(dims).flat_map(normalised).collect();
+    state.end_block();
+    let pending: Vec<usize> = (0..faces)
+        .filter(|&face| person_of[face] == usize::MAX)
+        .collect();
     pool::with_threads(threads, || {
         let mut refused: Vec<usize> = Vec::new();
-        for (face, assigned) in person_of.iter_mut().enumerate() {
-            if *assigned != usize::MAX {
-                continue;
+        for block in pending.chunks(BLOCK) {
+            // Cosines with the people as they stand at the block's start, in one pass
+            // over their centroids.
+            let known = state.counts.len();
+            let rows: Vec<&[f32]> = block
+                .iter()
+                .filter(|&&face| !grouping.alone[face])
+                .map(|&face| row_of(face))
+                .collect();
+            let scores = cosines(&rows, &state.centroids, dims);
+            let mut seeker = 0;
+            for &face in block {
+                let photo = grouping.photos[face];
+                refused.clear();
+                refused.extend(state.in_photo.get(&photo).into_iter().flatten());
+                refused.extend(forbidden.get(&face).into_iter().flatten());
+                let alone = grouping.alone[face];
+                let best = if alone {
+                    None
+                } else {
+                    seeker += 1;
+                    let mine = &scores[(seeker - 1) * known..seeker * known];
+                    state.best(row_of(face), mine, &refused)
+                };
+                let person = match best {
+                    Some((person, score)) if score >= grouping.threshold => person,
+                    _ => state.open(alone),
+                };
+                person_of[face] = person;
+                state.join(person, row_of(face), photo);
             }
-            let row = &grouping.descriptors[face * dims..(face + 1) * dims];
-            let photo = grouping.photos[face];
-            refused.clear();
-            if let Some(people) = in_photo.get(&photo) {
-                refused.extend(people);
-            }
-            if let Some(people) = forbidden.get(&face) {
-                refused.extend(people);
-            }
-            let people = centroids.len() / dims;
-            let best = if people > PIECE {
-                centroids
-                    .par_chunks(PIECE * dims)
-                    .enumerate()
-                    .map(|(piece, chunk)| best_of(chunk, dims, piece * PIECE, row, &refused))
-                    .reduce(|| None, better)
-            } else {
-                best_of(&centroids, dims, 0, row, &refused)
-            };
-            let person = match best {
-                Some((person, score)) if score >= grouping.threshold => person,
-                _ => {
-                    sums.extend(std::iter::repeat_n(0.0, dims));
-                    centroids.extend(std::iter::repeat_n(0.0, dims));
-                    counts.push(0);
-                    people
-                }
-            };
-            *assigned = person;
-            let sum = &mut sums[person * dims..(person + 1) * dims];
-            for (total, value) in sum.iter_mut().zip(row) {
-                *total += value;
-            }
-            counts[person] += 1;
-            let centroid = normalised(sum);
-            centroids[person * dims..(person + 1) * dims].copy_from_slice(&centroid);
-            in_photo.entry(photo).or_default().push(person);
+            state.end_block();
         }
     });
     Ok(People {
         person_of,
-        sums,
-        counts,
+        sums: state.sums,
+        counts: state.counts,
     })
 }
 
@@ -303,6 +406,20 @@ mod tests {
         row
     }
 
+    static NOBODY_ALONE: [bool; 8192] = [false; 8192];
+
+    #[test]
+    fn a_face_alone_starts_a_person_nobody_joins() {
+        let rows = faces_of(&[axis(8, 0)], 3, 0.1, 6);
+        let photos = [1, 2, 3];
+        let anchors = [-1; 3];
+        let mut given = grouping(&rows, &photos, &anchors, &[]);
+        let alone = [false, true, false];
+        given.alone = &alone;
+        let people = group(&given, 1).unwrap();
+        assert_eq!(people.person_of, vec![0, 1, 0]);
+    }
+
     fn grouping<'a>(
         descriptors: &'a [f32],
         photos: &'a [u64],
@@ -314,6 +431,7 @@ mod tests {
             dims: 8,
             photos,
             anchors,
+            alone: &NOBODY_ALONE[..anchors.len()],
             forbidden,
             sums: &[],
             counts: &[],
@@ -394,8 +512,33 @@ mod tests {
         given.threshold = 0.999;
         let one = group(&given, 1).unwrap();
         let two = group(&given, 2).unwrap();
-        assert!(one.counts.len() > PIECE, "{} people", one.counts.len());
+        assert!(one.counts.len() > 4 * TILE, "{} people", one.counts.len());
         assert_eq!(one, two);
+    }
+
+    #[test]
+    fn blocks_give_what_one_face_after_the_other_gives() {
+        let centres: Vec<Vec<f32>> = (0..8).map(|n| axis(8, n)).collect();
+        let rows = faces_of(&centres, 40, 1.2, 7);
+        let faces = rows.len() / 8;
+        let photos: Vec<u64> = (0..faces as u64).collect();
+        let anchors = vec![-1; faces];
+        let all = group(&grouping(&rows, &photos, &anchors, &[]), 2).unwrap();
+        let mut sums: Vec<f32> = Vec::new();
+        let mut counts: Vec<u64> = Vec::new();
+        let mut one_by_one = Vec::new();
+        for face in 0..faces {
+            let row = &rows[face * 8..(face + 1) * 8];
+            let mut given = grouping(row, &photos[face..=face], &anchors[..1], &[]);
+            given.sums = &sums;
+            given.counts = &counts;
+            let step = group(&given, 1).unwrap();
+            one_by_one.push(step.person_of[0]);
+            sums = step.sums;
+            counts = step.counts;
+        }
+        assert!(all.counts.len() > 8, "{} people", all.counts.len());
+        assert_eq!(all.person_of, one_by_one);
     }
 
     #[test]

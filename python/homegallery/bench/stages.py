@@ -12,5 +12,6 @@ STAGES: dict[str, str] = {
     "video": "video",
     "embeddings": "embeddings",
     "similarity": "similarity",
+    "people": "people",
     "catalog": "catalog",
 }

@@ -32,6 +32,7 @@ from homegallery import _core
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
 from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
+from homegallery.catalog.people import FaceOutputs, PeopleSummary, update_people
 from homegallery.catalog.rows import delete_entries, next_rowid
 from homegallery.catalog.schema import (
     create_entry_indexes,
@@ -49,6 +50,7 @@ from homegallery.catalog.vector_build import (
 from homegallery.catalog.vector_build import prepare as prepare_vectors
 from homegallery.catalog.vector_build import write as write_vectors
 from homegallery.config import Config
+from homegallery.extract.schema import faces_models_tag
 from homegallery.index import load_index
 from homegallery.models.store import task_model
 
@@ -64,6 +66,7 @@ class BuildSummary:
     unchanged: int = 0
     files: int = 0
     vectors: int = 0  # similarity vectors written
+    people: PeopleSummary | None = None
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -75,6 +78,9 @@ class BuildSummary:
         ]
         if self.vectors:
             lines.append(f"similarity vectors: {self.vectors} written")
+        if self.people is not None and self.people.faces:
+            how = "grouped anew" if self.people.regrouped else f"{self.people.added} new"
+            lines.append(f"people: {self.people.people} from {self.people.faces} faces ({how})")
         if self.problems:
             lines.append(f"{len(self.problems)} stored files could not be read, e.g.:")
             lines.extend(f"  {problem}" for problem in self.problems[:5])
@@ -110,18 +116,20 @@ def build_catalog(
     *,
     full: bool = False,
     outputs: ModelOutputs | None = None,
+    faces: FaceOutputs | None = None,
 ) -> BuildSummary:
     """Builds (or updates) the catalog at ``catalog`` from indexed files and the storage.
 
     ``outputs``: the embedding model whose stored labels and vectors the entries get
-    (None: none).
+    (None: none). ``faces``: the face models whose stored faces are grouped into
+    people (None: none).
     """
     # A build makes a few objects per file and frees none until the end: the cyclic
     # collector would walk them all again and again (half the time of a 100k build).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(catalog, storage_dir, sources, full, outputs)
+        return _build(catalog, storage_dir, sources, full, outputs, faces)
     finally:
         if collecting:
             gc.enable()
@@ -178,6 +186,7 @@ def _build(
     sources: Sequence[SourceFiles],
     full: bool,
     outputs: ModelOutputs | None,
+    faces: FaceOutputs | None = None,
 ) -> BuildSummary:
     started = time.perf_counter()
     summary = BuildSummary(files=sum(len(source.files) for source in sources))
@@ -226,7 +235,10 @@ def _build(
             log.warning("%s", problem)
         current_ids = {group.id for group in groups}
         gone = [media_id for media_id in stored if media_id not in current_ids]
-        _write(connection, results, gone, events_seen, full, summary, vectors, outputs)
+        _write(
+            connection, results, gone, events_seen, full, summary, vectors, outputs,
+            faces, storage_dir,
+        )  # fmt: skip
         summary.entries = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
     finally:
         connection.close()
@@ -250,6 +262,8 @@ def _write(
     summary: BuildSummary,
     vectors: VectorWork,
     outputs: ModelOutputs | None,
+    faces: FaceOutputs | None = None,
+    storage_dir: Path | None = None,
 ) -> None:
     """Copies the parts into the catalog in one transaction.
 
@@ -284,6 +298,9 @@ def _write(
             if late:
                 apply_to_catalog(connection, late)
             write_vectors(connection, vectors)
+            if faces is not None and storage_dir is not None:
+                summary.people = update_people(connection, storage_dir, faces, full=full)
+                summary.problems.extend(summary.people.problems)
             bump_generation(connection)
             connection.executemany(
                 "INSERT INTO catalog_info (key, value) VALUES (?, ?) "
@@ -322,6 +339,18 @@ def outputs_from_config(config: Config) -> ModelOutputs | None:
     return ModelOutputs(spec.folder_name, models.label_threshold)
 
 
+def faces_from_config(config: Config) -> FaceOutputs | None:
+    """The face models the config names (installed or not), with the person threshold."""
+    models = config.extractor.models
+    detector = task_model("face-detection", models.choices)
+    recogniser = task_model("face-recognition", models.choices)
+    if detector is None or recogniser is None:
+        return None
+    return FaceOutputs(
+        faces_models_tag(detector.folder_name, recogniser.folder_name), models.person_threshold
+    )
+
+
 def build_from_config(config: Config, *, full: bool = False) -> BuildSummary:
     """The build for a config: its sources' indexes, its storage, its catalog file."""
     return build_catalog(
@@ -330,4 +359,5 @@ def build_from_config(config: Config, *, full: bool = False) -> BuildSummary:
         sources_from_config(config),
         full=full,
         outputs=outputs_from_config(config),
+        faces=faces_from_config(config),
     )

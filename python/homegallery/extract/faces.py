@@ -43,6 +43,7 @@ from homegallery.extract.schema import (
     Faces,
     StoredFace,
     faces_kind,
+    faces_models_tag,
     failure_kind,
     write_faces,
 )
@@ -84,7 +85,7 @@ class FaceSettings:
     @property
     def models_tag(self) -> str:
         """Names the stored file: new models (or versions) look for faces anew."""
-        return f"{self.detector}-{self.recogniser}"
+        return faces_models_tag(self.detector, self.recogniser)
 
 
 def from_config(models: Models) -> tuple[FaceSettings | None, str]:

@@ -211,6 +211,11 @@ def labels_kind(model_tag: str) -> str:
     return KINDS["labels"].format(model_tag)
 
 
+def faces_models_tag(detector_tag: str, recogniser_tag: str) -> str:
+    """The tag of a pair of face models (``yunet-1-sface-1``): names their stored faces."""
+    return f"{detector_tag}-{recogniser_tag}"
+
+
 def faces_kind(models_tag: str) -> str:
     """``faces-yunet-1-sface-1.json`` for the tag ``yunet-1-sface-1``."""
     return KINDS["faces"].format(models_tag)
