@@ -33,6 +33,7 @@ from homegallery.server.routes import (
     folders,
     live,
     pages,
+    people,
     positions,
     session,
     shares,
@@ -128,6 +129,7 @@ def create_app(
         *files.ROUTES,
         *live.ROUTES,
         *pages.ROUTES,
+        *people.READ_ROUTES,
     ]
     handlers: list[ControllerRouterHandler] = [
         *read_routes,
@@ -135,6 +137,7 @@ def create_app(
         *session.ROUTES,
         *shares.ROUTES,
         *albums.ROUTES,
+        *people.ROUTES,
         shares.share_router(read_routes),
         *web.static_routers(),
     ]
