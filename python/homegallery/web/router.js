@@ -7,6 +7,7 @@
 //   tags                  every tag           map?q=<query>      the map
 //   folders/<path>        the folder tree     albums/<path>      albums
 //   shares                the user's share links
+//   people, people/<key>  the people, and one person's photos
 //
 // A "list" is what the grid shows; each list view says which query that is.
 
@@ -53,6 +54,8 @@ export function parseRoute(pathname, search) {
       return { name: "albums", path: rest };
     case "shares":
       return { name: "shares" };
+    case "people":
+      return rest ? { name: "person", key: rest } : { name: "people" };
     default:
       return { name: "unknown", path: relative };
   }
@@ -92,6 +95,10 @@ export function hrefOf(route) {
       return route.path ? `albums/${encodePath(route.path)}` : "albums";
     case "shares":
       return "shares";
+    case "people":
+      return "people";
+    case "person":
+      return `people/${encodeURIComponent(route.key)}`;
     default:
       return "./";
   }
@@ -108,6 +115,8 @@ export function listQuery(route, albums = null) {
       return route.query;
     case "similar":
       return `similar:${route.id}`;
+    case "person":
+      return `personid:${quoted(route.key)}`;
     case "year":
       return /^\d{1,4}$/.test(route.year) ? `year:${route.year}` : `year:${quoted(route.year)}`;
     case "folders":

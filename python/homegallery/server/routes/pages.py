@@ -33,6 +33,8 @@ VIEW_PATHS = [
     "/albums",
     "/albums/{album:path}",
     "/shares",
+    "/people",
+    "/people/{person:str}",
 ]
 ENTRY_PATHS = ["/view/{media_id:str}", "/similar/{media_id:str}"]
 
