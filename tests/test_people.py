@@ -193,3 +193,29 @@ def test_new_photos_join_the_people_there_are_without_regrouping(
     finally:
         added.unlink()
         update_index(config)
+
+
+def test_faces_named_in_xmp_seed_people_by_name(tmp_path: Path, face_model_dir: Path) -> None:
+    """A sidecar names the astronaut in one photo; her mirrored copy joins by likeness."""
+    from test_extract_regions import sidecar
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(group_photo("sample1.jpg"), photos / "sample1.jpg")
+    with Image.open(astronaut()) as image:
+        rgb = image.convert("RGB")
+        rgb.save(photos / "astronaut.jpg", quality=95)
+        ImageOps.mirror(rgb).save(photos / "astronaut-mirrored.jpg", quality=95)
+    # Where Picasa would put her face: about the box the detector finds.
+    sidecar(photos / "astronaut.xmp", ("Eileen Collins", "Face", 0.44, 0.23, 0.2, 0.25))
+    config = _config(tmp_path, face_model_dir)
+    _import(config)
+    build_from_config(config)
+    gallery = Gallery(config)
+    eileen = gallery.person("Eileen Collins")
+    assert eileen.count == 2
+    assert len(gallery.search('person:"eileen collins"')) == 2
+    # The user renames her; the change wins over the metadata, through a full build.
+    gallery.name_person("eileen collins", "Eileen M. Collins")
+    gallery.build(full=True)
+    assert gallery.person("eileen m. collins").count == 2

@@ -140,12 +140,27 @@ class Constraints:
         self.hidden.discard(key)
 
 
-def replay(events: Iterable[Event]) -> Constraints:
+def replay(events: Iterable[Event], named: Iterable[tuple[str, str]] = ()) -> Constraints:
+    """The constraints of the faces named in the photos' metadata ((face, name) pairs),
+    then of the user's changes, which win over them."""
     constraints = Constraints()
+    for face, name in named:
+        key = named_key(name)
+        constraints.anchors[face] = key
+        constraints.names.setdefault(key, name)
     for event in events:
         if event.people is not None:
             constraints.apply(event.people)
     return constraints
+
+
+def _named_faces(connection: sqlite3.Connection) -> list[tuple[str, str]]:
+    return [
+        (face_key(media_id, index), name)
+        for media_id, index, name in connection.execute(
+            "SELECT media_id, idx, named FROM faces WHERE named IS NOT NULL ORDER BY media_id, idx"
+        )
+    ]
 
 
 def _people_events(connection: sqlite3.Connection) -> tuple[list[Event], int]:
@@ -160,7 +175,10 @@ def _sync_faces(
     connection: sqlite3.Connection, storage_dir: Path, outputs: FaceOutputs
 ) -> tuple[int, list[str]]:
     """Copies the faces of new photos in and drops those of gone ones; (faces added, problems)."""
-    from homegallery.extract.schema import Faces, faces_kind  # lazy: extract is above catalog
+    from homegallery.extract.schema import (  # lazy: only a build with faces reads them
+        Faces,
+        faces_kind,
+    )
     from homegallery.storage import Storage  # lazy: with the line above
 
     current = {
@@ -194,6 +212,7 @@ def _sync_faces(
         except (OSError, msgspec.DecodeError, msgspec.ValidationError) as error:
             problems.append(f"{path}: cannot read its faces: {error}")
             continue
+        names = _names_in_metadata(storage, media_id, found, problems)
         rows = []
         for index, face in enumerate(found.faces):
             descriptor = _descriptor_bytes(face.descriptor)
@@ -203,13 +222,13 @@ def _sync_faces(
             rows.append(
                 (
                     media_id, index, face.x, face.y, face.width, face.height, face.score,
-                    yaw(face.landmarks), descriptor,
+                    yaw(face.landmarks), names.get(index), descriptor,
                 )
             )  # fmt: skip
         connection.executemany(
             "INSERT OR REPLACE INTO faces "
-            "(media_id, idx, x, y, width, height, score, yaw, descriptor)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(media_id, idx, x, y, width, height, score, yaw, named, descriptor)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         connection.execute(
@@ -218,6 +237,40 @@ def _sync_faces(
         )
         added += len(rows)
     return added, problems
+
+
+MATCH_IOU = 0.3  # a named region and a found face overlapping this much are one face
+
+
+def name_faces(
+    boxes: Sequence[tuple[float, float, float, float]],
+    regions: Sequence[tuple[str, tuple[float, float, float, float]]],
+) -> dict[int, str]:
+    """Which found face each named region is (best overlap first, each face once)."""
+    from homegallery.ml.faces import iou  # lazy: numpy, only for photos with regions
+
+    pairs = sorted(
+        (
+            (iou(box, region), index, name)
+            for index, box in enumerate(boxes)
+            for name, region in regions
+        ),
+        key=lambda pair: -pair[0],
+    )
+    named: dict[int, str] = {}
+    used: set[str] = set()
+    for overlap, index, name in pairs:
+        if overlap < MATCH_IOU:
+            break
+        if index not in named and name not in used:
+            named[index] = name
+            used.add(name)
+    return named
+
+
+def named_key(name: str) -> str:
+    """The key of a person named in the photos' metadata: the same for every photo."""
+    return "name-" + hashlib.blake2b(fold(name).encode(), digest_size=6).hexdigest()
 
 
 def yaw(landmarks: Sequence[tuple[float, float]]) -> float:
@@ -229,6 +282,30 @@ def yaw(landmarks: Sequence[tuple[float, float]]) -> float:
     if abs(distance) < 1e-6:
         return 1.0
     return (nose_x - (left_x + right_x) / 2) / distance
+
+
+def _names_in_metadata(
+    storage: Any, media_id: str, found: Any, problems: list[str]
+) -> dict[int, str]:
+    """The faces of a photo named by its metadata's face regions, by their index."""
+    from homegallery.extract.schema import read_meta  # lazy: as in _sync_faces
+
+    if not found.faces:
+        return {}
+    try:
+        meta = read_meta(storage, media_id)
+    except HomeGalleryError as error:
+        problems.append(str(error))
+        return {}
+    if meta is None or not meta.face_regions:
+        return {}
+    return name_faces(
+        [(face.x, face.y, face.width, face.height) for face in found.faces],
+        [
+            (region.name, (region.x, region.y, region.width, region.height))
+            for region in meta.face_regions
+        ],
+    )
 
 
 def _descriptor_bytes(values: Sequence[float]) -> bytes | None:
@@ -425,8 +502,9 @@ def update_people(
     summary = PeopleSummary()
     summary.added, summary.problems = _sync_faces(connection, storage_dir, outputs)
     events, last = _people_events(connection)
-    constraints = replay(events)
-    state = f"{outputs.describe()}|{last}"
+    named = _named_faces(connection)
+    constraints = replay(events, named)
+    state = f"{outputs.describe()}|{last}|{len(named)}"
     row = connection.execute("SELECT value FROM catalog_info WHERE key = 'people'").fetchone()
     has_people = connection.execute("SELECT 1 FROM people LIMIT 1").fetchone() is not None
     regroup = full or row is None or row[0] != state or not has_people
@@ -461,12 +539,13 @@ def regroup_after_change(connection: sqlite3.Connection, outputs: FaceOutputs) -
     import numpy as np  # lazy: see _descriptor_bytes
 
     events, last = _people_events(connection)
-    constraints = replay(events)
+    named = _named_faces(connection)
+    constraints = replay(events, named)
     faces = _load_faces(connection)
     people, keys, sums, counts = _group(
         faces, constraints, outputs.threshold, [], np.zeros((0, DIMS)), [], 0
     )
-    state = f"{outputs.describe()}|{last}"
+    state = f"{outputs.describe()}|{last}|{len(named)}"
     _store(connection, faces, people, keys, sums, counts, constraints, state)
 
 

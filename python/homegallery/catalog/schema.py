@@ -125,6 +125,7 @@ CREATE TABLE IF NOT EXISTS faces (
     x REAL NOT NULL, y REAL NOT NULL, width REAL NOT NULL, height REAL NOT NULL,
     score REAL NOT NULL,
     yaw REAL NOT NULL,
+    named TEXT,
     descriptor BLOB NOT NULL,
     person INTEGER,
     PRIMARY KEY (media_id, idx)

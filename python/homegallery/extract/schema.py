@@ -56,6 +56,19 @@ DateSource = Literal["exif", "xmp", "video", "filename", "file"]
 PlaceSource = Literal["offline", "nominatim"]
 
 
+class FaceRegion(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A face someone named in another program (MWG regions in XMP): who and where.
+
+    The box is relative to the picture as displayed (left, top, width, height).
+    """
+
+    name: str
+    x: float
+    y: float
+    width: float
+    height: float
+
+
 class MediaMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Metadata of one media file, merged from embedded EXIF/XMP, sidecars and ffprobe.
 
@@ -88,6 +101,7 @@ class MediaMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
     title: str | None = None
     description: str | None = None
     keywords: list[str] = msgspec.field(default_factory=list)
+    face_regions: list[FaceRegion] = msgspec.field(default_factory=list)
     duration: float | None = None  # seconds (videos)
     video_codec: str | None = None
     audio_codec: str | None = None
