@@ -219,3 +219,26 @@ def test_faces_named_in_xmp_seed_people_by_name(tmp_path: Path, face_model_dir: 
     gallery.name_person("eileen collins", "Eileen M. Collins")
     gallery.build(full=True)
     assert gallery.person("eileen m. collins").count == 2
+
+
+def test_faces_found_after_a_build_come_in_with_the_next_incremental_build(
+    tmp_path: Path, face_model_dir: Path
+) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    shutil.copy(group_photo("sample1.jpg"), photos / "sample1.jpg")
+    shutil.copy(group_photo("sample3.jpg"), photos / "sample3.jpg")
+    config = _config(tmp_path, face_model_dir)
+    update_index(config)
+    extract_gallery(config, steps=("meta", "preview"), workers=1, progress_factory=quiet)
+    first = build_from_config(config)
+    assert first.people is not None and first.people.faces == 0
+    gallery = Gallery(config)
+    assert gallery.count("faces") == 0
+    extract_gallery(config, steps=("faces",), workers=1, progress_factory=quiet)
+    second = build_from_config(config)
+    assert second.changed == 2 and second.people is not None and second.people.faces == 6
+    assert gallery.count("faces") == 2 and len(gallery.people()) == 6
+    third = build_from_config(config)  # nothing new: the same people, nothing read again
+    assert third.people is not None and third.people.added == 0 and third.people.faces == 6
+    assert gallery.count("count(faces) = 3") == 2

@@ -288,6 +288,7 @@ def _write(
                     connection, gone + [i for result in results for i in result.changed_ids]
                 )
             offset = next_rowid(connection) - 1
+            written_after = None if full else offset
             for alias, result in zip(aliases, results, strict=True):
                 copy_shard(connection, alias, offset)
                 offset += result.written
@@ -299,7 +300,9 @@ def _write(
                 apply_to_catalog(connection, late)
             write_vectors(connection, vectors)
             if faces is not None and storage_dir is not None:
-                summary.people = update_people(connection, storage_dir, faces, full=full)
+                summary.people = update_people(
+                    connection, storage_dir, faces, full=full, written_after=written_after
+                )
                 summary.problems.extend(summary.people.problems)
             bump_generation(connection)
             connection.executemany(

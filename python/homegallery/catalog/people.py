@@ -172,9 +172,17 @@ def _people_events(connection: sqlite3.Connection) -> tuple[list[Event], int]:
 
 
 def _sync_faces(
-    connection: sqlite3.Connection, storage_dir: Path, outputs: FaceOutputs
+    connection: sqlite3.Connection,
+    storage_dir: Path,
+    outputs: FaceOutputs,
+    written_after: int | None,
 ) -> tuple[int, list[str]]:
-    """Copies the faces of new photos in and drops those of gone ones; (faces added, problems)."""
+    """Copies the faces of new photos in and drops those of gone ones; (faces added, problems).
+
+    Only entries the build wrote (rowid above ``written_after``; None: every entry) are
+    looked at for new faces: a faces file that appears changes its entry's signature,
+    so the build writes that entry again, and unchanged entries cost nothing here.
+    """
     from homegallery.extract.schema import (  # lazy: only a build with faces reads them
         Faces,
         faces_kind,
@@ -201,7 +209,17 @@ def _sync_faces(
     decoder = msgspec.json.Decoder(Faces)
     added = 0
     problems: list[str] = []
-    for media_id in sorted(current):
+    if written_after is None:
+        candidates = sorted(current)
+    else:
+        candidates = [
+            media_id
+            for (media_id,) in connection.execute(
+                "SELECT id FROM entries WHERE rowid > ? AND type != 'video' ORDER BY id",
+                (written_after,),
+            )
+        ]
+    for media_id in candidates:
         if known.get(media_id) == outputs.models_tag:
             continue
         path = storage.path(media_id, kind)
@@ -473,9 +491,11 @@ def _write_values(connection: sqlite3.Connection) -> None:
     connection.executemany(
         "INSERT INTO entry_values (entry, key, value) VALUES (?, ?, ?)", sorted(rows)
     )
+    # Only rows whose count differs are written: most are as they were.
     connection.execute(
         "UPDATE entries SET face_count = "
-        "(SELECT count(*) FROM faces WHERE faces.media_id = entries.id)"
+        "(SELECT count(*) FROM faces WHERE faces.media_id = entries.id) "
+        "WHERE face_count != (SELECT count(*) FROM faces WHERE faces.media_id = entries.id)"
     )
 
 
@@ -494,18 +514,25 @@ def update_people(
     outputs: FaceOutputs,
     *,
     full: bool = False,
+    written_after: int | None = None,
     threads: int = 0,
 ) -> PeopleSummary:
-    """Brings faces and people up to date; call inside the build's write transaction."""
+    """Brings faces and people up to date; call inside the build's write transaction.
+
+    ``written_after``: the entries' rowid before this build wrote its entries (None:
+    look at every entry, as after a full build).
+    """
     import numpy as np  # lazy: see _descriptor_bytes
 
     summary = PeopleSummary()
-    summary.added, summary.problems = _sync_faces(connection, storage_dir, outputs)
+    row = connection.execute("SELECT value FROM catalog_info WHERE key = 'people'").fetchone()
+    if full or row is None or not row[0].startswith(outputs.describe() + "|"):
+        written_after = None
+    summary.added, summary.problems = _sync_faces(connection, storage_dir, outputs, written_after)
     events, last = _people_events(connection)
     named = _named_faces(connection)
     constraints = replay(events, named)
     state = f"{outputs.describe()}|{last}|{len(named)}"
-    row = connection.execute("SELECT value FROM catalog_info WHERE key = 'people'").fetchone()
     has_people = connection.execute("SELECT 1 FROM people LIMIT 1").fetchone() is not None
     regroup = full or row is None or row[0] != state or not has_people
     if regroup:
