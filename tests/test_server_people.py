@@ -174,3 +174,13 @@ def test_only_the_owner_may_name_and_the_name_is_searched(
     merged = owner.post(f"/api/people/{women[0]['key']}/merge", json={"into": women[1]["key"]})
     assert merged.status_code == 200, merged.text
     assert sorted(p["count"] for p in merged.json()["people"]) == [1] * 5 + [2, 2]
+
+
+def test_a_small_face_is_cut_from_a_large_preview() -> None:
+    from homegallery.server.routes.people import _preview_for
+
+    previews = [f"ab/cd/ef-image-preview-{size}.jpg" for size in (128, 320, 800, 1280)]
+    assert _preview_for(previews, (0.1, 0.1, 0.5, 0.4)) == previews[1]  # 240 px at 320
+    assert _preview_for(previews, (0.1, 0.1, 0.1, 0.1)) == previews[3]  # 120 px at 800: too few
+    assert _preview_for(previews, (0.1, 0.1, 0.02, 0.03)) == previews[3]  # the largest there is
+    assert _preview_for(["ab/cd/ef-video-frame-1.jpg"], (0.1, 0.1, 0.5, 0.5)) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Callable
 
 import msgspec
@@ -119,6 +120,21 @@ async def entry_faces(
     return await services.on_reader(work)
 
 
+_PREVIEW = re.compile(r"-image-preview-(\d+)\.jpg$")
+
+
+def _preview_for(previews: list[str], box: tuple[float, float, float, float]) -> str | None:
+    """The smallest preview in which the face and its margin span the crop's pixels (a
+    small face of a group shot comes from a large preview), else the largest there is."""
+    sized = sorted(
+        (int(match.group(1)), path) for path in previews if (match := _PREVIEW.search(path))
+    )
+    if not sized:
+        return None
+    span = max(box[2], box[3]) * (1 + 2 * CROP_MARGIN)
+    return next((path for size, path in sized if size * span >= CROP_SIZE), sized[-1][1])
+
+
 @functools.lru_cache(maxsize=512)
 def _crop(path: str, box: tuple[float, float, float, float]) -> bytes:
     from PIL import Image  # lazy: only face crops need Pillow here
@@ -155,12 +171,11 @@ async def face_crop(
         face = next(
             f for f in people.entry_faces(services.gallery.reader(), entry.id) if f.key == key
         )
-        wanted = [p for p in entry.previews if p.endswith(("-image-preview-320.jpg",
-                                                             "-image-preview-800.jpg"))]  # fmt: skip
-        if not wanted:
+        chosen = _preview_for(entry.previews, face.box)
+        if chosen is None:
             raise NotFoundException(detail=f"entry {entry.id} has no preview to cut faces from")
         try:
-            path = Storage(services.config.storage.path).resolve_relative(sorted(wanted)[-1])
+            path = Storage(services.config.storage.path).resolve_relative(chosen)
             data = _crop(str(path), face.box)
         except (OSError, ValueError):
             raise NotFoundException(detail="the preview is not readable") from None
