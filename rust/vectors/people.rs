@@ -65,7 +65,12 @@ pub struct People {
     pub counts: Vec<u64>,
 }
 
-fn dot(a: &[f32], b: &[f32]) -> f32 {
+#[allow(
+    clippy::inline_always,
+    reason = "inlined into the AVX2 kernel, which compiles it for AVX2"
+)]
+#[inline(always)]
+pub(crate) fn dot(a: &[f32], b: &[f32]) -> f32 {
     // Eight independent sums let the compiler keep the loop in vector registers.
     let mut lanes = [0.0f32; 8];
     let mut left = a.chunks_exact(8);
@@ -107,13 +112,12 @@ fn cosines(rows: &[&[f32]], centroids: &[f32], dims: usize) -> Vec<f32> {
     let tiles: Vec<Vec<f32>> = centroids
         .par_chunks(TILE * dims)
         .map(|tile| {
-            let width = tile.len() / dims;
-            let mut out = vec![0.0f32; rows.len() * width];
-            for (at, row) in rows.iter().enumerate() {
-                for (column, centroid) in tile.chunks_exact(dims).enumerate() {
-                    out[at * width + column] = dot(row, centroid);
-                }
+            let mut out = vec![0.0f32; rows.len() * (tile.len() / dims)];
+            #[cfg(target_arch = "x86_64")]
+            if crate::vectors::avx2::tile_cosines(rows, tile, dims, &mut out) {
+                return out;
             }
+            tile_cosines(rows, tile, dims, &mut out);
             out
         })
         .collect();
@@ -126,6 +130,23 @@ fn cosines(rows: &[&[f32]], centroids: &[f32], dims: usize) -> Vec<f32> {
         }
     }
     all
+}
+
+/// Cosines of `rows` with a tile of centroids into `out` (rows × the tile's people).
+/// Inlined into the AVX2 kernel too, which the compiler then vectorises for AVX2 with
+/// the same sums in the same order, so both give the same cosines.
+#[allow(
+    clippy::inline_always,
+    reason = "inlined into the AVX2 kernel, which compiles it for AVX2"
+)]
+#[inline(always)]
+pub(crate) fn tile_cosines(rows: &[&[f32]], tile: &[f32], dims: usize, out: &mut [f32]) {
+    let width = tile.len() / dims;
+    for (at, row) in rows.iter().enumerate() {
+        for (column, centroid) in tile.chunks_exact(dims).enumerate() {
+            out[at * width + column] = dot(row, centroid);
+        }
+    }
 }
 
 fn better(a: Option<(usize, f32)>, b: Option<(usize, f32)>) -> Option<(usize, f32)> {
@@ -539,6 +560,21 @@ mod tests {
         }
         assert!(all.counts.len() > 8, "{} people", all.counts.len());
         assert_eq!(all.person_of, one_by_one);
+    }
+
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn the_avx2_cosines_are_the_portable_ones() {
+        let centres: Vec<Vec<f32>> = (0..5).map(|n| axis(128, n * 7)).collect();
+        let rows = faces_of(&centres, 4, 1.5, 8);
+        let tile = faces_of(&centres, 60, 1.5, 9);
+        let views: Vec<&[f32]> = rows.chunks_exact(128).collect();
+        let mut portable = vec![0.0f32; views.len() * (tile.len() / 128)];
+        tile_cosines(&views, &tile, 128, &mut portable);
+        let mut fast = vec![0.0f32; portable.len()];
+        if crate::vectors::avx2::tile_cosines(&views, &tile, 128, &mut fast) {
+            assert_eq!(portable, fast);
+        }
     }
 
     #[test]
