@@ -8,7 +8,10 @@ to 1280 pixels. A description's cost does not depend on the face, so a picture
 without faces is described at its centre.
 
 Figures: ms to look for faces in one photo (seven detector runs on a 1280 × 960
-preview), ms to describe one face, and what that makes of a photo with three faces.
+preview), ms to describe one face, and what that makes of a photo with three faces;
+and a Raspberry Pi 4 estimate, as the embeddings benchmark makes it: the same share
+of the peak multiply-add rate as here, at the Pi 4's peak (four Cortex-A72 cores at
+1.5 GHz, 8 fp32 multiply-adds per cycle each), one worker per core.
 
     .venv/bin/python benches/bench_faces.py  (or: homegallery bench faces) [--quick]
 """
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from homegallery import xdg
+from homegallery.bench.embeddings import PI4_CORES, PI4_HZ, PI4_MACS_PER_CYCLE, cpu_rate
 from homegallery.bench.report import Figure, Report, quick_stage_main
 from homegallery.bench.suite import StageSkipped
 from homegallery.config import load_config, parse_config
@@ -119,7 +123,26 @@ def run(quick: bool, models_dir: Path | None = None) -> Report:
             per_photo = detect + FACES_PER_PHOTO * describe
             report.add(Figure("faces", f"photos with {FACES_PER_PHOTO} faces per second, {label}",
                               1 / per_photo, "photos/s"))  # fmt: skip
+            if threads == 1:
+                _pi4_figures(report, detect, describe)
     return report
+
+
+def _pi4_figures(report: Report, detect: float, describe: float) -> None:
+    """Times on a Raspberry Pi 4 core at this CPU's share of its peak (none where this
+    CPU's peak is unknown)."""
+    rate_here = cpu_rate()
+    if rate_here is None:
+        return
+    clock, per_cycle = rate_here
+    slower = clock * per_cycle / (PI4_HZ * PI4_MACS_PER_CYCLE)
+    report.add(Figure("faces", "Raspberry Pi 4 estimate: look for faces in a photo",
+                      detect * slower * 1000, "ms", higher_is_better=False))  # fmt: skip
+    report.add(Figure("faces", "Raspberry Pi 4 estimate: describe a face",
+                      describe * slower * 1000, "ms", higher_is_better=False))  # fmt: skip
+    per_photo = (detect + FACES_PER_PHOTO * describe) * slower
+    report.add(Figure("faces", f"Raspberry Pi 4 estimate: photos with {FACES_PER_PHOTO} faces "
+                      f"per second, {PI4_CORES} workers", PI4_CORES / per_photo, "photos/s"))  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
