@@ -119,7 +119,22 @@ def test_faces_are_searched_by_count(gallery: Gallery) -> None:
 
 def test_a_name_finds_the_person_and_survives_a_full_rebuild(gallery: Gallery) -> None:
     (astronaut_person,) = [person for person in gallery.people() if person.count == 3]
+
+    def grouped_as() -> str:
+        query = "SELECT value FROM catalog_info WHERE key = 'people'"
+        return str(gallery.reader().execute(query).fetchone()[0])
+
+    before = grouped_as()
     gallery.name_person(astronaut_person.key, "Eileen Collins")
+    assert gallery.person("eileen collins").count == 3
+    # Applied to the people as they stand (no grouping on a click); the next build
+    # groups them again with the change.
+    assert grouped_as() == before
+    assert [p.key for p in gallery.people()][1:] == [
+        p.key for p in gallery.people() if p.key != astronaut_person.key
+    ]
+    again = gallery.build()
+    assert again.people is not None and again.people.regrouped
     assert gallery.person("eileen collins").count == 3
     for query in (
         'person:"Eileen Collins"',

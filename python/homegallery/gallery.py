@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from homegallery import xdg
 from homegallery.catalog import people as people_module
+from homegallery.catalog import people_changes
 from homegallery.catalog.build import BuildSummary, build_from_config, faces_from_config
 from homegallery.catalog.columns import FloatArray
 from homegallery.catalog.entry import Entry
@@ -251,29 +252,29 @@ class Gallery:
             connection = open_writer(self.catalog_path)
             try:
                 changes: list[PeopleChange] = make(connection, *arguments)
-                people_module.record_changes(connection, changes, outputs, user)
+                people_changes.record_changes(connection, changes, user)
             finally:
                 connection.close()
         return self.people(hidden=True)
 
     def name_person(self, person: str, name: str, user: str = "script") -> None:
         """Names (or renames; "" unnames) a person given by key or current name."""
-        self._people_change(people_module.name_changes, person, name, user=user)
+        self._people_change(people_changes.name_changes, person, name, user=user)
 
     def merge_people(self, source: str, target: str, user: str = "script") -> None:
         """Every face of ``source`` becomes ``target``'s, in every later build too."""
-        self._people_change(people_module.merge_changes, source, target, user=user)
+        self._people_change(people_changes.merge_changes, source, target, user=user)
 
     def move_face(self, face: str, person: str, user: str = "script") -> None:
         """One face (``<media id>:<index>``) into another person."""
-        self._people_change(people_module.move_changes, face, person, user=user)
+        self._people_change(people_changes.move_changes, face, person, user=user)
 
     def remove_face(self, face: str, person: str, user: str = "script") -> None:
         """One face out of a person; it never joins that person again."""
-        self._people_change(people_module.remove_changes, face, person, user=user)
+        self._people_change(people_changes.remove_changes, face, person, user=user)
 
     def hide_person(self, person: str, hidden: bool = True, user: str = "script") -> None:
-        self._people_change(people_module.hide_changes, person, hidden, user=user)
+        self._people_change(people_changes.hide_changes, person, hidden, user=user)
 
     def build(self, full: bool = False) -> BuildSummary:
         """Builds the catalog from the sources' indexes and the storage."""

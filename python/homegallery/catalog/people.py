@@ -34,12 +34,9 @@ import msgspec
 from homegallery.catalog.events import (
     Event,
     PeopleChange,
-    append_events,
-    new_people_event,
     read_events,
 )
 from homegallery.catalog.fold import fold
-from homegallery.catalog.generation import bump_generation
 from homegallery.errors import HomeGalleryError
 
 if TYPE_CHECKING:
@@ -473,7 +470,7 @@ def _write_people(
     connection.execute("DELETE FROM people WHERE count = 0")
 
 
-def _write_values(connection: sqlite3.Connection) -> None:
+def write_values(connection: sqlite3.Connection) -> None:
     """Each entry's people as searchable values, and its face count."""
     connection.execute("DELETE FROM entry_values WHERE key IN ('person', 'person_id')")
     names = {
@@ -561,21 +558,6 @@ def update_people(
     return summary
 
 
-def regroup_after_change(connection: sqlite3.Connection, outputs: FaceOutputs) -> None:
-    """Groups the catalog's faces again with every person change (inside a transaction)."""
-    import numpy as np  # lazy: see _descriptor_bytes
-
-    events, last = _people_events(connection)
-    named = _named_faces(connection)
-    constraints = replay(events, named)
-    faces = _load_faces(connection)
-    people, keys, sums, counts = _group(
-        faces, constraints, outputs.threshold, [], np.zeros((0, DIMS)), [], 0
-    )
-    state = f"{outputs.describe()}|{last}|{len(named)}"
-    _store(connection, faces, people, keys, sums, counts, constraints, state)
-
-
 def _store(
     connection: sqlite3.Connection,
     faces: _Faces,
@@ -594,7 +576,7 @@ def _store(
         ],
     )
     _write_people(connection, keys, sums, counts, constraints)
-    _write_values(connection)
+    write_values(connection)
     connection.execute(
         "INSERT INTO catalog_info (key, value) VALUES ('people', ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -736,68 +718,3 @@ def same_face(
         media_id = faces.media_ids[number]
         best[media_id] = max(best.get(media_id, -1.0), float(scores[number]))
     return sorted(best.items(), key=lambda item: (-item[1], item[0]))
-
-
-# --- the user's actions as changes -------------------------------------------------------------
-
-
-def _person_key(connection: sqlite3.Connection, key_or_name: str) -> str:
-    return find_person(connection, key_or_name).key
-
-
-def name_changes(connection: sqlite3.Connection, person: str, name: str) -> list[PeopleChange]:
-    """Naming (or renaming, "" to unname) a person: its faces become its own."""
-    key = _person_key(connection, person)
-    return [PeopleChange(person=key, add=person_faces(connection, key), name=name)]
-
-
-def merge_changes(connection: sqlite3.Connection, source: str, target: str) -> list[PeopleChange]:
-    """Every face of ``source`` into ``target``; the target keeps its name (else takes it)."""
-    from_key, to_key = _person_key(connection, source), _person_key(connection, target)
-    if from_key == to_key:
-        raise PersonNotFoundError("a person cannot be merged into itself")
-    return [
-        PeopleChange(person=to_key, add=person_faces(connection, to_key)),
-        PeopleChange(person=from_key, add=person_faces(connection, from_key), merge_into=to_key),
-    ]
-
-
-def move_changes(connection: sqlite3.Connection, face: str, target: str) -> list[PeopleChange]:
-    """One face into another person (it leaves its own)."""
-    face_descriptor(connection, face)  # the face exists
-    to_key = _person_key(connection, target)
-    return [PeopleChange(person=to_key, add=[*person_faces(connection, to_key), face])]
-
-
-def remove_changes(connection: sqlite3.Connection, face: str, person: str) -> list[PeopleChange]:
-    """One face out of a person, never to return; it becomes a person of its own."""
-    key = _person_key(connection, person)
-    faces = person_faces(connection, key)
-    if face not in faces:
-        raise PersonNotFoundError(f"face {face!r} is not in {person!r}")
-    return [PeopleChange(person=key, add=[f for f in faces if f != face], remove=[face])]
-
-
-def hide_changes(connection: sqlite3.Connection, person: str, hidden: bool) -> list[PeopleChange]:
-    key = _person_key(connection, person)
-    return [PeopleChange(person=key, add=person_faces(connection, key), hidden=hidden)]
-
-
-def record_changes(
-    connection: sqlite3.Connection,
-    changes: Sequence[PeopleChange],
-    outputs: FaceOutputs,
-    user: str,
-) -> int:
-    """Appends the changes to the log and groups the faces again, in one transaction."""
-    events = [new_people_event(change, user=user) for change in changes]
-    connection.execute("BEGIN IMMEDIATE")
-    try:
-        added = append_events(connection, events)
-        regroup_after_change(connection, outputs)
-        bump_generation(connection)
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
-    return len(added)
