@@ -95,6 +95,13 @@ def test_name_a_person_see_their_photos_and_their_face_boxes(
     # Stepping on keeps the boxes on: the other astronaut photo has one too.
     page.keyboard.press("ArrowRight")
     page.wait_for_selector(".face-layer[data-faces='1'] .face-name:has-text('Eileen Collins')")
+    # A click on a box: search that face.
+    page.click(".face-box")
+    page.click(".face-menu button:has-text('Same face')")
+    page.wait_for_selector("#page[data-same='2']")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.same-face img')].every(i => i.naturalWidth > 0)"
+    )
 
 
 def test_merge_two_people_by_selection(page: Page, people_server: str) -> None:

@@ -70,6 +70,7 @@ export const api = {
   faces: (id) => request(`api/entries/${encodeURIComponent(id)}/faces`),
   namePerson: (key, name) => postJson(`api/people/${encodeURIComponent(key)}/name`, { name }),
   mergePeople: (key, into) => postJson(`api/people/${encodeURIComponent(key)}/merge`, { into }),
+  sameFace: (id, index) => request(`api/faces/${encodeURIComponent(id)}/${encodeURIComponent(index)}/same`),
   hidePerson: (key, hidden) => postJson(`api/people/${encodeURIComponent(key)}/hide`, { hidden }),
 };
 

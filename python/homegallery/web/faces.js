@@ -112,6 +112,13 @@ export class FaceLayer {
       });
       setTimeout(() => name.focus(), 0);
     }
+    const same = element("button", "secondary", "Same face");
+    same.type = "button";
+    same.addEventListener("click", () => {
+      const cut = face.key.lastIndexOf(":");
+      this.onNavigate({ name: "sameface", id: face.key.slice(0, cut), index: face.key.slice(cut + 1) });
+    });
+    menu.append(same);
     if (face.person) {
       const photos = element("button", "secondary", "Photos of this person");
       photos.type = "button";

@@ -9,7 +9,7 @@ import { FolderTree } from "./folders.js";
 import { Grid, groupLabel } from "./grid.js";
 import { MapView } from "./map.js";
 import { renderNotFound, renderTags, renderYears } from "./pages.js";
-import { personHeader, renderPeople } from "./people.js";
+import { personHeader, renderPeople, renderSameFace } from "./people.js";
 import { BASE, currentRoute, hrefOf, listQuery, routeForQuery, urlOf } from "./router.js";
 import { askSharePassword, openShareDialog, renderShares } from "./shares.js";
 
@@ -420,7 +420,7 @@ async function showPage(render) {
   }
 }
 
-const TITLES = { years: "Years", tags: "Tags", map: "Map", folders: "Folders", albums: "Albums", shares: "Shared links", people: "People", person: "Person" };
+const TITLES = { years: "Years", tags: "Tags", map: "Map", folders: "Folders", albums: "Albums", shares: "Shared links", people: "People", person: "Person", sameface: "Same face" };
 
 function titleOf(route, query) {
   if (route.name === "year") return `${route.year} · Gallery`;
@@ -466,6 +466,9 @@ async function showRoute() {
       return;
     case "people":
       await showPage((page) => renderPeople(page, state.settings, toast));
+      return;
+    case "sameface":
+      await showPage((page) => renderSameFace(page, route.id, route.index));
       return;
     case "folders":
       folderTree.reveal(route.path).catch((error) => toast(error.message));

@@ -1,7 +1,7 @@
 // People: every person as a face, a name and a count; named ones first. A login that
 // may change people names them inline, merges a selection into one, hides strangers.
 
-import { api, faceUrl } from "./api.js";
+import { api, faceUrl, previewUrl } from "./api.js";
 import { element, link } from "./pages.js";
 
 function card(person, canChange, selected, redraw, toast) {
@@ -105,4 +105,26 @@ export async function personHeader(key) {
   crumbs.append(image, ` ${person.name || "Unnamed"} · ${person.count.toLocaleString()}`);
   bar.append(crumbs);
   return bar;
+}
+
+// Photos with a face like one face (HomeGallery's "same face"), most alike first.
+export async function renderSameFace(page, id, index) {
+  const entries = await api.sameFace(id, index);
+  const face = element("img", "person-chip");
+  face.alt = "";
+  face.src = faceUrl(`${id}:${index}`);
+  const title = element("h1", "page-title");
+  title.append(face, " Same face");
+  const list = element("div", "people-grid");
+  for (const entry of entries) {
+    const anchor = link({ name: "view", id: entry.id }, "", "same-face");
+    const image = element("img");
+    image.alt = entry.files && entry.files[0] ? entry.files[0].path : "";
+    image.loading = "lazy";
+    image.src = previewUrl(entry, 320) || "";
+    anchor.append(image);
+    list.append(anchor);
+  }
+  page.replaceChildren(title, list);
+  page.dataset.same = String(entries.length);
 }

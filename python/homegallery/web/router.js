@@ -8,6 +8,7 @@
 //   folders/<path>        the folder tree     albums/<path>      albums
 //   shares                the user's share links
 //   people, people/<key>  the people, and one person's photos
+//   faces/<id>/<n>        photos with a face like face n of entry <id>
 //
 // A "list" is what the grid shows; each list view says which query that is.
 
@@ -56,6 +57,8 @@ export function parseRoute(pathname, search) {
       return { name: "shares" };
     case "people":
       return rest ? { name: "person", key: rest } : { name: "people" };
+    case "faces":
+      return { name: "sameface", id: decode(parts[1] || ""), index: decode(parts[2] || "") };
     default:
       return { name: "unknown", path: relative };
   }
@@ -99,6 +102,8 @@ export function hrefOf(route) {
       return "people";
     case "person":
       return `people/${encodeURIComponent(route.key)}`;
+    case "sameface":
+      return `faces/${encodeURIComponent(route.id)}/${encodeURIComponent(route.index)}`;
     default:
       return "./";
   }

@@ -35,6 +35,7 @@ VIEW_PATHS = [
     "/shares",
     "/people",
     "/people/{person:str}",
+    "/faces/{media_id:str}/{index:str}",
 ]
 ENTRY_PATHS = ["/view/{media_id:str}", "/similar/{media_id:str}"]
 
