@@ -177,8 +177,13 @@ mod tests {
                 "video_frame",
                 "failure",
                 "embedding",
-                "labels"
+                "labels",
+                "faces"
             ]
+        );
+        assert_eq!(
+            FACES.parameter("faces-yunet-1-sface-1.json"),
+            Some("yunet-1-sface-1")
         );
     }
 }
