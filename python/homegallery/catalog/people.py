@@ -471,30 +471,55 @@ def _write_people(
     connection.execute("DELETE FROM people WHERE count = 0")
 
 
-def write_values(connection: sqlite3.Connection) -> None:
-    """Each entry's people as searchable values, and its face count."""
-    connection.execute("DELETE FROM entry_values WHERE key IN ('person', 'person_id')")
+def write_values(connection: sqlite3.Connection, rowids: Sequence[int] | None = None) -> None:
+    """Each entry's people as searchable values, and its face count.
+
+    ``rowids``: only these entries (those a build wrote, or whose people a change
+    touched); None: every entry, as after a grouping.
+    """
     names = {
         person: fold(name)
         for person, name in connection.execute("SELECT id, name FROM people WHERE name IS NOT NULL")
     }
-    rows: set[tuple[int, str, str]] = set()
-    for rowid, person, key in connection.execute(
-        "SELECT e.rowid, f.person, p.key FROM faces f JOIN entries e ON e.id = f.media_id "
-        "JOIN people p ON p.id = f.person"
-    ):
-        rows.add((rowid, "person_id", fold(key)))
-        if person in names:
-            rows.add((rowid, "person", names[person]))
-    connection.executemany(
-        "INSERT INTO entry_values (entry, key, value) VALUES (?, ?, ?)", sorted(rows)
+    pieces: list[list[int]] | list[None] = (
+        [None]
+        if rowids is None
+        else [list(rowids)[at : at + 500] for at in range(0, len(rowids), 500)]
     )
-    # Only rows whose count differs are written: most are as they were.
-    connection.execute(
-        "UPDATE entries SET face_count = "
-        "(SELECT count(*) FROM faces WHERE faces.media_id = entries.id) "
-        "WHERE face_count != (SELECT count(*) FROM faces WHERE faces.media_id = entries.id)"
-    )
+    for piece in pieces:
+        only, entries_only, params = "", "", []
+        if piece is not None:
+            marks = ",".join("?" * len(piece))
+            only, entries_only, params = (
+                f" AND e.rowid IN ({marks})",
+                f" AND rowid IN ({marks})",
+                piece,
+            )
+        connection.execute(
+            "DELETE FROM entry_values WHERE key IN ('person', 'person_id')"
+            + entries_only.replace("rowid", "entry"),
+            params,
+        )
+        rows: set[tuple[int, str, str]] = set()
+        for rowid, person, key in connection.execute(
+            "SELECT e.rowid, f.person, p.key FROM faces f JOIN entries e ON e.id = f.media_id "
+            "JOIN people p ON p.id = f.person WHERE 1" + only,
+            params,
+        ):
+            rows.add((rowid, "person_id", fold(key)))
+            if person in names:
+                rows.add((rowid, "person", names[person]))
+        connection.executemany(
+            "INSERT INTO entry_values (entry, key, value) VALUES (?, ?, ?)", sorted(rows)
+        )
+        # Only rows whose count differs are written: most are as they were.
+        connection.execute(
+            "UPDATE entries SET face_count = "
+            "(SELECT count(*) FROM faces WHERE faces.media_id = entries.id) "
+            "WHERE face_count != (SELECT count(*) FROM faces WHERE faces.media_id = entries.id)"
+            + entries_only,
+            params,
+        )
 
 
 @dataclass
@@ -553,7 +578,15 @@ def update_people(
         people, keys, sums, counts = _group(
             faces, constraints, outputs.threshold, keys, sums, counts, threads
         )
-    _store(connection, faces, people, keys, sums, counts, constraints, state)
+    written = None
+    if not regroup and written_after is not None:
+        written = [
+            rowid
+            for (rowid,) in connection.execute(
+                "SELECT rowid FROM entries WHERE rowid > ?", (written_after,)
+            )
+        ]
+    _store(connection, faces, people, keys, sums, counts, constraints, state, written)
     summary.faces = int(connection.execute("SELECT count(*) FROM faces").fetchone()[0])
     summary.people = int(connection.execute("SELECT count(*) FROM people").fetchone()[0])
     return summary
@@ -568,6 +601,7 @@ def _store(
     counts: Any,
     constraints: Constraints,
     state: str,
+    written: Sequence[int] | None = None,
 ) -> None:
     connection.executemany(
         "UPDATE faces SET person = ? WHERE media_id = ? AND idx = ?",
@@ -577,7 +611,7 @@ def _store(
         ],
     )
     _write_people(connection, keys, sums, counts, constraints)
-    write_values(connection)
+    write_values(connection, written)
     connection.execute(
         "INSERT INTO catalog_info (key, value) VALUES ('people', ?) "
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -156,6 +156,24 @@ def _apply(connection: sqlite3.Connection, change: PeopleChange) -> set[int]:
     return touched
 
 
+def _entries_of(connection: sqlite3.Connection, people: set[int]) -> list[int]:
+    """The rowids of the entries showing any of these people."""
+    found: set[int] = set()
+    listed = sorted(people)
+    for start in range(0, len(listed), 500):
+        piece = listed[start : start + 500]
+        marks = ",".join("?" * len(piece))
+        found.update(
+            rowid
+            for (rowid,) in connection.execute(
+                "SELECT DISTINCT e.rowid FROM faces f JOIN entries e ON e.id = f.media_id "
+                f"WHERE f.person IN ({marks})",
+                piece,
+            )
+        )
+    return sorted(found)
+
+
 def record_changes(
     connection: sqlite3.Connection, changes: Sequence[PeopleChange], user: str
 ) -> int:
@@ -174,7 +192,7 @@ def record_changes(
             assert event.people is not None
             touched |= _apply(connection, event.people)
         _refresh(connection, touched)
-        write_values(connection)
+        write_values(connection, _entries_of(connection, touched))
         bump_generation(connection)
         connection.execute("COMMIT")
     except BaseException:
