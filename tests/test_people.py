@@ -205,6 +205,9 @@ def test_new_photos_join_the_people_there_are_without_regrouping(
         assert summary.people is not None and not summary.people.regrouped
         assert summary.people.added == 1
         assert gallery.person("eileen").count == 4
+        # The new photo is found by her name, the others still are.
+        assert len(gallery.search("person:eileen")) == 4
+        assert gallery.count("faces") == len(GROUP_PHOTOS) + 4
     finally:
         added.unlink()
         update_index(config)
