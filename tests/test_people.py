@@ -260,3 +260,22 @@ def test_faces_found_after_a_build_come_in_with_the_next_incremental_build(
     third = build_from_config(config)  # nothing new: the same people, nothing read again
     assert third.people is not None and third.people.added == 0 and third.people.faces == 6
     assert gallery.count("count(faces) = 3") == 2
+
+
+def test_removing_the_face_a_persons_key_came_from_keeps_both_apart(gallery: Gallery) -> None:
+    """A person's key comes from its first face; taken out, that face starts a person
+    of its own at the next grouping, which must get another key."""
+    from homegallery.catalog.people import derived_key, person_faces
+
+    (astronaut_person,) = [person for person in gallery.people() if person.count == 3]
+    faces = person_faces(gallery.reader(), astronaut_person.key)
+    assert derived_key(faces[0]) == astronaut_person.key
+    gallery.name_person(astronaut_person.key, "Eileen")
+    gallery.remove_face(faces[0], "eileen")
+    for _ in range(2):
+        gallery.build(full=True)
+        eileen = gallery.person("eileen")
+        assert eileen.key == astronaut_person.key and eileen.count == 2
+        alone = gallery.faces(faces[0].rpartition(":")[0])[0]
+        assert alone.person not in (None, eileen.key)
+        assert len({person.key for person in gallery.people()}) == len(gallery.people())

@@ -420,12 +420,19 @@ def _group(
         threads,
     )
     people = person_of.tolist()
+    used = set(keys)
     for number, person in enumerate(people):
-        if person >= len(keys):  # a new person: its key from its first face
+        if person >= len(keys) or not keys[person]:  # a new person: its key from its first face
             while len(keys) <= person:
                 keys.append("")
             if not keys[person]:
-                keys[person] = derived_key(faces.keys[number])
+                # Another person may hold that key: the one this face was taken out of.
+                key, suffix = derived_key(faces.keys[number]), 1
+                while key in used:
+                    suffix += 1
+                    key = f"{derived_key(faces.keys[number])}-{suffix}"
+                keys[person] = key
+                used.add(key)
     return people, keys, sums, counts
 
 
