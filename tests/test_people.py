@@ -279,3 +279,20 @@ def test_removing_the_face_a_persons_key_came_from_keeps_both_apart(gallery: Gal
         alone = gallery.faces(faces[0].rpartition(":")[0])[0]
         assert alone.person not in (None, eileen.key)
         assert len({person.key for person in gallery.people()}) == len(gallery.people())
+
+
+def test_faces_turned_off_leave_no_people_and_on_again_bring_the_names_back(
+    gallery: Gallery,
+) -> None:
+    (astronaut_person,) = [person for person in gallery.people() if person.count == 3]
+    gallery.name_person(astronaut_person.key, "Eileen")
+    models = msgspec.structs.replace(gallery.config.extractor.models, face_detection="off")
+    off = msgspec.structs.replace(
+        gallery.config,
+        extractor=msgspec.structs.replace(gallery.config.extractor, models=models),
+    )
+    build_from_config(off)
+    assert gallery.people() == [] and gallery.count("faces") == 0
+    assert gallery.count("person:eileen") == 0
+    gallery.build()
+    assert gallery.person("eileen").count == 3 and gallery.count("person:eileen") == 3

@@ -32,7 +32,12 @@ from homegallery import _core
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
 from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
-from homegallery.catalog.people import FaceOutputs, PeopleSummary, update_people
+from homegallery.catalog.people import (
+    FaceOutputs,
+    PeopleSummary,
+    forget_people,
+    update_people,
+)
 from homegallery.catalog.rows import delete_entries, next_rowid
 from homegallery.catalog.schema import (
     create_entry_indexes,
@@ -304,6 +309,8 @@ def _write(
                     connection, storage_dir, faces, full=full, written_after=written_after
                 )
                 summary.problems.extend(summary.people.problems)
+            elif faces is None:
+                forget_people(connection)
             bump_generation(connection)
             connection.executemany(
                 "INSERT INTO catalog_info (key, value) VALUES (?, ?) "

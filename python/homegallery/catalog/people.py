@@ -529,6 +529,15 @@ def write_values(connection: sqlite3.Connection, rowids: Sequence[int] | None = 
         )
 
 
+def forget_people(connection: sqlite3.Connection) -> None:
+    """Faces turned off: no faces, no people (the user's changes stay in the log)."""
+    for table in ("faces", "face_sources", "people"):
+        connection.execute(f"DELETE FROM {table}")
+    connection.execute("DELETE FROM entry_values WHERE key IN ('person', 'person_id')")
+    connection.execute("UPDATE entries SET face_count = 0 WHERE face_count != 0")
+    connection.execute("DELETE FROM catalog_info WHERE key = 'people'")
+
+
 @dataclass
 class PeopleSummary:
     faces: int = 0
