@@ -72,10 +72,14 @@ def test_name_a_person_see_their_photos_and_their_face_boxes(
     page.wait_for_function(
         "() => [...document.querySelectorAll('.person-face img')].every(i => i.naturalWidth === 128)"
     )
+    drawn = int(page.get_attribute("#page", "data-drawn") or 0)
     card = page.locator(".person-card:has-text('2 photos')")
     card.locator("input.person-name").fill("Eileen Collins")
     card.locator("input.person-name").press("Enter")
-    page.wait_for_selector(".person-card:first-child input.person-name >> nth=0")
+    # The list is drawn again from the server's answer once the name is stored.
+    page.wait_for_function(
+        "(drawn) => Number(document.querySelector('#page').dataset.drawn) > drawn", arg=drawn
+    )
     page.wait_for_function(
         "() => document.querySelector('.person-card input.person-name').value === 'Eileen Collins'"
     )

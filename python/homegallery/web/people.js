@@ -64,6 +64,7 @@ export async function renderPeople(page, settings, toast) {
     list.replaceChildren(...people.map((person) => card(person, canChange, selected, redraw, toast)));
     if (!people.length) list.append(element("p", "muted", "No faces found yet: they come with the next import."));
     page.dataset.people = String(people.length);
+    page.dataset.drawn = String(Number(page.dataset.drawn || 0) + 1); // each answer shown
     redraw.tools();
   };
   redraw.tools = () => {
