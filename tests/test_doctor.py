@@ -41,7 +41,8 @@ def _gallery(tmp_path: Path, models_dir: Path, embeddings: str = "efficientnet-l
         f"sources:\n  - dir: {photos}\n"
         f"storage:\n  dir: {tmp_path}/storage\n"
         f"database:\n  file: {tmp_path}/catalog.db\n"
-        f"extractor:\n  models:\n    dir: {models_dir}\n    embeddings: {embeddings}\n",
+        f"extractor:\n  models:\n    dir: {models_dir}\n    embeddings: {embeddings}\n"
+        "    faceDetection: 'off'\n    faceRecognition: 'off'\n",
         encoding="utf-8",
     )
     return config

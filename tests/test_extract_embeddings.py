@@ -180,7 +180,7 @@ def test_a_worker_that_dies_costs_only_its_photo(tmp_path: Path, model: Path) ->
     assert by_id[victim].reason == "crash" and not by_id[victim].ok
     assert all(outcome.ok for media_id, outcome in by_id.items() if media_id != victim)
     failure = read_failure(Storage(storage_dir), victim, "embeddings")
-    assert failure is not None and "died while embedding it" in failure.message
+    assert failure is not None and "died while working on it (embeddings)" in failure.message
 
 
 def test_a_missing_model_is_said_once_and_the_rest_of_the_import_goes_on(

@@ -176,6 +176,17 @@ CASES: list[tuple[str, str]] = [
     ("count(tags) > 2", "AH"),
     ("count(tags) = 0", "E"),
     ("count(faces) > 2", "AC"),
+    ("faces", "ACD"),
+    ('"faces"', ""),
+    ("not faces", "BEFGHIJ"),
+    ("person:anna", "AC"),
+    ("person:Bob", "C"),
+    ("person:ann", ""),
+    ("person~ann", "AC"),
+    ("people in (bob, carl)", "C"),
+    ("anna", "AC"),
+    ("count(people) = 5", "C"),
+    ("personid:face-0a1b2c", "D"),
     ("count(faces) >= 2", "ACD"),
     ("faces > 4", "C"),
     ("year:2021", "ABI"),
@@ -401,6 +412,14 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
         "INSERT INTO catalog_info (key, value) VALUES ('index_names', ?)",
         ('{"/mnt/disk/backup": "ext"}',),
     )
+    # People are values the build's grouping writes (catalog/people.py), by name and key.
+    for name, key, value in [("A", "person", "anna"), ("C", "person", "anna"),
+                             ("C", "person", "bob"), ("D", "person_id", "face-0a1b2c")]:  # fmt: skip
+        writer.execute(
+            "INSERT INTO entry_values (entry, key, value) SELECT rowid, ?, ? FROM entries "
+            "WHERE id = ?",
+            (key, value, IDS[name]),
+        )
     writer.execute("COMMIT")
     writer.close()
     reader = open_reader(catalog)

@@ -18,6 +18,7 @@ __all__ = [
     "core_version",
     "entry_doc_round_trip",
     "entry_rows",
+    "group_people",
     "hash_files",
     "match_excludes",
     "quantize_codes",
@@ -130,6 +131,20 @@ def scan_int8(
     threads: int = 0,
 ) -> _Found:
     """Per query row: (rows, cosines) of the best k int8 rows (of candidates)."""
+
+def group_people(
+    descriptors: npt.NDArray[np.float32],
+    photos: npt.NDArray[np.uint64],
+    anchors: npt.NDArray[np.int64],
+    alone: npt.NDArray[np.bool_],
+    forbidden: Sequence[tuple[int, int]],
+    sums: npt.NDArray[np.float32],
+    counts: npt.NDArray[np.uint64],
+    known_photos: Sequence[tuple[int, int]],
+    threshold: float,
+    threads: int = 0,
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.int64]]:
+    """Faces into people: (person per face, descriptor sum per person, faces per person)."""
 
 # Catalog entries (rust/catalog/entry_make.rs, rust/catalog/entry_rows.rs).
 

@@ -20,7 +20,7 @@ import yaml
 
 from homegallery import xdg
 from homegallery.errors import HomeGalleryError
-from homegallery.models.spec import MODELS, OFF, TASK_DEFAULTS
+from homegallery.models.spec import MODELS, OFF, TASK_DEFAULTS, TASK_KEYS
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +150,13 @@ class Models(_Section):
 
     dir: str = "{dataDir}/models"
     embeddings: str = TASK_DEFAULTS["embeddings"]
+    face_detection: str = TASK_DEFAULTS["face-detection"]
+    face_recognition: str = TASK_DEFAULTS["face-recognition"]
+    # Faces the detector is at least this sure of are kept (HomeGallery keeps 0.7).
+    face_score: float = 0.7
+    # Two faces are one person from this cosine of their descriptors on (SFace's
+    # operating point in OpenCV's model zoo: 0.363); higher splits more, lower merges more.
+    person_threshold: float = 0.363
     precision: ModelPrecision = "fp32"
     # ImageNet classes at least this probable become the labels (and words) of a photo.
     label_threshold: float = 0.2
@@ -165,7 +172,11 @@ class Models(_Section):
 
     @property
     def choices(self) -> dict[str, str]:
-        return {"embeddings": self.embeddings}
+        return {
+            "embeddings": self.embeddings,
+            "face-detection": self.face_detection,
+            "face-recognition": self.face_recognition,
+        }
 
 
 class Extractor(_Section):
@@ -426,6 +437,10 @@ def _check_models(models: Models) -> list[str]:
     problems = []
     if not 0.0 <= models.label_threshold <= 1.0:
         problems.append("`extractor.models.labelThreshold`: must be a probability from 0 to 1")
+    if not 0.0 < models.face_score <= 1.0:
+        problems.append("`extractor.models.faceScore`: must be a score above 0, at most 1")
+    if not -1.0 <= models.person_threshold <= 1.0:
+        problems.append("`extractor.models.personThreshold`: must be a cosine from -1 to 1")
     if models.workers < 0:
         problems.append(
             "`extractor.models.workers`: must be 0 (as many as extract workers) or more"
@@ -441,7 +456,7 @@ def _check_models(models: Models) -> list[str]:
         if spec is None or spec.task != task:
             fitting = [known.name for known in MODELS.values() if known.task == task]
             problems.append(
-                f"`extractor.models.{task}`: no {task} model named {name!r} "
+                f"`extractor.models.{TASK_KEYS[task]}`: no {task} model named {name!r} "
                 f"(choose {', '.join([*fitting, OFF])})"
             )
     return problems
@@ -521,9 +536,9 @@ def _unquoted_off(data: dict[str, Any]) -> None:
         geo["provider"] = "off"
     models = extractor.get("models") if isinstance(extractor, dict) else None
     if isinstance(models, dict):
-        for task in TASK_DEFAULTS:
-            if models.get(task) is False:
-                models[task] = OFF
+        for key in TASK_KEYS.values():
+            if models.get(key) is False:
+                models[key] = OFF
 
 
 def parse_config(data: Any, config_file: Path) -> Config:

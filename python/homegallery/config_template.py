@@ -78,6 +78,13 @@ extractor:
     dir: "{{dataDir}}/models"
     # Image embeddings (similar search) and ImageNet labels: efficientnet-lite0 or off.
     embeddings: efficientnet-lite0
+    # Faces: the detector (yunet or off) and the recogniser (sface or off); both
+    # are needed for people. Faces the detector is at least `faceScore` sure of are
+    # kept; two faces are one person from a descriptor cosine of `personThreshold`.
+    faceDetection: yunet
+    faceRecognition: sface
+    faceScore: 0.7
+    personThreshold: 0.363
     # fp32, or int8 once `homegallery models install --int8` has made that variant.
     precision: fp32
     # ImageNet classes at least this probable become a photo's labels and search

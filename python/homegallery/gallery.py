@@ -28,11 +28,14 @@ import numpy as np
 import numpy.typing as npt
 
 from homegallery import xdg
-from homegallery.catalog.build import BuildSummary, build_from_config
+from homegallery.catalog import people as people_module
+from homegallery.catalog import people_changes
+from homegallery.catalog.build import BuildSummary, build_from_config, faces_from_config
 from homegallery.catalog.columns import FloatArray
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.events import (
     Event,
+    PeopleChange,
     export_events,
     import_events,
     new_event,
@@ -230,6 +233,59 @@ class Gallery:
                 return import_events(connection, Path(source))
             finally:
                 connection.close()
+
+    # --- people ----------------------------------------------------------------------------
+
+    def people(self, hidden: bool = False) -> list[people_module.Person]:
+        """Every person: named ones by name, then the others by faces, most first."""
+        return people_module.list_people(self._searcher().connection, hidden=hidden)
+
+    def person(self, key_or_name: str) -> people_module.Person:
+        """A person by key or by name (without case); PersonNotFoundError if none."""
+        return people_module.find_person(self._searcher().connection, key_or_name)
+
+    def person_entries(self, key_or_name: str, limit: int | None = None) -> list[Entry]:
+        """The entries showing a person, newest first."""
+        key = self.person(key_or_name).key
+        return self.search(f'personid:"{key}"', limit=limit)
+
+    def faces(self, media_id: str) -> list[people_module.FaceInfo]:
+        """The faces of an entry with their people (boxes relative to the photo)."""
+        return people_module.entry_faces(self._searcher().connection, media_id)
+
+    def _people_change(
+        self, make: Any, *arguments: object, user: str
+    ) -> list[people_module.Person]:
+        outputs = faces_from_config(self.config)
+        if outputs is None:
+            raise people_module.PersonNotFoundError("faces are turned off in the config")
+        with self._write_lock:
+            connection = open_writer(self.catalog_path)
+            try:
+                changes: list[PeopleChange] = make(connection, *arguments)
+                people_changes.record_changes(connection, changes, user)
+            finally:
+                connection.close()
+        return self.people(hidden=True)
+
+    def name_person(self, person: str, name: str, user: str = "script") -> None:
+        """Names (or renames; "" unnames) a person given by key or current name."""
+        self._people_change(people_changes.name_changes, person, name, user=user)
+
+    def merge_people(self, source: str, target: str, user: str = "script") -> None:
+        """Every face of ``source`` becomes ``target``'s, in every later build too."""
+        self._people_change(people_changes.merge_changes, source, target, user=user)
+
+    def move_face(self, face: str, person: str, user: str = "script") -> None:
+        """One face (``<media id>:<index>``) into another person."""
+        self._people_change(people_changes.move_changes, face, person, user=user)
+
+    def remove_face(self, face: str, person: str, user: str = "script") -> None:
+        """One face out of a person; it never joins that person again."""
+        self._people_change(people_changes.remove_changes, face, person, user=user)
+
+    def hide_person(self, person: str, hidden: bool = True, user: str = "script") -> None:
+        self._people_change(people_changes.hide_changes, person, hidden, user=user)
 
     def build(self, full: bool = False) -> BuildSummary:
         """Builds the catalog from the sources' indexes and the storage."""

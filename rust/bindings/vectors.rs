@@ -7,6 +7,7 @@ use numpy::{
 use pyo3::prelude::*;
 
 use crate::errors::CoreError;
+use crate::vectors::people;
 use crate::vectors::quantize::{self, CodeFormat, Levels};
 use crate::vectors::similarity::{self, Codes, Match};
 
@@ -202,6 +203,78 @@ fn scan_int8<'py>(
     scan_rows(py, matrix, queries, k, min_score, candidates, threads)
 }
 
+type Grouped<'py> = (
+    Bound<'py, PyArray1<i64>>,
+    Bound<'py, PyArray2<f32>>,
+    Bound<'py, PyArray1<i64>>,
+);
+
+/// Faces grouped into people under must-link and cannot-link constraints
+/// (`vectors::people`): the person of each face, every person's descriptor sum and
+/// face count (to pass back in when more faces come).
+#[pyfunction]
+#[pyo3(signature = (
+    descriptors, photos, anchors, alone, forbidden, sums, counts, known_photos, threshold,
+    threads = 0
+))]
+#[allow(
+    clippy::too_many_arguments,
+    clippy::needless_pass_by_value,
+    reason = "the arguments of the Python function"
+)]
+fn group_people<'py>(
+    py: Python<'py>,
+    descriptors: PyReadonlyArray2<'py, f32>,
+    photos: PyReadonlyArray1<'py, u64>,
+    anchors: PyReadonlyArray1<'py, i64>,
+    alone: PyReadonlyArray1<'py, bool>,
+    forbidden: Vec<(usize, usize)>,
+    sums: PyReadonlyArray2<'py, f32>,
+    counts: PyReadonlyArray1<'py, u64>,
+    known_photos: Vec<(usize, u64)>,
+    threshold: f32,
+    threads: usize,
+) -> PyResult<Grouped<'py>> {
+    let dims = descriptors.as_array().dim().1;
+    if sums.as_array().dim().1 != dims && sums.as_array().dim().0 > 0 {
+        return Err(invalid(format!(
+            "sums have {} values per person, descriptors {dims}",
+            sums.as_array().dim().1
+        )));
+    }
+    let grouping = people::Grouping {
+        descriptors: view(&descriptors, "descriptors")?,
+        dims,
+        photos: view(&photos, "photos")?,
+        anchors: view(&anchors, "anchors")?,
+        alone: view(&alone, "alone")?,
+        forbidden: &forbidden,
+        sums: view(&sums, "sums")?,
+        counts: view(&counts, "counts")?,
+        known_photos: &known_photos,
+        threshold,
+    };
+    let found = py
+        .detach(|| people::group(&grouping, threads))
+        .map_err(PyErr::from)?;
+    let persons = found.counts.len();
+    let person_of = found
+        .person_of
+        .iter()
+        .map(|&person| i64::try_from(person).expect("a person index fits in i64"))
+        .collect();
+    let counts = found
+        .counts
+        .iter()
+        .map(|&count| i64::try_from(count).expect("a face count fits in i64"))
+        .collect();
+    Ok((
+        PyArray1::from_vec(py, person_of),
+        PyArray1::from_vec(py, found.sums).reshape([persons, dims])?,
+        PyArray1::from_vec(py, counts),
+    ))
+}
+
 /// Which scan kernel this CPU gets, for `homegallery doctor` and the benchmarks.
 #[pyfunction]
 fn scan_kernel() -> &'static str {
@@ -215,5 +288,6 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan_codes, m)?)?;
     m.add_function(wrap_pyfunction!(scan_float32, m)?)?;
     m.add_function(wrap_pyfunction!(scan_int8, m)?)?;
+    m.add_function(wrap_pyfunction!(group_people, m)?)?;
     Ok(())
 }

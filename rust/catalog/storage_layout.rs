@@ -54,6 +54,13 @@ pub const LABELS: KindFamily = KindFamily {
     suffix: ".json",
 };
 
+/// The faces found in an image, by the detector's and recogniser's tags:
+/// `faces-yunet-1-sface-1.json`.
+pub const FACES: KindFamily = KindFamily {
+    prefix: "faces-",
+    suffix: ".json",
+};
+
 /// Marks a file being written (in its kind); such a file is never read.
 const TEMPORARY: &str = ".part";
 
@@ -80,6 +87,7 @@ pub fn kinds() -> Vec<(&'static str, String)> {
         ("failure", FAILURE.template()),
         ("embedding", EMBEDDING.template()),
         ("labels", LABELS.template()),
+        ("faces", FACES.template()),
     ]
 }
 
@@ -169,8 +177,13 @@ mod tests {
                 "video_frame",
                 "failure",
                 "embedding",
-                "labels"
+                "labels",
+                "faces"
             ]
+        );
+        assert_eq!(
+            FACES.parameter("faces-yunet-1-sface-1.json"),
+            Some("yunet-1-sface-1")
         );
     }
 }

@@ -194,3 +194,20 @@ pub fn checked_sums(weights: &Weights, code: &[u8]) -> (i64, u64) {
     // SAFETY: AVX2 is there (checked above), and weights were made for this width.
     unsafe { sums(weights, code) }
 }
+
+/// The grouping's cosines of face rows with a tile of centroids, compiled for AVX2
+/// (`vectors::people::tile_cosines`, vectorised eight floats wide); false, with
+/// nothing done, where the CPU lacks AVX2.
+pub fn tile_cosines(rows: &[&[f32]], tile: &[f32], dims: usize, out: &mut [f32]) -> bool {
+    if !is_x86_feature_detected!("avx2") {
+        return false;
+    }
+    // SAFETY: the CPU has AVX2 (checked above); the body is safe Rust.
+    unsafe { tile_cosines_avx2(rows, tile, dims, out) };
+    true
+}
+
+#[target_feature(enable = "avx2")]
+unsafe fn tile_cosines_avx2(rows: &[&[f32]], tile: &[f32], dims: usize, out: &mut [f32]) {
+    crate::vectors::people::tile_cosines(rows, tile, dims, out);
+}

@@ -2,6 +2,7 @@
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+pub mod people;
 pub mod quantize;
 pub mod similarity;
 

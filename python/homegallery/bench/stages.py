@@ -11,6 +11,8 @@ STAGES: dict[str, str] = {
     "metadata": "meta",
     "video": "video",
     "embeddings": "embeddings",
+    "faces": "faces",
     "similarity": "similarity",
+    "people": "people",
     "catalog": "catalog",
 }

@@ -34,6 +34,13 @@ from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
 from homegallery.catalog.generation import bump_generation
 from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
+from homegallery.catalog.people import (
+    FaceOutputs,
+    PeopleSummary,
+    forget_people,
+    people_up_to_date,
+    update_people,
+)
 from homegallery.catalog.rows import (
     delete_entries,
     forget_updated,
@@ -58,6 +65,7 @@ from homegallery.catalog.vector_build import (
 from homegallery.catalog.vector_build import prepare as prepare_vectors
 from homegallery.catalog.vector_build import write as write_vectors
 from homegallery.config import Config
+from homegallery.extract.schema import faces_models_tag
 from homegallery.index import load_index
 from homegallery.models.store import task_model
 from homegallery.progress import counted
@@ -74,6 +82,7 @@ class BuildSummary:
     unchanged: int = 0
     files: int = 0
     vectors: int = 0  # similarity vectors written
+    people: PeopleSummary | None = None
     problems: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -86,6 +95,11 @@ class BuildSummary:
         ]
         if self.vectors:
             lines.append(f"similarity vectors: {self.vectors:,} written")
+        if self.people is not None and self.people.faces:
+            how = "grouped anew" if self.people.regrouped else f"{self.people.added:,} new"
+            people = counted(self.people.people, "person", "people")
+            faces = counted(self.people.faces, "face")
+            lines.append(f"people: {people} from {faces} ({how})")
         if self.problems:
             unread = counted(len(self.problems), "stored file")
             lines.append(f"{unread} could not be read, e.g.:")
@@ -138,18 +152,20 @@ def build_catalog(
     *,
     full: bool = False,
     outputs: ModelOutputs | None = None,
+    faces: FaceOutputs | None = None,
 ) -> BuildSummary:
     """Builds (or updates) the catalog at ``catalog`` from indexed files and the storage.
 
     ``outputs``: the embedding model whose stored labels and vectors the entries get
-    (None: none).
+    (None: none). ``faces``: the face models whose stored faces are grouped into
+    people (None: none).
     """
     # A build makes a few objects per file and frees none until the end: the cyclic
     # collector would walk them all again and again (half the time of a 100k build).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(catalog, storage_dir, sources, full, outputs)
+        return _build(catalog, storage_dir, sources, full, outputs, faces)
     finally:
         if collecting:
             gc.enable()
@@ -206,6 +222,7 @@ def _build(
     sources: Sequence[SourceFiles],
     full: bool,
     outputs: ModelOutputs | None,
+    faces: FaceOutputs | None = None,
 ) -> BuildSummary:
     started = time.perf_counter()
     summary = BuildSummary(files=sum(len(source.files) for source in sources))
@@ -266,8 +283,12 @@ def _build(
             or summary.changed
             or _vectors_change(vectors)
             or (names != _stored_info(connection, "index_names"))
+            or not people_up_to_date(connection, faces)
         ):
-            _write(connection, results, gone, events_seen, full, summary, vectors, outputs, names)
+            _write(
+                connection, results, gone, events_seen, full, summary, vectors, outputs, names,
+                faces, storage_dir,
+            )  # fmt: skip
         # else nothing changed: no write, so the generation stays and no reader reloads
         summary.entries = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
     finally:
@@ -302,6 +323,8 @@ def _write(
     vectors: VectorWork,
     outputs: ModelOutputs | None,
     index_names: str,
+    faces: FaceOutputs | None = None,
+    storage_dir: Path | None = None,
 ) -> None:
     """Copies the parts into the catalog in one transaction.
 
@@ -316,42 +339,18 @@ def _write(
     try:
         connection.execute("BEGIN IMMEDIATE")
         try:
-            fetched: list[tuple[bytes, str]] = []
-            if full:
-                before = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
-                fetched = _fetched_entries(connection)
-                drop_entry_tables(connection)
-                create_entry_tables(connection, indexes=False)
-            else:
-                summary.removed = len(gone)
-                delete_entries(
-                    connection, gone + [i for result in results for i in result.changed_ids]
-                )
-            offset = first = next_rowid(connection) - 1
-            for alias, result in zip(aliases, results, strict=True):
-                copy_shard(connection, alias, offset)
-                offset += result.written
-            made = connection.execute("SELECT id FROM entries WHERE rowid > ?", (first,))
-            mark_updated(connection, [media_id for (media_id,) in made.fetchall()], now_text())
-            kept = 0
-            if fetched:  # kept through a full build: no index holds their files
-                made_ids = {
-                    media_id for (media_id,) in connection.execute("SELECT id FROM entries")
-                }
-                keep = [(doc, sig) for doc, sig in fetched if decode_doc(doc).id not in made_ids]
-                insert_docs(
-                    connection, [d for d, _ in keep], [s for _, s in keep], next_rowid(connection)
-                )
-                kept = len(keep)
-            if full or gone:
-                forget_updated(connection)
-            if full:
-                create_entry_indexes(connection)
-                summary.removed = max(0, before - summary.added - kept)
+            written_after = _write_entries(connection, aliases, results, gone, full, summary)
             late = [event for _, event in read_events(connection, events_seen)]
             if late:
                 apply_to_catalog(connection, late)
             write_vectors(connection, vectors)
+            if faces is not None and storage_dir is not None:
+                summary.people = update_people(
+                    connection, storage_dir, faces, full=full, written_after=written_after
+                )
+                summary.problems.extend(summary.people.problems)
+            elif faces is None:
+                forget_people(connection)
             bump_generation(connection)
             connection.executemany(
                 "INSERT INTO catalog_info (key, value) VALUES (?, ?) "
@@ -376,6 +375,48 @@ def _index_names(sources: Sequence[SourceFiles]) -> str:
     return json.dumps({s.source: s.index for s in sources if s.index}, sort_keys=True)
 
 
+def _write_entries(
+    connection: sqlite3.Connection,
+    aliases: list[str],
+    results: list[ShardResult],
+    gone: list[str],
+    full: bool,
+    summary: BuildSummary,
+) -> int | None:
+    """The parts' entries in place of the old ones (all of them in a full build, where
+    fetched entries are kept: no index holds their files), each new one marked as
+    updated now; returns the last rowid before them (None after a full build)."""
+    fetched: list[tuple[bytes, str]] = []
+    before = 0
+    if full:
+        before = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
+        fetched = _fetched_entries(connection)
+        drop_entry_tables(connection)
+        create_entry_tables(connection, indexes=False)
+    else:
+        summary.removed = len(gone)
+        delete_entries(connection, gone + [i for result in results for i in result.changed_ids])
+    offset = first = next_rowid(connection) - 1
+    for alias, result in zip(aliases, results, strict=True):
+        copy_shard(connection, alias, offset)
+        offset += result.written
+    made = connection.execute("SELECT id FROM entries WHERE rowid > ?", (first,))
+    mark_updated(connection, [media_id for (media_id,) in made.fetchall()], now_text())
+    keep: list[tuple[bytes, str]] = []
+    if fetched:
+        made_ids = {media_id for (media_id,) in connection.execute("SELECT id FROM entries")}
+        keep = [(doc, sig) for doc, sig in fetched if decode_doc(doc).id not in made_ids]
+    if keep:
+        docs, signatures = [doc for doc, _ in keep], [sig for _, sig in keep]
+        insert_docs(connection, docs, signatures, next_rowid(connection))
+    if full or gone:
+        forget_updated(connection)
+    if full:
+        create_entry_indexes(connection)
+        summary.removed = max(0, before - summary.added - len(keep))
+    return None if full else first
+
+
 def sources_from_config(config: Config) -> list[SourceFiles]:
     """Each source's index (offline sources too: their index stands for them)."""
     sources: list[SourceFiles] = []
@@ -396,6 +437,18 @@ def outputs_from_config(config: Config) -> ModelOutputs | None:
     return ModelOutputs(spec.folder_name, models.label_threshold)
 
 
+def faces_from_config(config: Config) -> FaceOutputs | None:
+    """The face models the config names (installed or not), with the person threshold."""
+    models = config.extractor.models
+    detector = task_model("face-detection", models.choices)
+    recogniser = task_model("face-recognition", models.choices)
+    if detector is None or recogniser is None:
+        return None
+    return FaceOutputs(
+        faces_models_tag(detector.folder_name, recogniser.folder_name), models.person_threshold
+    )
+
+
 def build_from_config(config: Config, *, full: bool = False) -> BuildSummary:
     """The build for a config: its sources' indexes, its storage, its catalog file."""
     return build_catalog(
@@ -404,4 +457,5 @@ def build_from_config(config: Config, *, full: bool = False) -> BuildSummary:
         sources_from_config(config),
         full=full,
         outputs=outputs_from_config(config),
+        faces=faces_from_config(config),
     )

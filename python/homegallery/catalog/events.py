@@ -1,4 +1,4 @@
-"""User changes (tags, favourite, rating) as an append-only log in the catalog.
+"""User changes (tags, favourite, rating, people) as an append-only log in the catalog.
 
 Changes are never written into entries alone: a build makes every entry anew from
 the index and the storage, and would lose them. Each change is an :class:`Event`
@@ -32,6 +32,24 @@ class EventError(HomeGalleryError, ValueError):
     """An event that cannot be recorded (bad rating, empty tag, unreadable line …)."""
 
 
+class PeopleChange(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A change to one person, kept as faces and names so every regrouping replays it.
+
+    ``person`` is the person's key; faces are ``<media id>:<index>`` (the face's place
+    in its photo's stored faces). ``add``: faces that belong to this person whatever
+    their descriptors say (naming, merging and moving put a person's faces here);
+    ``remove``: faces that never join it again; ``merge_into``: every face of this
+    person belongs to that one from now on.
+    """
+
+    person: str
+    add: list[str] = msgspec.field(default_factory=list)
+    remove: list[str] = msgspec.field(default_factory=list)
+    name: str | None = None  # "" takes the name away
+    merge_into: str | None = None
+    hidden: bool | None = None
+
+
 class Event(msgspec.Struct, kw_only=True, omit_defaults=True):
     uid: str
     time: str  # ISO 8601, UTC
@@ -41,6 +59,7 @@ class Event(msgspec.Struct, kw_only=True, omit_defaults=True):
     remove_tags: list[str] = msgspec.field(default_factory=list)
     favorite: bool | None = None
     rating: int | None = None
+    people: PeopleChange | None = None
 
 
 _ENCODER = msgspec.json.Encoder()
@@ -93,6 +112,8 @@ def _clean_tags(tags: Iterable[str], what: str) -> list[str]:
 
 
 def _check(event: Event) -> Event:
+    if event.people is not None:
+        return _check_people(event)
     if not event.ids:
         raise EventError("an event needs at least one media id")
     if any(not isinstance(media_id, str) or not media_id for media_id in event.ids):
@@ -105,6 +126,46 @@ def _check(event: Event) -> Event:
             or event.rating is not None):  # fmt: skip
         raise EventError("the event changes nothing (no tags, favourite or rating)")
     return event
+
+
+MAX_NAME_LENGTH = 200
+
+
+def _check_people(event: Event) -> Event:
+    change = event.people
+    assert change is not None
+    if not event.user:
+        raise EventError("an event needs a user")
+    if not change.person or len(change.person) > MAX_NAME_LENGTH:
+        raise EventError("a person change needs the person's key")
+    for face in (*change.add, *change.remove):
+        media_id, _, index = face.rpartition(":")
+        if not media_id or not index.isdigit():
+            raise EventError(f"{face!r} is not a face (<media id>:<index>)")
+    if change.name:
+        problem = _tag_problem(change.name)
+        if problem is not None or len(change.name) > MAX_NAME_LENGTH:
+            raise EventError(f"name: {problem or 'too long'}")
+    if not (change.add or change.remove or change.name is not None
+            or change.merge_into or change.hidden is not None):  # fmt: skip
+        raise EventError("the event changes nothing about the person")
+    return event
+
+
+def new_people_event(change: PeopleChange, *, user: str) -> Event:
+    """A checked person change stamped with a fresh uid and the current UTC time."""
+    if change.name:
+        change = msgspec.structs.replace(change, name=" ".join(change.name.split()))
+    faces = [*change.add, *change.remove]
+    return _check(
+        Event(
+            uid=uuid.uuid4().hex,
+            time=datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
+            user=user,
+            ids=list(dict.fromkeys(face.rpartition(":")[0] for face in faces)),
+            people=change,
+        )
+    )
 
 
 def new_event(
@@ -191,6 +252,8 @@ def events_by_entry(connection: sqlite3.Connection) -> dict[str, list[Event]]:
     """Every event, grouped by the media id it applies to, in recorded order."""
     grouped: dict[str, list[Event]] = {}
     for _, event in read_events(connection):
+        if event.people is not None:  # applied to people, not to entries
+            continue
         for media_id in event.ids:
             grouped.setdefault(media_id, []).append(event)
     return grouped
@@ -209,6 +272,11 @@ def _append(connection: sqlite3.Connection, events: Sequence[Event]) -> list[Eve
     return added
 
 
+def append_events(connection: sqlite3.Connection, events: Sequence[Event]) -> list[Event]:
+    """Checks and appends events (inside the caller's transaction); returns those new."""
+    return _append(connection, [_check(event) for event in events])
+
+
 def _effects(
     connection: sqlite3.Connection, events: Sequence[Event]
 ) -> tuple[list[Event], dict[str, tuple[Entry, str]]]:
@@ -221,6 +289,9 @@ def _effects(
     changed: dict[str, tuple[Entry, str]] = {}
     effective: list[Event] = []
     for event in events:
+        if event.people is not None:  # people changes are applied by catalog.people
+            effective.append(event)
+            continue
         effect = False
         for media_id in event.ids:
             if media_id not in current:

@@ -16,6 +16,9 @@ entries live in ``entry_docs`` and are read only for the rows returned):
 - ``vectors``: similarity codes per media id and model (the code format of each
   model is in ``catalog_info`` under ``code_format:<model>``).
 - ``entry_updated``: when each entry last changed (ISO time, UTC).
+- ``faces``: every face of the entries (box, score, descriptor, person), copied from
+  the storage once per photo (``face_sources`` says which photos were read);
+  ``people``: the people they are grouped into (:mod:`homegallery.catalog.people`).
 - ``near_duplicates``: pairs of media ids (a < b) whose vectors' cosine is at least
   0.85, found by the build as vectors arrive; ``duplicates`` groups them.
 """
@@ -31,7 +34,8 @@ from homegallery.errors import HomeGalleryError
 
 # 2: entry docs in their stored form (homegallery.catalog.doc); no file ids in entry_files
 # 3: labels (entries.label_count, entry_values key "label")
-SCHEMA_VERSION = 3
+# 4: faces and people (tables faces, face_sources, people; entry_values "person", "person_id")
+SCHEMA_VERSION = 4
 
 # The entry tables, made anew by a full build (their indexes come after the rows:
 # building an index over sorted keys once is faster than keeping it up row by row).
@@ -123,6 +127,31 @@ CREATE TABLE IF NOT EXISTS near_duplicates (
     b TEXT NOT NULL,
     score REAL NOT NULL,
     PRIMARY KEY (model, a, b)
+);
+CREATE TABLE IF NOT EXISTS faces (
+    media_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    x REAL NOT NULL, y REAL NOT NULL, width REAL NOT NULL, height REAL NOT NULL,
+    score REAL NOT NULL,
+    yaw REAL NOT NULL,
+    named TEXT,
+    descriptor BLOB NOT NULL,
+    person INTEGER,
+    PRIMARY KEY (media_id, idx)
+);
+CREATE INDEX IF NOT EXISTS faces_by_person ON faces (person);
+CREATE TABLE IF NOT EXISTS face_sources (
+    media_id TEXT PRIMARY KEY,
+    models TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS people (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT,
+    hidden INTEGER NOT NULL DEFAULT 0,
+    count INTEGER NOT NULL,
+    cover TEXT NOT NULL,
+    sum BLOB NOT NULL
 )
 """
 

@@ -92,7 +92,11 @@ def check_folders(config: Config) -> list[Finding]:
 
 def check_models(config: Config) -> list[Finding]:
     from homegallery.models import store  # lazy: only the doctor needs it here
-    from homegallery.models.spec import MODELS, OFF  # lazy: only the doctor needs it here
+    from homegallery.models.spec import (  # lazy: only the doctor needs it here
+        MODELS,
+        OFF,
+        TASK_KEYS,
+    )
 
     models = config.extractor.models
     found = []
@@ -108,7 +112,7 @@ def check_models(config: Config) -> list[Finding]:
                     "models",
                     f"{task}: {name} is not installed in {models.path}",
                     f"`homegallery models install {name}` (or set "
-                    f"`extractor.models.{task}: {OFF}`)",
+                    f"`extractor.models.{TASK_KEYS[task]}: {OFF}`)",
                 )
             )
         else:

@@ -34,7 +34,7 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from homegallery.errors import HomeGalleryError
 from homegallery.extract.listing import StorageListing
@@ -46,6 +46,7 @@ from homegallery.extract.schema import (
     write_embedding,
     write_labels,
 )
+from homegallery.extract.steps import Step
 from homegallery.extract.worker import StepOutcome, WorkItem, record_failure
 from homegallery.ml.labels import label_name, label_wnid, softmax
 from homegallery.models.preprocess import efficientnet_input
@@ -317,7 +318,15 @@ def plan(
     return result
 
 
-def worker_count(settings: EmbeddingSettings, extract_workers: int) -> int:
+class _PoolLayout(Protocol):
+    @property
+    def workers(self) -> int: ...
+
+    @property
+    def threads(self) -> int: ...
+
+
+def worker_count(settings: _PoolLayout, extract_workers: int) -> int:
     if settings.workers:
         return settings.workers
     cores = extract_workers or os.cpu_count() or 1
@@ -329,19 +338,27 @@ def worker_count(settings: EmbeddingSettings, extract_workers: int) -> int:
 PoolFactory = Callable[[int], AbstractContextManager[Executor]]
 
 
+# Runs a model over a batch of (media id, original path) in a worker process; never
+# raises for one file (see ``embed_batch``).
+BatchWork = Callable[[Sequence[tuple[str, Path]], Any, Path], list[Outcome]]
+
+
 def run_batches(
     todo: Sequence[tuple[str, Path]],
-    settings: EmbeddingSettings,
+    settings: Any,
     storage_dir: Path,
     workers: int,
     pool_factory: PoolFactory,
     on_outcomes: Callable[[list[Outcome]], None],
+    work: BatchWork = embed_batch,
+    step: Step = "embeddings",
 ) -> None:
-    """Embeds ``todo`` in batches on a pool of ``workers`` processes, two batches each in flight.
+    """Runs ``work`` over ``todo`` in batches on ``workers`` processes, two batches each in flight.
 
-    A worker that dies (a crash in a decoder or in the model) breaks the pool: the
+    ``settings`` (picklable, with a ``batch_size``) goes to every call of ``work``. A
+    worker that dies (a crash in a decoder or in the model) breaks the pool: the
     batches in flight are then tried again one photo at a time, each in a pool of its
-    own, so the photo that kills its worker is recorded and the others are embedded.
+    own, so the photo that kills its worker is recorded and the others are done.
     """
     storage = Storage(storage_dir)
     size = settings.batch_size
@@ -355,7 +372,7 @@ def run_batches(
             while (queue or in_flight) and not broken:
                 while queue and len(in_flight) < workers * 2:
                     batch = queue.pop()
-                    in_flight[pool.submit(embed_batch, batch, settings, storage_dir)] = batch
+                    in_flight[pool.submit(work, batch, settings, storage_dir)] = batch
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
                 for future in done:
                     batch = in_flight.pop(future)
@@ -372,13 +389,13 @@ def run_batches(
             with pool_factory(1) as alone:
                 try:
                     on_outcomes(
-                        alone.submit(
-                            embed_batch, [(media_id, path)], settings, storage_dir
-                        ).result()
+                        alone.submit(work, [(media_id, path)], settings, storage_dir).result()
                     )
                 except BrokenProcessPool:
-                    message = f"{path}: the worker process died while embedding it"
-                    _record(storage, media_id, path, "crash", message)
+                    message = f"{path}: the worker process died while working on it ({step})"
+                    record_failure(
+                        storage, WorkItem(media_id, path, "image"), step, "crash", message
+                    )
                     on_outcomes([Outcome(media_id, False, 0.0, "crash", message)])
         suspects.clear()
 

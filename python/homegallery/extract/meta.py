@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from homegallery.errors import HomeGalleryError
-from homegallery.extract import dates
+from homegallery.extract import dates, regions
 from homegallery.extract.ffmpeg_tools import ToolError, ffmpeg_binary, ffprobe_binary, run_tool
 from homegallery.extract.lifeline import child_dies_with_this_process
 from homegallery.extract.meta_blocks import parse_blocks, read_blocks
@@ -306,7 +306,13 @@ class _PhotoTags:
     def __init__(self, tags: _Tags, sidecars: Sequence[Sidecar]) -> None:
         xmp = dict(tags.xmp)
         for sidecar in sidecars:
-            xmp.update(_read_sidecar(sidecar.path))
+            read = _read_sidecar(sidecar.path)
+            if any(key.startswith(regions.PREFIX) for key in read):
+                # A sidecar's face regions replace the photo's, never mix with them.
+                xmp = {
+                    key: value for key, value in xmp.items() if not key.startswith(regions.PREFIX)
+                }
+            xmp.update(read)
         self.sources: dict[_Source, dict[str, Any]] = {
             "exif": tags.exif, "iptc": tags.iptc, "xmp": xmp,
         }  # fmt: skip
@@ -424,6 +430,7 @@ def read_image_meta(
         keywords=_keywords(
             tags.get("xmp", "Xmp.dc.subject"), tags.get("iptc", "Iptc.Application2.Keywords")
         ),
+        face_regions=regions.face_regions(tags.sources["xmp"], orientation),
         sidecar_ids=sorted(sidecar.media_id for sidecar in sidecars),
     )
 

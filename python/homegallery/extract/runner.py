@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from homegallery import xdg
 from homegallery.config import Config
-from homegallery.extract import embed
+from homegallery.extract import embed, faces
 from homegallery.extract.failures import FailedFile, failure_lines
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
 from homegallery.extract.listing import StorageListing
@@ -145,6 +145,7 @@ def make_progress(label: str, total: int) -> ProgressLike:
 def settings_from_config(config: Config) -> Settings:
     image = config.extractor.image
     embeddings, unavailable = embed.from_config(config.extractor.models)
+    face_settings, faces_unavailable = faces.from_config(config.extractor.models)
     return Settings(
         storage_dir=config.storage.path,
         preview_sizes=tuple(image.preview_sizes),
@@ -155,6 +156,8 @@ def settings_from_config(config: Config) -> Settings:
         video=config.extractor.video,
         embeddings=embeddings,
         embeddings_unavailable=unavailable,
+        faces=face_settings,
+        faces_unavailable=faces_unavailable,
     )
 
 
@@ -254,7 +257,7 @@ def plan_item(
     ):
         meta = listing.meta(item.media_id)
     for step in steps:
-        if step in ("geo", "embeddings"):  # run over all items after the workers
+        if step in ("geo", "embeddings", "faces"):  # run over all items after the workers
             continue
         if step == "video" and (item.kind != "video" or not settings.video.enabled):
             continue
@@ -510,6 +513,17 @@ def run_extract(
 
     if "embeddings" in steps:
         embed.run_step(
+            items,
+            settings,
+            retry_failed,
+            workers,
+            summary,
+            progress_factory,
+            lambda count: _stopped_at_once_on_interrupt(_pool(count)),
+        )
+
+    if "faces" in steps:
+        faces.run_step(
             items,
             settings,
             retry_failed,

@@ -16,6 +16,7 @@ Storage kinds (``Storage.path(media_id, kind)``; named in
 - ``video-frame-1.jpg``: poster frame of a video, full preview size
 - ``embedding-<model>-<version>.npy``: the image embedding (float32, L2-normalised)
 - ``labels-<model>-<version>.json``: :class:`Labels`, the model's most probable classes
+- ``faces-<detector>-<recogniser>.json``: :class:`Faces`, every face found in an image
 - ``failed-<step>.json``: :class:`Failure`, one per step that failed for the id
 
 The embedding and label kinds carry the model's name and version, so a new model (or
@@ -42,6 +43,7 @@ from homegallery.storage import KINDS, Storage
 META_SCHEMA = 1
 PLACE_SCHEMA = 1
 LABELS_SCHEMA = 1
+FACES_SCHEMA = 1
 
 META_KIND = KINDS["meta"]
 PLACE_KIND = KINDS["place"]
@@ -52,6 +54,19 @@ MediaType = Literal["image", "rawImage", "video"]
 # container, a date written in the file name, or (last resort) the file's mtime.
 DateSource = Literal["exif", "xmp", "video", "filename", "file"]
 PlaceSource = Literal["offline", "nominatim"]
+
+
+class FaceRegion(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A face someone named in another program (MWG regions in XMP): who and where.
+
+    The box is relative to the picture as displayed (left, top, width, height).
+    """
+
+    name: str
+    x: float
+    y: float
+    width: float
+    height: float
 
 
 class MediaMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -86,6 +101,7 @@ class MediaMeta(msgspec.Struct, kw_only=True, omit_defaults=True):
     title: str | None = None
     description: str | None = None
     keywords: list[str] = msgspec.field(default_factory=list)
+    face_regions: list[FaceRegion] = msgspec.field(default_factory=list)
     duration: float | None = None  # seconds (videos)
     video_codec: str | None = None
     audio_codec: str | None = None
@@ -134,6 +150,40 @@ class Labels(msgspec.Struct, kw_only=True, omit_defaults=True):
     labels: list[StoredLabel] = msgspec.field(default_factory=list)
 
 
+class StoredFace(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One face: where it is, how sure the detector is, and its descriptor.
+
+    Box and landmarks are relative to the image as displayed (0..1 of its width and
+    height, after EXIF orientation), so they hold for every preview size and for the
+    original. Landmarks in the detector's order: right eye, left eye, nose tip, right
+    and left mouth corner (the person's sides). ``descriptor``: the recogniser's
+    values, L2-normalised (the cosine of two faces is their dot product).
+    """
+
+    x: float
+    y: float
+    width: float
+    height: float
+    score: float
+    landmarks: list[tuple[float, float]]
+    descriptor: list[float]
+
+
+class Faces(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The faces found in one image, best-scoring first; an empty list means none.
+
+    The file's presence means "done": a photo without faces has one with no faces,
+    so it is not looked at again. A face is named by the media id and its place in
+    this list, which stays the same as long as the models do.
+    """
+
+    schema: int = FACES_SCHEMA
+    detector: str
+    recogniser: str
+    preview: int  # the preview's long side the faces were found on
+    faces: list[StoredFace] = msgspec.field(default_factory=list)
+
+
 class Failure(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Why one step failed for one media id; stored so a re-run does not retry it.
 
@@ -175,6 +225,16 @@ def labels_kind(model_tag: str) -> str:
     return KINDS["labels"].format(model_tag)
 
 
+def faces_models_tag(detector_tag: str, recogniser_tag: str) -> str:
+    """The tag of a pair of face models (``yunet-1-sface-1``): names their stored faces."""
+    return f"{detector_tag}-{recogniser_tag}"
+
+
+def faces_kind(models_tag: str) -> str:
+    """``faces-yunet-1-sface-1.json`` for the tag ``yunet-1-sface-1``."""
+    return KINDS["faces"].format(models_tag)
+
+
 def encode(value: msgspec.Struct) -> bytes:
     """Stored JSON form: compact, one trailing newline so ``cat`` stays readable."""
     return msgspec.json.encode(value) + b"\n"
@@ -210,6 +270,13 @@ def read_labels(storage: Storage, media_id: str, model_tag: str) -> Labels | Non
     """The stored labels of ``media_id`` by one model, or None when not made (yet)."""
     value = _read(storage, media_id, labels_kind(model_tag), Labels)
     assert value is None or isinstance(value, Labels)
+    return value
+
+
+def read_faces(storage: Storage, media_id: str, models_tag: str) -> Faces | None:
+    """The stored faces of ``media_id`` by one pair of models, or None when not looked for."""
+    value = _read(storage, media_id, faces_kind(models_tag), Faces)
+    assert value is None or isinstance(value, Faces)
     return value
 
 
@@ -305,6 +372,10 @@ def write_labels(storage: Storage, media_id: str, model_tag: str, labels: Labels
 
 def write_embedding(storage: Storage, media_id: str, model_tag: str, vector: npt.ArrayLike) -> Path:
     return storage.write(media_id, embedding_kind(model_tag), encode_embedding(vector))
+
+
+def write_faces(storage: Storage, media_id: str, models_tag: str, faces: Faces) -> Path:
+    return storage.write(media_id, faces_kind(models_tag), encode(faces))
 
 
 def write_failure(storage: Storage, media_id: str, failure: Failure) -> Path:

@@ -40,6 +40,7 @@ from homegallery.within import OutsideSourcesError, Roots, resolve_within
 
 if TYPE_CHECKING:  # extract.embed imports this module (work items, failure records)
     from homegallery.extract.embed import EmbeddingSettings
+    from homegallery.extract.faces import FaceSettings
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,9 @@ class Settings:
     # The embeddings step's model, or why there is none ("" when the task is off).
     embeddings: EmbeddingSettings | None = None
     embeddings_unavailable: str = ""
+    # The faces step's models, or why there are none.
+    faces: FaceSettings | None = None
+    faces_unavailable: str = ""
 
 
 @dataclass

@@ -25,7 +25,17 @@ ColorOrder = Literal["RGB", "BGR"]
 
 # Tasks the config can point at a model, with the model used when the config says
 # nothing; ``off`` turns a task off.
-TASK_DEFAULTS: dict[str, str] = {"embeddings": "efficientnet-lite0"}
+TASK_DEFAULTS: dict[str, str] = {
+    "embeddings": "efficientnet-lite0",
+    "face-detection": "yunet",
+    "face-recognition": "sface",
+}
+# Each task's key under ``extractor.models`` in the config file.
+TASK_KEYS: dict[str, str] = {
+    "embeddings": "embeddings",
+    "face-detection": "faceDetection",
+    "face-recognition": "faceRecognition",
+}
 OFF = "off"
 
 

@@ -35,6 +35,7 @@ from homegallery.server.routes import (
     folders,
     live,
     pages,
+    people,
     positions,
     session,
     shares,
@@ -143,6 +144,7 @@ def create_app(
         *files.ROUTES,
         *live.ROUTES,
         *pages.ROUTES,
+        *people.READ_ROUTES,
     ]
     handlers: list[ControllerRouterHandler] = [
         *read_routes,
@@ -150,6 +152,7 @@ def create_app(
         *session.ROUTES,
         *shares.ROUTES,
         *albums.ROUTES,
+        *people.ROUTES,
         shares.share_router(read_routes),
         *web.static_routers(),
     ]

@@ -215,3 +215,5 @@ class AppSettings(_Wire):
     version: int
     can_share: bool = False
     share: ShareVisit | None = None  # set for a visitor with a share link
+    # Naming, merging and correcting people (a login that may edit and sees everything).
+    can_change_people: bool = False

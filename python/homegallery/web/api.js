@@ -65,7 +65,20 @@ export const api = {
   shares: () => request("api/shares"),
   revokeShare: (id) => postJson("api/shares/revoke", { id }),
   unlockShare: (password) => postJson("api/share/unlock", { password }),
+  people: (hidden) => request(withQuery("api/people", { hidden: hidden ? "true" : "" })),
+  person: (key) => request(`api/people/${encodeURIComponent(key)}`),
+  faces: (id) => request(`api/entries/${encodeURIComponent(id)}/faces`),
+  namePerson: (key, name) => postJson(`api/people/${encodeURIComponent(key)}/name`, { name }),
+  mergePeople: (key, into) => postJson(`api/people/${encodeURIComponent(key)}/merge`, { into }),
+  sameFace: (id, index) => request(`api/faces/${encodeURIComponent(id)}/${encodeURIComponent(index)}/same`),
+  hidePerson: (key, hidden) => postJson(`api/people/${encodeURIComponent(key)}/hide`, { hidden }),
 };
+
+// A face cut from its photo: "<media id>:<index>" → the crop's URL.
+export function faceUrl(face) {
+  const cut = face.lastIndexOf(":");
+  return `api/faces/${encodeURIComponent(face.slice(0, cut))}/${face.slice(cut + 1)}`;
+}
 
 // --- files ----------------------------------------------------------------------------
 

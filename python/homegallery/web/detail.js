@@ -4,6 +4,7 @@
 
 import { api, fileUrl, posterUrl, previewUrl, videoUrl } from "./api.js";
 import { chip, term } from "./chips.js";
+import { FaceLayer } from "./faces.js";
 import { formatDuration } from "./grid.js";
 import { smallMap } from "./map.js";
 
@@ -76,6 +77,8 @@ class ZoomPan {
     const target = this.target;
     if (!target) return;
     target.style.transform = `translate(${this.x}px, ${this.y}px) scale(${this.scale})`;
+    const faces = this.stage.querySelector(".face-layer");
+    if (faces) faces.style.transform = target.style.transform;
     this.stage.classList.toggle("zoomed", this.scale > 1.01);
   }
 
@@ -168,6 +171,7 @@ export const DETAIL_KEYS = [
   ["s", "similar photos"],
   ["m", "on the map"],
   ["t", "add a tag"],
+  ["a", "faces and their names"],
   ["Space", "play, pause a video"],
   ["+ − 0", "zoom in, out, fit"],
   ["?", "these keys"],
@@ -199,6 +203,10 @@ export class DetailView {
     this.zoom = new ZoomPan(this.stage, (direction) => {
       if (direction === "close") this.close();
       else this.step(direction === "next" ? 1 : -1);
+    });
+    this.faces = new FaceLayer(this.stage, {
+      onNavigate: (route) => this.onNavigate(route),
+      getSettings: () => this.getSettings(),
     });
     document.addEventListener("keydown", (event) => this.key(event));
   }
@@ -344,6 +352,7 @@ export class DetailView {
     this.nextButton.hidden = !this.pages || this.index >= this.pages.total - 1;
     this.root.classList.toggle("with-info", this.infoOpen);
     this.renderInfo(entry);
+    this.faces.show(entry);
   }
 
   toggleInfo() {
@@ -570,6 +579,7 @@ export class DetailView {
         }
       },
       t: () => this.focusTagInput(),
+      a: () => this.faces.toggle(entry),
       "?": () => this.showHelp(),
       "+": () => this.zoom.zoomBy(1.5),
       "=": () => this.zoom.zoomBy(1.5),

@@ -9,6 +9,7 @@ import { FolderTree } from "./folders.js";
 import { Grid, groupLabel } from "./grid.js";
 import { MapView } from "./map.js";
 import { renderNotFound, renderTags, renderYears } from "./pages.js";
+import { personHeader, renderPeople, renderSameFace } from "./people.js";
 import { BASE, currentRoute, hrefOf, listQuery, routeForQuery, urlOf } from "./router.js";
 import { askSharePassword, openShareDialog, renderShares } from "./shares.js";
 
@@ -286,6 +287,11 @@ async function loadChips() {
     if (state.query === query) box.replaceChildren(bar);
     return;
   }
+  if (state.route.name === "person") {
+    const bar = await personHeader(state.route.key);
+    if (state.query === query) box.replaceChildren(bar);
+    return;
+  }
   const memory = state.route.name === "all" ? await memories() : null;
   let tags = [];
   try {
@@ -414,7 +420,7 @@ async function showPage(render) {
   }
 }
 
-const TITLES = { years: "Years", tags: "Tags", map: "Map", folders: "Folders", albums: "Albums", shares: "Shared links" };
+const TITLES = { years: "Years", tags: "Tags", map: "Map", folders: "Folders", albums: "Albums", shares: "Shared links", people: "People", person: "Person", sameface: "Same face" };
 
 function titleOf(route, query) {
   if (route.name === "year") return `${route.year} · Gallery`;
@@ -455,7 +461,14 @@ async function showRoute() {
     case "search":
     case "similar":
     case "year":
+    case "person":
       await showGrid(query, { restoreScroll: saved.scroll ?? null });
+      return;
+    case "people":
+      await showPage((page) => renderPeople(page, state.settings, toast));
+      return;
+    case "sameface":
+      await showPage((page) => renderSameFace(page, route.id, route.index));
       return;
     case "folders":
       folderTree.reveal(route.path).catch((error) => toast(error.message));

@@ -7,6 +7,8 @@
 //   tags                  every tag           map?q=<query>      the map
 //   folders/<path>        the folder tree     albums/<path>      albums
 //   shares                the user's share links
+//   people, people/<key>  the people, and one person's photos
+//   faces/<id>/<n>        photos with a face like face n of entry <id>
 //
 // A "list" is what the grid shows; each list view says which query that is.
 
@@ -53,6 +55,10 @@ export function parseRoute(pathname, search) {
       return { name: "albums", path: rest };
     case "shares":
       return { name: "shares" };
+    case "people":
+      return rest ? { name: "person", key: rest } : { name: "people" };
+    case "faces":
+      return { name: "sameface", id: decode(parts[1] || ""), index: decode(parts[2] || "") };
     default:
       return { name: "unknown", path: relative };
   }
@@ -92,6 +98,12 @@ export function hrefOf(route) {
       return route.path ? `albums/${encodePath(route.path)}` : "albums";
     case "shares":
       return "shares";
+    case "people":
+      return "people";
+    case "person":
+      return `people/${encodeURIComponent(route.key)}`;
+    case "sameface":
+      return `faces/${encodeURIComponent(route.id)}/${encodeURIComponent(route.index)}`;
     default:
       return "./";
   }
@@ -108,6 +120,8 @@ export function listQuery(route, albums = null) {
       return route.query;
     case "similar":
       return `similar:${route.id}`;
+    case "person":
+      return `personid:${quoted(route.key)}`;
     case "year":
       return /^\d{1,4}$/.test(route.year) ? `year:${route.year}` : `year:${quoted(route.year)}`;
     case "folders":

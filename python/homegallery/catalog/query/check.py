@@ -39,6 +39,7 @@ from homegallery.catalog.query.fields import (
     DEFAULT_DUPLICATE_SCORE,
     DUPLICATE_FLOOR,
     DUPLICATE_WORDS,
+    FACE_WORDS,
     GEO_WORDS,
     MAX_TERMS,
     OPERATORS,
@@ -166,6 +167,8 @@ class _Checker:
             return c.Shape(word)
         if not node.value.quoted and word in DUPLICATE_WORDS:
             return self.near_duplicates(DEFAULT_DUPLICATE_SCORE)
+        if not node.value.quoted and word in FACE_WORDS:
+            return c.NumberTest("face_count", ">", 0)
         if not word:
             return c.Everything()
         if "\x00" in word:  # the separator of the text cache's parts: never inside one

@@ -120,6 +120,10 @@ FIELDS: dict[str, Field] = {
     "object": Field("object", "values", "object", count="object_count", orderable=False),
     "label": Field("label", "values", "label", count="label_count", orderable=False),
     "face": Field("face", "count", count="face_count", orderable=False),
+    # A photo's people by name, and every person (unnamed ones too) by key. Faces of
+    # one photo are never one person, so its people count is its face count.
+    "person": Field("person", "values", "person", count="face_count", orderable=False),
+    "personid": Field("personid", "values", "person_id", count="face_count", orderable=False),
     # a file by its path in its source, its name, its folder in its source (as HomeGallery)
     "file": _files("file", "path"),
     "filename": _files("filename", "name"),
@@ -142,6 +146,9 @@ _ALIASES: dict[str, str] = {
     "objects": "object",
     "labels": "label",
     "faces": "face",
+    "people": "person",
+    "persons": "person",
+    "person_id": "personid",
     "files": "file",
     "name": "filename",
     "basename": "filename",
@@ -183,7 +190,7 @@ FREE_TEXT_COLUMNS = (
     "type_folded", "country", "state", "county", "city", "road", "make", "model", "lens", "title",
     "description",
 )  # fmt: skip
-FREE_TEXT_VALUES = ("tag", "object")
+FREE_TEXT_VALUES = ("tag", "object", "person")
 
 # `type:` words → the stored type.
 TYPE_WORDS = {
@@ -206,6 +213,8 @@ PANORAMA_RATIO = 2.0  # ratio at least this, or at most its inverse, is a panora
 # `exists geo` and friends: words that stand for "has a GPS position" (`exists location`
 # is HomeGallery's "has a place name": `location` is the `place` key).
 GEO_WORDS = frozenset({"geo", "gps", "position"})
+# Bare words for the entries with a face (HomeGallery's `faces`; quoted, a plain word).
+FACE_WORDS = frozenset({"faces", "face"})
 # `exists similar` and friends: words that stand for "has a similarity vector".
 VECTOR_WORDS = frozenset({"similar", "similarity", "vector", "vectors"})
 # `order by similar`: the score of the query's similar: term.

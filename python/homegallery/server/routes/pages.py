@@ -33,6 +33,9 @@ VIEW_PATHS = [
     "/albums",
     "/albums/{album:path}",
     "/shares",
+    "/people",
+    "/people/{person:str}",
+    "/faces/{media_id:str}/{index:str}",
 ]
 ENTRY_PATHS = ["/view/{media_id:str}", "/similar/{media_id:str}"]
 

@@ -26,6 +26,7 @@ def _settings(services: Services, token: str | None) -> AppSettings:
         login_required=viewer is None,
         can_edit=bool(viewer and viewer.can_edit),
         can_share=bool(viewer and viewer.can_share),
+        can_change_people=bool(viewer and viewer.can_edit and not viewer.filter.strip()),
         tile_url=services.config.server.tile_url,
         version=services.watcher.version,
     )
