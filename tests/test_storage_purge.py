@@ -55,7 +55,7 @@ def test_purge_removes_what_nothing_needs_and_keeps_the_rest(
     # file the storage did not make.
     folder = storage.folder(kept_id)
     (folder / ".abc.x1y2.part.jpg").write_bytes(b"half")
-    stale = storage.path(kept_id, "failed-faces.json")
+    stale = storage.path(kept_id, "failed-thumbnails.json")  # no such step
     stale.write_text("{}")
     (folder / "NOTES").write_text("mine")
     before = stored(config)
@@ -75,7 +75,7 @@ def test_purge_removes_what_nothing_needs_and_keeps_the_rest(
     output = capsys.readouterr().out
     assert f"would remove {len(gone_files)} storage files" in output
     assert f"{len(gone_files)} files of ids no index or entry holds" in output
-    assert "left alone: 1 files" in output
+    assert "left alone: 1 file " in output
     assert stored(config) == before
 
     assert purge(gallery_config) == 0

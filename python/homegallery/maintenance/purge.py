@@ -28,7 +28,7 @@ from homegallery.errors import HomeGalleryError
 from homegallery.extract.steps import STEPS
 from homegallery.importer.lock import import_lock
 from homegallery.index import load_index
-from homegallery.progress import Progress
+from homegallery.progress import Progress, counted
 from homegallery.storage import KINDS, parse_name
 
 _FAILURE_PREFIX, _FAILURE_SUFFIX = KINDS["failure"].split("{}")
@@ -51,14 +51,16 @@ class PurgeReport:
 
     def lines(self) -> list[str]:
         verb = "would remove" if self.dry_run else "removed"
-        lines = [
-            f"{verb} {self.files:,} storage files ({self.bytes / 1e6:,.1f} MB), kept {self.kept:,}"
+        files = counted(self.files, "storage file")
+        lines = [f"{verb} {files} ({self.bytes / 1e6:,.1f} MB), kept {self.kept:,}"]
+        lines += [
+            f"  {counted(count, *_REASON_NOUNS[reason])}"
+            for reason, count in sorted(self.by_reason.items())
         ]
-        lines += [f"  {count:,} {reason}" for reason, count in sorted(self.by_reason.items())]
         if self.folders:
-            lines.append(f"  {self.folders:,} emptied folders")
+            lines.append(f"  {counted(self.folders, 'emptied folder')}")
         if self.foreign:
-            lines.append(f"left alone: {self.foreign:,} files not named like stored ones")
+            lines.append(f"left alone: {counted(self.foreign, 'file')} not named like stored ones")
         return lines
 
 
@@ -98,6 +100,23 @@ def _fetched_preview_ids(connection: sqlite3.Connection) -> set[str]:
             if parsed is not None:
                 ids.add(folder.replace("/", "") + parsed[0])
     return ids
+
+
+# Each reason a stored file goes, as a noun in the singular and the plural.
+_REASON_NOUNS = {
+    "temporary files of broken writes": (
+        "temporary file of a broken write",
+        "temporary files of broken writes",
+    ),
+    "files of ids no index or entry holds": (
+        "file of an id no index or entry holds",
+        "files of ids no index or entry holds",
+    ),
+    "failure records of steps that no longer exist": (
+        "failure record of a step that no longer exists",
+        "failure records of steps that no longer exist",
+    ),
+}
 
 
 def _reason(name: str, folder: str, keep: set[str]) -> str | None:
