@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+import homegallery.log
 from embedding_helpers import (
     BEAGLE,
     SEASHORE,
@@ -184,7 +185,7 @@ def test_a_worker_that_dies_costs_only_its_photo(tmp_path: Path, model: Path) ->
 
 
 def test_a_missing_model_is_said_once_and_the_rest_of_the_import_goes_on(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "photos"
     for n, colour in enumerate(("red", "blue")):
@@ -201,7 +202,7 @@ def test_a_missing_model_is_said_once_and_the_rest_of_the_import_goes_on(
         tmp_path / "gallery.yml",
     )
     update_index(config)
-    embed._said.clear()
+    monkeypatch.setattr(homegallery.log, "_warned", set())  # nothing said yet
     with caplog.at_level(logging.WARNING, logger="homegallery.extract"):
         first = extract_gallery(config, workers=1, progress_factory=quiet)
         second = extract_gallery(config, workers=1, progress_factory=quiet)

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image, ImageOps
 
+import homegallery.log
 from face_photos import GROUP_PHOTOS, astronaut, group_photo
 from homegallery.config import parse_config
 from homegallery.extract import faces
@@ -220,7 +221,7 @@ def test_a_broken_preview_fails_its_photo_only_and_is_retried_when_asked(
 
 
 def test_missing_models_are_said_once_and_the_import_goes_on(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     folder = tmp_path / "photos"
     folder.mkdir()
@@ -237,7 +238,7 @@ def test_missing_models_are_said_once_and_the_import_goes_on(
         tmp_path / "gallery.yml",
     )
     update_index(config)
-    faces._said.clear()
+    monkeypatch.setattr(homegallery.log, "_warned", set())  # nothing said yet
     with caplog.at_level(logging.WARNING, logger="homegallery.extract"):
         first = extract_gallery(config, workers=1, progress_factory=quiet)
         extract_gallery(config, workers=1, progress_factory=quiet)

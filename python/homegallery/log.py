@@ -45,3 +45,14 @@ def setup_logging(verbosity: int = 0) -> None:
         for existing in list(library.handlers):
             library.removeHandler(existing)
         library.propagate = True
+
+
+_warned: set[tuple[str, str]] = set()  # what this process already told the user
+
+
+def warn_once(logger: logging.Logger, message: str) -> None:
+    """A warning said once per process: an import runs a step in every chunk, and a
+    missing model is worth one line, not one a chunk."""
+    if (logger.name, message) not in _warned:
+        _warned.add((logger.name, message))
+        logger.warning("%s", message)

@@ -48,6 +48,7 @@ from homegallery.extract.schema import (
 )
 from homegallery.extract.steps import Step
 from homegallery.extract.worker import StepOutcome, WorkItem, record_failure
+from homegallery.log import warn_once
 from homegallery.ml.labels import label_name, label_wnid, softmax
 from homegallery.models.preprocess import efficientnet_input
 from homegallery.models.spec import get_spec
@@ -400,15 +401,6 @@ def run_batches(
         suspects.clear()
 
 
-_said: set[str] = set()  # what this process already told the user
-
-
-def say_once(message: str) -> None:
-    if message not in _said:
-        _said.add(message)
-        log.warning("embeddings: %s; the rest of the import goes on without them", message)
-
-
 def run_step(
     items: Sequence[WorkItem],
     settings: Settings,
@@ -422,7 +414,10 @@ def run_step(
     config = settings.embeddings
     if config is None:
         if settings.embeddings_unavailable:
-            say_once(settings.embeddings_unavailable)
+            warn_once(
+                log,
+                f"embeddings: {settings.embeddings_unavailable}; the rest of the import goes on without them",
+            )
         return
     found = plan(
         [(item.media_id, item.path) for item in items], settings.storage_dir, config, retry_failed

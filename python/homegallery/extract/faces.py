@@ -48,6 +48,7 @@ from homegallery.extract.schema import (
     write_faces,
 )
 from homegallery.extract.worker import StepOutcome, WorkItem, record_failure
+from homegallery.log import warn_once
 from homegallery.ml import faces as face_math
 from homegallery.models.store import ModelNotInstalled, model_path, task_model
 from homegallery.storage import Storage
@@ -338,15 +339,6 @@ def plan(
     return result
 
 
-_said: set[str] = set()
-
-
-def say_once(message: str) -> None:
-    if message not in _said:
-        _said.add(message)
-        log.warning("faces: %s; the rest of the import goes on without them", message)
-
-
 def run_step(
     items: Sequence[WorkItem],
     settings: Settings,
@@ -360,7 +352,10 @@ def run_step(
     config = settings.faces
     if config is None:
         if settings.faces_unavailable:
-            say_once(settings.faces_unavailable)
+            warn_once(
+                log,
+                f"faces: {settings.faces_unavailable}; the rest of the import goes on without them",
+            )
         return
     images = [(item.media_id, item.path) for item in items if item.kind != "video"]
     found = plan(images, settings.storage_dir, config, retry_failed)
