@@ -295,16 +295,17 @@ class Plan:
 def plan(
     items: Sequence[tuple[str, Path]],
     storage_dir: Path,
-    settings: EmbeddingSettings,
+    done_kind: str,
+    step: Step,
     retry_failed: bool,
 ) -> Plan:
-    """The photos without an embedding of this model that have a preview to make one from.
+    """The photos without a stored ``done_kind`` that have a preview to work from (the
+    embeddings and faces steps both read previews, never originals).
 
     A photo without any preview is left out: its preview step failed and says why.
     """
     listing = StorageListing(storage_dir)
-    done_kind = embedding_kind(settings.model_tag)
-    failed_kind = failure_kind("embeddings")
+    failed_kind = failure_kind(step)
     result = Plan([])
     for media_id, path in sorted(items):
         stored = listing.kinds(media_id)
@@ -401,6 +402,69 @@ def run_batches(
         suspects.clear()
 
 
+@dataclass(frozen=True)
+class RunContext:
+    """What every model step of one run shares: the run's options and its reporting."""
+
+    retry_failed: bool
+    extract_workers: int
+    summary: Summary
+    progress_factory: Callable[[str, int], ProgressLike]
+    pool_factory: PoolFactory
+
+
+def run_preview_step(
+    step: Step,
+    settings: Any,
+    unavailable: str,
+    items: Sequence[tuple[str, Path]],
+    done_kind: str,
+    storage_dir: Path,
+    run: RunContext,
+    work: BatchWork,
+) -> None:
+    """A model step of a run over the previews the per-file steps made: plan, count what
+    was done before, run ``work`` in batches, record each photo's outcome by its path.
+
+    ``settings`` None: the step is off, or its model is missing (``unavailable`` says
+    which, once per process).
+    """
+    if settings is None:
+        if unavailable:
+            warn_once(log, f"{step}: {unavailable}; the rest of the import goes on without them")
+        return
+    found = plan(items, storage_dir, done_kind, step, run.retry_failed)
+    stats = run.summary.steps[step]
+    stats.skipped += found.skipped
+    stats.failed_before += found.failed_before
+    if not found.todo:
+        return
+    progress = run.progress_factory(step, len(found.todo))
+    paths = dict(items)
+
+    def on_outcomes(outcomes: list[Outcome]) -> None:
+        for outcome in outcomes:
+            summary_line = StepOutcome(
+                step, outcome.ok, outcome.seconds, outcome.reason, outcome.message
+            )
+            run.summary.add(summary_line, paths.get(outcome.media_id, ""))
+        progress.advance(len(outcomes))
+
+    try:
+        run_batches(
+            found.todo,
+            settings,
+            storage_dir,
+            worker_count(settings, run.extract_workers),
+            run.pool_factory,
+            on_outcomes,
+            work=work,
+            step=step,
+        )
+    finally:
+        progress.close()
+
+
 def run_step(
     items: Sequence[WorkItem],
     settings: Settings,
@@ -412,42 +476,13 @@ def run_step(
 ) -> None:
     """The ``embeddings`` step of a run, after the per-file steps made the previews."""
     config = settings.embeddings
-    if config is None:
-        if settings.embeddings_unavailable:
-            warn_once(
-                log,
-                f"embeddings: {settings.embeddings_unavailable}; the rest of the import goes on without them",
-            )
-        return
-    found = plan(
-        [(item.media_id, item.path) for item in items], settings.storage_dir, config, retry_failed
+    run_preview_step(
+        "embeddings",
+        config,
+        settings.embeddings_unavailable,
+        [(item.media_id, item.path) for item in items],
+        embedding_kind(config.model_tag) if config else "",
+        settings.storage_dir,
+        RunContext(retry_failed, extract_workers, summary, progress_factory, pool_factory),
+        embed_batch,
     )
-    stats = summary.steps["embeddings"]
-    stats.skipped += found.skipped
-    stats.failed_before += found.failed_before
-    if not found.todo:
-        return
-    progress = progress_factory("embeddings", len(found.todo))
-    paths = {item.media_id: item.path for item in items}
-
-    def on_outcomes(outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
-            summary.add(
-                StepOutcome(
-                    "embeddings", outcome.ok, outcome.seconds, outcome.reason, outcome.message
-                ),
-                paths.get(outcome.media_id, ""),
-            )
-        progress.advance(len(outcomes))
-
-    try:
-        run_batches(
-            found.todo,
-            config,
-            settings.storage_dir,
-            worker_count(config, extract_workers),
-            pool_factory,
-            on_outcomes,
-        )
-    finally:
-        progress.close()

@@ -34,11 +34,10 @@ from typing import TYPE_CHECKING, Any
 from homegallery.extract.embed import (
     Outcome,
     PoolFactory,
+    RunContext,
     preview_sizes_stored,
-    run_batches,
-    worker_count,
+    run_preview_step,
 )
-from homegallery.extract.listing import StorageListing
 from homegallery.extract.schema import (
     Faces,
     StoredFace,
@@ -47,8 +46,7 @@ from homegallery.extract.schema import (
     failure_kind,
     write_faces,
 )
-from homegallery.extract.worker import StepOutcome, WorkItem, record_failure
-from homegallery.log import warn_once
+from homegallery.extract.worker import WorkItem, record_failure
 from homegallery.ml import faces as face_math
 from homegallery.models.store import ModelNotInstalled, model_path, task_model
 from homegallery.storage import Storage
@@ -308,37 +306,6 @@ def faces_batch(
 # --- the run side -------------------------------------------------------------------------
 
 
-@dataclass
-class Plan:
-    todo: list[tuple[str, Path]]
-    skipped: int = 0
-    failed_before: int = 0
-
-
-def plan(
-    items: Sequence[tuple[str, Path]],
-    storage_dir: Path,
-    settings: FaceSettings,
-    retry_failed: bool,
-) -> Plan:
-    """The photos not yet looked at by these models that have a preview to look in."""
-    listing = StorageListing(storage_dir)
-    done_kind = faces_kind(settings.models_tag)
-    failed_kind = failure_kind("faces")
-    result = Plan([])
-    for media_id, path in sorted(items):
-        stored = listing.kinds(media_id)
-        if done_kind in stored:
-            result.skipped += 1
-        elif not any(kind.startswith(_PREVIEW_PREFIX) for kind in stored):
-            continue
-        elif failed_kind in stored and not retry_failed:
-            result.failed_before += 1
-        else:
-            result.todo.append((media_id, path))
-    return result
-
-
 def run_step(
     items: Sequence[WorkItem],
     settings: Settings,
@@ -350,39 +317,13 @@ def run_step(
 ) -> None:
     """The ``faces`` step of a run, after the per-file steps made the previews."""
     config = settings.faces
-    if config is None:
-        if settings.faces_unavailable:
-            warn_once(
-                log,
-                f"faces: {settings.faces_unavailable}; the rest of the import goes on without them",
-            )
-        return
-    images = [(item.media_id, item.path) for item in items if item.kind != "video"]
-    found = plan(images, settings.storage_dir, config, retry_failed)
-    stats = summary.steps["faces"]
-    stats.skipped += found.skipped
-    stats.failed_before += found.failed_before
-    if not found.todo:
-        return
-    progress = progress_factory("faces", len(found.todo))
-
-    def on_outcomes(outcomes: list[Outcome]) -> None:
-        for outcome in outcomes:
-            summary.add(
-                StepOutcome("faces", outcome.ok, outcome.seconds, outcome.reason, outcome.message)
-            )
-        progress.advance(len(outcomes))
-
-    try:
-        run_batches(
-            found.todo,
-            config,
-            settings.storage_dir,
-            worker_count(config, extract_workers),
-            pool_factory,
-            on_outcomes,
-            work=faces_batch,
-            step="faces",
-        )
-    finally:
-        progress.close()
+    run_preview_step(
+        "faces",
+        config,
+        settings.faces_unavailable,
+        [(item.media_id, item.path) for item in items if item.kind != "video"],
+        faces_kind(config.models_tag) if config else "",
+        settings.storage_dir,
+        RunContext(retry_failed, extract_workers, summary, progress_factory, pool_factory),
+        faces_batch,
+    )
