@@ -354,3 +354,23 @@ def test_npm_packages_are_fetched_with_npm_pack(tmp_path: Path) -> None:
     extract_member(source, tarball, tmp_path / "index.js")
     assert "leftPad" in (tmp_path / "index.js").read_text()
     assert len(sha256_file(tmp_path / "index.js")) == 64
+
+
+@pytest.mark.parametrize(
+    ("machine", "flags", "reduced"),
+    [
+        ("x86_64", "fpu sse2 avx2 fma", True),  # int16 sums saturate: 7-bit weights
+        ("x86_64", "fpu avx2 avx512f avx512_vnni", False),
+        ("x86_64", "fpu avx2 avx_vnni", False),
+        ("aarch64", "fp asimd", False),  # ARM sums into int32
+        ("armv7l", "", False),
+    ],
+)
+def test_int8_weights_use_7_bits_only_where_the_cpu_needs_it(
+    machine: str, flags: str, reduced: bool
+) -> None:
+    from homegallery.models.quantize import needs_reduced_range
+
+    cpuinfo = f"processor\t: 0\nflags\t\t: {flags}\n"
+    assert needs_reduced_range(machine, cpuinfo) is reduced
+    assert needs_reduced_range("x86_64", "processor\t: 0\n") is True  # flags unknown: safe

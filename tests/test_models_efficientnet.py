@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pytest
 from PIL import Image
 
+from homegallery.config import Models
 from homegallery.models import store
 from homegallery.models.check import check_pattern
 from homegallery.models.convert import CONVERTERS
@@ -106,7 +107,8 @@ def test_matches_torch_on_real_photos(installed: store.Installed, photos_dir: Pa
 
 
 def test_int8_agrees_with_fp32_on_real_photos(installed: store.Installed, photos_dir: Path) -> None:
-    """Top-5 overlap and embedding cosine of int8 vs fp32, on every real test photo."""
+    """int8 vs fp32 on every real test photo: fp32's class stays among int8's top 5,
+    most of the top-5 lists are shared and the embeddings point the same way."""
     paths = sorted(
         path for folder in ("cameras", "gps", "xmp") for path in (photos_dir / folder).glob("*.jpg")
     )
@@ -121,13 +123,34 @@ def test_int8_agrees_with_fp32_on_real_photos(installed: store.Installed, photos
         ]
     )
     top1 = float(np.mean(int8_logits.argmax(1) == fp32_logits.argmax(1)))
-    cosine = np.sum(int8_embedding * fp32_embedding, axis=1)
-    print(
-        f"\nint8 vs fp32 on {len(paths)} photos: top-5 overlap {overlap:.2f}, top-1 {top1:.2f}, "
-        f"embedding cosine mean {cosine.mean():.3f} min {cosine.min():.3f}"
+    in_top5 = np.mean(
+        [
+            a.argmax() in set(np.argsort(-b)[:5])
+            for a, b in zip(fp32_logits, int8_logits, strict=True)
+        ]
     )
-    assert overlap > 0.8
-    assert cosine.mean() > 0.97
+    cosine = np.sum(int8_embedding * fp32_embedding, axis=1)
+    # the labels a photo gets (classes at the default threshold) survive int8
+    threshold = Models().label_threshold
+    fp32_labels = [set(np.flatnonzero(row >= threshold)) for row in _softmax(fp32_logits)]
+    int8_labels = [set(np.flatnonzero(row >= threshold)) for row in _softmax(int8_logits)]
+    kept = sum(len(a & b) for a, b in zip(fp32_labels, int8_labels, strict=True))
+    given = sum(len(labels) for labels in fp32_labels)
+    print(
+        f"\nint8 vs fp32 on {len(paths)} photos: fp32 class in int8 top 5 {in_top5:.2f}, "
+        f"top-5 overlap {overlap:.2f}, top-1 {top1:.2f}, "
+        f"embedding cosine mean {cosine.mean():.3f} min {cosine.min():.3f}, "
+        f"labels kept {kept}/{given}"
+    )
+    assert in_top5 >= 0.95
+    assert overlap > 0.85
+    assert cosine.mean() > 0.98
+    assert kept >= 0.85 * given
+
+
+def _softmax(logits: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))
 
 
 def test_reader_sees_the_whole_state_dict(

