@@ -27,6 +27,7 @@ from homegallery.catalog.people import (
     split_face_key,
     write_values,
 )
+from homegallery.catalog.schema import write_transaction
 
 
 def _person_key(connection: sqlite3.Connection, key_or_name: str) -> str:
@@ -184,8 +185,7 @@ def record_changes(
     a grouping keeps.
     """
     events = [new_people_event(change, user=user) for change in changes]
-    connection.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(connection):
         added = append_events(connection, events)
         touched: set[int] = set()
         for event in added:
@@ -194,8 +194,4 @@ def record_changes(
         _refresh(connection, touched)
         write_values(connection, _entries_of(connection, touched))
         bump_generation(connection)
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
     return len(added)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
@@ -43,6 +44,7 @@ from homegallery.extract.schema import (
     StoredLabel,
     embedding_kind,
     failure_kind,
+    preview_kind,
     write_embedding,
     write_labels,
 )
@@ -53,7 +55,7 @@ from homegallery.ml.labels import label_name, label_wnid, softmax
 from homegallery.models.preprocess import efficientnet_input
 from homegallery.models.spec import get_spec
 from homegallery.models.store import ModelNotInstalled, model_path, task_model
-from homegallery.storage import Storage
+from homegallery.storage import Storage, kind_pattern
 
 if TYPE_CHECKING:
     from homegallery.config import Models
@@ -64,7 +66,7 @@ log = logging.getLogger("homegallery.extract")
 
 TOP_LABELS = 5  # classes stored per photo; the build keeps those above the threshold
 MIN_SHORT_SIDE = 256  # the model's resize step: short side to 256, then the centre 224
-_PREVIEW_PREFIX = "image-preview-"
+_PREVIEW_KIND = re.compile(kind_pattern("image_preview", r"(\d+)"))
 
 
 class ModelUnavailable(HomeGalleryError):  # noqa: N818 (a state the run reports, like ModelNotInstalled)
@@ -139,13 +141,7 @@ def from_config(models: Models) -> tuple[EmbeddingSettings | None, str]:
 
 def preview_sizes_stored(kinds: Sequence[str] | set[str] | frozenset[str]) -> list[int]:
     """Sizes of the image previews among stored kinds, smallest first."""
-    sizes = []
-    for kind in kinds:
-        if kind.startswith(_PREVIEW_PREFIX) and kind.endswith(".jpg"):
-            size = kind[len(_PREVIEW_PREFIX) : -4]
-            if size.isdigit():
-                sizes.append(int(size))
-    return sorted(sizes)
+    return sorted(int(match.group(1)) for kind in kinds if (match := _PREVIEW_KIND.fullmatch(kind)))
 
 
 def load_input(paths: Sequence[Path]) -> Any:
@@ -241,7 +237,7 @@ def embed_batch(
     for media_id, original in batch:
         try:
             sizes = preview_sizes_stored(storage.kinds(media_id))
-            paths = [storage.path(media_id, f"{_PREVIEW_PREFIX}{size}.jpg") for size in sizes]
+            paths = [storage.path(media_id, preview_kind(size)) for size in sizes]
             inputs.append(efficientnet_input(load_input(paths)))
             ready.append((media_id, original))
         except Exception as error:  # a broken preview: this photo fails, the batch goes on
@@ -311,7 +307,7 @@ def plan(
         stored = listing.kinds(media_id)
         if done_kind in stored:
             result.skipped += 1
-        elif not any(kind.startswith(_PREVIEW_PREFIX) for kind in stored):
+        elif not any(_PREVIEW_KIND.fullmatch(kind) for kind in stored):
             continue
         elif failed_kind in stored and not retry_failed:
             result.failed_before += 1

@@ -44,6 +44,7 @@ from homegallery.extract.schema import (
     faces_kind,
     faces_models_tag,
     failure_kind,
+    preview_kind,
     write_faces,
 )
 from homegallery.extract.worker import WorkItem, record_failure
@@ -65,7 +66,6 @@ TILE = face_math.INPUT_SIZE
 TILE_OVERLAP = 160
 TILE_FROM = 800  # previews with a longer side than this are also seen in tiles
 _EDGE = 2.0  # pixels: a face this near a tile's inner edge was cut by it
-_PREVIEW_PREFIX = "image-preview-"
 
 
 @dataclass(frozen=True)
@@ -263,7 +263,7 @@ def faces_batch(
         started = time.perf_counter()
         try:
             size = preview_for_faces(preview_sizes_stored(storage.kinds(media_id)))
-            with Image.open(storage.path(media_id, f"{_PREVIEW_PREFIX}{size}.jpg")) as image:
+            with Image.open(storage.path(media_id, preview_kind(size))) as image:
                 picture = image.convert("RGB")
         except Exception as error:  # a broken preview fails this photo only
             reason = "missing" if isinstance(error, FileNotFoundError) else "decode"
