@@ -117,3 +117,23 @@ def test_merge_two_people_by_selection(page: Page, people_server: str) -> None:
     picks.nth(1).check()
     page.click("button:has-text('Merge selected')")
     page.wait_for_selector(f"#page[data-people='{before - 1}']")
+
+
+def test_hide_a_person_then_bring_them_back(page: Page, people_server: str) -> None:
+    page.goto(f"{people_server}/people")
+    page.wait_for_selector("#page[data-people]")
+    before = int(page.get_attribute("#page", "data-people") or 0)
+    page.locator(".person-card .person-pick").nth(0).check()
+    page.click("button:has-text('Hide selected')")
+    page.wait_for_selector(f"#page[data-people='{before - 1}']")
+    assert page.locator(".person-unhide").count() == 0
+    page.check("label:has-text('Show hidden') input")
+    page.wait_for_selector(f"#page[data-people='{before}'] .person-card.person-hidden")
+    assert page.locator(".person-card.person-hidden").count() == 1
+    page.click(".person-hidden .person-unhide")
+    page.wait_for_function(
+        "() => !document.querySelector('.person-card.person-hidden')"
+        " && document.querySelectorAll('.person-card').length > 0"
+    )
+    page.uncheck("label:has-text('Show hidden') input")
+    page.wait_for_selector(f"#page[data-people='{before}']")

@@ -1,5 +1,6 @@
 // People: every person as a face, a name and a count; named ones first. A login that
-// may change people names them inline, merges a selection into one, hides strangers.
+// may change people names them inline, merges a selection into one, hides strangers,
+// and can list the hidden ones again to bring one back.
 
 import { api, faceUrl, previewUrl } from "./api.js";
 import { element, link } from "./pages.js";
@@ -41,6 +42,20 @@ function card(person, canChange, selected, redraw, toast) {
       redraw.tools();
     });
     box.append(name, pick);
+    if (person.hidden) {
+      box.classList.add("person-hidden");
+      const show = element("button", "secondary person-unhide", "Unhide");
+      show.type = "button";
+      show.addEventListener("click", async () => {
+        try {
+          await api.hidePerson(person.key, false);
+          await redraw();
+        } catch (error) {
+          toast(error.message);
+        }
+      });
+      box.append(show);
+    }
   } else {
     box.append(element("span", "person-name", person.name || "Unnamed"));
   }
@@ -58,9 +73,13 @@ export async function renderPeople(page, settings, toast) {
   merge.title = "All selected people become the first one you selected";
   const hide = element("button", "secondary", "Hide selected");
   hide.type = "button";
-  if (canChange) tools.append(merge, hide);
+  const showHidden = element("label", "toggle");
+  const showHiddenBox = element("input");
+  showHiddenBox.type = "checkbox";
+  showHidden.append(showHiddenBox, " Show hidden");
+  if (canChange) tools.append(merge, hide, showHidden);
   const redraw = async () => {
-    const { people } = await api.people();
+    const { people } = await api.people(showHiddenBox.checked);
     list.replaceChildren(...people.map((person) => card(person, canChange, selected, redraw, toast)));
     if (!people.length) list.append(element("p", "muted", "No faces found yet: they come with the next import."));
     page.dataset.people = String(people.length);
@@ -81,6 +100,7 @@ export async function renderPeople(page, settings, toast) {
       toast(error.message);
     }
   });
+  showHiddenBox.addEventListener("change", () => redraw().catch((error) => toast(error.message)));
   hide.addEventListener("click", async () => {
     try {
       for (const key of selected) await api.hidePerson(key, true);
