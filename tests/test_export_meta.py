@@ -191,3 +191,87 @@ def test_digikam_and_lightroom_tag_trees_follow(
     assert written["Xmp.dc.subject"] == ["hike"]
     assert written["Xmp.digiKam.TagsList"] == ["People/Anna", "hike"]
     assert written["Xmp.lr.hierarchicalSubject"] == ["hike"]
+
+
+PET_AND_FRIEND = (  # digiKam's regions: a named face elsewhere in the photo and a pet
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>\n'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description rdf:about="" '
+    'xmlns:mwg-rs="http://www.metadataworkinggroup.com/schemas/regions/" '
+    'xmlns:stArea="http://ns.adobe.com/xmp/sType/Area#">'
+    '<mwg-rs:Regions rdf:parseType="Resource"><mwg-rs:RegionList><rdf:Bag>'
+    '<rdf:li><rdf:Description mwg-rs:Name="Friend" mwg-rs:Type="Face">'
+    '<mwg-rs:Area stArea:x="0.9" stArea:y="0.9" stArea:w="0.05" stArea:h="0.05" '
+    'stArea:unit="normalized"/></rdf:Description></rdf:li>'
+    '<rdf:li><rdf:Description mwg-rs:Name="Rex" mwg-rs:Type="Pet">'
+    '<mwg-rs:Area stArea:x="0.1" stArea:y="0.9" stArea:w="0.1" stArea:h="0.1" '
+    'stArea:unit="normalized"/></rdf:Description></rdf:li>'
+    "</rdf:Bag></mwg-rs:RegionList></mwg-rs:Regions></rdf:Description></rdf:RDF></x:xmpmeta>\n"
+    '<?xpacket end="w"?>\n'
+)
+
+
+def test_named_faces_go_into_mwg_regions_and_come_back_on_import(
+    tmp_path: Path, face_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A person a user named is written as a face region on every photo of theirs, on
+    the picture as stored (a photo turned by its EXIF orientation included); other
+    programs' regions stay; a fresh gallery from the same files knows the name."""
+    from PIL import Image
+
+    from face_photos import astronaut
+
+    source = tmp_path / "photos"
+    source.mkdir()
+    with Image.open(astronaut()) as image:
+        upright = image.convert("RGB")
+    upright.save(source / "astronaut.jpg", quality=92)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90° clockwise: stored turned the other way
+    upright.transpose(Image.Transpose.ROTATE_90).save(
+        source / "astronaut-turned.jpg", quality=92, exif=exif.tobytes()
+    )
+    (source / "astronaut.xmp").write_text(PET_AND_FRIEND, encoding="utf-8")
+
+    def gallery_at(folder: Path) -> Path:
+        config_file = folder / "gallery.yml"
+        config_file.write_text(
+            f"sources: [{{dir: {source}}}]\n"
+            "database: {file: data/catalog.db}\nstorage: {dir: data/storage}\n"
+            "extractor: {workers: 1, geoReverse: {provider: off},"
+            f" models: {{dir: {face_model_dir}, embeddings: off}}}}\n"
+        )
+        import_update(load_config(config_file), ImportOptions(workers=1, quiet=True))
+        return config_file
+
+    config_file = gallery_at(tmp_path)
+    with open_gallery(load_config(config_file)) as gallery:
+        astronaut_person = next(p for p in gallery.people() if p.count == 2)
+        gallery.name_person(astronaut_person.key, "Eileen Collins")
+        boxes = {entry.files[0].path: gallery.faces(entry.id)[0].box for entry in gallery}
+    assert export(str(config_file), "--diff") == 0
+    output = capsys.readouterr().out
+    assert "astronaut.xmp: +face:Eileen Collins" in output
+    assert "astronaut-turned.jpg.xmp: +face:Eileen Collins" in output
+
+    kept = xmp(source / "astronaut.xmp")
+    names = {value for key, value in kept.items() if key.endswith("/mwg-rs:Name")}
+    assert names == {"Friend", "Rex", "Eileen Collins"}
+    turned = xmp(source / "astronaut-turned.jpg.xmp")
+    prefix = "Xmp.mwg-rs.Regions/mwg-rs:RegionList[1]/mwg-rs:"
+    assert turned[prefix + "Name"] == "Eileen Collins"
+    # On the stored (unturned) picture, the face's centre is turned back from the shown one.
+    left, top, width, height = boxes["astronaut-turned.jpg"]
+    assert abs(float(turned[prefix + "Area/stArea:x"]) - (top + height / 2)) < 1e-3
+    assert abs(float(turned[prefix + "Area/stArea:y"]) - (1 - left - width / 2)) < 1e-3
+    assert turned["Xmp.mwg-rs.Regions/mwg-rs:AppliedToDimensions/stDim:w"] == str(upright.height)
+
+    assert export(str(config_file)) == 0  # nothing new to write
+    assert "0 new and 0 updated sidecars, 2 already up to date" in capsys.readouterr().out
+
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    with open_gallery(load_config(gallery_at(fresh))) as gallery:
+        assert {p.name for p in gallery.people()} >= {"Eileen Collins"}
+        assert gallery.person("Eileen Collins").count == 2

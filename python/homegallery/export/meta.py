@@ -1,4 +1,5 @@
-"""``export_meta``: the sidecars of the entries users changed, planned then written.
+"""``export_meta``: the sidecars of the entries users changed (tags, ratings, people),
+planned then written.
 
 An entry is exported when a user changed it (it has events; with ``changes_after``,
 events after that moment) and it matches the query. Each sidecar is written
@@ -13,9 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from homegallery.catalog.entry import Entry
 from homegallery.catalog.events import read_events
 from homegallery.config import Config, Source
 from homegallery.export.sidecars import (
+    FacesToWrite,
+    NamedRegion,
     SidecarChange,
     SidecarError,
     load_state,
@@ -24,6 +28,7 @@ from homegallery.export.sidecars import (
     state_file,
     write_change,
 )
+from homegallery.extract.regions import stored_area
 from homegallery.gallery import Gallery
 from homegallery.index import load_index
 from homegallery.progress import Progress
@@ -73,12 +78,31 @@ def parse_moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def _changed_ids(gallery: Gallery, after: datetime | None) -> set[str]:
+def _changed_ids(gallery: Gallery, after: datetime | None) -> tuple[set[str], set[str]]:
+    """The entries users changed, and the faces whose person a user confirmed."""
     changed: set[str] = set()
+    confirmed: set[str] = set()
     for _, event in read_events(gallery.reader()):
+        if event.people is not None:
+            confirmed.update(event.people.add)
+            confirmed.difference_update(event.people.remove)
         if after is None or parse_moment(event.time) > after:
             changed.update(event.ids)
-    return changed
+    return changed, confirmed
+
+
+def _faces_to_write(gallery: Gallery, entry: Entry, confirmed: set[str]) -> FacesToWrite:
+    """The entry's named faces a user confirmed, as MWG regions of the stored picture."""
+    regions = [
+        NamedRegion(face.name, *stored_area(face.box, entry.orientation))
+        for face in gallery.faces(entry.id)
+        if face.name and face.key in confirmed
+    ]
+    dimensions = None
+    if entry.width and entry.height:
+        turned = entry.orientation in (5, 6, 7, 8)
+        dimensions = (entry.height, entry.width) if turned else (entry.width, entry.height)
+    return FacesToWrite(regions, dimensions)
 
 
 def _sources(config: Config) -> dict[str, tuple[Source, dict[str, str]]]:
@@ -104,8 +128,9 @@ def export_meta(
     report = MetaExportReport(dry_run=dry_run)
     gallery = Gallery(config)
     try:
-        changed = _changed_ids(gallery, changes_after)
+        changed, confirmed = _changed_ids(gallery, changes_after)
         entries = [entry for entry in gallery.search(query) if entry.id in changed]
+        faces = {entry.id: _faces_to_write(gallery, entry, confirmed) for entry in entries}
     finally:
         gallery.close()
     report.entries = len(entries)
@@ -115,7 +140,7 @@ def export_meta(
     try:
         with Progress("sidecars", total=len(entries), quiet=quiet) as progress:
             for entry in entries:
-                for change in plan_entry(entry, sources, state, mirror):
+                for change in plan_entry(entry, sources, state, mirror, faces[entry.id]):
                     if not dry_run and change.status in ("create", "update"):
                         try:
                             state[str(change.sidecar)] = write_change(change)

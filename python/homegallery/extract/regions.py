@@ -74,3 +74,14 @@ def face_regions(xmp: Mapping[str, object], orientation: int = 1) -> list[FaceRe
             )
         )
     return regions
+
+
+def stored_area(
+    box: tuple[float, float, float, float], orientation: int = 1
+) -> tuple[float, float, float, float]:
+    """A box (left, top, width, height) on the picture as displayed, as MWG writes it:
+    centre and size on the picture as stored. The inverse of :func:`face_regions`'
+    turn (orientations 6 and 8 undo each other; every other one undoes itself)."""
+    left, top, width, height = box
+    undo = {6: 8, 8: 6}.get(orientation, orientation)
+    return _oriented(left + width / 2, top + height / 2, width, height, undo)
