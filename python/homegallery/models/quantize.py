@@ -22,6 +22,13 @@ stem, blocks 0–1, 8, 11, 15,   1.29×    0.91                  0.994 / 0.983
 head
 =============================  =======  ====================  ===============
 
+NanoDet-m: only its convolutions are quantised (with every operator quantised, the
+sigmoid class scores and the box bins lost all detections), and its first and six
+head convolutions stay in float. On the seven darknet demo photos, of the 25
+objects fp32 finds at score 0.4, int8 finds 24 at 0.3 in the same place (IoU 0.7)
+with scores within 0.1 (21 with the first and head convolutions quantised too); 1.5×
+faster on the 2-core x86 test machine, 5.3 MB instead of 15.2 MB.
+
 Ranges are calibrated on generated pictures (smooth colour fields with noise, from a
 fixed seed), so the int8 file is made the same way everywhere, without photos: on
 the shared real photos they matched ranges from real photos in top-5 agreement.
@@ -30,6 +37,8 @@ the shared real photos they matched ranges from real photos in top-5 agreement.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -38,13 +47,18 @@ import numpy.typing as npt
 from PIL import Image
 
 from homegallery.models.convert import ConversionError
-from homegallery.models.preprocess import efficientnet_input
+from homegallery.models.preprocess import efficientnet_input, nanodet_input
 from homegallery.models.spec import ModelSpec
 
 FLOAT_LAYERS = ("_conv_stem", "_blocks.0.", "_blocks.1.")
 METHOD = (
     "static QDQ, uint8 activations, int8 per-channel weights (reduce_range); "
     "stem and blocks 0-1 in fp32"
+)
+NANODET_HEAD_CONVOLUTIONS = 6  # class and box convolutions of the three strides
+NANODET_METHOD = (
+    "static QDQ of the convolutions, uint8 activations, int8 per-channel weights "
+    "(reduce_range); first and head convolutions in fp32"
 )
 CALIBRATION_PICTURES = 16
 _SEED = 1234
@@ -64,11 +78,42 @@ def calibration_pictures(count: int = CALIBRATION_PICTURES) -> list[npt.NDArray[
     return pictures
 
 
+def _nanodet_input(picture: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    return nanodet_input(Image.fromarray(picture, "RGB"))[0]
+
+
+def _efficientnet_float(graph: Any) -> list[str]:
+    return [node.name for node in graph.node if node.name.startswith(FLOAT_LAYERS)]
+
+
+def _nanodet_float(graph: Any) -> list[str]:
+    """NanoDet's first convolution and its six head convolutions (the last in the graph)."""
+    convolutions = [node.name for node in graph.node if node.op_type == "Conv"]
+    return convolutions[:1] + convolutions[-NANODET_HEAD_CONVOLUTIONS:]
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    make_input: Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.float32]]
+    kept_float: Callable[[Any], list[str]]  # graph → names of the nodes left in float
+    method: str
+    op_types: tuple[str, ...] | None = None  # only these are quantised (None: all)
+
+
+_RECIPES: dict[str, _Recipe] = {
+    "efficientnet-lite0": _Recipe(efficientnet_input, _efficientnet_float, METHOD),
+    "tfjs-nanodet": _Recipe(_nanodet_input, _nanodet_float, NANODET_METHOD, ("Conv",)),
+}
+
+
 def quantise_int8(spec: ModelSpec, source: Path, target: Path) -> str:
     """Writes the int8 model of ``source`` to ``target``; returns how it was made."""
     from onnxruntime.quantization import CalibrationDataReader
 
-    inputs = [efficientnet_input(picture)[None] for picture in calibration_pictures()]
+    if spec.converter not in _RECIPES:
+        raise ConversionError(f"{spec.name} has no int8 recipe")
+    recipe = _RECIPES[spec.converter]
+    inputs = [recipe.make_input(picture)[None] for picture in calibration_pictures()]
 
     class Reader(CalibrationDataReader):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -82,20 +127,21 @@ def quantise_int8(spec: ModelSpec, source: Path, target: Path) -> str:
     # lines a user cannot act on); those are silenced for the call.
     logging.disable(logging.WARNING)
     try:
-        _quantize(source, target, Reader())
+        _quantize(source, target, Reader(), recipe)
     except Exception as error:  # the quantiser raises many kinds; the user needs one line
         raise ConversionError(f"int8 quantisation failed: {error}") from None
     finally:
         logging.disable(logging.NOTSET)
-    return METHOD
+    return recipe.method
 
 
-def _quantize(source: Path, target: Path, reader: Any) -> None:
+def _quantize(source: Path, target: Path, reader: Any, recipe: _Recipe) -> None:
     import onnx
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
     graph = onnx.load(str(source), load_external_data=False).graph
-    kept_float = [node.name for node in graph.node if node.name.startswith(FLOAT_LAYERS)]
+    kept_float = recipe.kept_float(graph)
+    extra = {} if recipe.op_types is None else {"op_types_to_quantize": list(recipe.op_types)}
 
     quantize_static(
         str(source),
@@ -107,4 +153,5 @@ def _quantize(source: Path, target: Path, reader: Any) -> None:
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         nodes_to_exclude=kept_float,
+        **extra,
     )
