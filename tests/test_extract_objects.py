@@ -279,3 +279,50 @@ def test_the_command_line_and_the_api_find_dog_jpg(gallery: Gallery) -> None:
         with urllib.request.urlopen(f"{url}/api/entries/{entry['id']}") as response:
             detail = json.load(response)
     assert any(o["class"] == "bicycle" and len(o["box"]) == 4 for o in detail["objects"])
+
+
+def test_a_missing_object_model_is_said_once_and_the_import_goes_on(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    darknet_photos: Path,
+) -> None:
+    import logging
+
+    import homegallery.log
+    from homegallery.extract.runner import extract_gallery
+    from homegallery.index import update_index
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    shutil.copy(darknet_photos / "dog.jpg", folder / "dog.jpg")
+    models = {"dir": str(tmp_path / "no-models"), "embeddings": "off", "faceDetection": "off"}
+    config = parse_config(
+        {
+            "sources": [{"dir": str(folder)}],
+            "storage": {"dir": str(tmp_path / "storage")},
+            "database": {"file": str(tmp_path / "catalog.db")},
+            "extractor": {"models": models},
+        },
+        tmp_path / "gallery.yml",
+    )
+    update_index(config)
+    monkeypatch.setattr(homegallery.log, "_warned", set())  # nothing said yet
+    with caplog.at_level(logging.WARNING, logger="homegallery.extract"):
+        first = extract_gallery(config, workers=1, progress_factory=quiet)
+        extract_gallery(config, workers=1, progress_factory=quiet)
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("objects")]
+    assert said == [
+        "objects: model nanodet-m is not installed: run `homegallery models install nanodet-m`; "
+        "the rest of the import goes on without them"
+    ]
+    assert first.steps["preview"].done == 1 and not first.failures
+    off = parse_config({"extractor": {"models": {"objects": "off"}}}, tmp_path / "off.yml")
+    assert from_config(off.extractor.models) == (None, "")
+
+
+def test_object_score_outside_0_to_1_is_a_config_error(tmp_path: Path) -> None:
+    from homegallery.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"objectScore`: must be a score from 0 to 1"):
+        parse_config({"extractor": {"models": {"objectScore": 1.5}}}, tmp_path / "gallery.yml")
