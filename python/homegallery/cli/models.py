@@ -31,7 +31,7 @@ def register(
     parser = subparsers.add_parser(
         "models",
         parents=[common],
-        help="list and install the models for embeddings and labels",
+        help="list and install the models for labels, similar search, faces and objects",
         description=help_text(__doc__),
     )
     parser.set_defaults(func=run_list)
