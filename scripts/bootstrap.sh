@@ -21,10 +21,11 @@ done
 
 # ffmpeg: web video and video metadata; libvips42: previews (it pulls libheif for HEIC);
 # python3-venv: the environment below. For the tests only: chromium (the browser
-# tests) and wordnet-base (WordNet 3.0's data.noun, which the test of the ImageNet
-# label table regenerates it from).
+# tests), wordnet-base (WordNet 3.0's data.noun, which the test of the ImageNet
+# label table regenerates it from) and darknet (its classic demo photos, in
+# /usr/share/darknet/data, which the object detection tests look at).
 APT_PACKAGES=(ffmpeg libvips42 python3-venv)
-((demo)) || APT_PACKAGES+=(chromium wordnet-base)
+((demo)) || APT_PACKAGES+=(chromium wordnet-base darknet)
 # npm: fetches the map's country outlines below (only at install; never at run time).
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 

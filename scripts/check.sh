@@ -19,6 +19,7 @@ models_config="$(mktemp --suffix=.yml)"
 trap 'rm -f "$models_config"' EXIT
 printf 'extractor:\n  models:\n    dir: "%s"\n' "$HOMEGALLERY_TEST_MODELS" > "$models_config"
 step .venv/bin/homegallery models install --config "$models_config" --int8 efficientnet-lite0
+step .venv/bin/homegallery models install --config "$models_config" --int8 nanodet-m
 
 step cargo fmt --all --check
 step cargo clippy --all-targets --locked -- -D warnings

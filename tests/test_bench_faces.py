@@ -21,3 +21,16 @@ def test_people_bench_groups_generated_identities_well() -> None:
     assert values["purity (faces among their own)"] > 99
     assert values["completeness (in their largest person)"] > 90
     assert values["add 1,000 faces to the people of the rest"] < 2
+
+
+def test_objects_bench_times_fp32_and_int8_with_their_ratio(object_model_dir: Path) -> None:
+    from homegallery.bench import objects
+
+    report = objects.run(True, object_model_dir)
+    values = {figure.name: figure.value for figure in report.figures}
+    assert values["look for objects in a photo, fp32, 1 thread"] > 0
+    assert values["look for objects in a photo, int8, 1 thread"] > 0
+    ratio = values["int8 speed-up over fp32, 1 thread"]
+    fp32 = values["look for objects in a photo, fp32, 1 thread"]
+    int8 = values["look for objects in a photo, int8, 1 thread"]
+    assert abs(ratio - fp32 / int8) < 1e-6

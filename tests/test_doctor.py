@@ -42,7 +42,7 @@ def _gallery(tmp_path: Path, models_dir: Path, embeddings: str = "efficientnet-l
         f"storage:\n  dir: {tmp_path}/storage\n"
         f"database:\n  file: {tmp_path}/catalog.db\n"
         f"extractor:\n  models:\n    dir: {models_dir}\n    embeddings: {embeddings}\n"
-        "    faceDetection: 'off'\n    faceRecognition: 'off'\n",
+        "    faceDetection: 'off'\n    faceRecognition: 'off'\n    objects: 'off'\n",
         encoding="utf-8",
     )
     return config

@@ -172,6 +172,8 @@ def write_part(
     labels_kind: str | None = None,
     label_threshold: float = 0.0,
     vector_kind: str | None = None,
+    objects_kind: str | None = None,
+    object_score: float = 0.0,
 ) -> tuple[list[str], list[bool], list[tuple[str, bytes]], int, list[str]]:
     """Makes one part of a catalog build into a new SQLite file (GIL released).
 

@@ -152,11 +152,16 @@ class Models(_Section):
     embeddings: str = TASK_DEFAULTS["embeddings"]
     face_detection: str = TASK_DEFAULTS["face-detection"]
     face_recognition: str = TASK_DEFAULTS["face-recognition"]
+    objects: str = TASK_DEFAULTS["objects"]
     # Faces the detector is at least this sure of are kept (HomeGallery keeps 0.7).
     face_score: float = 0.7
     # Two faces are one person from this cosine of their descriptors on (SFace's
     # operating point in OpenCV's model zoo: 0.363); higher splits more, lower merges more.
     person_threshold: float = 0.363
+    # COCO objects the detector is at least this sure of are kept (measured on the
+    # darknet demo photos: 0.4 keeps the dog, bicycles, car, giraffe, kites, persons,
+    # horses and loses few wrong ones; HomeGallery keeps its own model's above 0.6).
+    object_score: float = 0.4
     precision: ModelPrecision = "fp32"
     # ImageNet classes at least this probable become the labels (and words) of a photo.
     label_threshold: float = 0.2
@@ -176,6 +181,7 @@ class Models(_Section):
             "embeddings": self.embeddings,
             "face-detection": self.face_detection,
             "face-recognition": self.face_recognition,
+            "objects": self.objects,
         }
 
 
@@ -434,13 +440,16 @@ def _check(config: Config, config_file: Path) -> list[str]:
 
 
 def _check_models(models: Models) -> list[str]:
-    problems = []
-    if not 0.0 <= models.label_threshold <= 1.0:
-        problems.append("`extractor.models.labelThreshold`: must be a probability from 0 to 1")
-    if not 0.0 < models.face_score <= 1.0:
-        problems.append("`extractor.models.faceScore`: must be a score above 0, at most 1")
-    if not -1.0 <= models.person_threshold <= 1.0:
-        problems.append("`extractor.models.personThreshold`: must be a cosine from -1 to 1")
+    problems = [
+        f"`extractor.models.{key}`: must be {what}"
+        for key, ok, what in (
+            ("labelThreshold", 0.0 <= models.label_threshold <= 1.0, "a probability from 0 to 1"),
+            ("faceScore", 0.0 < models.face_score <= 1.0, "a score above 0, at most 1"),
+            ("objectScore", 0.0 <= models.object_score <= 1.0, "a score from 0 to 1"),
+            ("personThreshold", -1.0 <= models.person_threshold <= 1.0, "a cosine from -1 to 1"),
+        )
+        if not ok
+    ]
     if models.workers < 0:
         problems.append(
             "`extractor.models.workers`: must be 0 (as many as extract workers) or more"

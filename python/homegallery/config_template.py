@@ -85,6 +85,10 @@ extractor:
     faceRecognition: sface
     faceScore: 0.7
     personThreshold: 0.363
+    # COCO objects (`object:dog`, `dog`): nanodet-m or off. Objects the detector is
+    # at least `objectScore` sure of are kept; a change takes effect at the next build.
+    objects: nanodet-m
+    objectScore: 0.4
     # fp32, or int8 once `homegallery models install --int8` has made that variant.
     precision: fp32
     # ImageNet classes at least this probable become a photo's labels and search

@@ -57,7 +57,7 @@ fn group(tuple: GroupTuple) -> Group {
 #[pyfunction]
 #[pyo3(signature = (
     path, storage_root, schema, groups, stored, held,
-    labels_kind=None, label_threshold=0.0, vector_kind=None
+    labels_kind=None, label_threshold=0.0, vector_kind=None, objects_kind=None, object_score=0.0
 ))]
 #[allow(clippy::too_many_arguments)] // one binding mirrors the Python call's keywords
 fn write_part(
@@ -71,10 +71,17 @@ fn write_part(
     labels_kind: Option<String>,
     label_threshold: f64,
     vector_kind: Option<String>,
+    objects_kind: Option<String>,
+    object_score: f64,
 ) -> PyResult<Part<'_>> {
     if !(0.0..=1.0).contains(&label_threshold) {
         return Err(PyValueError::new_err(format!(
             "label_threshold must be a probability from 0 to 1, not {label_threshold}"
+        )));
+    }
+    if !(0.0..=1.0).contains(&object_score) {
+        return Err(PyValueError::new_err(format!(
+            "object_score must be a score from 0 to 1, not {object_score}"
         )));
     }
     let groups: Vec<Group> = groups.into_iter().map(group).collect();
@@ -82,6 +89,8 @@ fn write_part(
         labels_kind,
         label_threshold,
         vector_kind,
+        objects_kind,
+        object_score,
     };
     let task = PartTask {
         groups: &groups,

@@ -10,9 +10,11 @@
 
 use std::collections::HashSet;
 
-use crate::catalog::entry_doc::{Entry, EntryFile, Label};
+use crate::catalog::entry_doc::{DetectedObject, Entry, EntryFile, Label};
 use crate::catalog::storage_layout::{self, IMAGE_PREVIEW, VIDEO_FRAME, VIDEO_PREVIEW};
-use crate::catalog::storage_read::{StorageReader, StoredLabels, StoredMeta, StoredPlace};
+use crate::catalog::storage_read::{
+    StorageReader, StoredLabels, StoredMeta, StoredObjects, StoredPlace,
+};
 
 /// One indexed file of a group, as `catalog.grouping.GroupFile`.
 #[derive(Debug, Clone)]
@@ -44,6 +46,10 @@ pub struct Options {
     pub labels_kind: Option<String>,
     pub label_threshold: f64,
     pub vector_kind: Option<String>,
+    /// The object detector's file (`objects-<model>-<version>.json`) and the score an
+    /// object needs to be kept.
+    pub objects_kind: Option<String>,
+    pub object_score: f64,
 }
 
 /// Whether the entry has a vector: one of its own or a twin's embedding, or another.
@@ -79,6 +85,32 @@ fn labels(group: &Group, reader: &mut StorageReader, options: &Options) -> Vec<L
             id: label.id,
             name: label.name,
             score: label.score,
+        })
+        .collect()
+}
+
+/// The objects at least as sure as the threshold, from the entry's own file or, when
+/// it has none, its twin's; boxes as HomeGallery keeps them (x, y, width, height).
+fn objects(group: &Group, reader: &mut StorageReader, options: &Options) -> Vec<DetectedObject> {
+    let Some(kind) = options.objects_kind.as_deref() else {
+        return Vec::new();
+    };
+    let mut stored: Option<StoredObjects> = reader.read_json(&group.id, kind);
+    for twin in &group.twin_ids {
+        if stored.is_some() {
+            break;
+        }
+        stored = reader.read_json(twin, kind);
+    }
+    stored
+        .map(|stored| stored.objects)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|found| found.score >= options.object_score && found.score.is_finite())
+        .map(|found| DetectedObject {
+            class_name: found.class_name,
+            score: found.score,
+            bounds: [found.x, found.y, found.width, found.height],
         })
         .collect()
 }
@@ -275,6 +307,7 @@ pub fn assemble(group: &Group, reader: &mut StorageReader, options: &Options) ->
         files,
         previews,
         labels,
+        objects: objects(group, reader, options),
         has_vector,
         ..Entry::default()
     };
@@ -413,6 +446,7 @@ mod tests {
             labels_kind: Some("labels-m-1.json".into()),
             label_threshold: 0.25,
             vector_kind: Some("embedding-m-1.npy".into()),
+            ..Options::default()
         };
         let own = Group {
             id: "aaaa01".into(),
@@ -441,6 +475,7 @@ mod tests {
             labels_kind: Some("labels-m-2.json".into()),
             label_threshold: 0.0,
             vector_kind: Some("embedding-m-2.npy".into()),
+            ..Options::default()
         };
         let entry = assemble(&own, &mut reader, &other);
         assert!(entry.labels.is_empty() && !entry.has_vector);
@@ -450,6 +485,50 @@ mod tests {
             signature(&own, &mut reader, &options),
             signature(&own, &mut reader, &other)
         );
+        assert!(reader.problems.is_empty());
+    }
+
+    #[test]
+    fn objects_at_least_as_sure_as_the_threshold_come_with_their_boxes() {
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("aa/aa")).unwrap();
+        std::fs::write(
+            root.path().join("aa/aa/01-objects-d-1.json"),
+            r#"{"detector":"d-1","preview":800,"objects":[
+                {"class":"dog","score":0.67,"x":0.17,"y":0.37,"width":0.26,"height":0.56},
+                {"class":"bicycle","score":0.5,"x":0.12,"y":0.2,"width":0.62,"height":0.65},
+                {"class":"cat","score":0.3,"x":0.17,"y":0.38,"width":0.26,"height":0.56}]}"#,
+        )
+        .unwrap();
+        let mut reader = StorageReader::new(root.path().to_str().unwrap());
+        let options = Options {
+            objects_kind: Some("objects-d-1.json".into()),
+            object_score: 0.4,
+            ..Options::default()
+        };
+        let own = Group {
+            id: "aaaa01".into(),
+            kind: "image".into(),
+            files: vec![file("aaaa01", "a.jpg", "image")],
+            twin_ids: vec![],
+            has_vector: false,
+        };
+        let entry = assemble(&own, &mut reader, &options);
+        let names: Vec<&str> = entry
+            .objects
+            .iter()
+            .map(|o| o.class_name.as_str())
+            .collect();
+        assert_eq!(names, ["dog", "bicycle"]);
+        let expected = [0.17, 0.37, 0.26, 0.56];
+        assert!(entry.objects[0]
+            .bounds
+            .iter()
+            .zip(expected)
+            .all(|(got, want)| (got - want).abs() < 1e-9));
+        assert!((entry.objects[0].score - 0.67).abs() < 1e-9);
+        let entry = assemble(&own, &mut reader, &Options::default());
+        assert!(entry.objects.is_empty());
         assert!(reader.problems.is_empty());
     }
 

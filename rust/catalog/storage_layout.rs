@@ -61,6 +61,12 @@ pub const FACES: KindFamily = KindFamily {
     suffix: ".json",
 };
 
+/// The COCO objects found in an image, by the detector's tag: `objects-nanodet-m-1.json`.
+pub const OBJECTS: KindFamily = KindFamily {
+    prefix: "objects-",
+    suffix: ".json",
+};
+
 /// Marks a file being written (in its kind); such a file is never read.
 const TEMPORARY: &str = ".part";
 
@@ -88,6 +94,7 @@ pub fn kinds() -> Vec<(&'static str, String)> {
         ("embedding", EMBEDDING.template()),
         ("labels", LABELS.template()),
         ("faces", FACES.template()),
+        ("objects", OBJECTS.template()),
     ]
 }
 
@@ -178,8 +185,13 @@ mod tests {
                 "failure",
                 "embedding",
                 "labels",
-                "faces"
+                "faces",
+                "objects"
             ]
+        );
+        assert_eq!(
+            OBJECTS.parameter("objects-nanodet-m-1.json"),
+            Some("nanodet-m-1")
         );
         assert_eq!(
             FACES.parameter("faces-yunet-1-sface-1.json"),

@@ -91,6 +91,25 @@ pub struct StoredLabels {
     pub labels: Vec<StoredLabel>,
 }
 
+/// `objects-<model>-<version>.json` (Python: `homegallery.extract.schema.Objects`): the
+/// objects found, best first, boxes relative to the image.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredObjects {
+    #[serde(default)]
+    pub objects: Vec<StoredObject>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoredObject {
+    #[serde(rename = "class")]
+    pub class_name: String,
+    pub score: f64,
+    pub x: f64,
+    pub y: f64,
+    pub width: f64,
+    pub height: f64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct StoredLabel {
     pub id: String,

@@ -12,6 +12,7 @@ STAGES: dict[str, str] = {
     "video": "video",
     "embeddings": "embeddings",
     "faces": "faces",
+    "objects": "objects",
     "similarity": "similarity",
     "people": "people",
     "catalog": "catalog",

@@ -55,7 +55,13 @@ from homegallery.catalog.schema import (
     drop_entry_tables,
     open_writer,
 )
-from homegallery.catalog.shards import ShardResult, ShardTask, copy_shard, make_shard
+from homegallery.catalog.shards import (
+    ObjectOutputs,
+    ShardResult,
+    ShardTask,
+    copy_shard,
+    make_shard,
+)
 from homegallery.catalog.vector_build import (
     ModelOutputs,
     VectorWork,
@@ -128,21 +134,28 @@ def _stored_signatures(connection: sqlite3.Connection) -> dict[str, str]:
     return dict(connection.execute("SELECT id, signature FROM entries").fetchall())
 
 
-def _signature_format(outputs: ModelOutputs | None) -> str:
+def _signature_format(outputs: ModelOutputs | None, objects: ObjectOutputs | None = None) -> str:
     """How this build makes signatures, and the model results its entries hold."""
-    if outputs is None:
-        return _core.SIGNATURE_FORMAT
-    return f"{_core.SIGNATURE_FORMAT}|{outputs.describe()}"
+    made = _core.SIGNATURE_FORMAT
+    if outputs is not None:
+        made += f"|{outputs.describe()}"
+    if objects is not None:
+        made += f"|objects:{objects.describe()}"
+    return made
 
 
-def _signatures_comparable(connection: sqlite3.Connection, outputs: ModelOutputs | None) -> bool:
+def _signatures_comparable(
+    connection: sqlite3.Connection,
+    outputs: ModelOutputs | None,
+    objects: ObjectOutputs | None = None,
+) -> bool:
     """Whether the catalog's signatures were made as this build makes them.
 
     When not (a new catalog, one from a version that made them another way, or one
     made with another embedding model or label threshold), no entry would match, and
     one full build is much quicker than replacing every entry.
     """
-    return _stored_info(connection, "signatures") == _signature_format(outputs)
+    return _stored_info(connection, "signatures") == _signature_format(outputs, objects)
 
 
 def build_catalog(
@@ -153,19 +166,21 @@ def build_catalog(
     full: bool = False,
     outputs: ModelOutputs | None = None,
     faces: FaceOutputs | None = None,
+    objects: ObjectOutputs | None = None,
 ) -> BuildSummary:
     """Builds (or updates) the catalog at ``catalog`` from indexed files and the storage.
 
     ``outputs``: the embedding model whose stored labels and vectors the entries get
     (None: none). ``faces``: the face models whose stored faces are grouped into
-    people (None: none).
+    people (None: none). ``objects``: the object detector whose stored objects the
+    entries get (None: none).
     """
     # A build makes a few objects per file and frees none until the end: the cyclic
     # collector would walk them all again and again (half the time of a 100k build).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(catalog, storage_dir, sources, full, outputs, faces)
+        return _build(catalog, storage_dir, sources, full, outputs, faces, objects)
     finally:
         if collecting:
             gc.enable()
@@ -188,6 +203,7 @@ def _tasks(
     vector_ids: set[str],
     events: dict[str, list[Event]],
     outputs: ModelOutputs | None,
+    objects: ObjectOutputs | None = None,
 ) -> list[ShardTask]:
     size = -(-len(groups) // parts) if groups else 0
     tasks = []
@@ -203,6 +219,7 @@ def _tasks(
                 vector_ids={i for i in ids if i in vector_ids},
                 events={i: events[i] for i in ids if i in events},
                 outputs=outputs,
+                objects=objects,
             )
         )
     return tasks
@@ -223,6 +240,7 @@ def _build(
     full: bool,
     outputs: ModelOutputs | None,
     faces: FaceOutputs | None = None,
+    objects: ObjectOutputs | None = None,
 ) -> BuildSummary:
     started = time.perf_counter()
     summary = BuildSummary(files=sum(len(source.files) for source in sources))
@@ -230,7 +248,7 @@ def _build(
     connection = open_writer(catalog)
     tasks: list[ShardTask] = []
     try:
-        if not full and not _signatures_comparable(connection, outputs):
+        if not full and not _signatures_comparable(connection, outputs, objects):
             full = True
             if connection.execute("SELECT 1 FROM entries LIMIT 1").fetchone():
                 log.info(
@@ -251,6 +269,7 @@ def _build(
             vector_ids,
             events,
             outputs,
+            objects,
         )
         results = _make_shards(tasks)
         for result in results:
@@ -287,7 +306,7 @@ def _build(
         ):
             _write(
                 connection, results, gone, events_seen, full, summary, vectors, outputs, names,
-                faces, storage_dir,
+                faces, storage_dir, objects,
             )  # fmt: skip
         # else nothing changed: no write, so the generation stays and no reader reloads
         summary.entries = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
@@ -325,6 +344,7 @@ def _write(
     index_names: str,
     faces: FaceOutputs | None = None,
     storage_dir: Path | None = None,
+    objects: ObjectOutputs | None = None,
 ) -> None:
     """Copies the parts into the catalog in one transaction.
 
@@ -357,7 +377,7 @@ def _write(
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 [
                     ("built", time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())),
-                    ("signatures", _signature_format(outputs)),
+                    ("signatures", _signature_format(outputs, objects)),
                     ("index_names", index_names),
                 ],
             )
@@ -449,6 +469,15 @@ def faces_from_config(config: Config) -> FaceOutputs | None:
     )
 
 
+def objects_from_config(config: Config) -> ObjectOutputs | None:
+    """The object detector the config names (installed or not), with the score kept."""
+    models = config.extractor.models
+    spec = task_model("objects", models.choices)
+    if spec is None:
+        return None
+    return ObjectOutputs(spec.folder_name, models.object_score)
+
+
 def build_from_config(config: Config, *, full: bool = False) -> BuildSummary:
     """The build for a config: its sources' indexes, its storage, its catalog file."""
     return build_catalog(
@@ -458,4 +487,5 @@ def build_from_config(config: Config, *, full: bool = False) -> BuildSummary:
         full=full,
         outputs=outputs_from_config(config),
         faces=faces_from_config(config),
+        objects=objects_from_config(config),
     )

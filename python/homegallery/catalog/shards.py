@@ -24,9 +24,26 @@ from homegallery.catalog.grouping import GroupFile, MediaGroup
 from homegallery.catalog.rows import insert_docs
 from homegallery.catalog.schema import ENTRY_TABLE_STATEMENTS, ENTRY_TABLES
 from homegallery.catalog.vector_build import ModelOutputs
+from homegallery.extract.schema import objects_kind
 from homegallery.index.records import portable_path
 
 log = logging.getLogger("homegallery.catalog")
+
+
+@dataclass(frozen=True)
+class ObjectOutputs:
+    """The object detector whose stored objects a build reads, and the score kept."""
+
+    model_tag: str  # model name and version, as in the stored kind
+    object_score: float = 0.4
+
+    @property
+    def objects_kind(self) -> str:
+        return objects_kind(self.model_tag)
+
+    def describe(self) -> str:
+        """What the entries' objects are made with: a change makes the whole catalog anew."""
+        return f"{self.model_tag}@{self.object_score:g}"
 
 
 @dataclass
@@ -38,6 +55,7 @@ class ShardTask:
     vector_ids: set[str]  # ids with vectors no stored embedding accounts for
     events: dict[str, list[Event]]  # recorded user events of these ids, in order
     outputs: ModelOutputs | None = None  # the embedding model's labels and vectors
+    objects: ObjectOutputs | None = None  # the object detector's objects
 
 
 @dataclass
@@ -80,6 +98,8 @@ def make_shard(task: ShardTask) -> ShardResult:
         labels_kind=outputs.labels_kind if outputs else None,
         label_threshold=outputs.label_threshold if outputs else 0.0,
         vector_kind=outputs.vector_kind if outputs else None,
+        objects_kind=task.objects.objects_kind if task.objects else None,
+        object_score=task.objects.object_score if task.objects else 0.0,
     )
     result.problems = names + problems
     for problem in result.problems:

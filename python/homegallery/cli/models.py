@@ -31,7 +31,7 @@ def register(
     parser = subparsers.add_parser(
         "models",
         parents=[common],
-        help="list and install the models for embeddings and labels",
+        help="list and install the models for labels, similar search, faces and objects",
         description=help_text(__doc__),
     )
     parser.set_defaults(func=run_list)
@@ -49,7 +49,9 @@ def register(
             "SHA-256, convert it to ONNX, check the result and put it in the models dir."
         ),
     )
-    install.add_argument("names", nargs="*", metavar="NAME", help="models to install")
+    install.add_argument(
+        "names", nargs="*", metavar="NAME", help="models to install, or a task's (objects)"
+    )
     install.add_argument("--all", action="store_true", help="install every model")
     install.add_argument(
         "--from",
@@ -85,10 +87,11 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _specs(names: list[str]) -> list[ModelSpec]:
-    from homegallery.models.spec import UnknownModelError, get_spec  # lazy: light --help
+    from homegallery.models.spec import UnknownModelError, specs_named  # lazy: light --help
 
     try:
-        return [get_spec(name) for name in dict.fromkeys(names)]
+        found = [spec for name in names for spec in specs_named(name)]
+        return list({spec.name: spec for spec in found}.values())
     except UnknownModelError as error:
         raise CommandError(str(error)) from None
 

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from homegallery import xdg
 from homegallery.config import Config
-from homegallery.extract import embed, faces
+from homegallery.extract import embed, faces, objects
 from homegallery.extract.failures import FailedFile, failure_lines
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
 from homegallery.extract.listing import StorageListing
@@ -146,6 +146,7 @@ def settings_from_config(config: Config) -> Settings:
     image = config.extractor.image
     embeddings, unavailable = embed.from_config(config.extractor.models)
     face_settings, faces_unavailable = faces.from_config(config.extractor.models)
+    object_settings, objects_unavailable = objects.from_config(config.extractor.models)
     return Settings(
         storage_dir=config.storage.path,
         preview_sizes=tuple(image.preview_sizes),
@@ -158,6 +159,8 @@ def settings_from_config(config: Config) -> Settings:
         embeddings_unavailable=unavailable,
         faces=face_settings,
         faces_unavailable=faces_unavailable,
+        objects=object_settings,
+        objects_unavailable=objects_unavailable,
     )
 
 
@@ -257,7 +260,7 @@ def plan_item(
     ):
         meta = listing.meta(item.media_id)
     for step in steps:
-        if step in ("geo", "embeddings", "faces"):  # run over all items after the workers
+        if step in ("geo", "embeddings", "faces", "objects"):  # over all items after the workers
             continue
         if step == "video" and (item.kind != "video" or not settings.video.enabled):
             continue
@@ -511,27 +514,22 @@ def run_extract(
         finally:
             progress.close()
 
-    if "embeddings" in steps:
-        embed.run_step(
-            items,
-            settings,
-            retry_failed,
-            workers,
-            summary,
-            progress_factory,
-            lambda count: _stopped_at_once_on_interrupt(_pool(count)),
-        )
-
-    if "faces" in steps:
-        faces.run_step(
-            items,
-            settings,
-            retry_failed,
-            workers,
-            summary,
-            progress_factory,
-            lambda count: _stopped_at_once_on_interrupt(_pool(count)),
-        )
+    # The model steps, over the previews the per-file steps made, each in its own pool.
+    for model_step, run_model_step in (
+        ("embeddings", embed.run_step),
+        ("faces", faces.run_step),
+        ("objects", objects.run_step),
+    ):
+        if model_step in steps:
+            run_model_step(
+                items,
+                settings,
+                retry_failed,
+                workers,
+                summary,
+                progress_factory,
+                lambda count: _stopped_at_once_on_interrupt(_pool(count)),
+            )
 
     if "geo" in steps and geo_provider != "off":
         _geo_step(

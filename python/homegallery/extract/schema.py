@@ -17,6 +17,7 @@ Storage kinds (``Storage.path(media_id, kind)``; named in
 - ``embedding-<model>-<version>.npy``: the image embedding (float32, L2-normalised)
 - ``labels-<model>-<version>.json``: :class:`Labels`, the model's most probable classes
 - ``faces-<detector>-<recogniser>.json``: :class:`Faces`, every face found in an image
+- ``objects-<model>-<version>.json``: :class:`Objects`, the COCO objects found in an image
 - ``failed-<step>.json``: :class:`Failure`, one per step that failed for the id
 
 The embedding and label kinds carry the model's name and version, so a new model (or
@@ -44,6 +45,7 @@ META_SCHEMA = 1
 PLACE_SCHEMA = 1
 LABELS_SCHEMA = 1
 FACES_SCHEMA = 1
+OBJECTS_SCHEMA = 1
 
 META_KIND = KINDS["meta"]
 PLACE_KIND = KINDS["place"]
@@ -184,6 +186,32 @@ class Faces(msgspec.Struct, kw_only=True, omit_defaults=True):
     faces: list[StoredFace] = msgspec.field(default_factory=list)
 
 
+class StoredObject(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One object as HomeGallery stores it: COCO class name, score, box relative to the
+    image as displayed (0..1 of its width and height)."""
+
+    class_: str = msgspec.field(name="class")
+    score: float
+    x: float
+    y: float
+    width: float
+    height: float
+
+
+class Objects(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The objects found in one image, best first; an empty list means none.
+
+    Stored down to :data:`homegallery.extract.objects.STORED_SCORE`, below the
+    config's ``objectScore``, so that a lower threshold (the build applies it) needs
+    no new look at the photos, and the score of each object stays for ranking.
+    """
+
+    schema: int = OBJECTS_SCHEMA
+    detector: str  # model tag: name and version
+    preview: int  # the preview's long side the objects were found on
+    objects: list[StoredObject] = msgspec.field(default_factory=list)
+
+
 class Failure(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Why one step failed for one media id; stored so a re-run does not retry it.
 
@@ -235,6 +263,11 @@ def faces_kind(models_tag: str) -> str:
     return KINDS["faces"].format(models_tag)
 
 
+def objects_kind(model_tag: str) -> str:
+    """``objects-nanodet-m-1.json`` for the tag ``nanodet-m-1``."""
+    return KINDS["objects"].format(model_tag)
+
+
 def encode(value: msgspec.Struct) -> bytes:
     """Stored JSON form: compact, one trailing newline so ``cat`` stays readable."""
     return msgspec.json.encode(value) + b"\n"
@@ -277,6 +310,13 @@ def read_faces(storage: Storage, media_id: str, models_tag: str) -> Faces | None
     """The stored faces of ``media_id`` by one pair of models, or None when not looked for."""
     value = _read(storage, media_id, faces_kind(models_tag), Faces)
     assert value is None or isinstance(value, Faces)
+    return value
+
+
+def read_objects(storage: Storage, media_id: str, model_tag: str) -> Objects | None:
+    """The stored objects of ``media_id`` by one detector, or None when not looked for."""
+    value = _read(storage, media_id, objects_kind(model_tag), Objects)
+    assert value is None or isinstance(value, Objects)
     return value
 
 
@@ -376,6 +416,10 @@ def write_embedding(storage: Storage, media_id: str, model_tag: str, vector: npt
 
 def write_faces(storage: Storage, media_id: str, models_tag: str, faces: Faces) -> Path:
     return storage.write(media_id, faces_kind(models_tag), encode(faces))
+
+
+def write_objects(storage: Storage, media_id: str, model_tag: str, objects: Objects) -> Path:
+    return storage.write(media_id, objects_kind(model_tag), encode(objects))
 
 
 def write_failure(storage: Storage, media_id: str, failure: Failure) -> Path:

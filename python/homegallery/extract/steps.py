@@ -8,5 +8,5 @@ from __future__ import annotations
 
 from typing import Literal
 
-Step = Literal["meta", "preview", "embeddings", "faces", "video", "geo"]
-STEPS: tuple[Step, ...] = ("meta", "preview", "embeddings", "faces", "video", "geo")
+Step = Literal["meta", "preview", "embeddings", "faces", "objects", "video", "geo"]
+STEPS: tuple[Step, ...] = ("meta", "preview", "embeddings", "faces", "objects", "video", "geo")

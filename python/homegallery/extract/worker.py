@@ -41,6 +41,7 @@ from homegallery.within import OutsideSourcesError, Roots, resolve_within
 if TYPE_CHECKING:  # extract.embed imports this module (work items, failure records)
     from homegallery.extract.embed import EmbeddingSettings
     from homegallery.extract.faces import FaceSettings
+    from homegallery.extract.objects import ObjectSettings
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class Settings:
     # The faces step's models, or why there are none.
     faces: FaceSettings | None = None
     faces_unavailable: str = ""
+    # The objects step's model, or why there is none.
+    objects: ObjectSettings | None = None
+    objects_unavailable: str = ""
 
 
 @dataclass

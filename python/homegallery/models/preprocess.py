@@ -62,13 +62,22 @@ def efficientnet_batch(
 
 
 def plain_input(
-    picture: npt.NDArray[np.uint8], color: str, mean: float, scale: float
+    picture: npt.NDArray[np.uint8],
+    color: str,
+    mean: float | Sequence[float],
+    scale: float | Sequence[float],
 ) -> npt.NDArray[np.float32]:
-    """An H×W×3 RGB uint8 array already at the model's size, as a [3, H, W] input."""
+    """An H×W×3 RGB uint8 array already at the model's size, as a [3, H, W] input.
+
+    ``mean`` and ``scale`` are one value or one per channel, in the model's channel
+    order (after ``color`` put the channels in it).
+    """
     if picture.ndim != 3 or picture.shape[2] != 3:
         raise ValueError(f"expected an H×W×3 array, got {picture.shape}")
     channels = picture[:, :, ::-1] if color == "BGR" else picture
-    values = (channels.astype(np.float32) - np.float32(mean)) / np.float32(scale)
+    values = (channels.astype(np.float32) - np.asarray(mean, dtype=np.float32)) / np.asarray(
+        scale, dtype=np.float32
+    )
     return np.ascontiguousarray(values.transpose(2, 0, 1))
 
 
@@ -88,3 +97,24 @@ def yunet_input(image: Image.Image) -> tuple[npt.NDArray[np.float32], float]:
     canvas = np.zeros((YUNET_SIZE, YUNET_SIZE, 3), dtype=np.uint8)
     canvas[:height, :width] = np.asarray(rgb.resize((width, height), Image.Resampling.BILINEAR))
     return plain_input(canvas, "BGR", 0.0, 1.0), factor
+
+
+NANODET_SIZE = 416
+NANODET_MEAN = (103.53, 116.28, 123.675)  # B, G, R: NanoDet's training normalisation
+NANODET_SCALE = (57.375, 57.12, 58.395)
+
+
+def nanodet_input(image: Image.Image) -> tuple[npt.NDArray[np.float32], float]:
+    """A photo letterboxed for NanoDet: long side to 416, padded right and bottom, BGR.
+
+    Returns the [3, 416, 416] input and the scale; a box in input pixels divided by
+    the scale is in the photo's pixels. The padding is black before normalisation,
+    as NanoDet's own demo pads.
+    """
+    rgb = image.convert("RGB") if image.mode != "RGB" else image
+    factor = NANODET_SIZE / max(rgb.width, rgb.height)
+    width = max(1, min(NANODET_SIZE, round(rgb.width * factor)))
+    height = max(1, min(NANODET_SIZE, round(rgb.height * factor)))
+    canvas = np.zeros((NANODET_SIZE, NANODET_SIZE, 3), dtype=np.uint8)
+    canvas[:height, :width] = np.asarray(rgb.resize((width, height), Image.Resampling.BILINEAR))
+    return plain_input(canvas, "BGR", NANODET_MEAN, NANODET_SCALE), factor

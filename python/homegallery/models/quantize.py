@@ -27,6 +27,13 @@ stem, blocks 0–1, 8, 11, 15,   1.29×    0.91                  0.994 / 0.983
 head
 =============================  =======  ====================  ===============
 
+NanoDet-m: only its convolutions are quantised (with every operator quantised, the
+sigmoid class scores and the box bins lost all detections), and its first and six
+head convolutions stay in float. On the seven darknet demo photos, of the 25
+objects fp32 finds at score 0.4, int8 finds 24 at 0.3 in the same place (IoU 0.7)
+with scores within 0.1 (21 with the first and head convolutions quantised too); 1.5×
+faster on the 2-core x86 test machine, 5.3 MB instead of 15.2 MB.
+
 Ranges are calibrated on generated pictures from a fixed seed, so the int8 file is
 made the same way everywhere, without photos. The pictures have the spectrum of
 natural photos (power falling as 1/f², one shared luminance field plus a little
@@ -41,19 +48,27 @@ class averages 0.32 as in fp32.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 
 from homegallery.models.convert import ConversionError
-from homegallery.models.preprocess import efficientnet_input
+from homegallery.models.preprocess import efficientnet_input, nanodet_input
 from homegallery.models.spec import ModelSpec
 
 FLOAT_LAYERS = ("_conv_stem", "_blocks.0.", "_blocks.1.")
 METHOD = (
     "static QDQ, uint8 activations, int8 per-channel weights{range}; stem and blocks 0-1 in fp32"
+)
+NANODET_HEAD_CONVOLUTIONS = 6  # class and box convolutions of the three strides
+NANODET_METHOD = (
+    "static QDQ of the convolutions, uint8 activations, int8 per-channel weights{range}; "
+    "first and head convolutions in fp32"
 )
 _SATURATION_FREE_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "avx512vnni"})
 CALIBRATION_PICTURES = 32
@@ -103,11 +118,42 @@ def needs_reduced_range(machine: str | None = None, cpuinfo: str | None = None) 
     return True
 
 
+def _nanodet_input(picture: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+    return nanodet_input(Image.fromarray(picture, "RGB"))[0]
+
+
+def _efficientnet_float(graph: Any) -> list[str]:
+    return [node.name for node in graph.node if node.name.startswith(FLOAT_LAYERS)]
+
+
+def _nanodet_float(graph: Any) -> list[str]:
+    """NanoDet's first convolution and its six head convolutions (the last in the graph)."""
+    convolutions = [node.name for node in graph.node if node.op_type == "Conv"]
+    return convolutions[:1] + convolutions[-NANODET_HEAD_CONVOLUTIONS:]
+
+
+@dataclass(frozen=True)
+class _Recipe:
+    make_input: Callable[[npt.NDArray[np.uint8]], npt.NDArray[np.float32]]
+    kept_float: Callable[[Any], list[str]]  # graph → names of the nodes left in float
+    method: str
+    op_types: tuple[str, ...] | None = None  # only these are quantised (None: all)
+
+
+_RECIPES: dict[str, _Recipe] = {
+    "efficientnet-lite0": _Recipe(efficientnet_input, _efficientnet_float, METHOD),
+    "tfjs-nanodet": _Recipe(_nanodet_input, _nanodet_float, NANODET_METHOD, ("Conv",)),
+}
+
+
 def quantise_int8(spec: ModelSpec, source: Path, target: Path) -> str:
     """Writes the int8 model of ``source`` to ``target``; returns how it was made."""
     from onnxruntime.quantization import CalibrationDataReader
 
-    inputs = [efficientnet_input(picture)[None] for picture in calibration_pictures()]
+    if spec.converter not in _RECIPES:
+        raise ConversionError(f"{spec.name} has no int8 recipe")
+    recipe = _RECIPES[spec.converter]
+    inputs = [recipe.make_input(picture)[None] for picture in calibration_pictures()]
 
     class Reader(CalibrationDataReader):  # type: ignore[misc]
         def __init__(self) -> None:
@@ -122,20 +168,21 @@ def quantise_int8(spec: ModelSpec, source: Path, target: Path) -> str:
     reduce_range = needs_reduced_range()
     logging.disable(logging.WARNING)
     try:
-        _quantize(source, target, Reader(), reduce_range)
+        _quantize(source, target, Reader(), recipe, reduce_range)
     except Exception as error:  # the quantiser raises many kinds; the user needs one line
         raise ConversionError(f"int8 quantisation failed: {error}") from None
     finally:
         logging.disable(logging.NOTSET)
-    return METHOD.format(range=" (7-bit: no VNNI)" if reduce_range else "")
+    return recipe.method.format(range=" (7-bit: no VNNI)" if reduce_range else "")
 
 
-def _quantize(source: Path, target: Path, reader: Any, reduce_range: bool) -> None:
+def _quantize(source: Path, target: Path, reader: Any, recipe: _Recipe, reduce_range: bool) -> None:
     import onnx
     from onnxruntime.quantization import QuantFormat, QuantType, quantize_static
 
     graph = onnx.load(str(source), load_external_data=False).graph
-    kept_float = [node.name for node in graph.node if node.name.startswith(FLOAT_LAYERS)]
+    kept_float = recipe.kept_float(graph)
+    extra = {} if recipe.op_types is None else {"op_types_to_quantize": list(recipe.op_types)}
 
     quantize_static(
         str(source),
@@ -147,4 +194,5 @@ def _quantize(source: Path, target: Path, reader: Any, reduce_range: bool) -> No
         activation_type=QuantType.QUInt8,
         weight_type=QuantType.QInt8,
         nodes_to_exclude=kept_float,
+        **extra,
     )

