@@ -99,14 +99,18 @@ def test_demo_imports_a_gallery_of_generated_photos(tmp_path: Path) -> None:
 
 
 def test_demo_uses_the_installed_models_for_similar_photos_and_faces(
-    tmp_path: Path, embedding_models: Path, face_model_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    embedding_models: Path,
+    face_model_dir: Path,
+    object_model_dir: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Models already in the shared models dir are used, not installed again."""
     from homegallery import xdg
 
     models_dir = xdg.data_home() / "models"
     models_dir.mkdir(parents=True)
-    for folder in ("efficientnet-lite0-1", "yunet-1", "sface-1"):
+    for folder in ("efficientnet-lite0-1", "yunet-1", "sface-1", "nanodet-m-1"):
         (models_dir / folder).symlink_to(embedding_models / folder)
     gallery = tmp_path / "demo"
     assert main(["demo", "--dir", str(gallery), "--generated", "--no-serve", "-q"]) == 0

