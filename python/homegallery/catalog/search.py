@@ -184,7 +184,7 @@ class Searcher:
         if checked.by_groups:
             group_score = checked.duplicates[0].min_score
             return Match(ids=self.in_groups(columns.id_array[rows].tolist(), group_score))
-        return Match(rows=evaluator.order(rows, checked.order), columns=columns)
+        return Match(rows=evaluator.order(rows, checked.order, checked.words), columns=columns)
 
     def _rows(self, match: Match) -> tuple[Columns, IntArray]:
         """The snapshot rows of a match, in its order."""

@@ -36,6 +36,8 @@ class FreeText:
 
     word: str  # casefolded
     labels: tuple[str, ...] = ()  # WordNet ids
+    # how well the word names each of ``labels`` (see ``labels.class_weights``): ranking
+    label_weights: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -203,10 +205,11 @@ class Order:
     ``by``: the value of a ``number`` or ``text`` ``column`` (ties by id), the ``id``,
     the ``date`` (``column``: ``date`` or ``updated``), a ``count`` ``column`` (ties in
     timeline order), or ``random`` (a shuffle by id, the same all day); missing values
-    come last either way.
+    come last either way; or ``relevance``, the score of the query's words
+    (``CheckedQuery.words``, see ``fields.WORD_SOURCES``), ties in timeline order.
     """
 
-    by: Literal["number", "text", "id", "date", "count", "random"]
+    by: Literal["number", "text", "id", "date", "count", "random", "relevance"]
     descending: bool
     column: str = ""
 
@@ -220,3 +223,4 @@ class CheckedQuery:
     duplicates: tuple[Duplicates, ...] = ()  # every duplicates term, in query order
     # near-duplicates one group after another (by the first duplicates term's cosine)
     by_groups: bool = False
+    words: tuple[FreeText, ...] = ()  # the words a match is ranked by (none under a `not`)

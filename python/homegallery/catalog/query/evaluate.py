@@ -16,13 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from homegallery.catalog.columns import Columns, FloatArray, IntArray, TextColumn
+from homegallery.catalog.columns import Columns, FloatArray, IntArray, TextColumn, word_pattern
 from homegallery.catalog.query import checked as c
 from homegallery.catalog.query.fields import (
-    FREE_TEXT_COLUMNS,
-    FREE_TEXT_VALUES,
+    MATCH_PART,
+    MATCH_WHOLE,
+    MATCH_WORD,
+    OTHER_PLACES,
     PANORAMA_RATIO,
     SQUARE_TOLERANCE,
+    WORD_SOURCES,
+    WordSource,
 )
 
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
@@ -58,6 +62,7 @@ class Evaluator:
         self.similar_rows = similar_rows
         self.duplicate_rows = duplicate_rows
         self.size = columns.size
+        self.word_scores: dict[c.FreeText, FloatArray] = {}
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -123,19 +128,94 @@ class Evaluator:
         return self.empty()
 
     def free_text(self, node: c.FreeText) -> Mask:
-        word, columns = node.word, self.columns
-        mask = self.empty()
-        for name in FREE_TEXT_COLUMNS:
-            mask[columns.text(name).rows_containing(word)] = True
-        for key in FREE_TEXT_VALUES:
-            for part, rows in columns.values(key).items():
-                if word in part:
-                    mask[rows] = True
-        mask |= self.label_mask(node.labels)
-        mask[columns.days().rows_containing(word)] = True
-        mask[columns.file_rows()[columns.file_column("path").rows_containing(word)]] = True
-        mask[columns.rows_with_id_prefix(word)] = True
-        return mask
+        return _bool(self.word_score(node) > 0)
+
+    # --- word scores ----------------------------------------------------------------------
+
+    def word_score(self, node: c.FreeText) -> FloatArray:
+        """How well each entry matches a bare word (0: not at all), see ``WORD_SOURCES``:
+        the best place's score and ``OTHER_PLACES`` of every other one's."""
+        found = self.word_scores.get(node)
+        if found is None:
+            best = np.zeros(self.size)
+            total = np.zeros(self.size)
+            for source in WORD_SOURCES:
+                score = _PLACES[source.place](self, source, node)
+                np.maximum(best, score, out=best)
+                total += score
+            found = self.word_scores[node] = best + OTHER_PLACES * (total - best)
+        return found
+
+    def relevance(self, words: tuple[c.FreeText, ...]) -> FloatArray:
+        """The query's words' scores added up (each evaluated already, or now)."""
+        total = np.zeros(self.size)
+        for word in words:
+            total += self.word_score(word)
+        return total
+
+    def _graded(
+        self, weight: float, text: TextColumn, word: str, rows: IntArray | None = None
+    ) -> FloatArray:
+        """``weight`` × how well ``word`` matches in ``text``; ``rows``: each value's entry
+        row (``text`` holds one value per row when None)."""
+        score = np.zeros(self.size)
+        for quality, found in (
+            (MATCH_PART, text.rows_containing(word)),
+            (MATCH_WORD, text.rows_with_word(word)),
+            (MATCH_WHOLE, text.rows_equal(word)),
+        ):
+            if len(found):
+                target = found if rows is None else rows[found]
+                score[target] = np.maximum(score[target], weight * quality)
+        return score
+
+    def _column_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+        return self._graded(source.weight, self.columns.text(source.name), node.word)
+
+    def _values_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+        score = np.zeros(self.size)
+        word = node.word
+        items: list[tuple[str, IntArray, FloatArray | None]]
+        if source.scored:
+            scored = self.columns.value_scores(source.name)
+            items = [(value, rows, scores) for value, (rows, scores) in scored.items()]
+        else:
+            items = [
+                (value, rows, None) for value, rows in self.columns.values(source.name).items()
+            ]
+        pattern = None
+        for value, rows, scores in items:
+            if word not in value:
+                continue
+            if value == word:
+                quality = MATCH_WHOLE
+            else:
+                pattern = pattern or word_pattern(word)
+                quality = MATCH_WORD if pattern.search(value) else MATCH_PART
+            score[rows] = np.maximum(score[rows], _sure(scores) * (source.weight * quality))
+        return score
+
+    def _label_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+        """A label counts by its probability and by how well the word names its class."""
+        score = np.zeros(self.size)
+        scored = self.columns.value_scores(source.name)
+        for wnid, weight in zip(node.labels, node.label_weights, strict=True):
+            if wnid in scored:
+                rows, scores = scored[wnid]
+                score[rows] = np.maximum(score[rows], _sure(scores) * (source.weight * weight))
+        return score
+
+    def _day_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+        return self._graded(source.weight, self.columns.days(), node.word)
+
+    def _file_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+        paths = self.columns.file_column("path")
+        return self._graded(source.weight, paths, node.word, self.columns.file_rows())
+
+    def _id_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+        score = np.zeros(self.size)
+        score[self.columns.rows_with_id_prefix(node.word)] = source.weight
+        return score
 
     def shape(self, node: c.Shape) -> Mask:
         ratio = self.number("ratio")
@@ -245,11 +325,17 @@ class Evaluator:
 
     # --- order ----------------------------------------------------------------------------
 
-    def order(self, rows: IntArray, order: c.Order | None) -> IntArray:
-        """``rows`` (ascending = timeline order) in the query's order."""
+    def order(
+        self, rows: IntArray, order: c.Order | None, words: tuple[c.FreeText, ...] = ()
+    ) -> IntArray:
+        """``rows`` (ascending = timeline order) in the query's order; ``words``: what
+        ``relevance`` ranks by."""
         if order is None:
             return rows
         descending = order.descending
+        if order.by == "relevance":
+            scores = self.relevance(words)[rows]
+            return rows[np.argsort(-scores if descending else scores, kind="stable")]
         if order.by == "count":
             counts = self.number(order.column)[rows]
             keys = -counts if descending else counts
@@ -282,6 +368,25 @@ class Evaluator:
         text_keys = -ranks if descending else ranks
         return rows[np.lexsort((id_keys, text_keys, ranks < 0))]
 
+
+_LEAST = 1e-6  # a stored score of 0 still matches: it ranks last, but it is found
+
+
+def _sure(scores: FloatArray | None) -> FloatArray | float:
+    """A model's scores, a missing one counted as certain, each at least ``_LEAST``."""
+    if scores is None:
+        return 1.0
+    return np.clip(np.where(np.isnan(scores), 1.0, scores), _LEAST, 1.0)
+
+
+_PLACES: dict[str, Callable[[Evaluator, WordSource, c.FreeText], FloatArray]] = {
+    "column": Evaluator._column_score,
+    "values": Evaluator._values_score,
+    "labels": Evaluator._label_score,
+    "day": Evaluator._day_score,
+    "files": Evaluator._file_score,
+    "id": Evaluator._id_score,
+}
 
 _RUNS: dict[type, Callable[[Evaluator, Any], Mask]] = {
     c.And: Evaluator.all_of,
