@@ -16,6 +16,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from homegallery.catalog.clip_search import NOT_CONFIGURED, ClipRows, TextEncoder
 from homegallery.catalog.columns import Columns, FloatArray, IntArray, load_columns
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
@@ -28,6 +29,7 @@ from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.evaluate import Evaluator
 from homegallery.catalog.query.parser import JOINED_DEPTH
 from homegallery.catalog.vectors import VectorCache
+from homegallery.errors import HomeGalleryError
 
 DEFAULT_MIN_SCORE = 0.5  # HomeGallery's similar: threshold (cosine)
 
@@ -63,9 +65,16 @@ class Searcher:
     SQLite.
     """
 
-    def __init__(self, connection: sqlite3.Connection, vectors: VectorCache | None = None) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        vectors: VectorCache | None = None,
+        text_encoder: TextEncoder | None = None,
+    ) -> None:
         self.connection = connection
         self.vectors = vectors or VectorCache()
+        self.text_encoder = text_encoder  # the CLIP text model for text: (None: none)
+        self.clip_rows = ClipRows()
         self._columns: Columns | None = None
         self.loads = 0  # column snapshots read so far (user events patch, builds reload)
 
@@ -79,6 +88,25 @@ class Searcher:
             raise QueryError(
                 str(error.args[0]), column=column, expected="a media id with a vector"
             ) from None
+
+    # --- text: --------------------------------------------------------------------------
+
+    def _texts(self, term: c.ClipText) -> list[tuple[str, float]]:
+        """Every entry with a CLIP vector and its cosine to the text, best first (without
+        a text, ``exists text``: each at 0)."""
+        if not term.text:
+            return [(media_id, 0.0) for media_id in self.clip_rows.every(self.connection)]
+        if self.text_encoder is None:
+            raise QueryError(NOT_CONFIGURED, column=term.column, expected="a CLIP model")
+        try:
+            vector = self.text_encoder.vector(term.text)
+        except QueryError:
+            raise
+        except HomeGalleryError as error:
+            raise QueryError(
+                str(error), column=term.column, expected="a CLIP model that runs"
+            ) from None
+        return self.clip_rows.ranked(self.connection, vector, term.column)
 
     # --- duplicates ------------------------------------------------------------------------
 
@@ -153,22 +181,8 @@ class Searcher:
         """Every match in order; call inside ``snapshot``."""
         checked = check_cached(query)
         columns = self.columns()
-        scores: dict[str, float] = {}
-
-        def similar_rows(term: SimilarTo) -> IntArray:
-            rows = []
-            for media_id, score in self._similar(term.media_id, term.column):
-                row = columns.row_of(media_id)
-                if row is not None:
-                    rows.append(row)
-                    scores[media_id] = max(score, scores.get(media_id, -1.0))
-            return np.array(rows, np.int64)
-
-        def duplicate_rows(min_score: float) -> IntArray:
-            found = (columns.row_of(m) for group in self.duplicate_groups(min_score) for m in group)
-            return np.array([row for row in found if row is not None], np.int64)
-
-        evaluator = Evaluator(columns, similar_rows, duplicate_rows)
+        terms = _Terms(self, columns)
+        evaluator = Evaluator(columns, terms.similar_rows, terms.duplicate_rows, terms.text_rows)
         if checked.filter is None:
             rows = np.arange(columns.size)
         else:
@@ -179,8 +193,11 @@ class Searcher:
             rows = rows[np.isin(columns.id_array[rows], np.array(mates, dtype=object))]
         if checked.by_similarity:
             matched = columns.id_array[rows].tolist()
-            matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
+            matched.sort(key=lambda media_id: (-terms.scores.get(media_id, -1.0), media_id))
             return Match(ids=matched)
+        if checked.by_text:  # best cosine first, ties in timeline order
+            ranked = rows[np.argsort(-terms.text_scores[rows], kind="stable")]
+            return Match(rows=ranked, columns=columns)
         if checked.by_groups:
             group_score = checked.duplicates[0].min_score
             return Match(ids=self.in_groups(columns.id_array[rows].tolist(), group_score))
@@ -277,6 +294,40 @@ class Searcher:
                     return
                 for row in rows:
                     yield decode_doc(row[0])
+
+
+class _Terms:
+    """The terms of one query the search resolves (``similar:``, ``duplicates``,
+    ``text:``), with the scores they order by."""
+
+    def __init__(self, searcher: Searcher, columns: Columns) -> None:
+        self.searcher = searcher
+        self.columns = columns
+        self.scores: dict[str, float] = {}  # similar: cosines by id
+        self.text_scores = np.zeros(columns.size)  # text: cosines by row, added up
+
+    def similar_rows(self, term: SimilarTo) -> IntArray:
+        rows = []
+        for media_id, score in self.searcher._similar(term.media_id, term.column):
+            row = self.columns.row_of(media_id)
+            if row is not None:
+                rows.append(row)
+                self.scores[media_id] = max(score, self.scores.get(media_id, -1.0))
+        return np.array(rows, np.int64)
+
+    def duplicate_rows(self, min_score: float) -> IntArray:
+        groups = self.searcher.duplicate_groups(min_score)
+        found = (self.columns.row_of(m) for group in groups for m in group)
+        return np.array([row for row in found if row is not None], np.int64)
+
+    def text_rows(self, term: c.ClipText) -> IntArray:
+        rows = []
+        for media_id, score in self.searcher._texts(term):
+            row = self.columns.row_of(media_id)
+            if row is not None:
+                rows.append(row)
+                self.text_scores[row] += score
+        return np.array(rows, np.int64)
 
 
 def required_duplicates(node: c.Node | None) -> float | None:

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from homegallery import xdg
 from homegallery.config import Config
-from homegallery.extract import embed, faces
+from homegallery.extract import clip_embed, embed, faces
 from homegallery.extract.failures import FailedFile, failure_lines
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
 from homegallery.extract.listing import StorageListing
@@ -146,6 +146,7 @@ def settings_from_config(config: Config) -> Settings:
     image = config.extractor.image
     embeddings, unavailable = embed.from_config(config.extractor.models)
     face_settings, faces_unavailable = faces.from_config(config.extractor.models)
+    clip, clip_unavailable = clip_embed.from_config(config.extractor.models)
     return Settings(
         storage_dir=config.storage.path,
         preview_sizes=tuple(image.preview_sizes),
@@ -158,6 +159,8 @@ def settings_from_config(config: Config) -> Settings:
         embeddings_unavailable=unavailable,
         faces=face_settings,
         faces_unavailable=faces_unavailable,
+        clip=clip,
+        clip_unavailable=clip_unavailable,
     )
 
 
@@ -470,6 +473,27 @@ def run_geo(
     summary.steps["geo"].seconds += time.perf_counter() - started
 
 
+def _embeddings(
+    items: Sequence[WorkItem],
+    settings: Settings,
+    retry_failed: bool,
+    workers: int,
+    summary: Summary,
+    progress_factory: Callable[[str, int], ProgressLike],
+) -> None:
+    """The embeddings step: the embedding model, then a CLIP model's image half."""
+    for step_run in (embed.run_step, clip_embed.run_step):
+        step_run(
+            items,
+            settings,
+            retry_failed,
+            workers,
+            summary,
+            progress_factory,
+            lambda count: _stopped_at_once_on_interrupt(_pool(count)),
+        )
+
+
 def run_extract(
     items: Sequence[WorkItem],
     settings: Settings,
@@ -512,15 +536,7 @@ def run_extract(
             progress.close()
 
     if "embeddings" in steps:
-        embed.run_step(
-            items,
-            settings,
-            retry_failed,
-            workers,
-            summary,
-            progress_factory,
-            lambda count: _stopped_at_once_on_interrupt(_pool(count)),
-        )
+        _embeddings(items, settings, retry_failed, workers, summary, progress_factory)
 
     if "faces" in steps:
         faces.run_step(

@@ -41,6 +41,7 @@ from homegallery.within import OutsideSourcesError, Roots, resolve_within
 if TYPE_CHECKING:  # extract.embed imports this module (work items, failure records)
     from homegallery.extract.embed import EmbeddingSettings
     from homegallery.extract.faces import FaceSettings
+    from homegallery.ml.clip import ClipImageSettings
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,9 @@ class Settings:
     # The faces step's models, or why there are none.
     faces: FaceSettings | None = None
     faces_unavailable: str = ""
+    # The CLIP model's image half (the embeddings step runs it too), or why it cannot run.
+    clip: ClipImageSettings | None = None
+    clip_unavailable: str = ""
 
 
 @dataclass

@@ -119,6 +119,7 @@ class _Checker:
         self.similar: list[c.SimilarTo] = []
         self.duplicates: list[c.Duplicates] = []
         self.words: list[c.FreeText] = []
+        self.texts: list[c.ClipText] = []
         self.negated = 0  # inside a `not`: its words do not rank
         self.terms = 0
 
@@ -129,7 +130,8 @@ class _Checker:
             by_similarity = True
         by_groups = bool(self.duplicates) and not self.similar and query.order is None
         words = tuple(dict.fromkeys(self.words))
-        if words and query.order is None and not self.similar and not by_groups:
+        by_text = bool(self.texts) and query.order is None and not self.similar and not by_groups
+        if words and query.order is None and not self.similar and not by_groups and not by_text:
             order = c.Order("relevance", True)
         return c.CheckedQuery(
             checked,
@@ -139,6 +141,8 @@ class _Checker:
             tuple(self.duplicates),
             by_groups,
             words,
+            tuple(self.texts),
+            by_text,
         )
 
     # --- boolean structure -----------------------------------------------------------
@@ -276,6 +280,14 @@ class _Checker:
         self.similar.append(term)
         return term
 
+    def clip_text(self, node: Compare, field: Field) -> c.Node:
+        text = node.value.text.strip()
+        if not text:
+            raise _fail(node.value, 'expected a text after text: (text:"a dog")', "a text")
+        term = c.ClipText(text, node.value.column)
+        self.texts.append(term)
+        return term
+
     def duplicates_of(self, node: Compare, field: Field) -> c.Node:
         return self.near_duplicates(duplicate_score(node.value))
 
@@ -361,6 +373,8 @@ class _Checker:
             return self.near_duplicates(DEFAULT_DUPLICATE_SCORE)
         if field.kind in ("id", "type"):
             return c.Everything()
+        if field.kind == "clip":  # a CLIP vector, whatever the text
+            return c.ClipText("", node.key.column)
         return c.NumberKnown(field.column)
 
     # --- order by ----------------------------------------------------------------------------
@@ -439,6 +453,7 @@ _COMPARES: dict[str, Callable[[_Checker, Compare, Field], c.Node]] = {
     "bool": _Checker.flag,
     "similar": _Checker.similar_to,
     "duplicates": _Checker.duplicates_of,
+    "clip": _Checker.clip_text,
 }
 
 

@@ -169,6 +169,15 @@ class SimilarTo:
 
 
 @dataclass(frozen=True)
+class ClipText:
+    """``text:"a dog on the beach"``: the entries with a CLIP vector, by its cosine to the
+    text's (the search runs the CLIP text model)."""
+
+    text: str  # as written (the tokenizer cleans it); "": any (`exists text`), no model run
+    column: int  # where the text stands in the query, for errors found when it is run
+
+
+@dataclass(frozen=True)
 class Duplicates:
     """``duplicates`` (``duplicates:0.95``): the entries with a near-duplicate at least
     ``min_score`` alike (cosine)."""
@@ -194,7 +203,7 @@ class Or:
 Node = (
     Everything | Nothing | FreeText | Shape | NumberTest | NumberIn | NumberRange | NumberKnown
     | DateTest | DateKnown | TextTest | TextKnown | ValueTest | LabelIn | FileTest | FolderTest
-    | IdTest     | TypeIs | FlagIs | SimilarTo | Duplicates | Not | And | Or
+    | IdTest     | TypeIs | FlagIs | SimilarTo | ClipText | Duplicates | Not | And | Or
 )  # fmt: skip
 
 
@@ -224,3 +233,5 @@ class CheckedQuery:
     # near-duplicates one group after another (by the first duplicates term's cosine)
     by_groups: bool = False
     words: tuple[FreeText, ...] = ()  # the words a match is ranked by (none under a `not`)
+    texts: tuple[ClipText, ...] = ()  # every text: term, in query order
+    by_text: bool = False  # ordered by the text: terms' CLIP cosines

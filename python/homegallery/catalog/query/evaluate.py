@@ -34,6 +34,8 @@ Mask = np.ndarray[Any, np.dtype[np.bool_]]
 SimilarRows = Callable[[c.SimilarTo], IntArray]
 # duplicates terms, resolved by the search: cosine → rows of entries with a near-duplicate
 DuplicateRows = Callable[[float], IntArray]
+# text: terms, resolved by the search (it runs the CLIP text model): the rows they match
+TextRows = Callable[[c.ClipText], IntArray]
 
 
 def _bool(value: Any) -> Mask:
@@ -51,16 +53,22 @@ def _no_duplicates(min_score: float) -> IntArray:
     return np.zeros(0, np.int64)
 
 
+def _no_texts(term: c.ClipText) -> IntArray:
+    return np.zeros(0, np.int64)
+
+
 class Evaluator:
     def __init__(
         self,
         columns: Columns,
         similar_rows: SimilarRows,
         duplicate_rows: DuplicateRows = _no_duplicates,
+        text_rows: TextRows = _no_texts,
     ) -> None:
         self.columns = columns
         self.similar_rows = similar_rows
         self.duplicate_rows = duplicate_rows
+        self.text_rows = text_rows
         self.size = columns.size
         self.word_scores: dict[c.FreeText, FloatArray] = {}
 
@@ -320,6 +328,9 @@ class Evaluator:
     def similar_to(self, node: c.SimilarTo) -> Mask:
         return self.rows_mask(self.similar_rows(node))
 
+    def clip_text(self, node: c.ClipText) -> Mask:
+        return self.rows_mask(self.text_rows(node))
+
     def duplicates(self, node: c.Duplicates) -> Mask:
         return self.rows_mask(self.duplicate_rows(node.min_score))
 
@@ -413,4 +424,5 @@ _RUNS: dict[type, Callable[[Evaluator, Any], Mask]] = {
     c.FlagIs: Evaluator.flag_is,
     c.SimilarTo: Evaluator.similar_to,
     c.Duplicates: Evaluator.duplicates,
+    c.ClipText: Evaluator.clip_text,
 }

@@ -19,7 +19,7 @@ from homegallery.catalog.query.ast import Operator
 
 FieldKind = Literal[
     "number", "text", "date", "values", "count", "files", "id", "type", "ratio", "bool", "similar",
-    "duplicates",
+    "duplicates", "clip",
 ]  # fmt: skip
 
 _ORDERING: tuple[Operator, ...] = (":", "=", "!=", "<", "<=", ">", ">=")
@@ -39,6 +39,7 @@ OPERATORS: dict[FieldKind, tuple[tuple[Operator, ...], str]] = {
     "bool": ((":", "=", "!="), ": or ="),
     "similar": ((":", "="), ":"),
     "duplicates": ((":", "=", ">="), ": (duplicates:0.95)"),
+    "clip": ((":", "="), ': (text:"a dog on the beach")'),
 }
 
 
@@ -137,6 +138,8 @@ FIELDS: dict[str, Field] = {
     "favorite": Field("favorite", "bool", "favorite"),
     "similar": Field("similar", "similar", orderable=False),
     "duplicates": Field("duplicates", "duplicates", orderable=False),
+    # photos ranked by a CLIP model's cosine to a text (extractor.models.clip)
+    "text": Field("text", "clip", orderable=False),
 }
 
 _ALIASES: dict[str, str] = {
