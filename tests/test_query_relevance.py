@@ -18,6 +18,7 @@ from litestar.testing import TestClient
 from factories import Indexed, fake_id
 from factories import record as indexed_record
 from homegallery.catalog import QueryError, SourceFiles, build_catalog
+from homegallery.catalog.columns import TextColumn
 from homegallery.catalog.query.check import check_query
 from homegallery.catalog.query.labels import class_weights, classes_matching
 from homegallery.catalog.schema import open_reader
@@ -168,3 +169,12 @@ def test_the_api_the_command_and_gallery_rank_alike(
             for offset in (0, 2, 4)
         ]
     assert [entry["id"] for page in pages for entry in page["entries"]] == expected
+
+
+@pytest.mark.parametrize("copies", [1, 10])  # every value distinct (one text scan), or few
+def test_a_word_of_its_own_is_not_part_of_a_longer_one(copies: int) -> None:
+    values: list[str | None] = ["new york", "yorkshire", "york", "a/york.jpg", "", None, "ayork"]
+    column = TextColumn([value for value in values for _ in range(copies)])
+    rows = column.rows_with_word("york").tolist()
+    assert rows == [row for row in range(len(values) * copies) if row // copies in (0, 2, 3)]
+    assert column.rows_with_word("yo").tolist() == []

@@ -39,6 +39,7 @@ TEXT_COLUMNS = (
     "county", "city", "road", "title", "description",
 )  # fmt: skip
 _SEPARATOR = "\x00"
+LEAST_SCORE = 1e-6  # a stored score of 0 still matches: it ranks last, but it is found
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -116,11 +117,21 @@ class TextColumn:
             found = [rows for value, rows in groups.items() if word.search(value)]
             return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
         blob, starts = self._index()
-        pattern = re.compile(word.pattern + "[^" + _SEPARATOR + "]*")
-        positions = np.fromiter((match.start() for match in pattern.finditer(blob)), np.int64)
+        # Led by the text itself, which the regex engine finds fast (a look-behind in
+        # front makes it try every position: 200 times slower); the letter before is
+        # looked at here.
+        ahead = re.compile(re.escape(text) + _WORD_END)
+        positions = np.fromiter(
+            (
+                match.start()
+                for match in ahead.finditer(blob)
+                if not match.start() or not blob[match.start() - 1].isalnum()
+            ),
+            np.int64,
+        )
         if not len(positions):
             return np.zeros(0, np.int64)
-        return np.searchsorted(starts, positions, side="right") - 1
+        return np.unique(np.searchsorted(starts, positions, side="right") - 1)
 
     def present(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
         return np.array([bool(value and value.strip()) for value in self.values], dtype=bool)
@@ -245,8 +256,9 @@ class Columns:
 
     def value_scores(self, key: str) -> dict[str, tuple[IntArray, FloatArray]]:
         """``object`` or ``label``: each value → the rows a model saw it in (ascending)
-        and its score there (NaN where none was stored). Only builds write these, and a
-        build makes the next search load a new snapshot, so events never patch them."""
+        and its score there, at least ``LEAST_SCORE`` (a missing one counts as certain).
+        Only builds write these, and a build makes the next search load a new snapshot,
+        so events never patch them."""
         found = self._scores.get(key)
         if found is None:
             entries_text, values_text, scores_text = self.connection.execute(
@@ -259,6 +271,7 @@ class Columns:
             if entries_text:
                 rows = self._rows(_integers(entries_text))
                 scores = np.fromstring(scores_text, sep=",")
+                scores = np.clip(np.where(np.isnan(scores), 1.0, scores), LEAST_SCORE, 1.0)
                 names, codes = np.unique(
                     np.array(values_text.split(_SEPARATOR), dtype=object), return_inverse=True
                 )
@@ -456,9 +469,12 @@ class Columns:
         return self.sorted_rows[start:end]
 
 
+_WORD_END = r"(?![^\W_])"  # no letter or digit follows
+
+
 def word_pattern(text: str) -> re.Pattern[str]:
     """``text`` as a word of its own: no letter or digit right before or after it."""
-    return re.compile(r"(?<![^\W_])" + re.escape(text) + r"(?![^\W_])")
+    return re.compile(r"(?<![^\W_])" + re.escape(text) + _WORD_END)
 
 
 def _regroup(grouped: dict[str, IntArray], row: int, now: set[str]) -> None:

@@ -182,7 +182,14 @@ class Searcher:
         checked = check_cached(query)
         columns = self.columns()
         terms = _Terms(self, columns)
-        evaluator = Evaluator(columns, terms.similar_rows, terms.duplicate_rows, terms.text_rows)
+        by_relevance = checked.order is not None and checked.order.by == "relevance"
+        evaluator = Evaluator(
+            columns,
+            terms.similar_rows,
+            terms.duplicate_rows,
+            terms.text_rows,
+            rank_words=by_relevance,
+        )
         if checked.filter is None:
             rows = np.arange(columns.size)
         else:

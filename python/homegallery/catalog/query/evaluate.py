@@ -64,8 +64,12 @@ class Evaluator:
         similar_rows: SimilarRows,
         duplicate_rows: DuplicateRows = _no_duplicates,
         text_rows: TextRows = _no_texts,
+        rank_words: bool = True,
     ) -> None:
         self.columns = columns
+        # False: bare words only select (the query is not ordered by relevance), so how
+        # well a word matches is not graded, which saves two of the three text passes
+        self.rank_words = rank_words
         self.similar_rows = similar_rows
         self.duplicate_rows = duplicate_rows
         self.text_rows = text_rows
@@ -167,11 +171,14 @@ class Evaluator:
         """``weight`` × how well ``word`` matches in ``text``; ``rows``: each value's entry
         row (``text`` holds one value per row when None)."""
         score = np.zeros(self.size)
-        for quality, found in (
-            (MATCH_PART, text.rows_containing(word)),
-            (MATCH_WORD, text.rows_with_word(word)),
-            (MATCH_WHOLE, text.rows_equal(word)),
-        ):
+        grades = (
+            ((MATCH_PART, text.rows_containing(word)),
+             (MATCH_WORD, text.rows_with_word(word)),
+             (MATCH_WHOLE, text.rows_equal(word)))
+            if self.rank_words
+            else ((MATCH_PART, text.rows_containing(word)),)
+        )  # fmt: skip
+        for quality, found in grades:
             if len(found):
                 target = found if rows is None else rows[found]
                 score[target] = np.maximum(score[target], weight * quality)
@@ -197,6 +204,8 @@ class Evaluator:
                 continue
             if value == word:
                 quality = MATCH_WHOLE
+            elif not self.rank_words:
+                quality = MATCH_PART
             else:
                 pattern = pattern or word_pattern(word)
                 quality = MATCH_WORD if pattern.search(value) else MATCH_PART
@@ -380,14 +389,9 @@ class Evaluator:
         return rows[np.lexsort((id_keys, text_keys, ranks < 0))]
 
 
-_LEAST = 1e-6  # a stored score of 0 still matches: it ranks last, but it is found
-
-
 def _sure(scores: FloatArray | None) -> FloatArray | float:
-    """A model's scores, a missing one counted as certain, each at least ``_LEAST``."""
-    if scores is None:
-        return 1.0
-    return np.clip(np.where(np.isnan(scores), 1.0, scores), _LEAST, 1.0)
+    """A model's scores (see ``Columns.value_scores``); 1 for a source without them."""
+    return 1.0 if scores is None else scores
 
 
 _PLACES: dict[str, Callable[[Evaluator, WordSource, c.FreeText], FloatArray]] = {
