@@ -19,9 +19,11 @@ from factories import Indexed, fake_id
 from factories import record as indexed_record
 from homegallery.catalog import QueryError, SourceFiles, build_catalog
 from homegallery.catalog.columns import TextColumn
+from homegallery.catalog.entry import DetectedObject, Entry
 from homegallery.catalog.query.check import check_query
 from homegallery.catalog.query.labels import class_weights, classes_matching
-from homegallery.catalog.schema import open_reader
+from homegallery.catalog.rows import insert_entries
+from homegallery.catalog.schema import open_reader, open_writer
 from homegallery.catalog.search import Searcher
 from homegallery.catalog.vector_build import ModelOutputs
 from homegallery.cli.main import main
@@ -178,3 +180,25 @@ def test_a_word_of_its_own_is_not_part_of_a_longer_one(copies: int) -> None:
     rows = column.rows_with_word("york").tolist()
     assert rows == [row for row in range(len(values) * copies) if row // copies in (0, 2, 3)]
     assert column.rows_with_word("yo").tolist() == []
+
+
+def test_objects_rank_by_their_detection_score(tmp_path: Path) -> None:
+    """A scored source of words (``WORD_SOURCES``' object row): an object the detector
+    is surer of ranks first, whatever the dates."""
+    catalog = tmp_path / "catalog.db"
+    writer = open_writer(catalog)
+    writer.execute("BEGIN IMMEDIATE")
+    entries = [
+        Entry(id=fake_id(number), type="image", date=f"202{number}-01-01T00:00:00",
+              objects=[DetectedObject(class_="dog", score=score)])
+        for number, score in ((1, 0.95), (2, 0.65), (3, 0.8))
+    ]  # fmt: skip
+    insert_entries(writer, [(entry, "") for entry in entries], 1)
+    writer.execute("COMMIT")
+    writer.close()
+    reader = open_reader(catalog)
+    try:
+        assert Searcher(reader).ids("dog") == ids(1, 3, 2)
+        assert Searcher(reader).ids("dog order by date") == ids(3, 2, 1)
+    finally:
+        reader.close()
