@@ -114,7 +114,7 @@ class TextColumn:
         word = word_pattern(text)
         groups = self._groups()
         if len(groups) * 4 < len(self.values):
-            found = [rows for value, rows in groups.items() if word.search(value)]
+            found = [rows for value, rows in groups.items() if text in value and word.search(value)]
             return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
         blob, starts = self._index()
         # Led by the text itself, which the regex engine finds fast (a look-behind in

@@ -153,8 +153,9 @@ class Evaluator:
             total = np.zeros(self.size)
             for source in WORD_SOURCES:
                 score = _PLACES[source.place](self, source, node)
-                np.maximum(best, score, out=best)
-                total += score
+                if score is not None:  # None: the word is not there
+                    np.maximum(best, score, out=best)
+                    total += score
             found = self.word_scores[node] = best + OTHER_PLACES * (total - best)
         return found
 
@@ -167,16 +168,19 @@ class Evaluator:
 
     def _graded(
         self, weight: float, text: TextColumn, word: str, rows: IntArray | None = None
-    ) -> FloatArray:
+    ) -> FloatArray | None:
         """``weight`` × how well ``word`` matches in ``text``; ``rows``: each value's entry
         row (``text`` holds one value per row when None)."""
+        contained = text.rows_containing(word)
+        if not len(contained):
+            return None
         score = np.zeros(self.size)
         grades = (
-            ((MATCH_PART, text.rows_containing(word)),
+            ((MATCH_PART, contained),
              (MATCH_WORD, text.rows_with_word(word)),
              (MATCH_WHOLE, text.rows_equal(word)))
             if self.rank_words
-            else ((MATCH_PART, text.rows_containing(word)),)
+            else ((MATCH_PART, contained),)
         )  # fmt: skip
         for quality, found in grades:
             if len(found):
@@ -184,11 +188,11 @@ class Evaluator:
                 score[target] = np.maximum(score[target], weight * quality)
         return score
 
-    def _column_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+    def _column_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
         return self._graded(source.weight, self.columns.text(source.name), node.word)
 
-    def _values_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
-        score = np.zeros(self.size)
+    def _values_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
+        score = None
         word = node.word
         items: list[tuple[str, IntArray, FloatArray | None]]
         if source.scored:
@@ -209,29 +213,34 @@ class Evaluator:
             else:
                 pattern = pattern or word_pattern(word)
                 quality = MATCH_WORD if pattern.search(value) else MATCH_PART
+            score = np.zeros(self.size) if score is None else score
             score[rows] = np.maximum(score[rows], _sure(scores) * (source.weight * quality))
         return score
 
-    def _label_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+    def _label_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
         """A label counts by its probability and by how well the word names its class."""
-        score = np.zeros(self.size)
+        score = None
         scored = self.columns.value_scores(source.name)
         for wnid, weight in zip(node.labels, node.label_weights, strict=True):
             if wnid in scored:
                 rows, scores = scored[wnid]
+                score = np.zeros(self.size) if score is None else score
                 score[rows] = np.maximum(score[rows], _sure(scores) * (source.weight * weight))
         return score
 
-    def _day_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+    def _day_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
         return self._graded(source.weight, self.columns.days(), node.word)
 
-    def _file_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+    def _file_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
         paths = self.columns.file_column("path")
         return self._graded(source.weight, paths, node.word, self.columns.file_rows())
 
-    def _id_score(self, source: WordSource, node: c.FreeText) -> FloatArray:
+    def _id_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
+        rows = self.columns.rows_with_id_prefix(node.word)
+        if not len(rows):
+            return None
         score = np.zeros(self.size)
-        score[self.columns.rows_with_id_prefix(node.word)] = source.weight
+        score[rows] = source.weight
         return score
 
     def shape(self, node: c.Shape) -> Mask:
@@ -394,7 +403,7 @@ def _sure(scores: FloatArray | None) -> FloatArray | float:
     return 1.0 if scores is None else scores
 
 
-_PLACES: dict[str, Callable[[Evaluator, WordSource, c.FreeText], FloatArray]] = {
+_PLACES: dict[str, Callable[[Evaluator, WordSource, c.FreeText], FloatArray | None]] = {
     "column": Evaluator._column_score,
     "values": Evaluator._values_score,
     "labels": Evaluator._label_score,
