@@ -17,6 +17,7 @@ from litestar.testing import TestClient
 
 from factories import Indexed, fake_id
 from factories import record as indexed_record
+from homegallery.bench.relevance import write_catalog
 from homegallery.catalog import QueryError, SourceFiles, build_catalog
 from homegallery.catalog.columns import TextColumn
 from homegallery.catalog.entry import DetectedObject, Entry
@@ -200,5 +201,22 @@ def test_objects_rank_by_their_detection_score(tmp_path: Path) -> None:
     try:
         assert Searcher(reader).ids("dog") == ids(1, 3, 2)
         assert Searcher(reader).ids("dog order by date") == ids(3, 2, 1)
+    finally:
+        reader.close()
+
+
+def test_a_page_of_a_ranked_search_is_that_slice_of_the_whole(tmp_path: Path) -> None:
+    """Pages are found by a partial sort; with many equal scores they must still be
+    exactly the slices of the whole order (ties in timeline order)."""
+    write_catalog(tmp_path / "catalog.db", 1500, seed=3)
+    reader = open_reader(tmp_path / "catalog.db")
+    try:
+        searcher = Searcher(reader)
+        for query in ("sea", "dog", "animal or beach", "img_0001", "canon"):
+            whole = searcher.ids(query)
+            assert len(whole) > 5, query
+            for limit, offset in ((1, 0), (7, 0), (10, 3), (50, 40), (5, len(whole) - 2)):
+                assert searcher.ids(query, limit, offset) == whole[offset : offset + limit]
+            assert searcher.ids(query, 0, 0) == []
     finally:
         reader.close()
