@@ -220,3 +220,10 @@ def test_a_page_of_a_ranked_search_is_that_slice_of_the_whole(tmp_path: Path) ->
             assert searcher.ids(query, 0, 0) == []
     finally:
         reader.close()
+
+
+def test_a_word_of_its_own_among_known_rows_is_the_same() -> None:
+    values: list[str | None] = ["new york", "yorkshire", "york", "a/york.jpg", "", None, "ayork"]
+    column = TextColumn(values * 5)
+    within = column.rows_containing("york")
+    assert column.rows_with_word("york", within).tolist() == column.rows_with_word("york").tolist()

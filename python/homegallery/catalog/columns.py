@@ -39,6 +39,7 @@ TEXT_COLUMNS = (
     "county", "city", "road", "title", "description",
 )  # fmt: skip
 _SEPARATOR = "\x00"
+_FEW = 2000  # rows_with_word: this many candidate rows are tested one by one
 LEAST_SCORE = 1e-6  # a stored score of 0 still matches: it ranks last, but it is found
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -106,12 +107,19 @@ class TextColumn:
     def rows_equal(self, text: str) -> IntArray:
         return self._groups().get(text, np.zeros(0, np.int64))
 
-    def rows_with_word(self, text: str) -> IntArray:
+    def rows_with_word(self, text: str, within: IntArray | None = None) -> IntArray:
         """Rows whose value holds ``text`` as a word of its own (not inside a longer
-        word: ``york`` in ``new york``, not in ``yorkshire``), each once, ascending."""
+        word: ``york`` in ``new york``, not in ``yorkshire``), each once, ascending.
+        ``within``: the rows containing ``text`` (``rows_containing``), when known: a
+        few of them are tested one by one instead of scanning every value."""
         if not text or _SEPARATOR in text:
             return np.zeros(0, np.int64)
         word = word_pattern(text)
+        if within is not None and len(within) <= _FEW:
+            values = self.values
+            return np.array(
+                [row for row in within.tolist() if word.search(values[row] or "")], np.int64
+            )
         groups = self._groups()
         if len(groups) * 4 < len(self.values):
             found = [rows for value, rows in groups.items() if text in value and word.search(value)]

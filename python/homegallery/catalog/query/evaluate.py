@@ -177,7 +177,7 @@ class Evaluator:
         score = np.zeros(self.size)
         grades = (
             ((MATCH_PART, contained),
-             (MATCH_WORD, text.rows_with_word(word)),
+             (MATCH_WORD, text.rows_with_word(word, contained)),
              (MATCH_WHOLE, text.rows_equal(word)))
             if self.rank_words
             else ((MATCH_PART, contained),)
