@@ -254,16 +254,13 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
     let mut values: Vec<ValueRow> = Vec::new();
     let mut add = |key: &'static str, value: String, score: Option<f64>| {
         let score = score.filter(|score| score.is_finite());
-        match seen.get(&(key, value.clone())) {
-            Some(&at) => {
-                if let (Some(new), Some(old)) = (score, values[at].3) {
-                    values[at].3 = Some(new.max(old));
-                }
+        if let Some(&at) = seen.get(&(key, value.clone())) {
+            if let (Some(new), Some(old)) = (score, values[at].3) {
+                values[at].3 = Some(new.max(old));
             }
-            None => {
-                seen.insert((key, value.clone()), values.len());
-                values.push((rowid, key, value, score));
-            }
+        } else {
+            seen.insert((key, value.clone()), values.len());
+            values.push((rowid, key, value, score));
         }
     };
     for tag in &entry.tags {
