@@ -96,8 +96,8 @@ def _milliseconds(gallery: Gallery, query: str) -> float:
 
 
 def run(quick: bool, entries: int | None = None) -> Report:
-    count = entries or (2000 if quick else 100_000)
-    repeats = 3 if quick else 15
+    count = entries or (1000 if quick else 100_000)
+    repeats = 2 if quick else 15
     report = Report(f"relevance: ranked word searches, {count:,} entries")
     work = Path(tempfile.mkdtemp(prefix="bench-relevance-"))
     try:
@@ -132,7 +132,7 @@ def run(quick: bool, entries: int | None = None) -> Report:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="2,000 entries, fewer repeats")
+    parser.add_argument("--quick", action="store_true", help="1,000 entries, fewer repeats")
     parser.add_argument("--entries", type=int, default=None, help="entries (default 100,000)")
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON")
     args = parser.parse_args(argv)
