@@ -226,7 +226,17 @@ def test_a_new_model_file_embeds_every_photo_anew(gallery_config: Path, tmp_path
     finally:
         reader.close()
     assert models == {new_tag}
-    import_update(config)  # back to the first model for the other tests
+    # back to the first model: its stored vectors are there, so none is made again
+    first = [storage.path(i, embedding_kind(old_tag)) for i in ids]
+    before = [path.stat().st_mtime_ns for path in first]
+    import_update(config)
+    assert [path.stat().st_mtime_ns for path in first] == before
+    reader = open_reader(config.database.path)
+    try:
+        models = {row[0] for row in reader.execute("SELECT model FROM clip_vectors")}
+    finally:
+        reader.close()
+    assert models == {old_tag}
 
 
 def test_text_without_a_clip_model_names_the_config_keys(tmp_path: Path) -> None:
@@ -244,6 +254,9 @@ def test_text_without_a_clip_model_names_the_config_keys(tmp_path: Path) -> None
         assert error.value.column == 16
     finally:
         gallery.close()
+    with TestClient(create_app(config)) as client:
+        answer = client.get("/api/entries", params={"q": "text:dog"})
+    assert answer.status_code == 400 and "extractor.models.clip" in answer.text
 
 
 def test_a_half_configured_clip_model_is_refused(tmp_path: Path) -> None:
