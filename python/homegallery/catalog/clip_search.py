@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from homegallery.catalog.generation import generation
+from homegallery.catalog.generation import info_number
 from homegallery.catalog.query.errors import QueryError
 from homegallery.errors import HomeGalleryError
 from homegallery.ml.clip import run_model, session, text_input
@@ -27,6 +27,7 @@ from homegallery.ml.clip_tokenizer import ClipTokenizer
 from homegallery.similarity import quantize_int8, scan_int8
 
 if TYPE_CHECKING:
+    from homegallery.catalog.columns import Columns
     from homegallery.config import Clip
 
 TEXT_CACHE = 256
@@ -73,15 +74,19 @@ class TextEncoder:
 
 
 class ClipRows:
-    """The catalog's CLIP vectors, read once per generation (one per reader connection)."""
+    """The catalog's CLIP vectors, read again only after a build (``rebuilds``: user
+    events never change them), one per reader connection, with the last few texts'
+    cosines: pages and counts of one text scan once."""
 
     def __init__(self) -> None:
         self._generation = -1
         self.ids: list[str] = []
         self.matrix: npt.NDArray[np.int8] = np.zeros((0, 0), np.int8)
+        self._scores: OrderedDict[bytes, npt.NDArray[np.float64]] = OrderedDict()
+        self._rows: tuple[object, npt.NDArray[np.int64]] | None = None
 
     def load(self, connection: sqlite3.Connection) -> None:
-        current = generation(connection)
+        current = info_number(connection, "rebuilds")
         if current == self._generation:
             return
         ids: list[str] = []
@@ -92,6 +97,8 @@ class ClipRows:
         width = len(rows[0]) if rows else 0
         self.ids = ids
         self.matrix = np.frombuffer(b"".join(rows), np.int8).reshape(len(rows), width)
+        self._scores.clear()
+        self._rows = None
         self._generation = current
 
     def every(self, connection: sqlite3.Connection) -> list[str]:
@@ -99,13 +106,21 @@ class ClipRows:
         self.load(connection)
         return self.ids
 
-    def ranked(
+    def rows_in(self, columns: Columns) -> npt.NDArray[np.int64]:
+        """The snapshot row of each vector (-1: an id the snapshot does not have)."""
+        if self._rows is None or self._rows[0] is not columns:
+            found = (columns.row_of(media_id) for media_id in self.ids)
+            rows = np.fromiter((-1 if r is None else r for r in found), np.int64, len(self.ids))
+            self._rows = (columns, rows)
+        return self._rows[1]
+
+    def scores(
         self, connection: sqlite3.Connection, vector: npt.NDArray[np.float32], column: int
-    ) -> list[tuple[str, float]]:
-        """Every entry with a CLIP vector and its cosine to ``vector``, best first."""
+    ) -> npt.NDArray[np.float64]:
+        """Each vector's cosine to ``vector``, in the order of ``ids``."""
         self.load(connection)
         if not self.ids:
-            return []
+            return np.zeros(0)
         if self.matrix.shape[1] != len(vector):
             raise QueryError(
                 f"the CLIP text model gives {len(vector)} values, the catalog's image "
@@ -113,9 +128,17 @@ class ClipRows:
                 column=column,
                 expected="a text and image model of one CLIP model",
             )
-        query, _ = quantize_int8(vector.reshape(1, -1))
-        found = scan_int8(self.matrix, query[0], len(self.ids), -1.0)
-        return [
-            (self.ids[row], score)
-            for row, score in zip(found.indices.tolist(), found.scores.tolist(), strict=True)
-        ]
+        key = vector.tobytes()
+        found = self._scores.get(key)
+        if found is None:
+            query, _ = quantize_int8(vector.reshape(1, -1))
+            matches = scan_int8(self.matrix, query[0], len(self.ids), -1.0)
+            found = np.zeros(len(self.ids))
+            found[matches.indices] = matches.scores
+            self._scores[key] = found
+            while len(self._scores) > _SCANS_KEPT:
+                self._scores.popitem(last=False)
+        return found
+
+
+_SCANS_KEPT = 8

@@ -91,11 +91,14 @@ class Searcher:
 
     # --- text: --------------------------------------------------------------------------
 
-    def _texts(self, term: c.ClipText) -> list[tuple[str, float]]:
-        """Every entry with a CLIP vector and its cosine to the text, best first (without
-        a text, ``exists text``: each at 0)."""
+    def _texts(self, term: c.ClipText, columns: Columns) -> tuple[IntArray, FloatArray]:
+        """The snapshot rows of the entries with a CLIP vector and their cosines to the
+        text (without a text, ``exists text``: each at 0)."""
         if not term.text:
-            return [(media_id, 0.0) for media_id in self.clip_rows.every(self.connection)]
+            self.clip_rows.load(self.connection)
+            rows = self.clip_rows.rows_in(columns)
+            known = rows >= 0
+            return rows[known], np.zeros(int(known.sum()))
         if self.text_encoder is None:
             raise QueryError(NOT_CONFIGURED, column=term.column, expected="a CLIP model")
         try:
@@ -106,7 +109,10 @@ class Searcher:
             raise QueryError(
                 str(error), column=term.column, expected="a CLIP model that runs"
             ) from None
-        return self.clip_rows.ranked(self.connection, vector, term.column)
+        scores = self.clip_rows.scores(self.connection, vector, term.column)
+        rows = self.clip_rows.rows_in(columns)
+        known = rows >= 0
+        return rows[known], scores[known]
 
     # --- duplicates ------------------------------------------------------------------------
 
@@ -203,8 +209,7 @@ class Searcher:
             matched.sort(key=lambda media_id: (-terms.scores.get(media_id, -1.0), media_id))
             return Match(ids=matched)
         if checked.by_text:  # best cosine first, ties in timeline order
-            ranked = rows[np.argsort(-terms.text_scores[rows], kind="stable")]
-            return Match(rows=ranked, columns=columns)
+            return Match(rows=rows, columns=columns, keys=-terms.text_scores[rows])
         if checked.by_groups:
             group_score = checked.duplicates[0].min_score
             return Match(ids=self.in_groups(columns.id_array[rows].tolist(), group_score))
@@ -332,13 +337,9 @@ class _Terms:
         return np.array([row for row in found if row is not None], np.int64)
 
     def text_rows(self, term: c.ClipText) -> IntArray:
-        rows = []
-        for media_id, score in self.searcher._texts(term):
-            row = self.columns.row_of(media_id)
-            if row is not None:
-                rows.append(row)
-                self.text_scores[row] += score
-        return np.array(rows, np.int64)
+        rows, scores = self.searcher._texts(term, self.columns)
+        self.text_scores[rows] += scores
+        return rows
 
 
 def required_duplicates(node: c.Node | None) -> float | None:
