@@ -14,7 +14,9 @@ SEPARATOR = "\x00"
 def _rows(
     entry: Entry,
 ) -> tuple[
-    dict[str, object], list[tuple[int, str, str]], list[tuple[int, str, str, str, str, str]]
+    dict[str, object],
+    list[tuple[int, str, str, float | None]],
+    list[tuple[int, str, str, str, str, str]],
 ]:
     entries, values, files = _core.entry_rows([encode_doc(entry)], ["sig"], 7)
     (row,) = entries
@@ -47,7 +49,12 @@ def test_text_columns_are_casefolded_and_a_stray_separator_becomes_a_space() -> 
         "rawimage", "2020-05-01", "sea", "sea", "ölberg", "strasse mitte", "nikon", "dog",
         "a/img_1.jpg", "a/img_1.xmp",
     ]  # fmt: skip
-    assert values == [(7, "tag", "sea"), (7, "tag", "ölberg"), (7, "object", "dog")]
+    # a model's score goes with what it saw; a tag has none
+    assert values == [
+        (7, "tag", "sea", None),
+        (7, "tag", "ölberg", None),
+        (7, "object", "dog", 0.9),
+    ]
     assert files == [
         (7, "/p", "a/img_1.jpg", "img_1.jpg", "jpg", "image"),
         (7, "/p", "a/img_1.xmp", "img_1.xmp", "xmp", "sidecar"),

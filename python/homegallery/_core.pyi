@@ -195,7 +195,7 @@ def entry_rows(
     docs: Sequence[bytes], signatures: Sequence[str], first_rowid: int
 ) -> tuple[
     list[tuple[object, ...]],
-    list[tuple[int, str, str]],
+    list[tuple[int, str, str, float | None]],
     list[tuple[int, str, str, str, str, str]],
 ]:
     """The ``entries`` (in ``ENTRY_COLUMNS`` order), ``entry_values`` and ``entry_files``

@@ -145,6 +145,23 @@ class GeoReverse(_Section):
     user_agent: str = "homegallery (self-hosted photo gallery)"
 
 
+class Clip(_Section):
+    """A CLIP model the user exported (see ``homegallery.ml.clip``): off while ``image``
+    is empty. ``mean`` and ``std`` default to OpenAI CLIP's, which OpenCLIP's models use."""
+
+    image: str = ""  # the image half, ONNX
+    text: str = ""  # the text half, ONNX
+    tokenizer: str = ""  # the BPE merges file (bpe_simple_vocab_16e6.txt.gz)
+    input_size: int = 224
+    mean: list[float] = msgspec.field(default_factory=lambda: [0.48145466, 0.4578275, 0.40821073])
+    std: list[float] = msgspec.field(default_factory=lambda: [0.26862954, 0.26130258, 0.27577711])
+    context_length: int = 77
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.image)
+
+
 class Models(_Section):
     """Where installed models live and which model serves each task (``off``: none)."""
 
@@ -170,6 +187,8 @@ class Models(_Section):
     workers: int = 0
     threads: int = 1
     batch_size: int = 16
+    # A CLIP model of the user's own, for `text:` searches.
+    clip: Clip = msgspec.field(default_factory=Clip)
 
     @property
     def path(self) -> Path:
@@ -325,6 +344,10 @@ def _resolve_paths(config: Config, config_file: Path) -> None:
     config.storage.dir = _expand(config.storage.dir, variables, base_dir)
     config.database.file = _expand(config.database.file, variables, base_dir)
     config.extractor.models.dir = _expand(config.extractor.models.dir, variables, base_dir)
+    clip = config.extractor.models.clip
+    for name in ("image", "text", "tokenizer"):
+        if getattr(clip, name):
+            setattr(clip, name, _expand(getattr(clip, name), variables, base_dir))
     if config.server.cert:
         config.server.cert = _expand(config.server.cert, variables, base_dir)
     if config.server.key:
@@ -458,6 +481,7 @@ def _check_models(models: Models) -> list[str]:
         problems.append("`extractor.models.threads`: must be from 1 to 64")
     if not 1 <= models.batch_size <= 256:
         problems.append("`extractor.models.batchSize`: must be from 1 to 256")
+    problems.extend(_check_clip(models.clip))
     for task, name in models.choices.items():
         if name == OFF:
             continue
@@ -468,6 +492,24 @@ def _check_models(models: Models) -> list[str]:
                 f"`extractor.models.{TASK_KEYS[task]}`: no {task} model named {name!r} "
                 f"(choose {', '.join([*fitting, OFF])})"
             )
+    return problems
+
+
+def _check_clip(clip: Clip) -> list[str]:
+    key = "`extractor.models.clip"
+    given = [name for name in ("image", "text", "tokenizer") if getattr(clip, name)]
+    problems = []
+    if given and len(given) < 3:
+        missing = [name for name in ("image", "text", "tokenizer") if name not in given]
+        problems.append(
+            f"{key}`: {', '.join(missing)} missing (a CLIP model needs image, text and tokenizer)"
+        )
+    if not 16 <= clip.input_size <= 1024:
+        problems.append(f"{key}.inputSize`: must be from 16 to 1024 pixels")
+    if len(clip.mean) != 3 or len(clip.std) != 3 or min(clip.std, default=0) <= 0:
+        problems.append(f"{key}.mean` and `std`: three numbers each (R, G, B), std above 0")
+    if not 2 <= clip.context_length <= 1024:
+        problems.append(f"{key}.contextLength`: must be from 2 to 1024 tokens")
     return problems
 
 

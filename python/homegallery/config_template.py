@@ -100,6 +100,19 @@ extractor:
     workers: 0
     threads: 1
     batchSize: 16
+    # A CLIP model you exported yourself (see the README, "Text search with CLIP"):
+    # its image and text halves as ONNX and its tokenizer's merges file. Then the
+    # embeddings step also stores CLIP vectors and `text:"a dog on the beach"` ranks
+    # photos by them. Empty: off. inputSize, mean, std and contextLength are the
+    # model's own (these are OpenAI CLIP's and most OpenCLIP models').
+    clip:
+      image: ""
+      text: ""
+      tokenizer: ""
+      inputSize: 224
+      mean: [0.48145466, 0.4578275, 0.40821073]
+      std: [0.26862954, 0.26130258, 0.27577711]
+      contextLength: 77
 
 server:
   # 127.0.0.1 keeps the gallery on this machine; 0.0.0.0 opens it to your network.

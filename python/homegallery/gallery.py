@@ -31,6 +31,7 @@ from homegallery import xdg
 from homegallery.catalog import people as people_module
 from homegallery.catalog import people_changes
 from homegallery.catalog.build import BuildSummary, build_from_config, faces_from_config
+from homegallery.catalog.clip_search import TextEncoder
 from homegallery.catalog.columns import FloatArray
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.events import (
@@ -61,6 +62,9 @@ class Gallery:
         self.storage_path = config.storage.path
         self._local = threading.local()
         self._write_lock = threading.Lock()
+        clip = config.extractor.models.clip
+        # the CLIP text model, loaded at the first text: query and shared by the threads
+        self.text_encoder = TextEncoder(clip) if clip.enabled else None
 
     def __repr__(self) -> str:
         return f"Gallery({str(self.catalog_path)!r})"
@@ -70,7 +74,7 @@ class Gallery:
     def _searcher(self) -> Searcher:
         searcher: Searcher | None = getattr(self._local, "searcher", None)
         if searcher is None:
-            searcher = Searcher(open_reader(self.catalog_path))
+            searcher = Searcher(open_reader(self.catalog_path), text_encoder=self.text_encoder)
             self._local.searcher = searcher
         return searcher
 

@@ -5,7 +5,7 @@
 //! stored entry. Searchable text is casefolded here once, which lets queries compare
 //! with plain `=` and `instr` (SQLite's own `lower()` knows only ASCII).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 use crate::catalog::casefold::casefold;
 use crate::catalog::entry_doc::Entry;
@@ -90,8 +90,10 @@ impl From<Option<String>> for Value {
     }
 }
 
-/// (entry rowid, key, casefolded value) of `entry_values`.
-pub type ValueRow = (i64, &'static str, String);
+/// (entry rowid, key, casefolded value, score) of `entry_values`: the score is how sure
+/// the model was (an object's detection score, a label's probability; the highest of an
+/// object class seen twice), none for what a person wrote (tags). Word searches rank by it.
+pub type ValueRow = (i64, &'static str, String, Option<f64>);
 /// (entry rowid, source, path, name, extension, kind) of `entry_files`, casefolded.
 pub type FileRow = (i64, String, String, String, String, String);
 
@@ -248,25 +250,32 @@ pub fn entry_rows(rowid: i64, entry: &Entry, signature: &str) -> EntryRows {
         Value::Text(signature.to_string()),
     ];
     debug_assert_eq!(row.len(), ENTRY_COLUMNS.len());
-    let mut seen: HashSet<(&'static str, String)> = HashSet::new();
-    let mut values = Vec::new();
-    let tags = entry.tags.iter().map(|tag| ("tag", tag));
-    let classes = entry
-        .objects
-        .iter()
-        .map(|found| ("object", &found.class_name));
-    for (key, value) in tags.chain(classes) {
-        let value = fold(Some(value)).unwrap_or_default();
-        if seen.insert((key, value.clone())) {
-            values.push((rowid, key, value));
+    let mut seen: HashMap<(&'static str, String), usize> = HashMap::new();
+    let mut values: Vec<ValueRow> = Vec::new();
+    let mut add = |key: &'static str, value: String, score: Option<f64>| {
+        let score = score.filter(|score| score.is_finite());
+        if let Some(&at) = seen.get(&(key, value.clone())) {
+            if let (Some(new), Some(old)) = (score, values[at].3) {
+                values[at].3 = Some(new.max(old));
+            }
+        } else {
+            seen.insert((key, value.clone()), values.len());
+            values.push((rowid, key, value, score));
         }
+    };
+    for tag in &entry.tags {
+        add("tag", fold(Some(tag)).unwrap_or_default(), None);
+    }
+    for found in &entry.objects {
+        let class = fold(Some(&found.class_name)).unwrap_or_default();
+        add("object", class, Some(found.score));
     }
     // A label is its class's WordNet id: the query finds the ids whose words match
     // (`dog` → every dog breed), which keeps one row per label rather than one per word.
     for label in &entry.labels {
         let id = casefold(&label.id);
-        if !id.is_empty() && seen.insert(("label", id.clone())) {
-            values.push((rowid, "label", id));
+        if !id.is_empty() {
+            add("label", id, Some(label.score));
         }
     }
     let files = entry
@@ -324,7 +333,7 @@ mod tests {
         );
         assert_eq!(rows.entry[11], Value::Null); // no ratio with a zero height
         assert_eq!(rows.entry[36], Value::Int(5));
-        assert_eq!(rows.values, vec![(7, "tag", "sea".to_string())]);
+        assert_eq!(rows.values, vec![(7, "tag", "sea".to_string(), None)]);
         assert_eq!(
             rows.files,
             vec![(
@@ -340,19 +349,19 @@ mod tests {
 
     #[test]
     fn labels_are_values_by_their_class_id_and_stay_out_of_the_text() {
-        let label = |id: &str, name: &str| crate::catalog::entry_doc::Label {
+        let label = |id: &str, name: &str, score: f64| crate::catalog::entry_doc::Label {
             id: id.into(),
             name: name.into(),
-            score: 0.5,
+            score,
         };
         let entry = Entry {
             id: "ab".repeat(32),
             media_type: "image".into(),
             labels: vec![
-                label("n02088364", "beagle"),
-                label("n02089973", "English foxhound"),
-                label("n02088364", "beagle"),
-                label("", "no class id"),
+                label("n02088364", "beagle", 0.5),
+                label("n02089973", "English foxhound", 0.25),
+                label("n02088364", "beagle", 0.75),
+                label("", "no class id", 0.5),
             ],
             ..Entry::default()
         };
@@ -362,8 +371,37 @@ mod tests {
         assert_eq!(
             rows.values,
             vec![
-                (3, "label", "n02088364".to_string()),
-                (3, "label", "n02089973".to_string())
+                (3, "label", "n02088364".to_string(), Some(0.75)),
+                (3, "label", "n02089973".to_string(), Some(0.25))
+            ]
+        );
+    }
+
+    #[test]
+    fn an_object_class_seen_twice_is_one_value_with_the_higher_score() {
+        let object = |class: &str, score: f64| crate::catalog::entry_doc::DetectedObject {
+            class_name: class.into(),
+            score,
+            bounds: [0.0; 4],
+        };
+        let entry = Entry {
+            id: "ab".repeat(32),
+            media_type: "image".into(),
+            tags: vec!["Dog".into()],
+            objects: vec![
+                object("Dog", 0.4),
+                object("dog", 0.9),
+                object("cat", f64::NAN),
+            ],
+            ..Entry::default()
+        };
+        let rows = entry_rows(2, &entry, "sig");
+        assert_eq!(
+            rows.values,
+            vec![
+                (2, "tag", "dog".to_string(), None),
+                (2, "object", "dog".to_string(), Some(0.9)),
+                (2, "object", "cat".to_string(), None)
             ]
         );
     }

@@ -99,7 +99,7 @@ pub fn write_part(
             ))
             .map_err(failed)?;
         let mut insert_value = transaction
-            .prepare("INSERT INTO entry_values (entry, key, value) VALUES (?, ?, ?)")
+            .prepare("INSERT INTO entry_values (entry, key, value, score) VALUES (?, ?, ?, ?)")
             .map_err(failed)?;
         let mut insert_file = transaction
             .prepare(
@@ -124,9 +124,9 @@ pub fn write_part(
                     insert_entry
                         .execute(rusqlite::params_from_iter(&rows.entry))
                         .map_err(failed)?;
-                    for (entry, key, value) in &rows.values {
+                    for (entry, key, value, score) in &rows.values {
                         insert_value
-                            .execute(params![entry, key, value])
+                            .execute(params![entry, key, value, score])
                             .map_err(failed)?;
                     }
                     for (entry, source, path, name, ext, kind) in &rows.files {
@@ -176,7 +176,7 @@ mod tests {
         favorite, size, tag_count, object_count, label_count, face_count, file_count, \
         preview_count, has_vector, text, signature); \
         CREATE TABLE entry_docs (entry INTEGER PRIMARY KEY, doc BLOB); \
-        CREATE TABLE entry_values (entry, key, value); \
+        CREATE TABLE entry_values (entry, key, value, score); \
         CREATE TABLE entry_files (entry, source, path, name, ext, kind)";
 
     #[test]

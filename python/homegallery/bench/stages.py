@@ -16,4 +16,5 @@ STAGES: dict[str, str] = {
     "similarity": "similarity",
     "people": "people",
     "catalog": "catalog",
+    "relevance": "relevance",
 }

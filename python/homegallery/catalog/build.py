@@ -30,6 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homegallery import _core
+from homegallery.catalog.clip_build import KEEP, ClipWork
+from homegallery.catalog.clip_build import prepare as prepare_clip
+from homegallery.catalog.clip_build import write as write_clip
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
 from homegallery.catalog.generation import bump_generation
@@ -73,6 +76,8 @@ from homegallery.catalog.vector_build import write as write_vectors
 from homegallery.config import Config
 from homegallery.extract.schema import faces_models_tag
 from homegallery.index import load_index
+from homegallery.ml.clip import ClipModelError
+from homegallery.ml.clip import model_tag as clip_model_tag
 from homegallery.models.store import task_model
 from homegallery.progress import counted
 
@@ -167,20 +172,22 @@ def build_catalog(
     outputs: ModelOutputs | None = None,
     faces: FaceOutputs | None = None,
     objects: ObjectOutputs | None = None,
+    clip: str | None = None,
 ) -> BuildSummary:
     """Builds (or updates) the catalog at ``catalog`` from indexed files and the storage.
 
     ``outputs``: the embedding model whose stored labels and vectors the entries get
     (None: none). ``faces``: the face models whose stored faces are grouped into
     people (None: none). ``objects``: the object detector whose stored objects the
-    entries get (None: none).
+    entries get (None: none). ``clip``: the tag of the CLIP model whose stored image
+    vectors ``text:`` ranks by (None: none; ``clip_build.KEEP``: leave them as they are).
     """
     # A build makes a few objects per file and frees none until the end: the cyclic
     # collector would walk them all again and again (half the time of a 100k build).
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _build(catalog, storage_dir, sources, full, outputs, faces, objects)
+        return _build(catalog, storage_dir, sources, full, outputs, faces, objects, clip)
     finally:
         if collecting:
             gc.enable()
@@ -241,6 +248,7 @@ def _build(
     outputs: ModelOutputs | None,
     faces: FaceOutputs | None = None,
     objects: ObjectOutputs | None = None,
+    clip: str | None = None,
 ) -> BuildSummary:
     started = time.perf_counter()
     summary = BuildSummary(files=sum(len(source.files) for source in sources))
@@ -277,15 +285,13 @@ def _build(
             summary.changed += result.changed
             summary.unchanged += result.unchanged
             summary.problems.extend(result.problems)
-        vectors = prepare_vectors(
-            connection,
-            storage_dir,
-            outputs,
-            [task.path for task in tasks],
-            {group.id: group.twin_ids for group in groups if group.twin_ids},
-        )
+        twins = {group.id: group.twin_ids for group in groups if group.twin_ids}
+        part_files = [task.path for task in tasks]
+        vectors = prepare_vectors(connection, storage_dir, outputs, part_files, twins)
+        clip_work = prepare_clip(connection, storage_dir, clip, part_files, twins)
         summary.vectors = len(vectors.ids)
         summary.problems.extend(vectors.problems)
+        summary.problems.extend(clip_work.problems)
         for problem in vectors.problems:
             log.warning("%s", problem)
         current_ids = {group.id for group in groups}
@@ -301,12 +307,13 @@ def _build(
             or summary.added
             or summary.changed
             or _vectors_change(vectors)
+            or clip_work.changes
             or (names != _stored_info(connection, "index_names"))
             or not people_up_to_date(connection, faces)
         ):
             _write(
                 connection, results, gone, events_seen, full, summary, vectors, outputs, names,
-                faces, storage_dir, objects,
+                faces, storage_dir, objects, clip_work,
             )  # fmt: skip
         # else nothing changed: no write, so the generation stays and no reader reloads
         summary.entries = int(connection.execute("SELECT count(*) FROM entries").fetchone()[0])
@@ -345,6 +352,7 @@ def _write(
     faces: FaceOutputs | None = None,
     storage_dir: Path | None = None,
     objects: ObjectOutputs | None = None,
+    clip_work: ClipWork | None = None,
 ) -> None:
     """Copies the parts into the catalog in one transaction.
 
@@ -364,6 +372,8 @@ def _write(
             if late:
                 apply_to_catalog(connection, late)
             write_vectors(connection, vectors)
+            if clip_work is not None:
+                write_clip(connection, clip_work)
             if faces is not None and storage_dir is not None:
                 summary.people = update_people(
                     connection, storage_dir, faces, full=full, written_after=written_after
@@ -478,6 +488,19 @@ def objects_from_config(config: Config) -> ObjectOutputs | None:
     return ObjectOutputs(spec.folder_name, models.object_score)
 
 
+def clip_from_config(config: Config) -> str | None:
+    """The tag of the CLIP model the config names (None: none); ``KEEP`` when its image
+    model file cannot be read now (the vectors in the catalog stay)."""
+    clip = config.extractor.models.clip
+    if not clip.enabled:
+        return None
+    try:
+        return clip_model_tag(Path(clip.image))
+    except ClipModelError as error:
+        log.warning("catalog: %s; the CLIP vectors stay as they are", error)
+        return KEEP
+
+
 def build_from_config(config: Config, *, full: bool = False) -> BuildSummary:
     """The build for a config: its sources' indexes, its storage, its catalog file."""
     return build_catalog(
@@ -488,4 +511,5 @@ def build_from_config(config: Config, *, full: bool = False) -> BuildSummary:
         outputs=outputs_from_config(config),
         faces=faces_from_config(config),
         objects=objects_from_config(config),
+        clip=clip_from_config(config),
     )

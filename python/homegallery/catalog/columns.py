@@ -39,6 +39,8 @@ TEXT_COLUMNS = (
     "county", "city", "road", "title", "description",
 )  # fmt: skip
 _SEPARATOR = "\x00"
+_FEW = 2000  # rows_with_word: this many candidate rows are tested one by one
+LEAST_SCORE = 1e-6  # a stored score of 0 still matches: it ranks last, but it is found
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -105,6 +107,40 @@ class TextColumn:
     def rows_equal(self, text: str) -> IntArray:
         return self._groups().get(text, np.zeros(0, np.int64))
 
+    def rows_with_word(self, text: str, within: IntArray | None = None) -> IntArray:
+        """Rows whose value holds ``text`` as a word of its own (not inside a longer
+        word: ``york`` in ``new york``, not in ``yorkshire``), each once, ascending.
+        ``within``: the rows containing ``text`` (``rows_containing``), when known: a
+        few of them are tested one by one instead of scanning every value."""
+        if not text or _SEPARATOR in text:
+            return np.zeros(0, np.int64)
+        word = word_pattern(text)
+        if within is not None and len(within) <= _FEW:
+            values = self.values
+            return np.array(
+                [row for row in within.tolist() if word.search(values[row] or "")], np.int64
+            )
+        groups = self._groups()
+        if len(groups) * 4 < len(self.values):
+            found = [rows for value, rows in groups.items() if text in value and word.search(value)]
+            return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
+        blob, starts = self._index()
+        # Led by the text itself, which the regex engine finds fast (a look-behind in
+        # front makes it try every position: 200 times slower); the letter before is
+        # looked at here.
+        ahead = re.compile(re.escape(text) + _WORD_END)
+        positions = np.fromiter(
+            (
+                match.start()
+                for match in ahead.finditer(blob)
+                if not match.start() or not blob[match.start() - 1].isalnum()
+            ),
+            np.int64,
+        )
+        if not len(positions):
+            return np.zeros(0, np.int64)
+        return np.unique(np.searchsorted(starts, positions, side="right") - 1)
+
     def present(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
         return np.array([bool(value and value.strip()) for value in self.values], dtype=bool)
 
@@ -145,6 +181,7 @@ class Columns:
         self._numbers: dict[str, FloatArray] = {}
         self._texts: dict[str, TextColumn] = {}
         self._values: dict[str, dict[str, IntArray]] = {}
+        self._scores: dict[str, dict[str, tuple[IntArray, FloatArray]]] = {}
         self._value_tables: dict[str, tuple[list[str], IntArray, IntArray]] = {}
         self._files: dict[str, TextColumn] = {}
         self._file_rows: IntArray | None = None
@@ -223,6 +260,37 @@ class Columns:
                     grouped.setdefault(value, []).append(row)
             found = {value: np.sort(np.array(rows, np.int64)) for value, rows in grouped.items()}
             self._values[key] = found
+        return found
+
+    def value_scores(self, key: str) -> dict[str, tuple[IntArray, FloatArray]]:
+        """``object`` or ``label``: each value → the rows a model saw it in (ascending)
+        and its score there, at least ``LEAST_SCORE`` (a missing one counts as certain).
+        Only builds write these, and a build makes the next search load a new snapshot,
+        so events never patch them."""
+        found = self._scores.get(key)
+        if found is None:
+            entries_text, values_text, scores_text = self.connection.execute(
+                "SELECT group_concat(entry, ','), group_concat(value, char(0)), "
+                "group_concat(ifnull(score, 'nan'), ',') FROM "
+                "(SELECT entry, value, score FROM entry_values NOT INDEXED WHERE key = ?)",
+                (key,),
+            ).fetchone()
+            found = {}
+            if entries_text:
+                rows = self._rows(_integers(entries_text))
+                scores = np.fromstring(scores_text, sep=",")
+                scores = np.clip(np.where(np.isnan(scores), 1.0, scores), LEAST_SCORE, 1.0)
+                names, codes = np.unique(
+                    np.array(values_text.split(_SEPARATOR), dtype=object), return_inverse=True
+                )
+                order = np.lexsort((rows, codes.reshape(-1)))
+                rows, scores = rows[order], scores[order]
+                ends = np.cumsum(np.bincount(codes.reshape(-1), minlength=len(names)))
+                for name, end, size in zip(
+                    names.tolist(), ends.tolist(), np.diff(ends, prepend=0).tolist(), strict=True
+                ):
+                    found[str(name)] = (rows[end - size : end], scores[end - size : end])
+            self._scores[key] = found
         return found
 
     def value_table(self, key: str) -> tuple[list[str], IntArray, IntArray]:
@@ -407,6 +475,14 @@ class Columns:
         start = bisect_left(self.sorted_ids, prefix)
         end = bisect_left(self.sorted_ids, prefix + "\U0010ffff", lo=start)
         return self.sorted_rows[start:end]
+
+
+_WORD_END = r"(?![^\W_])"  # no letter or digit follows
+
+
+def word_pattern(text: str) -> re.Pattern[str]:
+    """``text`` as a word of its own: no letter or digit right before or after it."""
+    return re.compile(r"(?<![^\W_])" + re.escape(text) + _WORD_END)
 
 
 def _regroup(grouped: dict[str, IntArray], row: int, now: set[str]) -> None:

@@ -38,7 +38,7 @@ def insert_docs(
     entry_rows, value_rows, file_rows = _core.entry_rows(list(docs), list(signatures), first_rowid)
     connection.executemany(_INSERT_ENTRY, entry_rows)
     connection.executemany(
-        "INSERT INTO entry_values (entry, key, value) VALUES (?, ?, ?)", value_rows
+        "INSERT INTO entry_values (entry, key, value, score) VALUES (?, ?, ?, ?)", value_rows
     )
     connection.executemany(
         "INSERT INTO entry_files (entry, source, path, name, ext, kind) VALUES (?, ?, ?, ?, ?, ?)",

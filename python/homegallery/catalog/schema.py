@@ -10,7 +10,8 @@ entries live in ``entry_docs`` and are read only for the rows returned):
 - ``entries``: one row per media id; searchable columns, text stored casefolded.
 - ``entry_docs``: the full :class:`~homegallery.catalog.entry.Entry` in its stored
   form (:mod:`homegallery.catalog.doc`), by the rowid of its ``entries`` row.
-- ``entry_values``: tags, object classes and label words, one row each (casefolded).
+- ``entry_values``: tags, object classes and labels, one row each (casefolded), with
+  the model's score where a model saw it (NULL for tags and people).
 - ``entry_files``: every file of an entry (name, path, extension, source).
 - ``events``: user changes, append-only; never touched by a build.
 - ``vectors``: similarity codes per media id and model (the code format of each
@@ -19,6 +20,7 @@ entries live in ``entry_docs`` and are read only for the rows returned):
 - ``faces``: every face of the entries (box, score, descriptor, person), copied from
   the storage once per photo (``face_sources`` says which photos were read);
   ``people``: the people they are grouped into (:mod:`homegallery.catalog.people`).
+- ``clip_vectors``: a CLIP model's image vector per media id, int8 (``text:``).
 - ``near_duplicates``: pairs of media ids (a < b) whose vectors' cosine is at least
   0.85, found by the build as vectors arrive; ``duplicates`` groups them.
 """
@@ -35,7 +37,9 @@ from homegallery.errors import HomeGalleryError
 # 2: entry docs in their stored form (homegallery.catalog.doc); no file ids in entry_files
 # 3: labels (entries.label_count, entry_values key "label")
 # 4: faces and people (tables faces, face_sources, people; entry_values "person", "person_id")
-SCHEMA_VERSION = 4
+# 5: entry_values.score (a label's probability, an object's score: word searches rank by
+#    it); clip_vectors
+SCHEMA_VERSION = 5
 
 # The entry tables, made anew by a full build (their indexes come after the rows:
 # building an index over sorted keys once is faster than keeping it up row by row).
@@ -70,7 +74,8 @@ CREATE TABLE IF NOT EXISTS entry_docs (
 CREATE TABLE IF NOT EXISTS entry_values (
     entry INTEGER NOT NULL,
     key TEXT NOT NULL,
-    value TEXT NOT NULL
+    value TEXT NOT NULL,
+    score REAL
 );
 CREATE TABLE IF NOT EXISTS entry_files (
     entry INTEGER NOT NULL,
@@ -121,6 +126,14 @@ CREATE TABLE IF NOT EXISTS entry_updated (
     id TEXT PRIMARY KEY,
     updated TEXT NOT NULL
 ) WITHOUT ROWID;
+-- CLIP image vectors (a model the user brought, named by its file's hash) as int8 rows
+-- with their scale: what `text:` ranks by.
+CREATE TABLE IF NOT EXISTS clip_vectors (
+    media_id TEXT PRIMARY KEY,
+    model TEXT NOT NULL,
+    vector BLOB NOT NULL,
+    scale REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS near_duplicates (
     model TEXT NOT NULL,
     a TEXT NOT NULL,

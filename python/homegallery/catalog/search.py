@@ -16,6 +16,7 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 
+from homegallery.catalog.clip_search import NOT_CONFIGURED, ClipRows, TextEncoder
 from homegallery.catalog.columns import Columns, FloatArray, IntArray, load_columns
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
@@ -28,6 +29,7 @@ from homegallery.catalog.query.errors import QueryError
 from homegallery.catalog.query.evaluate import Evaluator
 from homegallery.catalog.query.parser import JOINED_DEPTH
 from homegallery.catalog.vectors import VectorCache
+from homegallery.errors import HomeGalleryError
 
 DEFAULT_MIN_SCORE = 0.5  # HomeGallery's similar: threshold (cosine)
 
@@ -63,9 +65,16 @@ class Searcher:
     SQLite.
     """
 
-    def __init__(self, connection: sqlite3.Connection, vectors: VectorCache | None = None) -> None:
+    def __init__(
+        self,
+        connection: sqlite3.Connection,
+        vectors: VectorCache | None = None,
+        text_encoder: TextEncoder | None = None,
+    ) -> None:
         self.connection = connection
         self.vectors = vectors or VectorCache()
+        self.text_encoder = text_encoder  # the CLIP text model for text: (None: none)
+        self.clip_rows = ClipRows()
         self._columns: Columns | None = None
         self.loads = 0  # column snapshots read so far (user events patch, builds reload)
 
@@ -79,6 +88,31 @@ class Searcher:
             raise QueryError(
                 str(error.args[0]), column=column, expected="a media id with a vector"
             ) from None
+
+    # --- text: --------------------------------------------------------------------------
+
+    def _texts(self, term: c.ClipText, columns: Columns) -> tuple[IntArray, FloatArray]:
+        """The snapshot rows of the entries with a CLIP vector and their cosines to the
+        text (without a text, ``exists text``: each at 0)."""
+        if not term.text:
+            self.clip_rows.load(self.connection)
+            rows = self.clip_rows.rows_in(columns)
+            known = rows >= 0
+            return rows[known], np.zeros(int(known.sum()))
+        if self.text_encoder is None:
+            raise QueryError(NOT_CONFIGURED, column=term.column, expected="a CLIP model")
+        try:
+            vector = self.text_encoder.vector(term.text)
+        except QueryError:
+            raise
+        except HomeGalleryError as error:
+            raise QueryError(
+                str(error), column=term.column, expected="a CLIP model that runs"
+            ) from None
+        scores = self.clip_rows.scores(self.connection, vector, term.column)
+        rows = self.clip_rows.rows_in(columns)
+        known = rows >= 0
+        return rows[known], scores[known]
 
     # --- duplicates ------------------------------------------------------------------------
 
@@ -153,22 +187,15 @@ class Searcher:
         """Every match in order; call inside ``snapshot``."""
         checked = check_cached(query)
         columns = self.columns()
-        scores: dict[str, float] = {}
-
-        def similar_rows(term: SimilarTo) -> IntArray:
-            rows = []
-            for media_id, score in self._similar(term.media_id, term.column):
-                row = columns.row_of(media_id)
-                if row is not None:
-                    rows.append(row)
-                    scores[media_id] = max(score, scores.get(media_id, -1.0))
-            return np.array(rows, np.int64)
-
-        def duplicate_rows(min_score: float) -> IntArray:
-            found = (columns.row_of(m) for group in self.duplicate_groups(min_score) for m in group)
-            return np.array([row for row in found if row is not None], np.int64)
-
-        evaluator = Evaluator(columns, similar_rows, duplicate_rows)
+        terms = _Terms(self, columns)
+        by_relevance = checked.order is not None and checked.order.by == "relevance"
+        evaluator = Evaluator(
+            columns,
+            terms.similar_rows,
+            terms.duplicate_rows,
+            terms.text_rows,
+            rank_words=by_relevance,
+        )
         if checked.filter is None:
             rows = np.arange(columns.size)
         else:
@@ -179,12 +206,18 @@ class Searcher:
             rows = rows[np.isin(columns.id_array[rows], np.array(mates, dtype=object))]
         if checked.by_similarity:
             matched = columns.id_array[rows].tolist()
-            matched.sort(key=lambda media_id: (-scores.get(media_id, -1.0), media_id))
+            matched.sort(key=lambda media_id: (-terms.scores.get(media_id, -1.0), media_id))
             return Match(ids=matched)
+        if checked.by_text:  # best cosine first, ties in timeline order
+            return Match(rows=rows, columns=columns, keys=-terms.text_scores[rows])
         if checked.by_groups:
             group_score = checked.duplicates[0].min_score
             return Match(ids=self.in_groups(columns.id_array[rows].tolist(), group_score))
-        return Match(rows=evaluator.order(rows, checked.order), columns=columns)
+        if by_relevance and checked.order is not None:
+            scores = evaluator.relevance(checked.words)[rows]
+            keys = -scores if checked.order.descending else scores
+            return Match(rows=rows, columns=columns, keys=keys)
+        return Match(rows=evaluator.order(rows, checked.order, checked.words), columns=columns)
 
     def _rows(self, match: Match) -> tuple[Columns, IntArray]:
         """The snapshot rows of a match, in its order."""
@@ -279,6 +312,36 @@ class Searcher:
                     yield decode_doc(row[0])
 
 
+class _Terms:
+    """The terms of one query the search resolves (``similar:``, ``duplicates``,
+    ``text:``), with the scores they order by."""
+
+    def __init__(self, searcher: Searcher, columns: Columns) -> None:
+        self.searcher = searcher
+        self.columns = columns
+        self.scores: dict[str, float] = {}  # similar: cosines by id
+        self.text_scores = np.zeros(columns.size)  # text: cosines by row, added up
+
+    def similar_rows(self, term: SimilarTo) -> IntArray:
+        rows = []
+        for media_id, score in self.searcher._similar(term.media_id, term.column):
+            row = self.columns.row_of(media_id)
+            if row is not None:
+                rows.append(row)
+                self.scores[media_id] = max(score, self.scores.get(media_id, -1.0))
+        return np.array(rows, np.int64)
+
+    def duplicate_rows(self, min_score: float) -> IntArray:
+        groups = self.searcher.duplicate_groups(min_score)
+        found = (self.columns.row_of(m) for group in groups for m in group)
+        return np.array([row for row in found if row is not None], np.int64)
+
+    def text_rows(self, term: c.ClipText) -> IntArray:
+        rows, scores = self.searcher._texts(term, self.columns)
+        self.text_scores[rows] += scores
+        return rows
+
+
 def required_duplicates(node: c.Node | None) -> float | None:
     """The cosine of a ``duplicates`` term every match must satisfy (one of the checked
     query's top-level conjuncts), or None."""
@@ -290,26 +353,65 @@ def required_duplicates(node: c.Node | None) -> float | None:
 
 
 class Match:
-    """The matches of one query, in order: rows of a column snapshot, or ids."""
+    """The matches of one query, in order: rows of a column snapshot, or ids.
+
+    Rows with ``keys`` are in timeline order and to be put in the keys' order (smallest
+    first, ties staying in timeline order), which is done when first needed: a page
+    near the top needs only its own rows ordered, found by a partial sort, which at
+    100k matches costs a tenth of ordering them all.
+    """
 
     def __init__(
         self,
         rows: IntArray | None = None,
         columns: Columns | None = None,
         ids: list[str] | None = None,
+        keys: FloatArray | None = None,
     ) -> None:
-        self.rows = rows
+        self._rows = rows
         self.columns = columns
         self.ids = ids
+        self.keys = keys
+
+    @property
+    def rows(self) -> IntArray | None:
+        """Every matched row, in order."""
+        if self.keys is not None and self._rows is not None:
+            self._rows = self._rows[np.argsort(self.keys, kind="stable")]
+            self.keys = None
+        return self._rows
 
     @property
     def count(self) -> int:
-        return len(self.ids) if self.ids is not None else len(self.rows)  # type: ignore[arg-type]
+        if self.ids is not None:
+            return len(self.ids)
+        assert self._rows is not None
+        return len(self._rows)
+
+    def _top(self, end: int) -> IntArray:
+        """The first ``end`` rows in order, without ordering the others."""
+        assert self._rows is not None and self.keys is not None
+        keys = self.keys
+        if end <= 0:
+            return self._rows[:0]
+        if end >= len(keys):
+            return self.rows[:end]  # type: ignore[index]
+        bound = np.partition(keys, end - 1)[end - 1]  # the end-th smallest key
+        below = np.flatnonzero(keys < bound)
+        at = np.flatnonzero(keys == bound)[: end - len(below)]  # ties: timeline order
+        chosen = np.concatenate((below, at))
+        chosen.sort()  # positions in timeline order, so the stable sort keeps ties so
+        return self._rows[chosen[np.argsort(keys[chosen], kind="stable")]]
 
     def page(self, limit: int | None, offset: int) -> list[str]:
         end = None if limit is None else offset + limit
         if self.ids is not None:
             return self.ids[offset:end]
-        assert self.rows is not None and self.columns is not None
-        selected: list[str] = self.columns.id_array[self.rows[offset:end]].tolist()
-        return selected
+        assert self.columns is not None
+        if end is not None and self.keys is not None:
+            selected: list[str] = self.columns.id_array[self._top(end)[offset:]].tolist()
+            return selected
+        rows = self.rows
+        assert rows is not None
+        ordered: list[str] = self.columns.id_array[rows[offset:end]].tolist()
+        return ordered

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 
 from homegallery import xdg
 from homegallery.config import Config
-from homegallery.extract import embed, faces, objects
+from homegallery.extract import clip_embed, embed, faces, objects
 from homegallery.extract.failures import FailedFile, failure_lines
 from homegallery.extract.geo import GeoError, NominatimGeocoder, OfflineGeocoder
 from homegallery.extract.listing import StorageListing
@@ -147,6 +147,7 @@ def settings_from_config(config: Config) -> Settings:
     embeddings, unavailable = embed.from_config(config.extractor.models)
     face_settings, faces_unavailable = faces.from_config(config.extractor.models)
     object_settings, objects_unavailable = objects.from_config(config.extractor.models)
+    clip, clip_unavailable = clip_embed.from_config(config.extractor.models)
     return Settings(
         storage_dir=config.storage.path,
         preview_sizes=tuple(image.preview_sizes),
@@ -161,6 +162,8 @@ def settings_from_config(config: Config) -> Settings:
         faces_unavailable=faces_unavailable,
         objects=object_settings,
         objects_unavailable=objects_unavailable,
+        clip=clip,
+        clip_unavailable=clip_unavailable,
     )
 
 
@@ -517,6 +520,7 @@ def run_extract(
     # The model steps, over the previews the per-file steps made, each in its own pool.
     for model_step, run_model_step in (
         ("embeddings", embed.run_step),
+        ("embeddings", clip_embed.run_step),  # a CLIP model's image half, if configured
         ("faces", faces.run_step),
         ("objects", objects.run_step),
     ):

@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # extract.embed imports this module (work items, failure reco
     from homegallery.extract.embed import EmbeddingSettings
     from homegallery.extract.faces import FaceSettings
     from homegallery.extract.objects import ObjectSettings
+    from homegallery.ml.clip import ClipImageSettings
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class Settings:
     # The objects step's model, or why there is none.
     objects: ObjectSettings | None = None
     objects_unavailable: str = ""
+    # The CLIP model's image half (the embeddings step runs it too), or why it cannot run.
+    clip: ClipImageSettings | None = None
+    clip_unavailable: str = ""
 
 
 @dataclass

@@ -45,6 +45,7 @@ from homegallery.catalog.query.fields import (
     OPERATORS,
     RANDOM_ORDER_WORDS,
     RATIO_WORDS,
+    RELEVANCE_ORDER_WORDS,
     SIMILARITY_ORDER_WORDS,
     TYPE_NAMES,
     TYPE_WORDS,
@@ -55,7 +56,7 @@ from homegallery.catalog.query.fields import (
     known_keys,
     lookup,
 )
-from homegallery.catalog.query.labels import classes_matching
+from homegallery.catalog.query.labels import class_weights, classes_matching
 from homegallery.catalog.query.parser import MAX_DEPTH, parse
 
 _COMPARISON: dict[Operator, c.Comparison] = {
@@ -117,6 +118,9 @@ class _Checker:
     def __init__(self) -> None:
         self.similar: list[c.SimilarTo] = []
         self.duplicates: list[c.Duplicates] = []
+        self.words: list[c.FreeText] = []
+        self.texts: list[c.ClipText] = []
+        self.negated = 0  # inside a `not`: its words do not rank
         self.terms = 0
 
     def query(self, query: Query) -> c.CheckedQuery:
@@ -125,8 +129,20 @@ class _Checker:
         if self.similar and query.order is None:
             by_similarity = True
         by_groups = bool(self.duplicates) and not self.similar and query.order is None
+        words = tuple(dict.fromkeys(self.words))
+        by_text = bool(self.texts) and query.order is None and not self.similar and not by_groups
+        if words and query.order is None and not self.similar and not by_groups and not by_text:
+            order = c.Order("relevance", True)
         return c.CheckedQuery(
-            checked, order, tuple(self.similar), by_similarity, tuple(self.duplicates), by_groups
+            checked,
+            order,
+            tuple(self.similar),
+            by_similarity,
+            tuple(self.duplicates),
+            by_groups,
+            words,
+            tuple(self.texts),
+            by_text,
         )
 
     # --- boolean structure -----------------------------------------------------------
@@ -149,7 +165,11 @@ class _Checker:
         return c.Or(tuple(self.node(operand) for operand in node.operands))
 
     def negation(self, node: Not) -> c.Node:  # only ever around a single term
-        return c.Not(self.node(node.operand))
+        self.negated += 1
+        try:
+            return c.Not(self.node(node.operand))
+        finally:
+            self.negated -= 1
 
     def field(self, key: Value, words: Iterable[str] = ()) -> Field:
         """The field ``key`` names; ``words``: what else could stand there, for a
@@ -173,7 +193,10 @@ class _Checker:
             return c.Everything()
         if "\x00" in word:  # the separator of the text cache's parts: never inside one
             return c.Nothing()
-        return c.FreeText(word, classes_matching(word, whole=False))
+        found = c.FreeText(word, classes_matching(word, whole=False), class_weights(word))
+        if not self.negated:
+            self.words.append(found)
+        return found
 
     def compare(self, node: Compare) -> c.Node:
         field = self.field(node.key)
@@ -255,6 +278,14 @@ class _Checker:
             raise _fail(node.value, "expected a media id (hex) after similar:", "a media id")
         term = c.SimilarTo(media_id, node.value.column)
         self.similar.append(term)
+        return term
+
+    def clip_text(self, node: Compare, field: Field) -> c.Node:
+        text = node.value.text.strip()
+        if not text:
+            raise _fail(node.value, 'expected a text after text: (text:"a dog")', "a text")
+        term = c.ClipText(text, node.value.column)
+        self.texts.append(term)
         return term
 
     def duplicates_of(self, node: Compare, field: Field) -> c.Node:
@@ -342,6 +373,8 @@ class _Checker:
             return self.near_duplicates(DEFAULT_DUPLICATE_SCORE)
         if field.kind in ("id", "type"):
             return c.Everything()
+        if field.kind == "clip":  # a CLIP vector, whatever the text
+            return c.ClipText("", node.key.column)
         return c.NumberKnown(field.column)
 
     # --- order by ----------------------------------------------------------------------------
@@ -358,6 +391,10 @@ class _Checker:
             return None, True
         if fold(key.text) in RANDOM_ORDER_WORDS:
             return c.Order("random", bool(written)), False
+        if fold(key.text) in RELEVANCE_ORDER_WORDS:
+            if not self.words:
+                raise _fail(key, "'order by relevance' needs a word to rank by", "a word")
+            return c.Order("relevance", written is not False), False
         return self.key_order(key, written), False
 
     def count_order(self, key: Value, written: bool | None) -> c.Order:
@@ -373,7 +410,9 @@ class _Checker:
 
     def key_order(self, key: Value, written: bool | None) -> c.Order:
         """``order by <key>``: in the key's own direction unless one is written."""
-        field = self.field(key, (*SIMILARITY_ORDER_WORDS, *RANDOM_ORDER_WORDS))
+        field = self.field(
+            key, (*SIMILARITY_ORDER_WORDS, *RANDOM_ORDER_WORDS, *RELEVANCE_ORDER_WORDS)
+        )
         descending = field.descending if written is None else written
         if not field.orderable:
             raise _fail(
@@ -414,6 +453,7 @@ _COMPARES: dict[str, Callable[[_Checker, Compare, Field], c.Node]] = {
     "bool": _Checker.flag,
     "similar": _Checker.similar_to,
     "duplicates": _Checker.duplicates_of,
+    "clip": _Checker.clip_text,
 }
 
 

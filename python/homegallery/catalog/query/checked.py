@@ -36,6 +36,8 @@ class FreeText:
 
     word: str  # casefolded
     labels: tuple[str, ...] = ()  # WordNet ids
+    # how well the word names each of ``labels`` (see ``labels.class_weights``): ranking
+    label_weights: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,15 @@ class SimilarTo:
 
 
 @dataclass(frozen=True)
+class ClipText:
+    """``text:"a dog on the beach"``: the entries with a CLIP vector, by its cosine to the
+    text's (the search runs the CLIP text model)."""
+
+    text: str  # as written (the tokenizer cleans it); "": any (`exists text`), no model run
+    column: int  # where the text stands in the query, for errors found when it is run
+
+
+@dataclass(frozen=True)
 class Duplicates:
     """``duplicates`` (``duplicates:0.95``): the entries with a near-duplicate at least
     ``min_score`` alike (cosine)."""
@@ -192,7 +203,7 @@ class Or:
 Node = (
     Everything | Nothing | FreeText | Shape | NumberTest | NumberIn | NumberRange | NumberKnown
     | DateTest | DateKnown | TextTest | TextKnown | ValueTest | LabelIn | FileTest | FolderTest
-    | IdTest     | TypeIs | FlagIs | SimilarTo | Duplicates | Not | And | Or
+    | IdTest     | TypeIs | FlagIs | SimilarTo | ClipText | Duplicates | Not | And | Or
 )  # fmt: skip
 
 
@@ -203,10 +214,11 @@ class Order:
     ``by``: the value of a ``number`` or ``text`` ``column`` (ties by id), the ``id``,
     the ``date`` (``column``: ``date`` or ``updated``), a ``count`` ``column`` (ties in
     timeline order), or ``random`` (a shuffle by id, the same all day); missing values
-    come last either way.
+    come last either way; or ``relevance``, the score of the query's words
+    (``CheckedQuery.words``, see ``fields.WORD_SOURCES``), ties in timeline order.
     """
 
-    by: Literal["number", "text", "id", "date", "count", "random"]
+    by: Literal["number", "text", "id", "date", "count", "random", "relevance"]
     descending: bool
     column: str = ""
 
@@ -220,3 +232,6 @@ class CheckedQuery:
     duplicates: tuple[Duplicates, ...] = ()  # every duplicates term, in query order
     # near-duplicates one group after another (by the first duplicates term's cosine)
     by_groups: bool = False
+    words: tuple[FreeText, ...] = ()  # the words a match is ranked by (none under a `not`)
+    texts: tuple[ClipText, ...] = ()  # every text: term, in query order
+    by_text: bool = False  # ordered by the text: terms' CLIP cosines

@@ -16,13 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from homegallery.catalog.columns import Columns, FloatArray, IntArray, TextColumn
+from homegallery.catalog.columns import Columns, FloatArray, IntArray, TextColumn, word_pattern
 from homegallery.catalog.query import checked as c
 from homegallery.catalog.query.fields import (
-    FREE_TEXT_COLUMNS,
-    FREE_TEXT_VALUES,
+    MATCH_PART,
+    MATCH_WHOLE,
+    MATCH_WORD,
+    OTHER_PLACES,
     PANORAMA_RATIO,
     SQUARE_TOLERANCE,
+    WORD_SOURCES,
+    WordSource,
 )
 
 Mask = np.ndarray[Any, np.dtype[np.bool_]]
@@ -30,6 +34,8 @@ Mask = np.ndarray[Any, np.dtype[np.bool_]]
 SimilarRows = Callable[[c.SimilarTo], IntArray]
 # duplicates terms, resolved by the search: cosine → rows of entries with a near-duplicate
 DuplicateRows = Callable[[float], IntArray]
+# text: terms, resolved by the search (it runs the CLIP text model): the rows they match
+TextRows = Callable[[c.ClipText], IntArray]
 
 
 def _bool(value: Any) -> Mask:
@@ -47,17 +53,28 @@ def _no_duplicates(min_score: float) -> IntArray:
     return np.zeros(0, np.int64)
 
 
+def _no_texts(term: c.ClipText) -> IntArray:
+    return np.zeros(0, np.int64)
+
+
 class Evaluator:
     def __init__(
         self,
         columns: Columns,
         similar_rows: SimilarRows,
         duplicate_rows: DuplicateRows = _no_duplicates,
+        text_rows: TextRows = _no_texts,
+        rank_words: bool = True,
     ) -> None:
         self.columns = columns
+        # False: bare words only select (the query is not ordered by relevance), so how
+        # well a word matches is not graded, which saves two of the three text passes
+        self.rank_words = rank_words
         self.similar_rows = similar_rows
         self.duplicate_rows = duplicate_rows
+        self.text_rows = text_rows
         self.size = columns.size
+        self.word_scores: dict[c.FreeText, FloatArray] = {}
 
     # --- helpers ----------------------------------------------------------------------
 
@@ -123,19 +140,108 @@ class Evaluator:
         return self.empty()
 
     def free_text(self, node: c.FreeText) -> Mask:
-        word, columns = node.word, self.columns
-        mask = self.empty()
-        for name in FREE_TEXT_COLUMNS:
-            mask[columns.text(name).rows_containing(word)] = True
-        for key in FREE_TEXT_VALUES:
-            for part, rows in columns.values(key).items():
-                if word in part:
-                    mask[rows] = True
-        mask |= self.label_mask(node.labels)
-        mask[columns.days().rows_containing(word)] = True
-        mask[columns.file_rows()[columns.file_column("path").rows_containing(word)]] = True
-        mask[columns.rows_with_id_prefix(word)] = True
-        return mask
+        return _bool(self.word_score(node) > 0)
+
+    # --- word scores ----------------------------------------------------------------------
+
+    def word_score(self, node: c.FreeText) -> FloatArray:
+        """How well each entry matches a bare word (0: not at all), see ``WORD_SOURCES``:
+        the best place's score and ``OTHER_PLACES`` of every other one's."""
+        found = self.word_scores.get(node)
+        if found is None:
+            best = np.zeros(self.size)
+            total = np.zeros(self.size)
+            for source in WORD_SOURCES:
+                score = _PLACES[source.place](self, source, node)
+                if score is not None:  # None: the word is not there
+                    np.maximum(best, score, out=best)
+                    total += score
+            found = self.word_scores[node] = best + OTHER_PLACES * (total - best)
+        return found
+
+    def relevance(self, words: tuple[c.FreeText, ...]) -> FloatArray:
+        """The query's words' scores added up (each evaluated already, or now)."""
+        total = np.zeros(self.size)
+        for word in words:
+            total += self.word_score(word)
+        return total
+
+    def _graded(
+        self, weight: float, text: TextColumn, word: str, rows: IntArray | None = None
+    ) -> FloatArray | None:
+        """``weight`` × how well ``word`` matches in ``text``; ``rows``: each value's entry
+        row (``text`` holds one value per row when None)."""
+        contained = text.rows_containing(word)
+        if not len(contained):
+            return None
+        score = np.zeros(self.size)
+        grades = (
+            ((MATCH_PART, contained),
+             (MATCH_WORD, text.rows_with_word(word, contained)),
+             (MATCH_WHOLE, text.rows_equal(word)))
+            if self.rank_words
+            else ((MATCH_PART, contained),)
+        )  # fmt: skip
+        for quality, found in grades:
+            if len(found):
+                target = found if rows is None else rows[found]
+                score[target] = np.maximum(score[target], weight * quality)
+        return score
+
+    def _column_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
+        return self._graded(source.weight, self.columns.text(source.name), node.word)
+
+    def _values_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
+        score = None
+        word = node.word
+        items: list[tuple[str, IntArray, FloatArray | None]]
+        if source.scored:
+            scored = self.columns.value_scores(source.name)
+            items = [(value, rows, scores) for value, (rows, scores) in scored.items()]
+        else:
+            items = [
+                (value, rows, None) for value, rows in self.columns.values(source.name).items()
+            ]
+        pattern = None
+        for value, rows, scores in items:
+            if word not in value:
+                continue
+            if value == word:
+                quality = MATCH_WHOLE
+            elif not self.rank_words:
+                quality = MATCH_PART
+            else:
+                pattern = pattern or word_pattern(word)
+                quality = MATCH_WORD if pattern.search(value) else MATCH_PART
+            score = np.zeros(self.size) if score is None else score
+            score[rows] = np.maximum(score[rows], _sure(scores) * (source.weight * quality))
+        return score
+
+    def _label_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
+        """A label counts by its probability and by how well the word names its class."""
+        score = None
+        scored = self.columns.value_scores(source.name)
+        for wnid, weight in zip(node.labels, node.label_weights, strict=True):
+            if wnid in scored:
+                rows, scores = scored[wnid]
+                score = np.zeros(self.size) if score is None else score
+                score[rows] = np.maximum(score[rows], _sure(scores) * (source.weight * weight))
+        return score
+
+    def _day_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
+        return self._graded(source.weight, self.columns.days(), node.word)
+
+    def _file_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
+        paths = self.columns.file_column("path")
+        return self._graded(source.weight, paths, node.word, self.columns.file_rows())
+
+    def _id_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
+        rows = self.columns.rows_with_id_prefix(node.word)
+        if not len(rows):
+            return None
+        score = np.zeros(self.size)
+        score[rows] = source.weight
+        return score
 
     def shape(self, node: c.Shape) -> Mask:
         ratio = self.number("ratio")
@@ -240,16 +346,25 @@ class Evaluator:
     def similar_to(self, node: c.SimilarTo) -> Mask:
         return self.rows_mask(self.similar_rows(node))
 
+    def clip_text(self, node: c.ClipText) -> Mask:
+        return self.rows_mask(self.text_rows(node))
+
     def duplicates(self, node: c.Duplicates) -> Mask:
         return self.rows_mask(self.duplicate_rows(node.min_score))
 
     # --- order ----------------------------------------------------------------------------
 
-    def order(self, rows: IntArray, order: c.Order | None) -> IntArray:
-        """``rows`` (ascending = timeline order) in the query's order."""
+    def order(
+        self, rows: IntArray, order: c.Order | None, words: tuple[c.FreeText, ...] = ()
+    ) -> IntArray:
+        """``rows`` (ascending = timeline order) in the query's order; ``words``: what
+        ``relevance`` ranks by."""
         if order is None:
             return rows
         descending = order.descending
+        if order.by == "relevance":
+            scores = self.relevance(words)[rows]
+            return rows[np.argsort(-scores if descending else scores, kind="stable")]
         if order.by == "count":
             counts = self.number(order.column)[rows]
             keys = -counts if descending else counts
@@ -283,6 +398,20 @@ class Evaluator:
         return rows[np.lexsort((id_keys, text_keys, ranks < 0))]
 
 
+def _sure(scores: FloatArray | None) -> FloatArray | float:
+    """A model's scores (see ``Columns.value_scores``); 1 for a source without them."""
+    return 1.0 if scores is None else scores
+
+
+_PLACES: dict[str, Callable[[Evaluator, WordSource, c.FreeText], FloatArray | None]] = {
+    "column": Evaluator._column_score,
+    "values": Evaluator._values_score,
+    "labels": Evaluator._label_score,
+    "day": Evaluator._day_score,
+    "files": Evaluator._file_score,
+    "id": Evaluator._id_score,
+}
+
 _RUNS: dict[type, Callable[[Evaluator, Any], Mask]] = {
     c.And: Evaluator.all_of,
     c.Or: Evaluator.any_of,
@@ -308,4 +437,5 @@ _RUNS: dict[type, Callable[[Evaluator, Any], Mask]] = {
     c.FlagIs: Evaluator.flag_is,
     c.SimilarTo: Evaluator.similar_to,
     c.Duplicates: Evaluator.duplicates,
+    c.ClipText: Evaluator.clip_text,
 }

@@ -19,7 +19,7 @@ from homegallery.catalog.query.ast import Operator
 
 FieldKind = Literal[
     "number", "text", "date", "values", "count", "files", "id", "type", "ratio", "bool", "similar",
-    "duplicates",
+    "duplicates", "clip",
 ]  # fmt: skip
 
 _ORDERING: tuple[Operator, ...] = (":", "=", "!=", "<", "<=", ">", ">=")
@@ -39,6 +39,7 @@ OPERATORS: dict[FieldKind, tuple[tuple[Operator, ...], str]] = {
     "bool": ((":", "=", "!="), ": or ="),
     "similar": ((":", "="), ":"),
     "duplicates": ((":", "=", ">="), ": (duplicates:0.95)"),
+    "clip": ((":", "="), ': (text:"a dog on the beach")'),
 }
 
 
@@ -137,6 +138,8 @@ FIELDS: dict[str, Field] = {
     "favorite": Field("favorite", "bool", "favorite"),
     "similar": Field("similar", "similar", orderable=False),
     "duplicates": Field("duplicates", "duplicates", orderable=False),
+    # photos ranked by a CLIP model's cosine to a text (extractor.models.clip)
+    "text": Field("text", "clip", orderable=False),
 }
 
 _ALIASES: dict[str, str] = {
@@ -182,15 +185,58 @@ _ALIASES: dict[str, str] = {
 }
 _SHORT_KEYS = {"y": "year", "m": "month", "d": "day", "H": "hour", "h": "hour", "M": "minute"}
 
-# What a bare word searches: the parts of the catalog's text cache (``text_cache`` in
-# the Rust row writer), each where it is cheapest to search (``type_folded``: the type
-# casefolded, as the text cache has it). Besides these, a word finds the day
-# (``2021-06-30``), a file's path and an id prefix.
-FREE_TEXT_COLUMNS = (
-    "type_folded", "country", "state", "county", "city", "road", "make", "model", "lens", "title",
-    "description",
-)  # fmt: skip
-FREE_TEXT_VALUES = ("tag", "object", "person")
+# What a bare word searches, and how much a match in each place counts when a word
+# search is ranked (``order by relevance``, the default order of a query with words).
+# The places are the parts of the catalog's text cache (``text_cache`` in the Rust row
+# writer), each searched where it is cheapest (``type_folded``: the type casefolded,
+# as the text cache has it), and the model outputs stored as values with a score.
+#
+# A word's score for an entry is its best place's ``weight`` × how well the word
+# matches there (``MATCH_WHOLE``, ``MATCH_WORD``, ``MATCH_PART``) × the model's score
+# for ``scored`` places (a label's probability, an object's detection score), plus
+# ``OTHER_PLACES`` of each other place it matches; labels also weigh how far up the
+# WordNet hierarchy the word is (see ``catalog/query/labels.py``). The words of a query
+# add up. One more source of words with scores (word → score per entry, as rows of
+# ``entry_values`` with a ``score``) is one more row here.
+WordPlace = Literal["column", "values", "labels", "day", "files", "id"]
+
+
+@dataclass(frozen=True)
+class WordSource:
+    name: str  # the text column, the entry_values key, or what ``place`` says
+    place: WordPlace
+    weight: float
+    scored: bool = False  # values carry a model's score (0-1) that multiplies the weight
+
+
+WORD_SOURCES: tuple[WordSource, ...] = (
+    WordSource("tag", "values", 1.0),
+    WordSource("person", "values", 1.0),
+    WordSource("title", "column", 0.9),
+    WordSource("country", "column", 0.9),
+    WordSource("state", "column", 0.9),
+    WordSource("county", "column", 0.9),
+    WordSource("city", "column", 0.9),
+    WordSource("road", "column", 0.9),
+    WordSource("object", "values", 0.8, scored=True),
+    WordSource("label", "labels", 0.8, scored=True),
+    WordSource("description", "column", 0.6),
+    WordSource("day", "day", 0.5),
+    WordSource("type_folded", "column", 0.3),
+    WordSource("make", "column", 0.15),
+    WordSource("model", "column", 0.15),
+    WordSource("lens", "column", 0.15),
+    WordSource("file", "files", 0.1),  # a file's path in its source
+    WordSource("id", "id", 0.05),  # an id prefix
+)
+MATCH_WHOLE = 1.0  # the word is the whole value (tag ``dog``; city ``rome``)
+MATCH_WORD = 0.8  # the word is one of the value's words (``eileen`` of ``eileen collins``)
+MATCH_PART = 0.5  # the word is part of one (``dog`` in ``hotdog``)
+OTHER_PLACES = 0.1  # what each place besides the best one adds
+FREE_TEXT_COLUMNS = tuple(source.name for source in WORD_SOURCES if source.place == "column")
+FREE_TEXT_VALUES = tuple(source.name for source in WORD_SOURCES if source.place == "values")
+# `order by relevance`: the words' scores, best first (the default when a query has words)
+RELEVANCE_ORDER_WORDS = frozenset({"relevance", "score", "rank"})
 
 # `type:` words → the stored type.
 TYPE_WORDS = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 
 from homegallery.catalog.fold import fold
+from homegallery.catalog.query.fields import MATCH_PART, MATCH_WHOLE, MATCH_WORD
 from homegallery.ml.labels import CLASS_COUNT, label_wnid, label_words
 
 
@@ -39,3 +40,37 @@ def classes_matching(text: str, whole: bool) -> tuple[str, ...]:
         if text == wnid or (text in words if whole else any(text in word for word in words)):
             found.append(wnid)
     return tuple(found)
+
+
+# How much a label counts for a word that names a more general term of its class: a
+# class's words list its own names, then its WordNet hypernyms from the nearest up, so
+# the word's place in that list is its distance (``beagle`` 0, ``dog`` 3, ``animal``
+# 10); each place costs ``1 - HYPERNYM_DECAY``, down to ``HYPERNYM_FLOOR``.
+HYPERNYM_DECAY = 0.85
+HYPERNYM_FLOOR = 0.15
+
+
+@functools.lru_cache(maxsize=4096)
+def class_weights(text: str) -> tuple[float, ...]:
+    """For each class of ``classes_matching(text, whole=False)``, in that order, how well
+    ``text`` names it: the match (a whole word of the class, a word inside one of its
+    phrases, or a part of a word: ``MATCH_WHOLE``/``MATCH_WORD``/``MATCH_PART``) times
+    the hypernym distance's decay, the best over the class's words."""
+    wanted = set(classes_matching(text, whole=False))
+    weights = []
+    for wnid, words in _classes():
+        if wnid not in wanted:
+            continue
+        best = MATCH_WHOLE if text == wnid else 0.0
+        for distance, word in enumerate(words):
+            if text == word:
+                match = MATCH_WHOLE
+            elif text in word.split():
+                match = MATCH_WORD
+            elif text in word:
+                match = MATCH_PART
+            else:
+                continue
+            best = max(best, match * max(HYPERNYM_FLOOR, HYPERNYM_DECAY**distance))
+        weights.append(best)
+    return tuple(weights)
