@@ -101,6 +101,10 @@ class Gallery:
         """Ids of the matching entries, in order; cheaper than :meth:`search`."""
         return self._searcher().ids(query, _limit(limit), _offset(offset))
 
+    def entries(self, ids: Sequence[str]) -> list[Entry]:
+        """The entries of ``ids`` that exist, in that order, from one catalog state."""
+        return self._searcher().entries_of(ids)
+
     def count(self, query: str = "") -> int:
         return self._searcher().count(query)
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -92,7 +93,8 @@ class AnswerCache:
         Read the generation before the data ``make`` reads: an answer is then never
         older than the generation it is filed under.
         """
-        key = (viewer, request_key)
+        # `order by random` shuffles once a day: a day's answers are of that day.
+        key = (viewer, request_key, int(time.time()) // 86400)
         with self._lock:
             if generation == self._generation and (found := self._answers.get(key)) is not None:
                 self._answers.move_to_end(key)

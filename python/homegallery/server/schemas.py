@@ -56,6 +56,16 @@ class EntryPage(_Wire):
     entries: list[ApiEntry]
 
 
+class JoinedEntryPage(_Wire):
+    """An :class:`EntryPage` whose entries are a JSON array joined already (the same
+    bytes on the wire: the fields in the same order)."""
+
+    query: str
+    total: int
+    offset: int
+    entries: msgspec.Raw
+
+
 class Timeline(_Wire):
     """Everything the grid lays out before it loads a single entry."""
 

@@ -1,0 +1,129 @@
+"""Entries as API JSON, encoded once per catalog generation and joined per viewer.
+
+A page of 100 entries spent most of its time making each entry again: decoding its
+stored doc (12 µs), turning it into an :class:`~homegallery.server.schemas.ApiEntry`
+(7 µs), reading its ``updated`` time and encoding it. None of that depends on who
+asks, except one field: ``downloadable``, which needs the viewer's ``originals``.
+So each entry's JSON is made once per catalog generation and kept as two byte
+strings around the place where ``"downloadable":true`` goes; a page concatenates
+stored bytes, and the viewer only decides whether that one field is put between.
+
+Which entries a viewer gets is decided before this: the ids come from the viewer's
+scoped query, and nothing here looks at a viewer's filter or adds an entry.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import msgspec
+
+from homegallery.catalog.entry import Entry
+from homegallery.server.schemas import ApiEntry, api_entry
+
+# msgspec writes the fields in their order, ``downloadable`` after every field of the
+# entry and before ``problem`` and ``updated``; a key is never inside a string (its
+# quotes would be escaped there), so the last occurrence is the field itself.
+_DOWNLOADABLE = b',"downloadable":true'
+# Bytes of encoded entries kept (about 1,000 bytes of bookkeeping and JSON per entry:
+# 100k entries fit); the least recently used go first.
+DEFAULT_BUDGET = 96 << 20
+_OVERHEAD = 200  # bytes of the dictionary slot and objects around each kept entry
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedEntry:
+    """One entry's JSON split where ``downloadable`` goes."""
+
+    head: bytes  # every field before ``downloadable``
+    tail: bytes  # ``problem``, ``updated`` and the closing brace
+    downloadable: bool  # for a viewer that may download originals
+
+    def json(self, originals: bool) -> bytes:
+        if originals and self.downloadable:
+            return self.head + _DOWNLOADABLE + self.tail
+        return self.head + self.tail
+
+    @property
+    def size(self) -> int:
+        return len(self.head) + len(self.tail) + _OVERHEAD
+
+
+def encode_entry(entry: ApiEntry, downloadable: bool) -> EncodedEntry:
+    """Splits the entry's JSON (as a viewer with originals would get it)."""
+    whole = msgspec.json.encode(msgspec.structs.replace(entry, downloadable=True))
+    cut = whole.rindex(_DOWNLOADABLE)
+    return EncodedEntry(whole[:cut], whole[cut + len(_DOWNLOADABLE) :], downloadable)
+
+
+def encoded_entry(
+    entry: Entry, downloadable_sources: frozenset[str], problem: str, updated: str
+) -> EncodedEntry:
+    """An entry's JSON made the one way :func:`~homegallery.server.schemas.api_entry`
+    makes its struct: ``downloadable_sources`` are those of a viewer with originals."""
+    made = api_entry(entry, downloadable_sources, problem, updated)
+    return encode_entry(made, made.downloadable)
+
+
+class EntryJsonCache:
+    """Encoded entries of the newest catalog generation seen, by id; thread-safe."""
+
+    def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
+        self._budget = budget
+        self._lock = threading.Lock()
+        self._kept: OrderedDict[str, EncodedEntry] = OrderedDict()
+        self._generation = -1
+        self._bytes = 0
+        self.made = 0  # entries encoded so far (the rest came from here)
+
+    def entries(
+        self,
+        generation: int,
+        ids: Sequence[str],
+        make: Callable[[list[str]], dict[str, EncodedEntry]],
+    ) -> list[EncodedEntry]:
+        """The encoded entries of ``ids`` in their order, made by ``make`` for those
+        not kept; ids ``make`` does not return (an entry gone meanwhile) are left out.
+
+        Read the generation before the data ``make`` reads, as for the answers.
+        """
+        with self._lock:
+            found: dict[str, EncodedEntry] = {}
+            if generation == self._generation:
+                kept = self._kept
+                for media_id in ids:
+                    encoded = kept.get(media_id)
+                    if encoded is not None:
+                        kept.move_to_end(media_id)
+                        found[media_id] = encoded
+        missing = [media_id for media_id in ids if media_id not in found]
+        if missing:
+            made = make(missing)
+            found.update(made)
+            self._keep(generation, made)
+        return [found[media_id] for media_id in ids if media_id in found]
+
+    def _keep(self, generation: int, made: dict[str, EncodedEntry]) -> None:
+        with self._lock:
+            self.made += len(made)
+            if generation < self._generation:
+                return  # made from an older catalog while a newer one was read
+            if generation > self._generation:
+                self._kept.clear()
+                self._bytes = 0
+                self._generation = generation
+            for media_id, encoded in made.items():
+                old = self._kept.pop(media_id, None)
+                self._bytes += encoded.size - (old.size if old else 0)
+                self._kept[media_id] = encoded
+            while self._bytes > self._budget and self._kept:
+                _, dropped = self._kept.popitem(last=False)
+                self._bytes -= dropped.size
+
+
+def join_entries(encoded: Sequence[EncodedEntry], originals: bool) -> bytes:
+    """A JSON array of the entries as this viewer gets them."""
+    return b"[" + b",".join(item.json(originals) for item in encoded) + b"]"
