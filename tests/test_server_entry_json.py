@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import msgspec
-import numpy as np
 import pytest
 from litestar import Litestar
 from litestar.testing import TestClient
 
 from browser.galleries import build_sample_gallery, update_gallery
 from homegallery.catalog.entry import Entry, EntryFile
+from homegallery.catalog.search import Match
 from homegallery.config import Auth, Config, User
 from homegallery.gallery import Gallery
 from homegallery.samples import write_sample_photo
@@ -27,7 +27,7 @@ from homegallery.server.entry_json import (
     encoded_entry,
     join_entries,
 )
-from homegallery.server.matches import Ids, MatchCache
+from homegallery.server.matches import MatchCache
 from homegallery.server.passwords import hash_password
 from homegallery.server.schemas import EntryPage, JoinedEntryPage, api_entry
 
@@ -203,22 +203,22 @@ def test_the_match_cache_evaluates_a_query_once_per_generation() -> None:
     cache = MatchCache(budget=200)
     evaluated: list[str] = []
 
-    def evaluate(text: str) -> Ids:
+    def evaluate(text: str) -> Match:
         evaluated.append(text)
-        return np.array([f"{text}{number}" for number in range(100)], dtype=object)
+        return Match(ids=[f"{text}{number}" for number in range(100)])
 
-    first = cache.ids(1, "a", evaluate)
-    assert cache.ids(1, "a", evaluate) is first and evaluated == ["a"]
-    assert not first.flags.writeable  # every request slices the same array
-    cache.ids(1, "b", evaluate)
-    cache.ids(1, "c", evaluate)  # over the budget: "a" goes
-    cache.ids(1, "a", evaluate)
+    first = cache.match(1, "a", evaluate)
+    assert cache.match(1, "a", evaluate) is first and evaluated == ["a"]
+    assert first.count == 100 and first.page(2, 98) == ["a98", "a99"]
+    cache.match(1, "b", evaluate)
+    cache.match(1, "c", evaluate)  # over the budget: "a" goes
+    cache.match(1, "a", evaluate)
     assert evaluated == ["a", "b", "c", "a"]
-    cache.ids(2, "a", evaluate)  # a newer catalog: evaluated again
+    cache.match(2, "a", evaluate)  # a newer catalog: evaluated again
     assert evaluated[-1] == "a" and len(evaluated) == 5
     with pytest.raises(ValueError):
-        cache.ids(2, "bad", lambda text: (_ for _ in ()).throw(ValueError(text)))
-    cache.ids(2, "a", evaluate)
+        cache.match(2, "bad", lambda text: (_ for _ in ()).throw(ValueError(text)))
+    cache.match(2, "a", evaluate)
     assert len(evaluated) == 5
 
 

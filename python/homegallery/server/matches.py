@@ -3,9 +3,9 @@
 Scrolling the grid asks for page after page of one query, and the search box and
 the grid ask for its count and its first page together. Evaluating a query over
 100k entries takes milliseconds when a bare word is searched in every text (the
-page itself then takes a fraction of a millisecond), so the ordered ids of a query
-are kept: its next page, its count, and the same query from another request are
-slices of them.
+page itself then takes a fraction of a millisecond), so a query's ordered match
+(rows of the column snapshot) is kept: its next page, its count, and the same query
+from another request are slices of it.
 
 The key is the scoped text, the query joined to the viewer's filter exactly as it
 is searched: two viewers share matches only when they search the same text, which
@@ -20,12 +20,10 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
-import numpy as np
-import numpy.typing as npt
+from homegallery.catalog.search import Match
 
-Ids = npt.NDArray[np.object_]
-# Ids kept over all queries (8 bytes each: they point at the column snapshot's strings);
-# the least recently used query goes first.
+# Matches kept over all queries (8 bytes each: rows of the column snapshot, which the
+# matches keep until the next generation); the least recently used query goes first.
 DEFAULT_BUDGET = 2_000_000
 _SMALLEST = 64  # what a query with few matches counts for
 
@@ -35,18 +33,18 @@ def _day() -> int:
 
 
 class MatchCache:
-    """Ordered ids of recent queries of the newest catalog generation; thread-safe."""
+    """Ordered matches of recent queries of the newest catalog generation; thread-safe."""
 
     def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
         self._budget = budget
         self._lock = threading.Lock()
-        self._kept: OrderedDict[tuple[str, int], Ids] = OrderedDict()
+        self._kept: OrderedDict[tuple[str, int], Match] = OrderedDict()
         self._generation = -1
         self._size = 0
         self.evaluated = 0  # queries evaluated (the rest were found here)
 
-    def ids(self, generation: int, text: str, evaluate: Callable[[str], Ids]) -> Ids:
-        """Every id ``text`` matches at ``generation``, in order; ``evaluate`` runs the
+    def match(self, generation: int, text: str, evaluate: Callable[[str], Match]) -> Match:
+        """Every match of ``text`` at ``generation``, in order; ``evaluate`` runs the
         search when it is not kept. Read the generation before ``evaluate`` reads."""
         key = (text, _day())
         with self._lock:
@@ -54,11 +52,10 @@ class MatchCache:
                 self._kept.move_to_end(key)
                 return found
         made = evaluate(text)
-        made.flags.writeable = False  # shared by every request that slices it
         self._keep(generation, key, made)
         return made
 
-    def _keep(self, generation: int, key: tuple[str, int], made: Ids) -> None:
+    def _keep(self, generation: int, key: tuple[str, int], made: Match) -> None:
         with self._lock:
             self.evaluated += 1
             if generation < self._generation:
@@ -75,5 +72,5 @@ class MatchCache:
                 self._size -= _weight(dropped)
 
 
-def _weight(ids: Ids) -> int:
-    return max(_SMALLEST, len(ids))
+def _weight(match: Match) -> int:
+    return max(_SMALLEST, match.count)

@@ -13,10 +13,10 @@ from litestar.params import FromPath, FromQuery, Parameter
 
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.rows import updated_times
+from homegallery.catalog.search import Match
 from homegallery.server.access import Viewer
 from homegallery.server.answers import ANSWER_HEADERS, COMPRESSED_HERE, Answer, respond
 from homegallery.server.entry_json import EncodedEntry, encoded_entry, join_entries
-from homegallery.server.matches import Ids
 from homegallery.server.problems import entry_problem
 from homegallery.server.schemas import ApiEntry, Count, EntryPage, JoinedEntryPage, api_entry
 from homegallery.server.services import AnyRequest, Services, run_query, scoped_or_400
@@ -82,15 +82,13 @@ def page_of(services: Services, text: str, limit: int, offset: int) -> list[Entr
     return services.gallery.search(text, limit=limit, offset=offset)
 
 
-def all_matches(services: Services, viewer: Viewer, generation: int, q: str) -> Ids:
-    """Every id the viewer's query matches, in order, evaluated once per generation
+def all_matches(services: Services, viewer: Viewer, generation: int, q: str) -> Match:
+    """Every match of the viewer's query, in order, evaluated once per generation
     (see :mod:`~homegallery.server.matches`)."""
     scoped = scoped_or_400(services, viewer, q)
     return run_query(
         scoped,
-        lambda text: services.matches.ids(
-            generation, text, lambda found: services.gallery.numbers(found, ())[0]
-        ),
+        lambda text: services.matches.match(generation, text, services.gallery.match),
     )
 
 
@@ -130,10 +128,9 @@ async def entries(
 ) -> Response[EntryPage]:
     def make(generation: int) -> bytes:
         matched = all_matches(services, viewer, generation, q)
-        ids: list[str] = matched[offset : offset + limit].tolist()
-        joined = page_json(services, viewer, generation, ids)
+        joined = page_json(services, viewer, generation, matched.page(limit, offset))
         answer = JoinedEntryPage(
-            query=q, total=len(matched), offset=offset, entries=msgspec.Raw(joined)
+            query=q, total=matched.count, offset=offset, entries=msgspec.Raw(joined)
         )
         return msgspec.json.encode(answer)
 
@@ -153,7 +150,7 @@ async def count(
     q: FromQuery[str] = "",
 ) -> Response[Count]:
     def make(generation: int) -> bytes:
-        total = len(all_matches(services, viewer, generation, q))
+        total = all_matches(services, viewer, generation, q).count
         return msgspec.json.encode(Count(query=q, total=total))
 
     return await cached_answer(services, viewer, request, ("count", q), make)
