@@ -44,9 +44,11 @@ from PIL import Image
 from homegallery.bench.catalog import QUERIES, generate
 from homegallery.bench.report import Figure, Report, percentile, print_report
 from homegallery.catalog import SourceFiles, build_catalog
-from homegallery.config import Config, Database, Storage
+from homegallery.config import Config, Database, Storage, load_config
 from homegallery.gallery import Gallery
-from homegallery.server.runner import free_port
+from homegallery.server import create_app
+from homegallery.server.connections import ConnectionLimits
+from homegallery.server.runner import free_port, serve
 from homegallery.storage import Storage as StorageFolder
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -78,11 +80,6 @@ def make_catalog(work: Path, count: int) -> Config:
 
 def serve_with_parser(config_file: str, parser: str) -> None:
     """``homegallery serve`` with a chosen HTTP parser (for the parsers' figures)."""
-    from homegallery.config import load_config
-    from homegallery.server import create_app
-    from homegallery.server.connections import ConnectionLimits
-    from homegallery.server.runner import serve
-
     config = load_config(Path(config_file))
     limits = ConnectionLimits.of(config.server)
     serve(create_app(config), config.server.host, config.server.port, "warning", limits,
