@@ -214,8 +214,15 @@ def test_the_match_cache_evaluates_a_query_once_per_generation() -> None:
     cache.match(1, "c", evaluate)  # over the budget: "a" goes
     cache.match(1, "a", evaluate)
     assert evaluated == ["a", "b", "c", "a"]
-    cache.match(2, "a", evaluate)  # a newer catalog: evaluated again
+    kept_while_evaluating: list[int] = []
+
+    def evaluate_newer(text: str) -> Match:
+        kept_while_evaluating.append(len(cache._kept))
+        return evaluate(text)
+
+    cache.match(2, "a", evaluate_newer)  # a newer catalog: evaluated again
     assert evaluated[-1] == "a" and len(evaluated) == 5
+    assert kept_while_evaluating == [0]  # the old snapshot's matches were let go first
     with pytest.raises(ValueError):
         cache.match(2, "bad", lambda text: (_ for _ in ()).throw(ValueError(text)))
     cache.match(2, "a", evaluate)

@@ -48,7 +48,13 @@ class MatchCache:
         search when it is not kept. Read the generation before ``evaluate`` reads."""
         key = (text, _day())
         with self._lock:
-            if generation == self._generation and (found := self._kept.get(key)) is not None:
+            if generation > self._generation:
+                # Let go of the old matches first: they hold the old column snapshot,
+                # which the reader frees before it loads the new one.
+                self._kept.clear()
+                self._size = 0
+                self._generation = generation
+            elif generation == self._generation and (found := self._kept.get(key)) is not None:
                 self._kept.move_to_end(key)
                 return found
         made = evaluate(text)
