@@ -22,6 +22,7 @@ from homegallery.gallery import Gallery
 from homegallery.samples import write_sample_photo
 from homegallery.server import create_app
 from homegallery.server.entry_json import (
+    CatalogState,
     EncodedEntry,
     EntryJsonCache,
     encoded_entry,
@@ -89,26 +90,43 @@ def _encoded(media_id: str) -> EncodedEntry:
 def test_the_entry_cache_makes_each_entry_once_per_generation_within_its_budget() -> None:
     cache = EntryJsonCache(budget=3 * _encoded("a").size)
     asked: list[list[str]] = []
+    catalog = {"generation": 1, "rebuilds": 1, "events": 0}
+    events: list[str] = []  # the ids each event names, in order
 
     def make(ids: list[str]) -> dict[str, EncodedEntry]:
         asked.append(ids)
         return {media_id: _encoded(media_id) for media_id in ids if media_id != "gone"}
 
-    found = cache.entries(1, ["a", "gone", "b"], make)
+    def state(after: int | None) -> CatalogState:
+        touched = frozenset(events[after:]) if after is not None else frozenset()
+        return CatalogState(catalog["generation"], catalog["rebuilds"], len(events), touched)
+
+    def entries(generation: int, ids: list[str]) -> list[EncodedEntry]:
+        return cache.entries(generation, ids, make, state)
+
+    found = entries(1, ["a", "gone", "b"])
     assert [item.head for item in found] == [b'{"id":"a"', b'{"id":"b"']  # order kept
-    assert cache.entries(1, ["b", "a"], make)[0].head == b'{"id":"b"'
+    assert entries(1, ["b", "a"])[0].head == b'{"id":"b"'
     assert asked == [["a", "gone", "b"]]
-    cache.entries(1, ["c", "d"], make)  # over the budget: the least recently used goes
+    entries(1, ["c", "d"])  # over the budget: the least recently used goes
     assert asked[-1] == ["c", "d"]
-    cache.entries(1, ["a", "c", "d"], make)
+    entries(1, ["a", "c", "d"])
     assert asked[-1] == ["c", "d"]  # kept
-    cache.entries(1, ["b"], make)
+    entries(1, ["b"])
     assert asked[-1] == ["b"]  # "b" had gone
-    cache.entries(2, ["a"], make)  # a newer catalog: everything is made again
-    assert asked[-1] == ["a"]
-    cache.entries(1, ["c"], make)  # made from an older one: not kept
-    cache.entries(2, ["c"], make)
-    assert asked[-2:] == [["c"], ["c"]]
+    # a tag on "c": only "c" is made again
+    events.append("c")
+    catalog["generation"] = 2
+    entries(2, ["b", "c", "d"])
+    assert asked[-1] == ["c"]
+    # a build: everything is made again
+    catalog.update(generation=3, rebuilds=2)
+    entries(3, ["b", "c", "d"])
+    assert asked[-1] == ["b", "c", "d"]
+    # made from an older catalog state than the one kept: not kept
+    entries(2, ["e"])
+    entries(3, ["e"])
+    assert asked[-2:] == [["e"], ["e"]]
 
 
 @pytest.fixture(scope="module")

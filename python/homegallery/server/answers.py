@@ -6,8 +6,8 @@ answer is a pure function of the catalog's generation, the viewer (their filter 
 what they may download) and the request's parameters, so the bytes are made once for
 that key and every later request is a dictionary lookup. The ETag lets a browser
 revalidate in one round trip and a 304 without a body. (An entry's `problem`, read
-from its stored failure record, follows the generation too: a new reason for a file
-that had already failed shows once the catalog next changes.)
+from its stored failure record, is made again with the entry at the next build; see
+:mod:`~homegallery.server.entry_json`.)
 
 The key always holds the whole :class:`~homegallery.server.access.Viewer`: two
 viewers share an answer only when everything the server knows about them is equal,

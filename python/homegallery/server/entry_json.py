@@ -8,12 +8,18 @@ So each entry's JSON is made once per catalog generation and kept as two byte
 strings around the place where ``"downloadable":true`` goes; a page concatenates
 stored bytes, and the viewer only decides whether that one field is put between.
 
+A tag, a favourite or a rating changes a few entries, named by the event log: when
+the catalog moved by user events only, just those entries are made again (the rest
+keep their bytes); a build makes every entry again. An entry's ``problem`` (its
+failed extract step) is therefore read again at the next build.
+
 Which entries a viewer gets is decided before this: the ids come from the viewer's
 scoped query, and nothing here looks at a viewer's filter or adds an entry.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -22,6 +28,10 @@ from dataclasses import dataclass
 import msgspec
 
 from homegallery.catalog.entry import Entry
+from homegallery.catalog.events import read_events
+from homegallery.catalog.generation import generation as catalog_generation
+from homegallery.catalog.generation import info_number
+from homegallery.catalog.search import snapshot
 from homegallery.server.schemas import ApiEntry, api_entry
 
 # msgspec writes the fields in their order, ``downloadable`` after every field of the
@@ -68,6 +78,37 @@ def encoded_entry(
     return encode_entry(made, made.downloadable)
 
 
+@dataclass(frozen=True)
+class CatalogState:
+    """The catalog's counters and the event log's end, read in one snapshot."""
+
+    generation: int
+    rebuilds: int
+    last_event: int
+    touched: frozenset[str]  # entries the events after the one asked about name
+
+
+def catalog_state(connection: sqlite3.Connection, after_event: int | None) -> CatalogState:
+    """Where the catalog stands, and (``after_event`` given) which entries the events
+    after it changed."""
+    with snapshot(connection):
+        touched: set[str] = set()
+        last = after_event or 0
+        if after_event is None:
+            row = connection.execute("SELECT max(seq) FROM events").fetchone()
+            last = int(row[0] or 0)
+        else:
+            for seq, event in read_events(connection, after_event):
+                touched.update(event.ids)
+                last = seq
+        return CatalogState(
+            catalog_generation(connection),
+            info_number(connection, "rebuilds"),
+            last,
+            frozenset(touched),
+        )
+
+
 class EntryJsonCache:
     """Encoded entries of the newest catalog generation seen, by id; thread-safe."""
 
@@ -76,6 +117,8 @@ class EntryJsonCache:
         self._lock = threading.Lock()
         self._kept: OrderedDict[str, EncodedEntry] = OrderedDict()
         self._generation = -1
+        self._rebuilds = -1
+        self._last_event: int | None = None
         self._bytes = 0
         self.made = 0  # entries encoded so far (the rest came from here)
 
@@ -84,13 +127,17 @@ class EntryJsonCache:
         generation: int,
         ids: Sequence[str],
         make: Callable[[list[str]], dict[str, EncodedEntry]],
+        state: Callable[[int | None], CatalogState],
     ) -> list[EncodedEntry]:
         """The encoded entries of ``ids`` in their order, made by ``make`` for those
         not kept; ids ``make`` does not return (an entry gone meanwhile) are left out.
+        ``state`` is :func:`catalog_state` on a reader connection.
 
         Read the generation before the data ``make`` reads, as for the answers.
         """
         with self._lock:
+            if generation > self._generation:
+                self._catch_up(state(self._last_event))
             found: dict[str, EncodedEntry] = {}
             if generation == self._generation:
                 kept = self._kept
@@ -109,12 +156,8 @@ class EntryJsonCache:
     def _keep(self, generation: int, made: dict[str, EncodedEntry]) -> None:
         with self._lock:
             self.made += len(made)
-            if generation < self._generation:
-                return  # made from an older catalog while a newer one was read
-            if generation > self._generation:
-                self._kept.clear()
-                self._bytes = 0
-                self._generation = generation
+            if generation != self._generation:
+                return  # made from another catalog state than the one kept
             for media_id, encoded in made.items():
                 old = self._kept.pop(media_id, None)
                 self._bytes += encoded.size - (old.size if old else 0)
@@ -122,6 +165,24 @@ class EntryJsonCache:
             while self._bytes > self._budget and self._kept:
                 _, dropped = self._kept.popitem(last=False)
                 self._bytes -= dropped.size
+
+    def _catch_up(self, state: CatalogState) -> None:
+        """Moves to ``state``: after user events alone only the entries they name go
+        (the generation and the events were read together, so no event is missed);
+        after a build, or the first time, everything goes."""
+        if state.generation <= self._generation:
+            return
+        if state.rebuilds == self._rebuilds and self._last_event is not None:
+            for media_id in state.touched:
+                dropped = self._kept.pop(media_id, None)
+                if dropped is not None:
+                    self._bytes -= dropped.size
+        else:
+            self._kept.clear()
+            self._bytes = 0
+        self._generation = state.generation
+        self._rebuilds = state.rebuilds
+        self._last_event = state.last_event
 
 
 def join_entries(encoded: Sequence[EncodedEntry], originals: bool) -> bytes:

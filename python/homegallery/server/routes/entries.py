@@ -16,7 +16,12 @@ from homegallery.catalog.rows import updated_times
 from homegallery.catalog.search import Match
 from homegallery.server.access import Viewer
 from homegallery.server.answers import ANSWER_HEADERS, COMPRESSED_HERE, Answer, respond
-from homegallery.server.entry_json import EncodedEntry, encoded_entry, join_entries
+from homegallery.server.entry_json import (
+    EncodedEntry,
+    catalog_state,
+    encoded_entry,
+    join_entries,
+)
 from homegallery.server.problems import entry_problem
 from homegallery.server.schemas import ApiEntry, Count, EntryPage, JoinedEntryPage, api_entry
 from homegallery.server.services import AnyRequest, Services, run_query, scoped_or_400
@@ -72,7 +77,10 @@ def page_json(services: Services, viewer: Viewer, generation: int, ids: list[str
     """A JSON array of the entries of ``ids`` as this viewer gets them, joined from
     entries encoded once per generation."""
     encoded = services.entry_json.entries(
-        generation, ids, lambda missing: encode_entries(services, missing)
+        generation,
+        ids,
+        lambda missing: encode_entries(services, missing),
+        lambda after: catalog_state(services.gallery.reader(), after),
     )
     return join_entries(encoded, viewer.originals)
 
