@@ -156,15 +156,22 @@ class KeepAliveClient:
 
     def get(self, path: str, params: dict[str, object], **headers: str) -> Answered:
         query = urllib.parse.urlencode(params)
-        self.connection.request(
-            "GET", f"{path}?{query}", headers={"Accept-Encoding": "gzip", **headers}
-        )
-        response = self.connection.getresponse()
+        try:
+            response = self._send(f"{path}?{query}", headers)
+        except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+            # The server closed the idle connection (its keep-alive timeout); as a
+            # browser does, open another.
+            self.connection.close()
+            response = self._send(f"{path}?{query}", headers)
         body = response.read()
         if response.status not in (200, 304):
             raise RuntimeError(f"{path}?{query}: {response.status} {body[:200]!r}")
         found = {name.lower(): value for name, value in response.getheaders()}
         return Answered(response.status, found, body)
+
+    def _send(self, target: str, headers: dict[str, str]) -> http.client.HTTPResponse:
+        self.connection.request("GET", target, headers={"Accept-Encoding": "gzip", **headers})
+        return self.connection.getresponse()
 
     def close(self) -> None:
         self.connection.close()
