@@ -1,12 +1,12 @@
 """Entries as API JSON, encoded once per catalog generation and joined per viewer.
 
-A page of 100 entries spent most of its time making each entry again: decoding its
-stored doc (12 µs), turning it into an :class:`~homegallery.server.schemas.ApiEntry`
-(7 µs), reading its ``updated`` time and encoding it. None of that depends on who
-asks, except one field: ``downloadable``, which needs the viewer's ``originals``.
-So each entry's JSON is made once per catalog generation and kept as two byte
-strings around the place where ``"downloadable":true`` goes; a page concatenates
-stored bytes, and the viewer only decides whether that one field is put between.
+Making its entries' JSON takes a page of 100 entries over a millisecond: reading and
+decoding each stored doc (8 µs), its ``updated`` time, encoding it with its sources
+by name (1.5 µs). None of that depends on who asks, except one field:
+``downloadable``, which needs the viewer's ``originals``. So each entry's JSON is
+made once per catalog generation and kept as two byte strings around the place where
+``"downloadable":true`` goes; a page concatenates stored bytes, and the viewer only
+decides whether that one field is put between.
 
 A tag, a favourite or a rating changes a few entries, named by the event log: when
 the catalog moved by user events only, just those entries are made again (the rest
@@ -32,12 +32,12 @@ from homegallery.catalog.events import read_events
 from homegallery.catalog.generation import generation as catalog_generation
 from homegallery.catalog.generation import info_number
 from homegallery.catalog.search import snapshot
-from homegallery.server.schemas import ApiEntry, api_entry
+from homegallery.server.schemas import api_files, is_downloadable
 
-# msgspec writes the fields in their order, ``downloadable`` after every field of the
-# entry and before ``problem`` and ``updated``; a key is never inside a string (its
-# quotes would be escaped there), so the last occurrence is the field itself.
+# msgspec writes the fields in their order: ``downloadable`` after every field of the
+# entry and before ``problem`` and ``updated``.
 _DOWNLOADABLE = b',"downloadable":true'
+_ENCODER = msgspec.json.Encoder()
 # Bytes of encoded entries kept (about 1,000 bytes of bookkeeping and JSON per entry:
 # 100k entries fit); the least recently used go first.
 DEFAULT_BUDGET = 96 << 20
@@ -62,20 +62,23 @@ class EncodedEntry:
         return len(self.head) + len(self.tail) + _OVERHEAD
 
 
-def encode_entry(entry: ApiEntry, downloadable: bool) -> EncodedEntry:
-    """Splits the entry's JSON (as a viewer with originals would get it)."""
-    whole = msgspec.json.encode(msgspec.structs.replace(entry, downloadable=True))
-    cut = whole.rindex(_DOWNLOADABLE)
-    return EncodedEntry(whole[:cut], whole[cut + len(_DOWNLOADABLE) :], downloadable)
-
-
 def encoded_entry(
     entry: Entry, downloadable_sources: frozenset[str], problem: str, updated: str
 ) -> EncodedEntry:
-    """An entry's JSON made the one way :func:`~homegallery.server.schemas.api_entry`
-    makes its struct: ``downloadable_sources`` are those of a viewer with originals."""
-    made = api_entry(entry, downloadable_sources, problem, updated)
-    return encode_entry(made, made.downloadable)
+    """An entry's JSON, the bytes of :func:`~homegallery.server.schemas.api_entry`'s
+    struct (``downloadable_sources`` are those of a viewer with originals).
+
+    The entry is encoded as it is, with its files' sources by name, and the three
+    fields of the API after it: a quarter of the time of making the API struct
+    (0.15 ms against 0.56 ms for 100 entries).
+    """
+    whole = _ENCODER.encode(msgspec.structs.replace(entry, files=api_files(entry)))
+    tail = b"}"
+    if updated:
+        tail = b',"updated":' + _ENCODER.encode(updated) + tail
+    if problem:
+        tail = b',"problem":' + _ENCODER.encode(problem) + tail
+    return EncodedEntry(whole[:-1], tail, is_downloadable(entry, downloadable_sources))
 
 
 @dataclass(frozen=True)
