@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from importlib.util import find_spec
 from pathlib import Path
 
 import httpx
@@ -25,6 +26,21 @@ from homegallery.server.ranges import ByteRange, RangeNotSatisfiableError, parse
 from homegallery.server.runner import running
 
 HALF_SENT = b"GET /api/settings HTTP/1.1\r\nHost: localhost\r\nX-Waiting: 1"
+HAS_HTTPTOOLS = find_spec("httptools") is not None
+
+
+@pytest.fixture(
+    params=[
+        "h11",
+        pytest.param(
+            "httptools",
+            marks=pytest.mark.skipif(not HAS_HTTPTOOLS, reason="httptools is not installed"),
+        ),
+    ]
+)
+def parser(request: pytest.FixtureRequest) -> str:
+    """Each bound holds with either HTTP parser the server may run."""
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
@@ -99,10 +115,10 @@ def sockets() -> Iterator[list[socket.socket]]:
 
 
 def test_half_sent_requests_are_closed_after_the_timeout(
-    gallery: Config, sockets: list[socket.socket]
+    gallery: Config, sockets: list[socket.socket], parser: str
 ) -> None:
     limits = ConnectionLimits(request_timeout=1.0, max_connections=200)
-    with running(create_app(gallery), limits=limits) as url:
+    with running(create_app(gallery), limits=limits, parser=parser) as url:
         port = port_of(url)
         sockets += half_sent(port, 20, "127.0.0.2")
         started = time.monotonic()
@@ -127,10 +143,12 @@ def test_half_sent_requests_are_closed_after_the_timeout(
             assert closed_by_server(body, within=5)[0]
 
 
-def test_one_address_cannot_take_every_place(gallery: Config, sockets: list[socket.socket]) -> None:
+def test_one_address_cannot_take_every_place(
+    gallery: Config, sockets: list[socket.socket], parser: str
+) -> None:
     limits = ConnectionLimits(request_timeout=2.0, max_connections=160)
     assert limits.max_waiting_per_address == 20
-    with running(create_app(gallery), limits=limits) as url:
+    with running(create_app(gallery), limits=limits, parser=parser) as url:
         port = port_of(url)
         before = open_files()
         sockets += half_sent(port, 60, "127.0.0.2")
@@ -142,17 +160,17 @@ def test_one_address_cannot_take_every_place(gallery: Config, sockets: list[sock
         assert httpx.get(f"{url}/api/settings").status_code == 200
     # a trusted proxy speaks for many clients: it is bound by the total only
     proxied = ConnectionLimits(request_timeout=2.0, max_connections=160, proxies=("127.0.0.2",))
-    with running(create_app(gallery), limits=proxied) as url:
+    with running(create_app(gallery), limits=proxied, parser=parser) as url:
         more = half_sent(port_of(url), 60, "127.0.0.2")
         sockets += more
         assert answered_at_once(more) == []
 
 
 def test_connections_beyond_the_limit_are_refused_at_once(
-    gallery: Config, sockets: list[socket.socket]
+    gallery: Config, sockets: list[socket.socket], parser: str
 ) -> None:
     limits = ConnectionLimits(request_timeout=1.5, max_connections=40)
-    with running(create_app(gallery), limits=limits) as url:
+    with running(create_app(gallery), limits=limits, parser=parser) as url:
         port = port_of(url)
         for number in range(2, 12):  # ten addresses, 8 connections each: 80 in all
             sockets += half_sent(port, 8, f"127.0.0.{number}")
@@ -171,8 +189,8 @@ def raw_request(port: int, head: bytes) -> bytes:
         return connection.recv(65536).split(b"\r\n", 1)[0]
 
 
-def test_huge_urls_and_headers_are_refused_whole(gallery: Config) -> None:
-    with running(create_app(gallery)) as url:
+def test_huge_urls_and_headers_are_refused_whole(gallery: Config, parser: str) -> None:
+    with running(create_app(gallery), parser=parser) as url:
         port = port_of(url)
 
         def request(query: bytes, headers: bytes = b"") -> bytes:
@@ -183,6 +201,18 @@ def test_huge_urls_and_headers_are_refused_whole(gallery: Config) -> None:
         assert request(b"x" * 100_000).startswith(b"HTTP/1.1 414")
         big_headers = b"".join(b"X-Pad-%d: %s\r\n" % (n, b"y" * 8000) for n in range(5))
         assert request(b"sea", big_headers).startswith(b"HTTP/1.1 431")
+        # a head that never ends is refused once it is over the limits, not held whole
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as endless:
+            endless.sendall(b"GET /api/settings HTTP/1.1\r\nHost: localhost\r\nX-Pad: ")
+            closed = False
+            for _ in range(200):
+                try:
+                    endless.sendall(b"y" * 4096)
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+                    break
+            closed = closed or closed_by_server(endless, within=5)[0]
+            assert closed
 
 
 # --- ranges ---------------------------------------------------------------------------------

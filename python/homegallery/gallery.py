@@ -46,7 +46,7 @@ from homegallery.catalog.events import (
 from homegallery.catalog.generation import generation as catalog_generation
 from homegallery.catalog.query.fields import DEFAULT_DUPLICATE_SCORE, DUPLICATE_FLOOR
 from homegallery.catalog.schema import CatalogError, open_reader, open_writer
-from homegallery.catalog.search import DEFAULT_MIN_SCORE, Searcher, snapshot
+from homegallery.catalog.search import DEFAULT_MIN_SCORE, Match, Searcher, snapshot
 from homegallery.catalog.vectors import NoSimilarityError
 from homegallery.config import Config, Database, Source, Storage, load_config
 
@@ -104,6 +104,15 @@ class Gallery:
     def search_ids(self, query: str = "", limit: int | None = None, offset: int = 0) -> list[str]:
         """Ids of the matching entries, in order; cheaper than :meth:`search`."""
         return self._searcher().ids(query, _limit(limit), _offset(offset))
+
+    def match(self, query: str = "") -> Match:
+        """Every match of ``query``, in order: its ``count`` and any ``page`` of it
+        without evaluating the query again (it keeps the column snapshot it came from)."""
+        return self._searcher().match(query)
+
+    def entries(self, ids: Sequence[str]) -> list[Entry]:
+        """The entries of ``ids`` that exist, in that order, from one catalog state."""
+        return self._searcher().entries_of(ids)
 
     def count(self, query: str = "") -> int:
         return self._searcher().count(query)

@@ -239,6 +239,16 @@ class Searcher:
         with snapshot(self.connection):
             return self._docs(self._match(query).page(limit, offset))
 
+    def match(self, query: str) -> Match:
+        """Every match of ``query`` in order, to count and page without evaluating again."""
+        with snapshot(self.connection):
+            return self._match(query)
+
+    def entries_of(self, ids: Sequence[str]) -> list[Entry]:
+        """The entries of ``ids`` that exist, decoded, in the order of ``ids``."""
+        with snapshot(self.connection):
+            return self._docs(list(ids))
+
     def numbers(
         self, query: str, names: Sequence[str]
     ) -> tuple[npt.NDArray[np.object_], list[FloatArray]]:

@@ -6,8 +6,8 @@ answer is a pure function of the catalog's generation, the viewer (their filter 
 what they may download) and the request's parameters, so the bytes are made once for
 that key and every later request is a dictionary lookup. The ETag lets a browser
 revalidate in one round trip and a 304 without a body. (An entry's `problem`, read
-from its stored failure record, follows the generation too: a new reason for a file
-that had already failed shows once the catalog next changes.)
+from its stored failure record, is made again with the entry at the next build; see
+:mod:`~homegallery.server.entry_json`.)
 
 The key always holds the whole :class:`~homegallery.server.access.Viewer`: two
 viewers share an answer only when everything the server knows about them is equal,
@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -92,7 +93,8 @@ class AnswerCache:
         Read the generation before the data ``make`` reads: an answer is then never
         older than the generation it is filed under.
         """
-        key = (viewer, request_key)
+        # `order by random` shuffles once a day: a day's answers are of that day.
+        key = (viewer, request_key, int(time.time()) // 86400)
         with self._lock:
             if generation == self._generation and (found := self._answers.get(key)) is not None:
                 self._answers.move_to_end(key)

@@ -41,6 +41,7 @@ def _server(
     log_level: str | None,
     limits: ConnectionLimits,
     tls: Tls | None = None,
+    parser: str = "auto",
 ) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
@@ -54,7 +55,7 @@ def _server(
         # (server.trustedProxies): uvicorn's own reading would trust 127.0.0.1.
         proxy_headers=False,
         timeout_graceful_shutdown=2,
-        http=guarded_protocol(limits),
+        http=guarded_protocol(limits, parser),
         ssl_certfile=tls.cert if tls else None,
         ssl_keyfile=tls.key if tls else None,
     )
@@ -68,11 +69,13 @@ def serve(
     log_level: str | None = None,  # None: as the gallery's logging says (`-v` for more)
     limits: ConnectionLimits | None = None,
     tls: Tls | None = None,
+    parser: str = "auto",
 ) -> None:
-    """Serves until interrupted."""
+    """Serves until interrupted (``parser``: see
+    :func:`~homegallery.server.connections.guarded_protocol`)."""
     limits = limits or ConnectionLimits()
     ensure_open_files(limits)
-    _server(app, host, port, log_level, limits, tls).run()
+    _server(app, host, port, log_level, limits, tls, parser).run()
 
 
 def base_url(host: str, port: int, tls: Tls | None = None) -> str:
@@ -94,10 +97,12 @@ def running(
     port: int = 0,
     limits: ConnectionLimits | None = None,
     tls: Tls | None = None,
+    parser: str = "auto",
 ) -> Iterator[str]:
-    """A server on a free port in a thread; yields its base URL, stops on exit."""
+    """A server on a free port in a thread; yields its base URL, stops on exit.
+    ``parser``: see :func:`~homegallery.server.connections.guarded_protocol`."""
     port = port or free_port(host)
-    server = _server(app, host, port, "warning", limits or ConnectionLimits(), tls)
+    server = _server(app, host, port, "warning", limits or ConnectionLimits(), tls, parser)
     thread = threading.Thread(target=server.run, name="homegallery-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

@@ -29,15 +29,22 @@ def source_name(source: str) -> str:
 def api_entry(
     entry: Entry, downloadable_sources: frozenset[str], problem: str = "", updated: str = ""
 ) -> ApiEntry:
-    files = [msgspec.structs.replace(file, source=source_name(file.source)) for file in entry.files]
     fields = msgspec.structs.asdict(entry)
-    fields["files"] = files
-    downloadable = any(_downloadable(file, downloadable_sources) for file in entry.files)
+    fields["files"] = api_files(entry)
+    downloadable = is_downloadable(entry, downloadable_sources)
     return ApiEntry(**fields, downloadable=downloadable, problem=problem, updated=updated)
 
 
-def _downloadable(file: EntryFile, sources: frozenset[str]) -> bool:
-    return file.kind != "sidecar" and file.source in sources
+def api_files(entry: Entry) -> list[EntryFile]:
+    """The entry's files with their sources by name."""
+    return [msgspec.structs.replace(file, source=source_name(file.source)) for file in entry.files]
+
+
+def is_downloadable(entry: Entry, downloadable_sources: frozenset[str]) -> bool:
+    """Whether an original of the entry (not a sidecar) lies in a downloadable source."""
+    return any(
+        file.kind != "sidecar" and file.source in downloadable_sources for file in entry.files
+    )
 
 
 class _Wire(msgspec.Struct, kw_only=True, rename="camel"):
@@ -54,6 +61,16 @@ class EntryPage(_Wire):
     total: int
     offset: int
     entries: list[ApiEntry]
+
+
+class JoinedEntryPage(_Wire):
+    """An :class:`EntryPage` whose entries are a JSON array joined already (the same
+    bytes on the wire: the fields in the same order)."""
+
+    query: str
+    total: int
+    offset: int
+    entries: msgspec.Raw
 
 
 class Timeline(_Wire):

@@ -19,7 +19,9 @@ from homegallery.gallery import Gallery
 from homegallery.server.access import Access, Viewer
 from homegallery.server.albums import AlbumStore
 from homegallery.server.answers import AnswerCache
+from homegallery.server.entry_json import EntryJsonCache
 from homegallery.server.live import CatalogWatcher
+from homegallery.server.matches import MatchCache
 from homegallery.server.scope import ScopedQuery
 from homegallery.server.sessions import COOKIE_NAME, Sessions
 from homegallery.server.shares import ShareStore
@@ -48,6 +50,10 @@ class Services:
     writer: ThreadPoolExecutor
     # Encoded read answers of the newest catalog generation (see server.answers).
     answers: AnswerCache = field(default_factory=AnswerCache)
+    # Each entry's API JSON of the newest catalog generation (see server.entry_json).
+    entry_json: EntryJsonCache = field(default_factory=EntryJsonCache)
+    # The ordered matches of recent queries (see server.matches).
+    matches: MatchCache = field(default_factory=MatchCache)
 
     async def on_reader(self, work: Callable[[], T]) -> T:
         """Runs ``work`` on a reader thread without blocking the event loop."""

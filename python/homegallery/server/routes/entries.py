@@ -13,14 +13,24 @@ from litestar.params import FromPath, FromQuery, Parameter
 
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.rows import updated_times
+from homegallery.catalog.search import Match
 from homegallery.server.access import Viewer
 from homegallery.server.answers import ANSWER_HEADERS, COMPRESSED_HERE, Answer, respond
+from homegallery.server.entry_json import (
+    EncodedEntry,
+    catalog_state,
+    encoded_entry,
+    join_entries,
+)
 from homegallery.server.problems import entry_problem
-from homegallery.server.schemas import ApiEntry, Count, EntryPage, api_entry
+from homegallery.server.schemas import ApiEntry, Count, EntryPage, JoinedEntryPage, api_entry
 from homegallery.server.services import AnyRequest, Services, run_query, scoped_or_400
 from homegallery.storage import Storage
 
 MAX_PAGE = 1000
+# Whose downloads an entry's stored JSON is made for (``downloadable`` is then left
+# out for a viewer without originals).
+ANY_ORIGINALS = Viewer(username=None, filter="", can_edit=False, originals=True)
 
 
 def downloadable_sources(services: Services, viewer: Viewer) -> frozenset[str]:
@@ -31,16 +41,48 @@ def downloadable_sources(services: Services, viewer: Viewer) -> frozenset[str]:
     return frozenset(source.dir for source in services.config.sources if source.downloadable)
 
 
-def to_api(services: Services, viewer: Viewer, entries: list[Entry]) -> list[ApiEntry]:
-    sources = downloadable_sources(services, viewer)
+def _problems_and_times(
+    services: Services, entries: list[Entry]
+) -> tuple[list[str], dict[str, str]]:
+    """Each entry's ``problem`` and every entry's ``updated`` time (by id)."""
     storage = Storage(services.config.storage.path)
     # where a cause may name a path on the server: the sources and the storage
     folders = (*(source.dir for source in services.config.sources), services.config.storage.dir)
     times = updated_times(services.gallery.reader(), [entry.id for entry in entries])
+    return [entry_problem(storage, entry, folders) for entry in entries], times
+
+
+def to_api(services: Services, viewer: Viewer, entries: list[Entry]) -> list[ApiEntry]:
+    sources = downloadable_sources(services, viewer)
+    problems, times = _problems_and_times(services, entries)
     return [
-        api_entry(entry, sources, entry_problem(storage, entry, folders), times.get(entry.id, ""))
-        for entry in entries
+        api_entry(entry, sources, problem, times.get(entry.id, ""))
+        for entry, problem in zip(entries, problems, strict=True)
     ]
+
+
+def encode_entries(services: Services, ids: list[str]) -> dict[str, EncodedEntry]:
+    """The API JSON of the entries of ``ids`` that exist, for any viewer (see
+    :mod:`~homegallery.server.entry_json`)."""
+    entries = services.gallery.entries(ids)
+    sources = downloadable_sources(services, ANY_ORIGINALS)
+    problems, times = _problems_and_times(services, entries)
+    return {
+        entry.id: encoded_entry(entry, sources, problem, times.get(entry.id, ""))
+        for entry, problem in zip(entries, problems, strict=True)
+    }
+
+
+def page_json(services: Services, viewer: Viewer, generation: int, ids: list[str]) -> bytes:
+    """A JSON array of the entries of ``ids`` as this viewer gets them, joined from
+    entries encoded once per generation."""
+    encoded = services.entry_json.entries(
+        generation,
+        ids,
+        lambda missing: encode_entries(services, missing),
+        lambda after: catalog_state(services.gallery.reader(), after),
+    )
+    return join_entries(encoded, viewer.originals)
 
 
 def page_of(services: Services, text: str, limit: int, offset: int) -> list[Entry]:
@@ -48,19 +90,30 @@ def page_of(services: Services, text: str, limit: int, offset: int) -> list[Entr
     return services.gallery.search(text, limit=limit, offset=offset)
 
 
+def all_matches(services: Services, viewer: Viewer, generation: int, q: str) -> Match:
+    """Every match of the viewer's query, in order, evaluated once per generation
+    (see :mod:`~homegallery.server.matches`)."""
+    scoped = scoped_or_400(services, viewer, q)
+    return run_query(
+        scoped,
+        lambda text: services.matches.match(generation, text, services.gallery.match),
+    )
+
+
 async def cached_answer(
     services: Services,
     viewer: Viewer,
     request: AnyRequest,
     request_key: Hashable,
-    make: Callable[[], bytes],
+    make: Callable[[int], bytes],
 ) -> Response[Any]:
     """The encoded answer for this viewer and request, made at most once per catalog
-    generation (see :mod:`~homegallery.server.answers`)."""
+    generation (see :mod:`~homegallery.server.answers`); ``make`` is given the
+    generation it makes the answer for."""
 
     def work() -> Answer:
         generation = services.gallery.generation()  # before the data make() reads
-        return services.answers.answer(generation, viewer, request_key, make)
+        return services.answers.answer(generation, viewer, request_key, lambda: make(generation))
 
     made = await services.on_reader(work)
     headers = request.headers
@@ -81,12 +134,11 @@ async def entries(
     offset: int = Parameter(default=0, ge=0),
     limit: int = Parameter(default=100, ge=1, le=MAX_PAGE),
 ) -> Response[EntryPage]:
-    def make() -> bytes:
-        scoped = scoped_or_400(services, viewer, q)
-        total = run_query(scoped, services.gallery.count)
-        page = run_query(scoped, lambda text: page_of(services, text, limit, offset))
-        answer = EntryPage(
-            query=q, total=total, offset=offset, entries=to_api(services, viewer, page)
+    def make(generation: int) -> bytes:
+        matched = all_matches(services, viewer, generation, q)
+        joined = page_json(services, viewer, generation, matched.page(limit, offset))
+        answer = JoinedEntryPage(
+            query=q, total=matched.count, offset=offset, entries=msgspec.Raw(joined)
         )
         return msgspec.json.encode(answer)
 
@@ -105,9 +157,9 @@ async def count(
     request: AnyRequest,
     q: FromQuery[str] = "",
 ) -> Response[Count]:
-    def make() -> bytes:
-        scoped = scoped_or_400(services, viewer, q)
-        return msgspec.json.encode(Count(query=q, total=run_query(scoped, services.gallery.count)))
+    def make(generation: int) -> bytes:
+        total = all_matches(services, viewer, generation, q).count
+        return msgspec.json.encode(Count(query=q, total=total))
 
     return await cached_answer(services, viewer, request, ("count", q), make)
 
