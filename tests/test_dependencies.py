@@ -19,7 +19,8 @@ REPO = Path(__file__).resolve().parent.parent
 PACKAGE = REPO / "python" / "homegallery"
 
 # dependency -> the module the package imports it as (loaded by that import, or, for
-# the two that ship no importable code of their own, by the module named).
+# the two that ship no importable code of their own and httptools, which uvicorn
+# loads, by the module named).
 USED_AS = {
     "numpy": "numpy",
     "msgspec": "msgspec",
@@ -37,6 +38,8 @@ USED_AS = {
     "litestar": "litestar",
     "watchfiles": "watchfiles",
     "uvicorn": "uvicorn",
+    # loaded by uvicorn's protocol the server subclasses (server/connections.py)
+    "httptools": "uvicorn.protocols.http.httptools_impl",
     "httpx": "httpx",
     "argon2-cffi": "argon2",
     "xstatic-leaflet": "xstatic.pkg.leaflet",
