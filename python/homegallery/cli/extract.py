@@ -63,6 +63,12 @@ def register(
         metavar="N",
         help="worker processes (default: extractor.workers, 0 = one per core)",
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the work on a Dask scheduler's workers, e.g. tcp://192.168.1.10:8786 "
+        "(needs the `cluster` extra; see cluster: in the config)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -86,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
                 retry_failed=args.retry_failed,
                 workers=args.workers,
                 progress_factory=lambda label, total: Progress(label, total, quiet=quiet),
+                cluster=args.cluster,
             )
     except ImportError as error:
         raise CommandError(f"the file index is not available: {error}") from None

@@ -55,6 +55,11 @@ def register(
     )
     job.add_argument("--workers", type=int, help="extract workers (default: from the config)")
     job.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="extract on a Dask scheduler's workers, e.g. tcp://192.168.1.10:8786",
+    )
+    job.add_argument(
         "--plain", action="store_true", help="plain log lines, no redrawn progress bars"
     )
     job.set_defaults(func=run_import)
@@ -94,7 +99,11 @@ def run_import(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CommandError(str(error)) from None
     options = ImportOptions(
-        add_limits=limits, defer_videos=args.defer_videos, workers=args.workers, quiet=quiet
+        add_limits=limits,
+        defer_videos=args.defer_videos,
+        workers=args.workers,
+        quiet=quiet,
+        cluster=args.cluster,
     )
     report = None
     with stop_on_signals() as stop:

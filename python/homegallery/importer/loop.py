@@ -87,6 +87,8 @@ class ImportOptions:
     defer_videos: bool = False
     workers: int | None = None
     quiet: bool = False
+    cluster: str | None = None
+    """A Dask scheduler's address: extract on its workers (``extract --cluster``)."""
     on_chunk: Callable[[ChunkReport], None] | None = None
     """Called after every chunk (the catalog then holds the chunk's photos)."""
 
@@ -111,6 +113,7 @@ def _chunk(
         steps=_steps(options.defer_videos),
         workers=options.workers,
         progress_factory=lambda label, total: Progress(label, total, quiet=options.quiet),
+        cluster=options.cluster,
     )
     build = build_from_config(config)
     report = ChunkReport(number, index, extract, build, time.monotonic() - started)
@@ -142,6 +145,7 @@ def import_initial(config: Config, options: ImportOptions | None = None) -> Impo
                 steps=["video"],
                 workers=options.workers,
                 progress_factory=lambda label, total: Progress(label, total, quiet=options.quiet),
+                cluster=options.cluster,
             )
             build_from_config(config)
     report.seconds = time.monotonic() - started

@@ -1,0 +1,249 @@
+"""Extraction on a real Dask cluster: a scheduler and two worker processes on 127.0.0.1.
+
+Each run's storage is compared file for file with a local run's over the same photos:
+the same stored files, the same bytes (failure records apart from their time), and
+for the import the same catalog entries. The workers and the coordinator are killed
+mid-run in two of the tests; the run still completes with the same files.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+from distributed import Client, LocalCluster
+
+from homegallery.config import Config, load_config
+from homegallery.extract.runner import extract_gallery
+from homegallery.importer import ImportOptions, import_initial
+from homegallery.index import update_index
+from homegallery.samples import shared_photos
+
+REPO = Path(__file__).resolve().parent.parent
+MODELS = os.environ.get("HOMEGALLERY_TEST_MODELS", "")
+# A subset of the shared photos: GPS JPEGs, HEIC, TIFF, XMP and broken files.
+SUBSET = [
+    "gps/DSCN0010.jpg",
+    "gps/DSCN0012.jpg",
+    "gps/DSCN0021.jpg",
+    "heic/samplefilehub.heif",
+    "tiff/Jobagent.tiff",
+    "xmp/BlueSquare.jpg",
+    "xmp/no_exif.jpg",
+    "invalid/corrupted.jpg",
+    "orientation/portrait_6.jpg",
+    "cameras/Canon_40D.jpg",
+]
+
+
+def _photos(folder: Path) -> Path:
+    shared = shared_photos()
+    if shared is None:
+        pytest.skip(
+            "the shared test photos (../shared/testdata/photos) are not beside this checkout"
+        )
+    for name in SUBSET:
+        target = folder / "photos" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(shared / name, target)
+    return folder / "photos"
+
+
+def _config(folder: Path, cluster: str = "") -> Config:
+    models = (
+        f"models: {{dir: {MODELS}, faceDetection: off, faceRecognition: off}}"
+        if MODELS and Path(MODELS).is_dir()
+        else "models: {embeddings: off, faceDetection: off, faceRecognition: off}"
+    )
+    config_file = folder / "gallery.yml"
+    config_file.write_text(
+        f"sources: [{{dir: {folder / 'photos'}}}]\n"
+        f"database: {{file: {folder / 'data/catalog.db'}}}\n"
+        f"storage: {{dir: {folder / 'data/storage'}}}\n"
+        "extractor: {workers: 2, image: {previewSizes: [800, 320, 128]},"
+        f" geoReverse: {{provider: offline}}, {models}}}\n{cluster}"
+    )
+    return load_config(config_file)
+
+
+def _stored(config: Config) -> dict[str, bytes]:
+    """Every finished stored file by its path below the storage; failure records
+    without their time (the moment of the failure) and with the photos' folder as
+    ``photos`` (each run imports its own copy)."""
+    root = Path(config.storage.dir)
+    photos = str(config.sources[0].path).encode()
+    files: dict[str, bytes] = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        data = path.read_bytes()
+        if "-failed-" in path.name:
+            record = msgspec.json.decode(data.replace(photos, b"photos"))
+            record.pop("time")
+            data = msgspec.json.encode(record)
+        files[path.relative_to(root).as_posix()] = data
+    return files
+
+
+def _entries(config: Config) -> list[tuple[object, ...]]:
+    """The catalog's entries with their stored docs, without the build's signature
+    (it covers the stored files' times) and with each file's source as ``photos``."""
+    with sqlite3.connect(config.database.path) as connection:
+        rows = connection.execute(
+            "SELECT entries.*, doc FROM entries JOIN entry_docs ON entry = entries.rowid"
+            " ORDER BY id"
+        ).fetchall()
+        names = [column[0] for column in connection.execute("SELECT * FROM entries").description]
+    signature = names.index("signature")
+    entries = []
+    for row in rows:
+        doc = msgspec.msgpack.decode(row[-1])
+        for file in doc["files"]:
+            file["source"] = "photos"
+        entries.append(row[:signature] + row[signature + 1 : -1] + (doc,))
+    return entries
+
+
+@pytest.fixture(scope="module")
+def local(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[dict[str, bytes], list[tuple[object, ...]]]:
+    """The reference: the subset imported with the local process pool."""
+    folder = tmp_path_factory.mktemp("local")
+    _photos(folder)
+    config = _config(folder)
+    assert import_initial(config, ImportOptions(quiet=True)).ok
+    return _stored(config), _entries(config)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[LocalCluster]:
+    with LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        resources={"MEMORY": 2 * 1024**3},
+    ) as running:
+        yield running
+
+
+def test_an_import_through_two_workers_equals_a_local_one(
+    tmp_path: Path, local: tuple[dict[str, bytes], list[tuple[object, ...]]], cluster: LocalCluster
+) -> None:
+    _photos(tmp_path)
+    config = _config(tmp_path)
+    report = import_initial(config, ImportOptions(quiet=True, cluster=cluster.scheduler_address))
+    assert report.ok
+    stored = _stored(config)
+    assert stored.keys() == local[0].keys()
+    assert stored == local[0]
+    assert _entries(config) == local[1]
+    notes = report.chunks[0].extract.notes
+    assert notes[0].startswith("cluster: ")  # tasks by worker, and the bytes shipped
+    assert " MB sent" in notes[1]
+
+
+def test_workers_on_a_shared_file_system_write_the_storage_at_their_own_paths(
+    tmp_path: Path, local: tuple[dict[str, bytes], list[tuple[object, ...]]], cluster: LocalCluster
+) -> None:
+    """The workers see the photos and the storage under other folders (links here, a
+    network mount elsewhere); ``cluster.pathMap`` says where, and no bytes travel."""
+    _photos(tmp_path)
+    view = tmp_path / "worker-view"
+    view.mkdir()
+    (tmp_path / "data" / "storage").mkdir(parents=True)
+    (view / "photos").symlink_to(tmp_path / "photos")
+    (view / "storage").symlink_to(tmp_path / "data" / "storage")
+    config = _config(
+        tmp_path,
+        "cluster: {mode: shared, pathMap: {"
+        f"{tmp_path / 'photos'}: {view / 'photos'}, "
+        f"{tmp_path / 'data' / 'storage'}: {view / 'storage'}}}}}\n",
+    )
+    update_index(config)
+    summary = extract_gallery(config, cluster=cluster.scheduler_address)
+    assert not any("MB sent" in note for note in summary.notes)
+    assert _stored(config) == local[0]
+
+
+class _KillsAWorker:
+    """A progress that kills one worker process when the first file is done."""
+
+    def __init__(self, cluster: LocalCluster) -> None:
+        self.cluster = cluster
+        self.killed = 0
+
+    def advance(self, count: int = 1) -> None:
+        if not self.killed:
+            with Client(self.cluster.scheduler_address, set_as_default=False) as client:
+                pids = client.run(os.getpid)
+            self.killed = next(iter(pids.values()))
+            os.kill(self.killed, signal.SIGKILL)
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_worker_killed_mid_run_costs_only_its_tasks(
+    tmp_path: Path, local: tuple[dict[str, bytes], list[tuple[object, ...]]], cluster: LocalCluster
+) -> None:
+    _photos(tmp_path)
+    config = _config(tmp_path)
+    update_index(config)
+    killer = _KillsAWorker(cluster)
+    summary = extract_gallery(
+        config,
+        cluster=cluster.scheduler_address,
+        progress_factory=lambda label, total: killer if label == "extract" else _Silent(),
+    )
+    assert killer.killed
+    assert not any(reason == "crash" for _, reason in summary.failures)
+    assert _stored(config) == local[0]
+    cluster.wait_for_workers(2, timeout=60)  # the nanny starts it again
+
+
+class _Silent:
+    def advance(self, count: int = 1) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_coordinator_killed_mid_run_and_started_again_completes_with_whole_files(
+    tmp_path: Path, local: tuple[dict[str, bytes], list[tuple[object, ...]]], cluster: LocalCluster
+) -> None:
+    _photos(tmp_path)
+    config = _config(tmp_path)
+    update_index(config)
+    command = [
+        sys.executable, "-m", "homegallery.cli.main", "extract", "-q",
+        "--config", str(tmp_path / "gallery.yml"), "--cluster", cluster.scheduler_address,
+    ]  # fmt: skip
+    coordinator = subprocess.Popen(command, cwd=REPO)
+    storage = Path(config.storage.dir)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and coordinator.poll() is None:
+        if len(list(storage.rglob("*-image-preview-128.jpg"))) >= 2:
+            break
+        time.sleep(0.05)
+    assert coordinator.poll() is None, "the run ended before it could be killed"
+    coordinator.send_signal(signal.SIGKILL)
+    coordinator.wait()
+    partial = _stored(config)
+    assert partial.keys() < local[0].keys()
+    assert all(local[0][name] == data for name, data in partial.items())  # no half file
+    extract_gallery(config, cluster=cluster.scheduler_address)
+    assert _stored(config) == local[0]
+    assert not [path for path in storage.rglob(".*") if ".part" in path.name]
