@@ -31,6 +31,7 @@ COMMANDS = [
     "storage",
     "export",
     "fetch",
+    "worker",
 ]
 
 

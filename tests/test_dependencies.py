@@ -93,7 +93,7 @@ def test_the_benchmark_only_checksum_package_is_an_extra() -> None:
 # that nothing loads it unless the extra's feature is used), apart from the modules that
 # only the extra's feature imports.
 EXTRAS = {"cluster": "distributed"}
-ONLY_WITH_THE_EXTRA = {"cluster": {"extract/cluster_plugin.py"}}
+ONLY_WITH_THE_EXTRA = {"cluster": {"extract/cluster_plugin.py", "extract/cluster_worker.py"}}
 
 
 def test_the_cluster_extra_is_dask_and_imported_only_when_used() -> None:

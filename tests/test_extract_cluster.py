@@ -247,3 +247,32 @@ def test_a_coordinator_killed_mid_run_and_started_again_completes_with_whole_fil
     extract_gallery(config, cluster=cluster.scheduler_address)
     assert _stored(config) == local[0]
     assert not [path for path in storage.rglob(".*") if ".part" in path.name]
+
+
+def test_homegallery_worker_joins_with_its_memory_as_a_resource_and_extracts(
+    tmp_path: Path, local: tuple[dict[str, bytes], list[tuple[object, ...]]]
+) -> None:
+    """A scheduler alone, then `homegallery worker ADDRESS` as a user starts it on a
+    laptop: one process here, its memory limit announced, tasks asking for memory."""
+    _photos(tmp_path)
+    config = _config(tmp_path)
+    update_index(config)
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as scheduler:
+        command = [
+            sys.executable, "-m", "homegallery.cli.main", "worker", scheduler.scheduler_address,
+            "--nworkers", "1", "--memory-limit", "1.5G", "--name", "laptop",
+        ]  # fmt: skip
+        worker = subprocess.Popen(command, cwd=REPO)
+        try:
+            with Client(scheduler.scheduler_address, set_as_default=False) as client:
+                client.wait_for_workers(1, timeout=60)
+                (info,) = client.scheduler_info()["workers"].values()
+            assert info["name"] == "laptop"
+            assert info["nthreads"] == 1
+            assert info["resources"] == {"MEMORY": 1.5 * 1024**3}
+            summary = extract_gallery(config, cluster=scheduler.scheduler_address)
+        finally:
+            worker.send_signal(signal.SIGINT)
+            worker.wait(timeout=30)
+    assert summary.notes[0].startswith("cluster: ") and "laptop " in summary.notes[0]
+    assert _stored(config) == local[0]

@@ -15,4 +15,5 @@ STAGES: dict[str, str] = {
     "similarity": "similarity",
     "people": "people",
     "catalog": "catalog",
+    "cluster": "cluster",
 }

@@ -158,6 +158,22 @@ def _unmapped_result(result: ItemResult, path_map: PathMap) -> ItemResult:
     return result
 
 
+_prepared = False
+
+
+def _prepare() -> None:
+    """Once per worker process: libvips as a local pool worker has it (one thread, no
+    operation cache), also under Dask's own `dask worker`."""
+    global _prepared
+    if not _prepared:
+        os.environ.setdefault("VIPS_CONCURRENCY", "1")
+        import pyvips  # lazy: only a worker process decodes
+
+        pyvips.cache_set_max(0)
+        pyvips.concurrency_set(int(os.environ["VIPS_CONCURRENCY"]))
+        _prepared = True
+
+
 def extract_task(
     item: WorkItem,
     steps: tuple[Step, ...],
@@ -166,6 +182,7 @@ def extract_task(
     shipped: Shipped | None,
 ) -> Done:
     """One file's per-file steps on this worker: shared (``shipped`` None) or shipped."""
+    _prepare()
     if shipped is None:
         return Done(_extract_shared(item, steps, settings, path_map), _worker_name())
     result, changes = _extract_shipped(item, steps, settings, shipped)

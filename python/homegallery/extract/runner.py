@@ -89,6 +89,7 @@ class Summary:
     failed_files: list[FailedFile] = field(default_factory=list)
     wall_seconds: float = 0.0
     notes: list[str] = field(default_factory=list)  # e.g. what a cluster run sent where
+    network_bytes: int = 0  # a cluster run: the originals, previews and results shipped
 
     @property
     def work_done(self) -> int:
@@ -603,6 +604,7 @@ def _run(
         )
     if cluster is not None:
         summary.notes += cluster.stats.lines()
+        summary.network_bytes = cluster.stats.sent + cluster.stats.received
     summary.wall_seconds = time.perf_counter() - started
     return summary
 
