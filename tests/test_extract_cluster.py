@@ -8,6 +8,7 @@ mid-run in two of the tests; the run still completes with the same files.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -23,7 +24,9 @@ import pytest
 from distributed import Client, LocalCluster
 
 from homegallery.config import Config, load_config
+from homegallery.extract.cluster import longest_first
 from homegallery.extract.runner import extract_gallery
+from homegallery.extract.worker import WorkItem
 from homegallery.importer import ImportOptions, import_initial
 from homegallery.index import update_index
 from homegallery.samples import shared_photos
@@ -132,15 +135,19 @@ def cluster() -> Iterator[LocalCluster]:
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address=None,
+        dashboard_address="127.0.0.1:0",
         resources={"MEMORY": 2 * 1024**3},
     ) as running:
         yield running
 
 
 def test_an_import_through_two_workers_equals_a_local_one(
-    tmp_path: Path, local: tuple[dict[str, bytes], list[tuple[object, ...]]], cluster: LocalCluster
+    tmp_path: Path,
+    local: tuple[dict[str, bytes], list[tuple[object, ...]]],
+    cluster: LocalCluster,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, "homegallery.extract")
     _photos(tmp_path)
     config = _config(tmp_path)
     report = import_initial(config, ImportOptions(quiet=True, cluster=cluster.scheduler_address))
@@ -152,6 +159,7 @@ def test_an_import_through_two_workers_equals_a_local_one(
     notes = report.chunks[0].extract.notes
     assert notes[0].startswith("cluster: ")  # tasks by worker, and the bytes shipped
     assert " MB sent" in notes[1]
+    assert f"cluster dashboard: {cluster.dashboard_link}" in caplog.messages
 
 
 def test_workers_on_a_shared_file_system_write_the_storage_at_their_own_paths(
@@ -257,7 +265,7 @@ def test_homegallery_worker_joins_with_its_memory_as_a_resource_and_extracts(
     _photos(tmp_path)
     config = _config(tmp_path)
     update_index(config)
-    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address=None) as scheduler:
+    with LocalCluster(n_workers=0, host="127.0.0.1", dashboard_address="127.0.0.1:0") as scheduler:
         command = [
             sys.executable, "-m", "homegallery.cli.main", "worker", scheduler.scheduler_address,
             "--nworkers", "1", "--memory-limit", "1.5G", "--name", "laptop",
@@ -276,3 +284,41 @@ def test_homegallery_worker_joins_with_its_memory_as_a_resource_and_extracts(
             worker.wait(timeout=30)
     assert summary.notes[0].startswith("cluster: ") and "laptop " in summary.notes[0]
     assert _stored(config) == local[0]
+
+
+def test_workers_that_do_not_see_the_shared_files_get_their_bytes(
+    tmp_path: Path, local: tuple[dict[str, bytes], list[tuple[object, ...]]], cluster: LocalCluster
+) -> None:
+    """`shared` with a path the workers lack (a laptop without the mount): each task
+    comes back unanswered and goes out again with the original's bytes."""
+    _photos(tmp_path)
+    config = _config(
+        tmp_path,
+        f"cluster: {{mode: shared, pathMap: {{{tmp_path}: /nonexistent/mount}}}}\n",
+    )
+    update_index(config)
+    summary = extract_gallery(config, cluster=cluster.scheduler_address)
+    assert any(" MB sent" in note for note in summary.notes)
+    assert _stored(config) == local[0]
+
+
+def test_long_tasks_go_first_and_ask_for_the_memory_of_their_pixels(tmp_path: Path) -> None:
+    small, large, clip = (tmp_path / name for name in ("small.jpg", "large.jpg", "clip.mp4"))
+    small.write_bytes(b"x" * 1_000)
+    large.write_bytes(b"x" * 50_000)
+    clip.write_bytes(b"x" * 10_000)
+    items = [
+        WorkItem("aa" * 16, small, "image"),
+        WorkItem("bb" * 16, large, "image"),
+        WorkItem("cc" * 16, clip, "video"),
+    ]
+    known = {items[0].media_id: 24_000_000}  # from its stored metadata
+
+    def pixels(item: WorkItem) -> int | None:
+        return known.get(item.media_id)
+
+    ordered = longest_first([(item, ("preview",)) for item in items], pixels)
+    assert [task.item.path.name for task in ordered] == ["clip.mp4", "large.jpg", "small.jpg"]
+    memory = {task.item.path.name: task.memory for task in ordered}
+    assert memory["small.jpg"] > memory["large.jpg"]  # 24 MP decoded, whatever its size
+    assert memory["clip.mp4"] >= 512 * 1024**2

@@ -89,7 +89,7 @@ def run(quick: bool) -> Report:
                 threads_per_worker=1,
                 processes=True,
                 host="127.0.0.1",
-                dashboard_address=None,
+                dashboard_address="127.0.0.1:0",
             ) as cluster:
                 address = cluster.scheduler_address
                 _extract(_gallery(folder, photos, f"warm{workers}"), address)  # imports loaded

@@ -112,6 +112,14 @@ class ClusterStats:
 # --- estimating a task ---------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Task:
+    cost: float
+    memory: int
+    item: WorkItem
+    steps: tuple[Step, ...]
+
+
 def expected_cost(item: WorkItem, size: int) -> float:
     """Relative time of a file's per-file steps: videos (transcoded) far above images of
     their size, RAW (demosaiced) above compressed photos."""
@@ -129,6 +137,19 @@ def expected_memory(item: WorkItem, size: int, pixels: int | None) -> int:
     return _BASE_MEMORY + pixels * 8
 
 
+def longest_first(
+    tasks: Sequence[tuple[WorkItem, tuple[Step, ...]]],
+    pixels: Callable[[WorkItem], int | None],
+) -> list[_Task]:
+    """The tasks with their expected cost and memory, the longest first."""
+    estimated = []
+    for item, steps in tasks:
+        size = _file_size(item.path)
+        memory = expected_memory(item, size, pixels(item))
+        estimated.append(_Task(expected_cost(item, size), memory, item, steps))
+    return sorted(estimated, key=lambda task: -task.cost)
+
+
 def _file_size(path: Path) -> int:
     try:
         return path.stat().st_size
@@ -137,14 +158,6 @@ def _file_size(path: Path) -> int:
 
 
 # --- the coordinator -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Task:
-    cost: float
-    memory: int
-    item: WorkItem
-    steps: tuple[Step, ...]
 
 
 class Cluster:
@@ -284,19 +297,6 @@ class Cluster:
             key=f"extract-{item.media_id}-{os.urandom(4).hex()}",
         )
 
-    def _estimated(
-        self,
-        tasks: Sequence[tuple[WorkItem, tuple[Step, ...]]],
-        pixels: Callable[[WorkItem], int | None],
-    ) -> list[_Task]:
-        """The tasks with their expected cost and memory, the longest first."""
-        estimated = []
-        for item, steps in tasks:
-            size = _file_size(item.path)
-            memory = expected_memory(item, size, pixels(item))
-            estimated.append(_Task(expected_cost(item, size), memory, item, steps))
-        return sorted(estimated, key=lambda task: -task.cost)
-
     def _answer(self, future: Any, task: _Task) -> ItemResult | None:
         """The item's result from a finished task (its files stored); None when the
         worker did not see the shared files and the task must be shipped."""
@@ -327,7 +327,7 @@ class Cluster:
 
         self._cap = self._memory_cap()
         window = 2 * self.threads()
-        queue = deque(self._estimated(tasks, pixels))
+        queue = deque(longest_first(tasks, pixels))
         in_flight: dict[Any, _Task] = {}
         finished = as_completed(loop=self.client.loop)
 
