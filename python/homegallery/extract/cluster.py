@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
@@ -207,6 +208,9 @@ class Cluster:
                 f"no worker joined the scheduler at {self.options.address} within a minute "
                 "(start one with `homegallery worker ADDRESS`)"
             ) from None
+        return self._threads_now()
+
+    def _threads_now(self) -> int:
         return max(1, sum(int(info.get("nthreads", 1)) for info in self._workers().values()))
 
     def _memory_cap(self) -> int | None:
@@ -252,11 +256,11 @@ class Cluster:
         }
         return Shipped({item.media_id: stored}, sources)
 
-    def _ship_batch(self, batch: Sequence[tuple[str, Path]], step: Step) -> Shipped:
+    def _ship_batch(self, batch: Sequence[tuple[str, Path]]) -> Shipped:
         stored: dict[str, dict[str, bytes]] = {}
         for media_id, _ in batch:
             remove_leftovers(self.storage, media_id)
-            kinds = previews_to_ship(self.storage.kinds(media_id), step)
+            kinds = previews_to_ship(self.storage.kinds(media_id))
             stored[media_id] = {
                 kind: self.storage.path(media_id, kind).read_bytes() for kind in kinds
             }
@@ -326,7 +330,7 @@ class Cluster:
         from distributed import as_completed  # lazy: dask is the `cluster` extra
 
         self._cap = self._memory_cap()
-        window = 2 * self.threads()
+        window, counted_at = 2 * self.threads(), time.monotonic()
         queue = deque(longest_first(tasks, pixels))
         in_flight: dict[Any, _Task] = {}
         finished = as_completed(loop=self.client.loop)
@@ -342,6 +346,9 @@ class Cluster:
             finished.add(future)
 
         def refill() -> None:
+            nonlocal window, counted_at
+            if time.monotonic() - counted_at > 1.0:  # a laptop that joins mid-run gets work
+                window, counted_at = 2 * self._threads_now(), time.monotonic()
             while queue and len(in_flight) < window:
                 submit(queue.popleft(), self.options.mode == "ship")
 
@@ -386,11 +393,8 @@ class _ClusterExecutor(Executor):
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         work: BatchWork = fn
         batch, settings, storage_dir = args
-        step: Step = "faces" if getattr(work, "__name__", "") == "faces_batch" else "embeddings"
         answer: Future[Any] = Future()
-        self._send(
-            answer, work, batch, settings, storage_dir, step, self.cluster.options.mode == "ship"
-        )
+        self._send(answer, work, batch, settings, storage_dir, self.cluster.options.mode == "ship")
         return answer
 
     def _send(
@@ -400,11 +404,10 @@ class _ClusterExecutor(Executor):
         batch: Sequence[tuple[str, Path]],
         settings: Any,
         storage_dir: Path,
-        step: Step,
         ship: bool,
     ) -> None:
         cluster = self.cluster
-        shipped = cluster._ship_batch(batch, step) if ship else None
+        shipped = cluster._ship_batch(batch) if ship else None
         if shipped is not None:
             cluster.stats.sent += shipped.size
         future = cluster.client.submit(
@@ -416,7 +419,7 @@ class _ClusterExecutor(Executor):
             cluster.options.path_map,
             shipped,
             pure=False,
-            key=f"{step}-{batch[0][0]}-{os.urandom(4).hex()}",
+            key=f"{getattr(work, '__name__', 'batch')}-{batch[0][0]}-{os.urandom(4).hex()}",
         )
 
         def finish(done_future: Any) -> None:
@@ -425,7 +428,7 @@ class _ClusterExecutor(Executor):
                 cluster.store(done)
                 answer.set_result(done.result)
             except NotShared:
-                self._send(answer, work, batch, settings, storage_dir, step, True)
+                self._send(answer, work, batch, settings, storage_dir, True)
             except Exception as error:
                 if type(error).__name__ in (
                     "KilledWorker",

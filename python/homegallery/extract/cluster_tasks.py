@@ -42,6 +42,7 @@ PathMap = tuple[tuple[str, str], ...]
 MODEL_FILES: dict[str, str] = {}
 
 _PREVIEW_PREFIX = "image-preview-"
+_MODEL_STEPS: tuple[Step, ...] = ("embeddings", "faces")
 
 
 class NotShared(Exception):  # noqa: N818 (a state the coordinator answers by shipping)
@@ -317,9 +318,10 @@ def batch_task(
     return Done(outcomes, _worker_name(), changes)
 
 
-def previews_to_ship(kinds: Sequence[str], step: Step) -> list[str]:
+def previews_to_ship(kinds: Sequence[str]) -> list[str]:
     """The stored kinds a model step may read: previews up to 1280 (and the next larger
-    one when there is no 1280), and the step's failure record (its attempts count)."""
+    one when there is no 1280), and the model steps' failure records (their attempts
+    count)."""
     sizes = sorted(
         int(kind[len(_PREVIEW_PREFIX) : -4])
         for kind in kinds
@@ -331,7 +333,5 @@ def previews_to_ship(kinds: Sequence[str], step: Step) -> list[str]:
     larger = [size for size in sizes if size > 1280]
     if larger and (not wanted or wanted[-1] < 1280):
         wanted.append(larger[0])
-    chosen = [preview_kind(size) for size in wanted]
-    if failure_kind(step) in kinds:
-        chosen.append(failure_kind(step))
-    return chosen
+    failures = [failure_kind(step) for step in _MODEL_STEPS if failure_kind(step) in kinds]
+    return [preview_kind(size) for size in wanted] + failures
