@@ -15,6 +15,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ import msgspec
 import pytest
 from distributed import Client, LocalCluster
 
+from homegallery.bench.video import make_clip
 from homegallery.config import Config, load_config
 from homegallery.extract.cluster import longest_first
 from homegallery.extract.runner import extract_gallery
@@ -48,7 +50,11 @@ SUBSET = [
 ]
 
 
+_CLIP = Path(tempfile.mkdtemp(prefix="hg-cluster-clip-")) / "clip.mp4"
+
+
 def _photos(folder: Path) -> Path:
+    """The subset, and a one-second video (a web video and a poster to make)."""
     shared = shared_photos()
     if shared is None:
         pytest.skip(
@@ -58,6 +64,10 @@ def _photos(folder: Path) -> Path:
         target = folder / "photos" / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(shared / name, target)
+    if not _CLIP.is_file():
+        make_clip(_CLIP, "320x240", 1.0)
+    (folder / "photos" / "video").mkdir()
+    shutil.copy2(_CLIP, folder / "photos" / "video" / "clip.mp4")
     return folder / "photos"
 
 
@@ -160,6 +170,8 @@ def test_an_import_through_two_workers_equals_a_local_one(
     assert notes[0].startswith("cluster: ")  # tasks by worker, and the bytes shipped
     assert " MB sent" in notes[1]
     assert f"cluster dashboard: {cluster.dashboard_link}" in caplog.messages
+    (poster,) = Path(config.storage.dir).rglob("*-video-frame-1.jpg")
+    assert poster.stat().st_nlink == 2  # the largest preview, stored once as locally
 
 
 def test_workers_on_a_shared_file_system_write_the_storage_at_their_own_paths(

@@ -277,6 +277,8 @@ class Cluster:
         for media_id, files in changes.written.items():
             for kind, data in files:
                 self.storage.write(media_id, kind, data)
+            for kind, source in changes.shared.get(media_id, []):
+                self.storage.share(media_id, self.storage.path(media_id, source), kind)
             for kind in changes.removed.get(media_id, []):
                 self.storage.path(media_id, kind).unlink(missing_ok=True)
 

@@ -29,7 +29,13 @@ from typing import Any
 
 import msgspec
 
-from homegallery.extract.schema import failure_kind, preview_kind, read_failure, write_failure
+from homegallery.extract.schema import (
+    POSTER_KIND,
+    failure_kind,
+    preview_kind,
+    read_failure,
+    write_failure,
+)
 from homegallery.extract.steps import Step
 from homegallery.extract.worker import ItemResult, Settings, WorkItem, _resolved, process_item
 from homegallery.storage import Storage
@@ -68,6 +74,8 @@ class Changes:
 
     written: dict[str, list[tuple[str, bytes]]] = field(default_factory=dict)  # in order
     removed: dict[str, list[str]] = field(default_factory=dict)
+    # (kind, kind it is a link of): a video's poster is its largest preview, stored once
+    shared: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
@@ -240,7 +248,7 @@ def _place(root: Path, shipped: Shipped) -> tuple[Path, dict[str, Path]]:
 def _ordered(kinds: list[str]) -> list[str]:
     """The order to store files in so that a step's "done" file comes last: previews
     largest first (the smallest one's presence means all are there), a model step's
-    embedding or faces file after its labels."""
+    embedding or faces file after its labels, a video's poster after its previews."""
 
     def key(kind: str) -> tuple[int, int]:
         if kind.startswith(_PREVIEW_PREFIX) and kind.endswith(".jpg"):
@@ -248,6 +256,8 @@ def _ordered(kinds: list[str]) -> list[str]:
             return (1, -int(size) if size.isdigit() else 0)
         if kind.startswith(("embedding", "faces")):
             return (2, 0)
+        if kind == POSTER_KIND:  # a link of the largest preview, which must come first
+            return (3, 0)
         return (0, 0)
 
     return sorted(kinds, key=key)
@@ -259,10 +269,21 @@ def _changes(storage_root: Path, shipped: Shipped, media_ids: Sequence[str]) -> 
     for media_id in media_ids:
         before = shipped.stored.get(media_id, {})
         now = storage.kinds(media_id)
-        written = [(kind, storage.path(media_id, kind).read_bytes()) for kind in _ordered(now)]
-        changes.written[media_id] = [
-            (kind, data) for kind, data in written if before.get(kind) != data
-        ]
+        written: list[tuple[str, bytes]] = []
+        shared: list[tuple[str, str]] = []
+        first_of: dict[int, str] = {}  # inode → the kind first seen with it
+        for kind in _ordered(now):
+            path = storage.path(media_id, kind)
+            inode = path.stat().st_ino
+            if inode in first_of:
+                shared.append((kind, first_of[inode]))
+                continue
+            first_of[inode] = kind
+            data = path.read_bytes()
+            if before.get(kind) != data:
+                written.append((kind, data))
+        changes.written[media_id] = written
+        changes.shared[media_id] = shared
         changes.removed[media_id] = sorted(set(before) - set(now))
     return changes
 
