@@ -22,6 +22,10 @@ from pathlib import Path
 
 import msgspec
 import pytest
+
+# Dask is the `cluster` extra (and in `dev`): without it these tests cannot run at all.
+pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[dev]'")
+
 from distributed import Client, LocalCluster
 
 from homegallery.bench.video import make_clip
