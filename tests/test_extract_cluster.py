@@ -26,6 +26,7 @@ import pytest
 # Dask is the `cluster` extra (and in `dev`): without it these tests cannot run at all.
 pytest.importorskip("distributed", reason="Dask is not installed: pip install -e '.[dev]'")
 
+import dask
 from distributed import Client, LocalCluster
 
 from homegallery.bench.video import make_clip
@@ -338,3 +339,39 @@ def test_long_tasks_go_first_and_ask_for_the_memory_of_their_pixels(tmp_path: Pa
     memory = {task.item.path.name: task.memory for task in ordered}
     assert memory["small.jpg"] > memory["large.jpg"]  # 24 MP decoded, whatever its size
     assert memory["clip.mp4"] >= 512 * 1024**2
+
+
+def test_a_file_whose_worker_dies_as_often_as_dask_allows_is_recorded_as_a_crash(
+    tmp_path: Path, local: tuple[dict[str, bytes], list[tuple[object, ...]]]
+) -> None:
+    """Dask gives a task whose worker died to another worker until its
+    ``allowed-failures``; past that the file's steps are recorded as crashes (as a local
+    run records the file that kills its process) and the run goes on."""
+    _photos(tmp_path)
+    config = _config(tmp_path)
+    update_index(config)
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+        ) as one,
+    ):
+        killer = _KillsAWorker(one)
+        summary = extract_gallery(
+            config,
+            cluster=one.scheduler_address,
+            progress_factory=lambda label, total: killer if label == "extract" else _Silent(),
+        )
+    crashed = [failed for failed in summary.failed_files if failed.reason == "crash"]
+    assert crashed and all("the worker died" in failed.message for failed in crashed)
+    stored = _stored(config)
+    records = [name for name, data in stored.items() if b'"reason":"crash"' in data]
+    assert len(records) == len(crashed)
+    # every other file is as a local run made it
+    crashed_ids = {name.split("-")[0] for name in records}
+    assert {
+        name: data for name, data in stored.items() if name.split("-")[0] not in crashed_ids
+    } == {name: data for name, data in local[0].items() if name.split("-")[0] not in crashed_ids}
