@@ -375,3 +375,21 @@ def test_a_file_whose_worker_dies_as_often_as_dask_allows_is_recorded_as_a_crash
     assert {
         name: data for name, data in stored.items() if name.split("-")[0] not in crashed_ids
     } == {name: data for name, data in local[0].items() if name.split("-")[0] not in crashed_ids}
+
+
+def test_no_scheduler_at_the_address_is_one_clear_line(tmp_path: Path) -> None:
+    _photos(tmp_path)
+    config = _config(tmp_path)
+    update_index(config)
+    command = [
+        sys.executable, "-m", "homegallery.cli.main", "extract",
+        "--config", str(tmp_path / "gallery.yml"), "--cluster", "tcp://127.0.0.1:9",
+    ]  # fmt: skip
+    result = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("homegallery extract: error: no Dask scheduler at tcp://127.0.0.1:9: ")
+    )
+    assert "Traceback" not in result.stderr
