@@ -33,7 +33,7 @@ from homegallery.bench.video import make_clip
 from homegallery.config import Config, load_config
 from homegallery.extract.cluster import longest_first
 from homegallery.extract.runner import extract_gallery
-from homegallery.extract.worker import WorkItem
+from homegallery.extract.worker import WorkItem, missing_message
 from homegallery.importer import ImportOptions, import_initial
 from homegallery.index import update_index
 from homegallery.samples import shared_photos
@@ -393,3 +393,17 @@ def test_no_scheduler_at_the_address_is_one_clear_line(tmp_path: Path) -> None:
         .startswith("homegallery extract: error: no Dask scheduler at tcp://127.0.0.1:9: ")
     )
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_gone_since_the_index_fails_as_in_a_local_run(
+    tmp_path: Path, cluster: LocalCluster
+) -> None:
+    photos = _photos(tmp_path)
+    config = _config(tmp_path)
+    update_index(config)
+    gone = photos / "gps" / "DSCN0010.jpg"
+    gone.unlink()
+    summary = extract_gallery(config, steps=("meta", "preview"), cluster=cluster.scheduler_address)
+    failed = {(f.path, f.step, f.reason, f.message) for f in summary.failed_files}
+    assert (str(gone), "meta", "missing", missing_message(gone)) in failed
+    assert (str(gone), "preview", "missing", missing_message(gone)) in failed

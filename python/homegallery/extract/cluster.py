@@ -53,6 +53,7 @@ from homegallery.extract.worker import (
     WorkItem,
     _reason,
     _resolved,
+    missing_message,
     record_failure,
     remove_leftovers,
 )
@@ -223,8 +224,8 @@ class Cluster:
         return int(max(memories))
 
     def _register_models(self) -> None:
-        if self.options.mode != "ship":
-            return
+        """Also in ``shared`` mode: a worker that does not see the shared files gets the
+        previews shipped, and then needs the models of its own."""
         files: list[Path] = []
         if self.settings.embeddings is not None:
             files.append(self.settings.embeddings.model_file)
@@ -341,7 +342,12 @@ class Cluster:
             try:
                 future = self._submit_item(task, ship)
             except OSError as error:  # unreadable original: the step's failure, as locally
-                reason, message = _reason(error), f"{task.item.path}: {error}"
+                reason = _reason(error)
+                message = (
+                    missing_message(task.item.path)
+                    if reason == "missing"
+                    else f"{task.item.path}: {error}"
+                )
                 on_result(_failed(self.storage, task.item, task.steps, reason, message))
                 return
             in_flight[future] = task
