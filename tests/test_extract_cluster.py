@@ -407,3 +407,27 @@ def test_a_file_gone_since_the_index_fails_as_in_a_local_run(
     failed = {(f.path, f.step, f.reason, f.message) for f in summary.failed_files}
     assert (str(gone), "meta", "missing", missing_message(gone)) in failed
     assert (str(gone), "preview", "missing", missing_message(gone)) in failed
+
+
+def test_the_models_go_to_the_workers_once_for_all_chunks(
+    tmp_path: Path, cluster: LocalCluster
+) -> None:
+    """Each chunk of an import connects again; the models' plugin is named by their
+    files, so the scheduler keeps the one it has instead of sending them again."""
+    from homegallery.extract.cluster_plugin import model_files
+
+    model = tmp_path / "model.onnx"
+    model.write_bytes(b"weights" * 1000)
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        first = client.register_plugin(model_files([model]))
+        again = client.register_plugin(model_files([model]))
+        model.write_bytes(b"other weights" * 1000)
+        changed = client.register_plugin(model_files([model]))
+        copies = client.run(
+            lambda: (
+                __import__("homegallery.extract.cluster_tasks").extract.cluster_tasks.MODEL_FILES
+            )
+        )
+    assert first and not again and changed  # the workers' answers; none for the same files
+    for files in copies.values():
+        assert Path(files[str(model)]).read_bytes() == b"other weights" * 1000

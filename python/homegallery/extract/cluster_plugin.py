@@ -22,10 +22,16 @@ from homegallery.extract import cluster_tasks
 
 
 class ModelFiles(WorkerPlugin):  # type: ignore[misc,unused-ignore]
-    name = "homegallery-model-files"
+    idempotent = True  # one name per set of files: the scheduler keeps the first
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = files
+        # Named by the files: registered again (every chunk of an import) with the same
+        # models, the scheduler keeps the one it has and the workers get nothing new.
+        digest = hashlib.blake2b(digest_size=8)
+        for original, data in sorted(files.items()):
+            digest.update(original.encode() + b"\0" + hashlib.blake2b(data).digest())
+        self.name = f"homegallery-model-files-{digest.hexdigest()}"
 
     def setup(self, worker: Any) -> None:
         folder = Path(worker.local_directory) / "homegallery-models"
