@@ -35,7 +35,7 @@ from homegallery.extract.cluster import longest_first
 from homegallery.extract.runner import extract_gallery
 from homegallery.extract.worker import WorkItem, missing_message
 from homegallery.importer import ImportOptions, import_initial
-from homegallery.index import update_index
+from homegallery.index import AddLimits, update_index
 from homegallery.samples import shared_photos
 
 REPO = Path(__file__).resolve().parent.parent
@@ -431,3 +431,26 @@ def test_the_models_go_to_the_workers_once_for_all_chunks(
     assert first and not again and changed  # the workers' answers; none for the same files
     for files in copies.values():
         assert Path(files[str(model)]).read_bytes() == b"other weights" * 1000
+
+
+def test_an_import_can_serve_the_scheduler_itself_with_this_machines_workers(
+    tmp_path: Path,
+    local: tuple[dict[str, bytes], list[tuple[object, ...]]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`--serve-cluster HOST:PORT`: no `dask scheduler` to keep running on the Pi; its
+    own cores work as workers, the log says how other machines join, and the one
+    scheduler serves every chunk (a laptop's workers stay joined between chunks)."""
+    caplog.set_level(logging.INFO, "homegallery.extract")
+    _photos(tmp_path)
+    config = _config(tmp_path)
+    options = ImportOptions(
+        quiet=True, cluster="serve:127.0.0.1:0", add_limits=AddLimits(6, 100, 1.0, 100)
+    )
+    report = import_initial(config, options)
+    assert report.ok and len(report.chunks) == 2
+    assert _stored(config) == local[0]
+    assert _entries(config) == local[1]
+    joins = [message for message in caplog.messages if "join with `homegallery worker" in message]
+    assert len(joins) == 1 and joins[0].startswith("scheduler at tcp://127.0.0.1:")
+    assert all(chunk.extract.notes[0].startswith("cluster: ") for chunk in report.chunks)

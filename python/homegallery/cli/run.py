@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from homegallery.cli.common import CommandError, config_from_args
+from homegallery.cli.common import CommandError, cluster_address, config_from_args
 from homegallery.progress import Progress
 
 if TYPE_CHECKING:
@@ -60,6 +60,12 @@ def register(
         help="extract on a Dask scheduler's workers, e.g. tcp://192.168.1.10:8786",
     )
     job.add_argument(
+        "--serve-cluster",
+        metavar="HOST:PORT",
+        help="start a Dask scheduler here, e.g. 192.168.1.10:8786, with this machine's "
+        "workers; other machines join with `homegallery worker`",
+    )
+    job.add_argument(
         "--plain", action="store_true", help="plain log lines, no redrawn progress bars"
     )
     job.set_defaults(func=run_import)
@@ -103,7 +109,7 @@ def run_import(args: argparse.Namespace) -> int:
         defer_videos=args.defer_videos,
         workers=args.workers,
         quiet=quiet,
-        cluster=args.cluster,
+        cluster=cluster_address(args),
     )
     report = None
     with stop_on_signals() as stop:

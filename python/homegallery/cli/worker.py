@@ -16,8 +16,6 @@ from pathlib import Path
 
 from homegallery.cli.common import CommandError
 
-_MEMORY_SHARE = 0.85  # of the machine's memory, for the workers together
-
 
 def register(
     subparsers: argparse._SubParsersAction[argparse.ArgumentParser], common: argparse.ArgumentParser
@@ -75,15 +73,9 @@ def _configured_workers(args: argparse.Namespace) -> int:
     return load_config(path).extractor.workers
 
 
-def _memory_total() -> int:
-    try:
-        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError):  # pragma: no cover - every Linux has both
-        return 4 * 1024**3
-
-
 def run(args: argparse.Namespace) -> int:
     from homegallery.config import parse_size  # lazy: light --help
+    from homegallery.extract.cluster import memory_per_process  # lazy: light --help
 
     processes = args.nworkers if args.nworkers is not None else _configured_workers(args)
     if processes < 0 or args.nthreads < 1:
@@ -91,9 +83,7 @@ def run(args: argparse.Namespace) -> int:
     processes = processes or os.cpu_count() or 1
     try:
         memory = (
-            parse_size(args.memory_limit)
-            if args.memory_limit
-            else int(_memory_total() * _MEMORY_SHARE / processes)
+            parse_size(args.memory_limit) if args.memory_limit else memory_per_process(processes)
         )
     except ValueError as error:
         raise CommandError(f"--memory-limit: {error}") from None

@@ -27,7 +27,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,17 @@ log = logging.getLogger("homegallery.extract")
 MEMORY_RESOURCE = "MEMORY"  # what `homegallery worker` announces: its memory limit in bytes
 _BASE_MEMORY = 96 * 1024**2  # a worker's task before it decodes anything
 _VIDEO_MEMORY = 512 * 1024**2  # ffmpeg decoding and encoding a web video
+_MEMORY_SHARE = 0.85  # of a machine's memory, for its workers together
+SERVE_PREFIX = "serve:"  # `--serve-cluster HOST:PORT`: the scheduler runs in this process
+
+
+def memory_per_process(processes: int) -> int:
+    """Each of a machine's worker processes' memory limit: a share of what it has."""
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # pragma: no cover - every Linux has both
+        total = 4 * 1024**3
+    return int(total * _MEMORY_SHARE / max(1, processes))
 
 
 class ClusterError(HomeGalleryError):
@@ -75,16 +86,20 @@ class ClusterError(HomeGalleryError):
 class ClusterOptions:
     """Where the scheduler is and how its workers reach the files (``cluster:`` config)."""
 
-    address: str
+    address: str  # a scheduler's, or SERVE_PREFIX + HOST:PORT to start one here
     mode: str = "ship"  # "ship": bytes travel; "shared": workers see the same files
     path_map: PathMap = ()
+    local_workers: int = 0  # a scheduler started here: its workers here (0: one per core)
 
     @staticmethod
     def make(
-        address: str, mode: str = "ship", path_map: dict[str, str] | None = None
+        address: str,
+        mode: str = "ship",
+        path_map: dict[str, str] | None = None,
+        local_workers: int = 0,
     ) -> ClusterOptions:
         ordered = sorted((path_map or {}).items(), key=lambda pair: -len(pair[0]))
-        return ClusterOptions(address, mode, tuple(ordered))
+        return ClusterOptions(address, mode, tuple(ordered), local_workers)
 
 
 @dataclass
@@ -162,6 +177,43 @@ def _file_size(path: Path) -> int:
 # --- the coordinator -----------------------------------------------------------------------
 
 
+@contextmanager
+def serving(address: str, workers: int) -> Iterator[str]:
+    """``address`` as it is, or for ``serve:HOST:PORT`` the address of a scheduler
+    started in this process, listening there, with this machine's own workers (as a
+    local run lays them out: ``workers`` processes, 0 one per core), for as long as the
+    block runs. An import serves one for all its chunks, so that the workers of other
+    machines stay joined from one chunk to the next."""
+    if not address.startswith(SERVE_PREFIX):
+        yield address
+        return
+    from distributed import LocalCluster  # lazy: dask is the `cluster` extra
+
+    listen = address.removeprefix(SERVE_PREFIX)
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ClusterError(f"--serve-cluster: {listen!r} is not HOST:PORT")
+    processes = workers or os.cpu_count() or 1
+    memory = memory_per_process(processes)
+    try:
+        served = LocalCluster(
+            n_workers=processes,
+            threads_per_worker=1,
+            processes=True,
+            host=host,
+            scheduler_port=int(port),
+            dashboard_address=f"{host}:0",
+            memory_limit=memory,
+            resources={MEMORY_RESOURCE: memory},
+        )
+    except OSError as error:
+        raise ClusterError(f"cannot serve a scheduler on {listen}: {error}") from None
+    with served:
+        scheduler = str(served.scheduler_address)
+        log.info("scheduler at %s: join with `homegallery worker %s`", scheduler, scheduler)
+        yield scheduler
+
+
 class Cluster:
     """A connection to a Dask scheduler for one extract run."""
 
@@ -176,10 +228,13 @@ class Cluster:
         self.settings = settings
         self.storage = Storage(settings.storage_dir)
         self.stats = ClusterStats()
+        self._stack = ExitStack()
+        address = self._stack.enter_context(serving(options.address, options.local_workers))
         try:
-            self.client = Client(options.address, timeout="10s", set_as_default=False)
+            self.client = Client(address, timeout="10s", set_as_default=False)
         except (OSError, TimeoutError) as error:
-            raise ClusterError(f"no Dask scheduler at {options.address}: {error}") from None
+            self._stack.close()
+            raise ClusterError(f"no Dask scheduler at {address}: {error}") from None
         self._register_models()
         info = self.client.scheduler_info()
         if "dashboard" in info.get("services", {}):
@@ -187,6 +242,7 @@ class Cluster:
 
     def close(self) -> None:
         self.client.close()
+        self._stack.close()
 
     def __enter__(self) -> Cluster:
         return self

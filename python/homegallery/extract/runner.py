@@ -678,7 +678,8 @@ def extract_gallery(
     limits the run to those ids (e.g. the added and changed ids of the index
     journals); without it every indexed file is planned, which costs a folder listing
     per storage folder when nothing changed. ``cluster``: a Dask scheduler's address
-    to run the work on, reaching the files as the config's ``cluster:`` says.
+    to run the work on, reaching the files as the config's ``cluster:`` says, or
+    ``serve:HOST:PORT`` to start one here with this machine's workers.
     """
     items = work_items_from_config(config)
     if media_ids is not None:  # a changed sidecar changes its own id, not its photo's
@@ -697,14 +698,21 @@ def extract_gallery(
         geo_provider=config.extractor.geo_reverse.provider,
         config=config,
         progress_factory=progress_factory,
-        cluster=_cluster_options(config, cluster),
+        cluster=_cluster_options(config, cluster, workers),
     )
 
 
-def _cluster_options(config: Config, address: str | None) -> ClusterOptions | None:
+def _cluster_options(
+    config: Config, address: str | None, workers: int | None
+) -> ClusterOptions | None:
     address = address or config.cluster.address or None
     if address is None:
         return None
     from homegallery.extract.cluster import ClusterOptions  # lazy: dask is an extra
 
-    return ClusterOptions.make(address, config.cluster.mode, config.cluster.path_map)
+    return ClusterOptions.make(
+        address,
+        config.cluster.mode,
+        config.cluster.path_map,
+        config.extractor.workers if workers is None else workers,
+    )
