@@ -295,6 +295,19 @@ def test_homegallery_worker_joins_with_its_memory_as_a_resource_and_extracts(
             assert info["name"] == "laptop"
             assert info["nthreads"] == 1
             assert info["resources"] == {"MEMORY": 1.5 * 1024**3}
+            # it listens on the address facing the scheduler, not on every interface
+            listening = subprocess.run(
+                ["ss", "-ltnpH"], capture_output=True, text=True, check=True
+            ).stdout
+            children = subprocess.run(
+                ["pgrep", "-P", str(worker.pid)], capture_output=True, text=True
+            ).stdout.split()
+            ours = [
+                line
+                for line in listening.splitlines()
+                if any(f"pid={pid}," in line for pid in [str(worker.pid), *children])
+            ]
+            assert ours and all(" 127.0.0.1:" in line for line in ours), ours
             summary = extract_gallery(config, cluster=scheduler.scheduler_address)
         finally:
             worker.send_signal(signal.SIGINT)

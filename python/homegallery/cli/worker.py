@@ -57,7 +57,8 @@ def register(
         "--listen",
         default="",
         metavar="HOST",
-        help="the address the workers listen on (default: the one facing the scheduler)",
+        help="the address the workers listen on (default: this machine's address facing "
+        "the scheduler, not every interface)",
     )
     parser.set_defaults(func=run)
 

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 
 from distributed import Nanny
+from distributed.comm.addressing import get_address_host
+from distributed.utils import get_ip
 
 from homegallery.extract.cluster import MEMORY_RESOURCE
 
@@ -19,9 +21,17 @@ from homegallery.extract.cluster import MEMORY_RESOURCE
 _ENVIRONMENT = {"VIPS_CONCURRENCY": "1", "OMP_NUM_THREADS": "1"}
 
 
+def facing(address: str) -> str:
+    """This machine's address on the way to ``address`` (its LAN address for a
+    scheduler on the LAN): where the workers listen, instead of Dask's default of
+    every interface."""
+    return str(get_ip(get_address_host(address)))
+
+
 async def _serve(
     address: str, processes: int, threads: int, memory: int, name: str, host: str | None
 ) -> None:
+    host = host or facing(address)
     async with contextlib.AsyncExitStack() as stack:
         nannies = []
         for number in range(processes):
@@ -32,6 +42,7 @@ async def _serve(
                 resources={MEMORY_RESOURCE: memory},
                 name=f"{name}-{number}" if processes > 1 else name,
                 host=host,
+                dashboard=False,  # one port less; the scheduler's dashboard shows them
                 env=dict(_ENVIRONMENT),
             )
             nannies.append(await stack.enter_async_context(nanny))
