@@ -31,6 +31,7 @@ COMMANDS = [
     "storage",
     "export",
     "fetch",
+    "worker",
 ]
 
 
@@ -57,6 +58,8 @@ def test_version() -> None:
 # What a command's --help must not load: each costs tens of milliseconds or more, and
 # msgspec and YAML alone would take the help past 100 ms on a Raspberry Pi.
 HEAVY_MODULES = (
+    "dask",
+    "distributed",
     "numpy",
     "PIL",
     "pyvips",

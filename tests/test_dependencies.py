@@ -90,3 +90,33 @@ def test_the_benchmark_only_checksum_package_is_an_extra() -> None:
     extras = _project()["optional-dependencies"]
     assert any(line.startswith("blake3") for line in extras["bench"])
     assert "blake3" not in _dependency_names()
+
+
+# extra -> the modules of the package that import it (each import inside a function, so
+# that nothing loads it unless the extra's feature is used), apart from the modules that
+# only the extra's feature imports.
+EXTRAS = {"cluster": "distributed"}
+ONLY_WITH_THE_EXTRA = {"cluster": {"extract/cluster_plugin.py", "extract/cluster_worker.py"}}
+
+
+def test_the_cluster_extra_is_dask_and_imported_only_when_used() -> None:
+    extras = _project()["optional-dependencies"]
+    assert any(line.startswith("dask[distributed]") for line in extras["cluster"])
+    assert "dask" not in _dependency_names()
+    module = EXTRAS["cluster"]
+    imported_at_top: list[str] = []
+    for source in PACKAGE.rglob("*.py"):
+        relative = source.relative_to(PACKAGE).as_posix()
+        if relative in ONLY_WITH_THE_EXTRA["cluster"]:
+            continue
+        for node in ast.parse(source.read_text(), str(source)).body:
+            names = (
+                [alias.name for alias in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            if any(name == module or name.startswith(f"{module}.") for name in names):
+                imported_at_top.append(relative)
+    assert not imported_at_top

@@ -19,6 +19,16 @@ def test_line_shows_done_total_rate_and_eta() -> None:
     assert line.endswith("ETA 0:30")
 
 
+def test_a_detail_follows_the_figures() -> None:
+    """A cluster run says how many files each worker did after the ETA."""
+    progress = Progress("extract", total=4, stream=io.StringIO())
+    progress.started -= 2
+    progress.advance(2)
+    progress.detail = "laptop 1, pi 1"
+    line = progress.line(progress.started + 2)
+    assert line == "extract 2/4 50% 1.0/s ETA 0:02 [laptop 1, pi 1]"
+
+
 def test_unknown_total_shows_count_only() -> None:
     progress = Progress("walk", stream=io.StringIO())
     progress.advance(3)

@@ -305,12 +305,31 @@ def rule_networks(value: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Net
         ) from None
 
 
+ClusterMode = Literal["ship", "shared"]
+
+
+class Cluster(_Section):
+    """Extraction on a Dask cluster (``extract --cluster``, ``run import --cluster``).
+
+    ``mode``: ``ship`` sends each original's bytes to the workers and stores what comes
+    back (workers need no access to the files); ``shared``: the workers read the
+    sources and write the storage on a shared file system, at the paths ``pathMap``
+    gives (this machine's folder → the workers' folder), and a worker that does not
+    see them gets the bytes instead.
+    """
+
+    address: str = ""  # the scheduler used when no --cluster is given ("": run locally)
+    mode: ClusterMode = "ship"
+    path_map: dict[str, str] = msgspec.field(default_factory=dict)
+
+
 class Config(_Section):
     sources: list[Source] = msgspec.field(default_factory=list)
     storage: Storage = msgspec.field(default_factory=Storage)
     database: Database = msgspec.field(default_factory=Database)
     extractor: Extractor = msgspec.field(default_factory=Extractor)
     server: Server = msgspec.field(default_factory=Server)
+    cluster: Cluster = msgspec.field(default_factory=Cluster)
 
 
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)b?\s*$", re.IGNORECASE)
@@ -459,7 +478,17 @@ def _check(config: Config, config_file: Path) -> list[str]:
     if not 0 <= config.extractor.video.crf <= 51:
         problems.append("`extractor.video.crf`: must be from 0 to 51")
     problems.extend(_check_models(config.extractor.models))
+    problems.extend(_check_cluster(config.cluster))
     return problems
+
+
+def _check_cluster(cluster: Cluster) -> list[str]:
+    return [
+        f"`cluster.pathMap`: {path!r} is not an absolute path"
+        for pair in cluster.path_map.items()
+        for path in pair
+        if not path.startswith("/")
+    ]
 
 
 def _check_models(models: Models) -> list[str]:

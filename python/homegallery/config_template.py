@@ -164,6 +164,19 @@ server:
     #  - deny: all
     # Days a login lasts (logging out ends it at once, also across restarts).
     sessionDays: 30
+
+# Extraction on other machines (pip install 'homegallery[cluster]'): a Dask scheduler
+# here (`dask scheduler --host <this machine's LAN address>`), `homegallery worker
+# ADDRESS` on each helper, then `homegallery run import --cluster ADDRESS`.
+cluster:
+  # The scheduler used without --cluster; empty: extract on this machine only.
+  address: ""
+  # ship: the originals' bytes go to the workers, which need no access to the files;
+  # shared: workers read the sources and write the storage on a shared file system.
+  mode: ship
+  # shared: this machine's folder → the same folder on the workers, e.g.
+  # {{"/mnt/photos": "/home/me/photos"}}.
+  pathMap: {{}}
 """
 
 _SOURCE = """\

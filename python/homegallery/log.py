@@ -16,7 +16,7 @@ _LEVELS = [logging.ERROR, logging.WARNING, logging.INFO, logging.DEBUG]
 # alone logs hundreds during a benchmark): only their warnings, unless -v.
 QUIET_LIBRARIES = (
     "pyvips", "PIL", "uvicorn", "asyncio", "watchfiles", "urllib3", "httpx", "httpcore",
-    "onnx", "onnxruntime", "litestar", "multipart",
+    "onnx", "onnxruntime", "litestar", "multipart", "distributed",
 )  # fmt: skip
 
 

@@ -59,6 +59,7 @@ class Progress:
         self.started = time.monotonic()
         self._last_shown = 0.0
         self._closed = False
+        self.detail = ""  # said after the figures (a cluster run: tasks per worker)
 
     def set_total(self, total: int) -> None:
         self.total = total
@@ -85,6 +86,8 @@ class Progress:
             parts.append(f"{_bytes(self.nbytes / elapsed)}/s")
         if self.total and rate > 0 and self.done < self.total:
             parts.append(f"ETA {_duration((self.total - self.done) / rate)}")
+        if self.detail:
+            parts.append(f"[{self.detail}]")
         return " ".join(parts)
 
     def _show(self, now: float) -> None:

@@ -17,4 +17,5 @@ STAGES: dict[str, str] = {
     "people": "people",
     "catalog": "catalog",
     "relevance": "relevance",
+    "cluster": "cluster",
 }

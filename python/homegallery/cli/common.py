@@ -56,3 +56,15 @@ def query_errors(query: str) -> Iterator[None]:
         raise CommandError(f"{error}\n{pointer(query, error.column)}") from None
     except CatalogError as error:
         raise CommandError(str(error)) from None
+
+
+def cluster_address(args: argparse.Namespace) -> str | None:
+    """``--cluster ADDRESS`` or ``--serve-cluster HOST:PORT`` (a scheduler started here)."""
+    if args.cluster and args.serve_cluster:
+        raise CommandError("--cluster and --serve-cluster: give one of them")
+    if args.serve_cluster:
+        from homegallery.extract.cluster import SERVE_PREFIX  # lazy: light --help
+
+        return f"{SERVE_PREFIX}{args.serve_cluster}"
+    cluster: str | None = args.cluster
+    return cluster

@@ -6,7 +6,7 @@ import argparse
 import logging
 from typing import TYPE_CHECKING
 
-from homegallery.cli.common import CommandError, config_from_args
+from homegallery.cli.common import CommandError, cluster_address, config_from_args
 from homegallery.extract.steps import STEPS, Step
 from homegallery.progress import Progress, counted
 
@@ -63,6 +63,18 @@ def register(
         metavar="N",
         help="worker processes (default: extractor.workers, 0 = one per core)",
     )
+    parser.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="run the work on a Dask scheduler's workers, e.g. tcp://192.168.1.10:8786 "
+        "(needs the `cluster` extra; see cluster: in the config)",
+    )
+    parser.add_argument(
+        "--serve-cluster",
+        metavar="HOST:PORT",
+        help="start a Dask scheduler here, e.g. 192.168.1.10:8786, with this machine's "
+        "workers; other machines join with `homegallery worker`",
+    )
     parser.set_defaults(func=run)
 
 
@@ -86,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
                 retry_failed=args.retry_failed,
                 workers=args.workers,
                 progress_factory=lambda label, total: Progress(label, total, quiet=quiet),
+                cluster=cluster_address(args),
             )
     except ImportError as error:
         raise CommandError(f"the file index is not available: {error}") from None

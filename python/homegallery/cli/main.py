@@ -31,6 +31,7 @@ from homegallery.cli import (
     serve,
     show_config,
     storage,
+    worker,
 )
 from homegallery.errors import HomeGalleryError
 from homegallery.log import setup_logging
@@ -96,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     storage.register(subparsers, common)
     export.register(subparsers, common)
     fetch.register(subparsers, common)
+    worker.register(subparsers, common)
     return parser
 
 

@@ -8,7 +8,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from homegallery.cli.common import CommandError, config_from_args
+from homegallery.cli.common import CommandError, cluster_address, config_from_args
 from homegallery.progress import Progress
 
 if TYPE_CHECKING:
@@ -55,6 +55,17 @@ def register(
     )
     job.add_argument("--workers", type=int, help="extract workers (default: from the config)")
     job.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="extract on a Dask scheduler's workers, e.g. tcp://192.168.1.10:8786",
+    )
+    job.add_argument(
+        "--serve-cluster",
+        metavar="HOST:PORT",
+        help="start a Dask scheduler here, e.g. 192.168.1.10:8786, with this machine's "
+        "workers; other machines join with `homegallery worker`",
+    )
+    job.add_argument(
         "--plain", action="store_true", help="plain log lines, no redrawn progress bars"
     )
     job.set_defaults(func=run_import)
@@ -94,7 +105,11 @@ def run_import(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CommandError(str(error)) from None
     options = ImportOptions(
-        add_limits=limits, defer_videos=args.defer_videos, workers=args.workers, quiet=quiet
+        add_limits=limits,
+        defer_videos=args.defer_videos,
+        workers=args.workers,
+        quiet=quiet,
+        cluster=cluster_address(args),
     )
     report = None
     with stop_on_signals() as stop:

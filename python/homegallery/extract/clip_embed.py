@@ -23,7 +23,7 @@ from homegallery.extract.embed import (
     preview_sizes_stored,
     run_preview_step,
 )
-from homegallery.extract.schema import embedding_kind, failure_kind, write_embedding
+from homegallery.extract.schema import embedding_kind, failure_kind, preview_kind, write_embedding
 from homegallery.extract.worker import WorkItem, record_failure
 from homegallery.ml.clip import (
     ClipImageSettings,
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
     from homegallery.extract.runner import ProgressLike, Summary
     from homegallery.extract.worker import Settings
 
-_PREVIEW_PREFIX = "image-preview-"
 _session: tuple[tuple[str, int], Any] | None = None  # one per worker process
 
 
@@ -92,7 +91,7 @@ def clip_batch(
     for media_id, original in batch:
         try:
             sizes = preview_sizes_stored(storage.kinds(media_id))
-            paths = [storage.path(media_id, f"{_PREVIEW_PREFIX}{size}.jpg") for size in sizes]
+            paths = [storage.path(media_id, preview_kind(size)) for size in sizes]
             inputs.append(image_input(load_input(paths), settings))
             ready.append((media_id, original))
         except Exception as error:  # a broken preview: this photo fails, the batch goes on

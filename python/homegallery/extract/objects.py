@@ -44,6 +44,7 @@ from homegallery.extract.schema import (
     StoredObject,
     failure_kind,
     objects_kind,
+    preview_kind,
     write_objects,
 )
 from homegallery.extract.worker import WorkItem, record_failure
@@ -65,7 +66,6 @@ TARGET_PREVIEW = 800  # long side of the preview objects are looked for in
 ORIGINAL_PIXELS = 2_000_000  # a photo read itself when its previews are too small
 _ORIGINAL_FORMATS = ("JPEG", "PNG", "WEBP")
 STORED_SCORE = 0.25  # objects stored down to this score; the build applies objectScore
-_PREVIEW_PREFIX = "image-preview-"
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ def load_picture(
         else:
             if max(picture.size) > size:
                 return picture, max(picture.size)
-    return load_preview(storage.path(media_id, f"{_PREVIEW_PREFIX}{size}.jpg")), size
+    return load_preview(storage.path(media_id, preview_kind(size))), size
 
 
 def detect(session: Any, picture: Image.Image, min_score: float) -> list[Detection]:

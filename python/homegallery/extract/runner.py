@@ -20,13 +20,13 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from homegallery import xdg
 from homegallery.config import Config
@@ -62,6 +62,9 @@ from homegallery.progress import Progress, counted
 from homegallery.storage import Storage
 from homegallery.within import Roots, real_folder, source_roots
 
+if TYPE_CHECKING:
+    from homegallery.extract.cluster import Cluster, ClusterOptions
+
 log = logging.getLogger("homegallery.extract")
 
 MEDIA_KINDS = {"image", "raw", "video"}
@@ -85,6 +88,8 @@ class Summary:
     failures: Counter[tuple[str, str]] = field(default_factory=Counter)
     failed_files: list[FailedFile] = field(default_factory=list)
     wall_seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)  # e.g. what a cluster run sent where
+    network_bytes: int = 0  # a cluster run: the originals, previews and results shipped
 
     @property
     def work_done(self) -> int:
@@ -120,6 +125,7 @@ class Summary:
                 )
         for (step, reason), count in sorted(self.failures.items()):
             lines.append(f"  failed  {step}/{reason}: {count}")
+        lines += self.notes
         return lines + self.failure_lines(verbose)
 
     def failure_lines(self, verbose: bool = False) -> list[str]:
@@ -485,8 +491,94 @@ def run_extract(
     geo_provider: str = "offline",
     config: Config | None = None,
     progress_factory: Callable[[str, int], ProgressLike] = make_progress,
+    cluster: ClusterOptions | None = None,
 ) -> Summary:
-    """Extracts what is missing for ``items`` into the storage; returns the summary."""
+    """Extracts what is missing for ``items`` into the storage; returns the summary.
+
+    ``cluster``: the per-file work and the model batches go to that Dask scheduler's
+    workers instead of local processes (see :mod:`homegallery.extract.cluster`).
+    """
+    if cluster is not None:
+        from homegallery.extract.cluster import Cluster  # lazy: dask is an extra
+
+        with Cluster(cluster, settings) as connected:
+            if connected.stats.dashboard:
+                log.info("cluster dashboard: %s", connected.stats.dashboard)
+            return _run(
+                items,
+                settings,
+                steps,
+                retry_failed,
+                workers,
+                geo_provider,
+                config,
+                progress_factory,
+                connected,
+            )
+    return _run(
+        items, settings, steps, retry_failed, workers, geo_provider, config, progress_factory
+    )
+
+
+def _local_pool(count: int) -> AbstractContextManager[Executor]:
+    return _stopped_at_once_on_interrupt(_pool(count))
+
+
+def _pixels(listing: StorageListing) -> Callable[[WorkItem], int | None]:
+    """An item's pixels from its stored metadata, when there is some (a cluster task's
+    expected memory)."""
+
+    def pixels(item: WorkItem) -> int | None:
+        meta = listing.meta(item.media_id) if META_KIND in listing.kinds(item.media_id) else None
+        return meta.width * meta.height if meta and meta.width and meta.height else None
+
+    return pixels
+
+
+def _per_file_steps(
+    tasks: Sequence[tuple[WorkItem, tuple[Step, ...]]],
+    settings: Settings,
+    workers: int,
+    summary: Summary,
+    progress_factory: Callable[[str, int], ProgressLike],
+    cluster: Cluster | None,
+    pixels: Callable[[WorkItem], int | None],
+) -> dict[str, tuple[float, float]]:
+    """Runs the planned per-file steps; returns the positions the metadata gave."""
+    positions: dict[str, tuple[float, float]] = {}
+    if not tasks:
+        return positions
+    paths = {item.media_id: item.path for item, _ in tasks}
+    progress = progress_factory("extract", len(tasks))
+
+    def on_result(result: ItemResult) -> None:
+        for outcome in result.outcomes:
+            summary.add(outcome, paths.get(result.media_id, ""))
+        if result.position is not None:
+            positions[result.media_id] = result.position
+        progress.advance()
+
+    try:
+        if cluster is not None:
+            cluster.run_items(tasks, on_result, progress, pixels)
+        else:
+            run_workers(tasks, settings, workers or os.cpu_count() or 1, on_result)
+    finally:
+        progress.close()
+    return positions
+
+
+def _run(
+    items: Sequence[WorkItem],
+    settings: Settings,
+    steps: Sequence[Step],
+    retry_failed: bool,
+    workers: int,
+    geo_provider: str,
+    config: Config | None,
+    progress_factory: Callable[[str, int], ProgressLike],
+    cluster: Cluster | None = None,
+) -> Summary:
     started = time.perf_counter()
     storage = Storage(settings.storage_dir)
     summary = Summary(items=len(items))
@@ -498,25 +590,13 @@ def run_extract(
         if needed:
             tasks.append((item, needed))
     summary.planned = len(tasks)
+    positions = _per_file_steps(
+        tasks, settings, workers, summary, progress_factory, cluster, _pixels(listing)
+    )
 
-    positions: dict[str, tuple[float, float]] = {}
-
-    paths = {item.media_id: item.path for item in items}
-
-    def on_result(result: ItemResult) -> None:
-        for outcome in result.outcomes:
-            summary.add(outcome, paths.get(result.media_id, ""))
-        if result.position is not None:
-            positions[result.media_id] = result.position
-        progress.advance()
-
-    if tasks:
-        progress = progress_factory("extract", len(tasks))
-        try:
-            run_workers(tasks, settings, workers or os.cpu_count() or 1, on_result)
-        finally:
-            progress.close()
-
+    pool_factory: embed.PoolFactory = _local_pool
+    if cluster is not None:
+        pool_factory, workers = cluster.pool, cluster.threads()
     # The model steps, over the previews the per-file steps made, each in its own pool.
     for model_step, run_model_step in (
         ("embeddings", embed.run_step),
@@ -526,19 +606,16 @@ def run_extract(
     ):
         if model_step in steps:
             run_model_step(
-                items,
-                settings,
-                retry_failed,
-                workers,
-                summary,
-                progress_factory,
-                lambda count: _stopped_at_once_on_interrupt(_pool(count)),
+                items, settings, retry_failed, workers, summary, progress_factory, pool_factory
             )
 
     if "geo" in steps and geo_provider != "off":
         _geo_step(
             items, positions, storage, retry_failed, summary, config, geo_provider, progress_factory
         )
+    if cluster is not None:
+        summary.notes += cluster.stats.lines()
+        summary.network_bytes = cluster.stats.sent + cluster.stats.received
     summary.wall_seconds = time.perf_counter() - started
     return summary
 
@@ -603,6 +680,7 @@ def extract_gallery(
     workers: int | None = None,
     progress_factory: Callable[[str, int], ProgressLike] = make_progress,
     media_ids: Collection[str] | None = None,
+    cluster: str | None = None,
 ) -> Summary:
     """The whole extract stage for a config: every indexed file of every online source.
 
@@ -610,7 +688,9 @@ def extract_gallery(
     takes ``extractor.workers`` from the config (0 = one per core). ``media_ids``
     limits the run to those ids (e.g. the added and changed ids of the index
     journals); without it every indexed file is planned, which costs a folder listing
-    per storage folder when nothing changed.
+    per storage folder when nothing changed. ``cluster``: a Dask scheduler's address
+    to run the work on, reaching the files as the config's ``cluster:`` says, or
+    ``serve:HOST:PORT`` to start one here with this machine's workers.
     """
     items = work_items_from_config(config)
     if media_ids is not None:  # a changed sidecar changes its own id, not its photo's
@@ -629,4 +709,21 @@ def extract_gallery(
         geo_provider=config.extractor.geo_reverse.provider,
         config=config,
         progress_factory=progress_factory,
+        cluster=_cluster_options(config, cluster, workers),
+    )
+
+
+def _cluster_options(
+    config: Config, address: str | None, workers: int | None
+) -> ClusterOptions | None:
+    address = address or config.cluster.address or None
+    if address is None:
+        return None
+    from homegallery.extract.cluster import ClusterOptions  # lazy: dask is an extra
+
+    return ClusterOptions.make(
+        address,
+        config.cluster.mode,
+        config.cluster.path_map,
+        config.extractor.workers if workers is None else workers,
     )

@@ -313,6 +313,10 @@ def _resolved(item: WorkItem) -> WorkItem:
     return dataclasses.replace(item, path=resolve_within(item.path, item.roots), sidecars=sidecars)
 
 
+def missing_message(path: Path) -> str:
+    return f"{path}: file not found (moved or deleted since the last index)"
+
+
 def process_item(item: WorkItem, steps: tuple[Step, ...], settings: Settings) -> ItemResult:
     """Runs the given steps for one item; never raises for a problem of the file.
 
@@ -326,7 +330,7 @@ def process_item(item: WorkItem, steps: tuple[Step, ...], settings: Settings) ->
     for step in steps:
         started = time.perf_counter()
         if not item.path.is_file():  # moved or deleted since it was indexed
-            message = f"{item.path}: file not found (moved or deleted since the last index)"
+            message = missing_message(item.path)
             record_failure(storage, item, step, "missing", message)
             outcomes.append(StepOutcome(step, False, 0.0, "missing", message))
             continue

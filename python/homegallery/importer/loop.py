@@ -10,9 +10,11 @@ With ``defer_videos`` the web videos of all chunks are made after every image is
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from homegallery.catalog.build import BuildSummary, build_from_config
@@ -87,8 +89,24 @@ class ImportOptions:
     defer_videos: bool = False
     workers: int | None = None
     quiet: bool = False
+    cluster: str | None = None
+    """A Dask scheduler's address: extract on its workers (``extract --cluster``)."""
     on_chunk: Callable[[ChunkReport], None] | None = None
     """Called after every chunk (the catalog then holds the chunk's photos)."""
+
+
+@contextmanager
+def _served(config: Config, options: ImportOptions) -> Iterator[ImportOptions]:
+    """The options with a scheduler served here (``--serve-cluster``) for the whole
+    import, so that the workers of other machines stay joined from chunk to chunk."""
+    if options.cluster is None:
+        yield options
+        return
+    from homegallery.extract.cluster import serving  # lazy: the cluster's own module
+
+    workers = config.extractor.workers if options.workers is None else options.workers
+    with serving(options.cluster, workers) as address:
+        yield dataclasses.replace(options, cluster=address)
 
 
 def _steps(defer_videos: bool) -> Sequence[Step]:
@@ -111,6 +129,7 @@ def _chunk(
         steps=_steps(options.defer_videos),
         workers=options.workers,
         progress_factory=lambda label, total: Progress(label, total, quiet=options.quiet),
+        cluster=options.cluster,
     )
     build = build_from_config(config)
     report = ChunkReport(number, index, extract, build, time.monotonic() - started)
@@ -125,7 +144,7 @@ def import_initial(config: Config, options: ImportOptions | None = None) -> Impo
     limits = options.add_limits or AddLimits()
     report = ImportReport()
     started = time.monotonic()
-    with import_lock(config.database.path):
+    with import_lock(config.database.path), _served(config, options) as options:
         number = 1
         while True:
             chunk = _chunk(config, number, options, limits)
@@ -142,6 +161,7 @@ def import_initial(config: Config, options: ImportOptions | None = None) -> Impo
                 steps=["video"],
                 workers=options.workers,
                 progress_factory=lambda label, total: Progress(label, total, quiet=options.quiet),
+                cluster=options.cluster,
             )
             build_from_config(config)
     report.seconds = time.monotonic() - started
@@ -153,7 +173,7 @@ def import_update(config: Config, options: ImportOptions | None = None) -> Impor
     options = options or ImportOptions()
     report = ImportReport()
     started = time.monotonic()
-    with import_lock(config.database.path):
+    with import_lock(config.database.path), _served(config, options) as options:
         report.chunks.append(_chunk(config, 1, options, None))
     report.seconds = time.monotonic() - started
     return report
