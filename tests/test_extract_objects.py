@@ -245,6 +245,18 @@ def test_object_queries_find_the_photos(gallery: Gallery) -> None:
     assert _names(gallery, "object:kite and object:person") == {"kite"}
 
 
+def test_a_more_general_word_finds_objects_ranked_below_their_own_name(gallery: Gallery) -> None:
+    """Without labels (embeddings are off here) a bare word still reaches objects
+    through WordNet: ``animal`` finds the horses and the giraffe, ``vehicle`` the
+    bicycle and truck of dog.jpg."""
+    animals = _names(gallery, "animal")
+    assert {"horses", "giraffe", "dog", "eagle"} <= animals
+    assert "dog" in _names(gallery, "vehicle")
+    assert "horses" in _names(gallery, "equine")
+    ranked = [Path(entry.files[0].path).stem for entry in gallery.search("horse")]
+    assert ranked[0] == "horses"  # a horse at its own name before any weaker match
+
+
 def test_entries_carry_their_objects_with_score_and_box(gallery: Gallery) -> None:
     (entry,) = gallery.search("file:dog.jpg")
     dogs = [o for o in entry.objects if o.class_ == "dog"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from homegallery.ml import imagenet_labels
+from homegallery.ml import coco_labels, imagenet_labels
 from homegallery.ml.labels import (
     CLASS_COUNT,
     label_name,
@@ -202,15 +202,16 @@ def test_the_generated_table_is_what_the_generator_makes_from_wordnet(tmp_path: 
             pytest.fail(message)
         pytest.skip(message)
     output = tmp_path / "imagenet_labels.py"
-    result = run_generator("--output", output)
+    coco_output = tmp_path / "coco_labels.py"
+    result = run_generator("--output", output, "--coco-output", coco_output)
     assert result.returncode == 0, result.stderr
-    committed = Path(imagenet_labels.__file__).read_text(encoding="utf-8")
     assert imagenet_labels.DATA_NOUN_SHA256 in output.read_text(encoding="utf-8"), (
         "this data.noun is not the one the table was made from"
     )
-    assert output.read_text(encoding="utf-8") == committed, (
-        "the table differs from the generator's output: run scripts/make_imagenet_labels.py"
-    )
+    for made, module in ((output, imagenet_labels), (coco_output, coco_labels)):
+        assert made.read_text(encoding="utf-8") == Path(module.__file__).read_text("utf-8"), (
+            f"{made.name} differs from the generator's output: run scripts/make_imagenet_labels.py"
+        )
 
 
 def test_the_generator_refuses_another_wordnet_version(tmp_path: Path) -> None:
@@ -219,10 +220,37 @@ def test_the_generator_refuses_another_wordnet_version(tmp_path: Path) -> None:
         "00001740 03 n 01 entity 0 000 | that which is perceived  \n",
         encoding="utf-8",
     )
-    result = run_generator("--wordnet", tmp_path, "--output", tmp_path / "labels.py")
+    result = run_generator(
+        "--wordnet", tmp_path, "--output", tmp_path / "labels.py",
+        "--coco-output", tmp_path / "coco.py",
+    )  # fmt: skip
     assert result.returncode == 1
     assert "WordNet 2.1" in result.stderr and "3.0" in result.stderr
     assert not (tmp_path / "labels.py").exists()
-    missing = run_generator("--wordnet", tmp_path / "absent", "--output", tmp_path / "labels.py")
+    missing = run_generator(
+        "--wordnet", tmp_path / "absent", "--output", tmp_path / "labels.py",
+        "--coco-output", tmp_path / "coco.py",
+    )  # fmt: skip
     assert missing.returncode == 1
     assert "wordnet-base" in missing.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "general", "not_general"),
+    [
+        ("horse", {"equine", "mammal", "animal"}, {"vehicle"}),
+        ("car", {"automobile", "motor vehicle", "vehicle"}, {"animal"}),
+        ("kite", {"plaything"}, {"bird", "animal"}),  # the toy, not the bird of prey
+        ("mouse", {"computer mouse", "device"}, {"rodent", "animal"}),
+        ("tie", {"necktie"}, {"equality"}),
+    ],
+)
+def test_a_coco_class_is_found_by_its_more_general_words(
+    name: str, general: set[str], not_general: set[str]
+) -> None:
+    from homegallery.ml.objects import COCO_CLASSES, object_words
+
+    words = set(object_words()[COCO_CLASSES.index(name)])
+    assert name in words and general <= words
+    assert not (not_general & words)
+    assert not (TOO_GENERAL & words)

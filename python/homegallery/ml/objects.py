@@ -10,6 +10,7 @@ objects of different classes may overlap (a person on a bicycle).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,19 @@ COCO_CLASSES: tuple[str, ...] = (
     "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book",
     "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
 )  # fmt: skip
+
+
+@functools.cache
+def object_words() -> tuple[tuple[str, ...], ...]:
+    """Each class's search words in the model's order: its COCO name, its WordNet
+    synset's lemmas and more general terms (``horse`` → ``equine``, ``mammal``,
+    ``animal``), generated into :mod:`homegallery.ml.coco_labels`."""
+    from homegallery.ml import coco_labels
+
+    rows = [line.split("|") for line in coco_labels.TABLE.splitlines()]
+    if [row[1] for row in rows] != list(COCO_CLASSES):
+        raise RuntimeError("the COCO word table does not list the detector's classes in order")
+    return tuple(tuple(row[2:]) for row in rows)
 
 
 @dataclass(frozen=True)

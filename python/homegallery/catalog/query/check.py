@@ -193,7 +193,13 @@ class _Checker:
             return c.Everything()
         if "\x00" in word:  # the separator of the text cache's parts: never inside one
             return c.Nothing()
-        found = c.FreeText(word, classes_matching(word, whole=False), class_weights(word))
+        found = c.FreeText(
+            word,
+            classes_matching(word, whole=False),
+            class_weights(word),
+            classes_matching(word, whole=False, kind="object"),
+            class_weights(word, kind="object"),
+        )
         if not self.negated:
             self.words.append(found)
         return found

@@ -31,13 +31,16 @@ class Nothing:
 
 @dataclass(frozen=True)
 class FreeText:
-    """A bare word: in any searchable text, tag, object, day, file path, or an id prefix,
-    or a label of one of ``labels`` (the classes one of whose words contains it)."""
+    """A bare word: in any searchable text, tag, day, file path, or an id prefix, or a
+    label of one of ``labels`` or an object of one of ``objects`` (the classes one of
+    whose words contains it)."""
 
     word: str  # casefolded
     labels: tuple[str, ...] = ()  # WordNet ids
     # how well the word names each of ``labels`` (see ``labels.class_weights``): ranking
     label_weights: tuple[float, ...] = ()
+    objects: tuple[str, ...] = ()  # COCO names: the object classes one of whose words contains it
+    object_weights: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)

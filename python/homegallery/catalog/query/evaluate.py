@@ -219,9 +219,19 @@ class Evaluator:
 
     def _label_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
         """A label counts by its probability and by how well the word names its class."""
+        return self._class_score(source, node.labels, node.label_weights)
+
+    def _object_score(self, source: WordSource, node: c.FreeText) -> FloatArray | None:
+        """An object counts by its detection score and by how well the word names its
+        class (``animal`` a horse less than ``horse`` does)."""
+        return self._class_score(source, node.objects, node.object_weights)
+
+    def _class_score(
+        self, source: WordSource, classes: tuple[str, ...], weights: tuple[float, ...]
+    ) -> FloatArray | None:
         score = None
         scored = self.columns.value_scores(source.name)
-        for wnid, weight in zip(node.labels, node.label_weights, strict=True):
+        for wnid, weight in zip(classes, weights, strict=True):
             if wnid in scored:
                 rows, scores = scored[wnid]
                 score = np.zeros(self.size) if score is None else score
@@ -407,6 +417,7 @@ _PLACES: dict[str, Callable[[Evaluator, WordSource, c.FreeText], FloatArray | No
     "column": Evaluator._column_score,
     "values": Evaluator._values_score,
     "labels": Evaluator._label_score,
+    "objects": Evaluator._object_score,
     "day": Evaluator._day_score,
     "files": Evaluator._file_score,
     "id": Evaluator._id_score,

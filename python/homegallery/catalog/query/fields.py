@@ -198,7 +198,7 @@ _SHORT_KEYS = {"y": "year", "m": "month", "d": "day", "H": "hour", "h": "hour", 
 # WordNet hierarchy the word is (see ``catalog/query/labels.py``). The words of a query
 # add up. One more source of words with scores (word → score per entry, as rows of
 # ``entry_values`` with a ``score``) is one more row here.
-WordPlace = Literal["column", "values", "labels", "day", "files", "id"]
+WordPlace = Literal["column", "values", "labels", "objects", "day", "files", "id"]
 
 
 @dataclass(frozen=True)
@@ -218,7 +218,7 @@ WORD_SOURCES: tuple[WordSource, ...] = (
     WordSource("county", "column", 0.9),
     WordSource("city", "column", 0.9),
     WordSource("road", "column", 0.9),
-    WordSource("object", "values", 0.8, scored=True),
+    WordSource("object", "objects", 0.8, scored=True),
     WordSource("label", "labels", 0.8, scored=True),
     WordSource("description", "column", 0.6),
     WordSource("day", "day", 0.5),

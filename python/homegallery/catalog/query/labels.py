@@ -1,24 +1,37 @@
-"""Which ImageNet classes a word finds: ``dog`` → every dog breed, ``animal`` → ~400 classes.
+"""Which classes a word finds: ``dog`` → every dog breed, ``animal`` → ~400 classes.
 
 A photo's labels are stored as their classes' WordNet ids (one row each in
 ``entry_values``), and the words that find a class (its names and more general
 terms, from :mod:`homegallery.ml.labels`) are matched here, at query time, against
 the 1000 classes: a label brings a dozen words, and storing them per photo made
-the catalog build twice as slow. The query checker asks this module.
+the catalog build twice as slow. Objects are stored by their COCO name, and a bare
+word reaches them the same way through the 80 classes' words (``animal`` → horse,
+dog, …; :func:`homegallery.ml.objects.object_words`). The query checker asks this
+module.
 """
 
 from __future__ import annotations
 
 import functools
+from typing import Literal
 
 from homegallery.catalog.fold import fold
 from homegallery.catalog.query.fields import MATCH_PART, MATCH_WHOLE, MATCH_WORD
 from homegallery.ml.labels import CLASS_COUNT, label_wnid, label_words
+from homegallery.ml.objects import COCO_CLASSES, object_words
+
+Kind = Literal["label", "object"]
 
 
 @functools.cache
-def _classes() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(WordNet id, its words casefolded as query words are) of every class, in order."""
+def _classes(kind: Kind = "label") -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(the class as stored, its words casefolded as query words are) of every class,
+    in order: a label's WordNet id, an object's COCO name."""
+    if kind == "object":
+        return tuple(
+            (name, tuple(fold(word) for word in words))
+            for name, words in zip(COCO_CLASSES, object_words(), strict=True)
+        )
     return tuple(
         (label_wnid(index), tuple(fold(word) for word in label_words(index)))
         for index in range(CLASS_COUNT)
@@ -26,7 +39,7 @@ def _classes() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
 
 @functools.lru_cache(maxsize=4096)
-def classes_matching(text: str, whole: bool) -> tuple[str, ...]:
+def classes_matching(text: str, whole: bool, kind: Kind = "label") -> tuple[str, ...]:
     """Ids of the classes with a word equal to ``text`` (``whole``) or containing it.
 
     ``text`` is casefolded already, as every query value is. A whole class id
@@ -36,7 +49,7 @@ def classes_matching(text: str, whole: bool) -> tuple[str, ...]:
     if not text:
         return ()
     found = []
-    for wnid, words in _classes():
+    for wnid, words in _classes(kind):
         if text == wnid or (text in words if whole else any(text in word for word in words)):
             found.append(wnid)
     return tuple(found)
@@ -51,14 +64,14 @@ HYPERNYM_FLOOR = 0.15
 
 
 @functools.lru_cache(maxsize=4096)
-def class_weights(text: str) -> tuple[float, ...]:
+def class_weights(text: str, kind: Kind = "label") -> tuple[float, ...]:
     """For each class of ``classes_matching(text, whole=False)``, in that order, how well
     ``text`` names it: the match (a whole word of the class, a word inside one of its
     phrases, or a part of a word: ``MATCH_WHOLE``/``MATCH_WORD``/``MATCH_PART``) times
     the hypernym distance's decay, the best over the class's words."""
-    wanted = set(classes_matching(text, whole=False))
+    wanted = set(classes_matching(text, whole=False, kind=kind))
     weights = []
-    for wnid, words in _classes():
+    for wnid, words in _classes(kind):
         if wnid not in wanted:
             continue
         best = MATCH_WHOLE if text == wnid else 0.0
