@@ -209,7 +209,7 @@ def test_the_generated_table_is_what_the_generator_makes_from_wordnet(tmp_path: 
         "this data.noun is not the one the table was made from"
     )
     for made, module in ((output, imagenet_labels), (coco_output, coco_labels)):
-        assert made.read_text(encoding="utf-8") == Path(module.__file__).read_text("utf-8"), (
+        assert made.read_text(encoding="utf-8") == Path(str(module.__file__)).read_text("utf-8"), (
             f"{made.name} differs from the generator's output: run scripts/make_imagenet_labels.py"
         )
 

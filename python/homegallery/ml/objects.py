@@ -45,7 +45,7 @@ def object_words() -> tuple[tuple[str, ...], ...]:
     """Each class's search words in the model's order: its COCO name, its WordNet
     synset's lemmas and more general terms (``horse`` → ``equine``, ``mammal``,
     ``animal``), generated into :mod:`homegallery.ml.coco_labels`."""
-    from homegallery.ml import coco_labels
+    from homegallery.ml import coco_labels  # lazy: the table is read on first use
 
     rows = [line.split("|") for line in coco_labels.TABLE.splitlines()]
     if [row[1] for row in rows] != list(COCO_CLASSES):
