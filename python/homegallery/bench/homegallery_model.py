@@ -11,7 +11,7 @@ photo (``<c[0:2]>/<c[2:4]>/<c[4:]>-<suffix>``, one file per suffix):
   optimised scans and quantisation table 3. libvips (which sharp is built on, and whose
   wheel here carries mozjpeg) encodes them with exactly these options.
 - ``exif.json``: every tag ``exiftool -json -struct -fast`` reads (exiftool-vendored's
-  way; GPS and orientation as numbers), written back compact as ``JSON.stringify``
+  way; GPS position, altitude and orientation as numbers, ``-TAG#``), written back compact as ``JSON.stringify``
   does. exiftool-vendored turns each date into an object of its parts, which is longer
   than exiftool's text: the model keeps the text, so it errs on HomeGallery's side.
 - ``geo-reverse.json`` (photos with a position): Nominatim's reverse answer, its
@@ -56,16 +56,10 @@ SHARP_MOZJPEG: dict[str, object] = {
     "optimize_scans": True,
     "quant_table": 3,
 }
-EXIFTOOL_ARGS = (
-    "-json",
-    "-struct",
-    "-fast",
-    "-all",
-    "-GPSLatitude#",
-    "-GPSLongitude#",
-    "-GPSAltitude#",
-    "-Orientation#",
-)
+EXIFTOOL_ARGS = ("-json", "-struct", "-fast")
+# Tags exiftool-vendored reads as numbers (exiftool's ``-TAG#``); asked for apart, as
+# ``-all`` beside them would print them as text again.
+NUMERIC_TAGS = ("GPSLatitude", "GPSLongitude", "GPSAltitude", "Orientation")
 EMBEDDING_VALUES = 1024
 OBJECTS_PER_PHOTO = 1
 
@@ -152,14 +146,20 @@ def exif_json(paths: Sequence[Path]) -> dict[Path, dict[str, Any]]:
     """Every tag exiftool reads from each photo, as HomeGallery asks for them."""
     if not paths:
         return {}
-    done = subprocess.run(
-        ["exiftool", *EXIFTOOL_ARGS, *(str(path) for path in paths)],
-        capture_output=True,
-        check=False,
-    )
-    answers = json.loads(done.stdout or b"[]")
-    by_name = {answer.get("SourceFile"): answer for answer in answers}
-    return {path: by_name.get(str(path), {}) for path in paths}
+
+    def run(*args: str) -> dict[str, dict[str, Any]]:
+        done = subprocess.run(
+            ["exiftool", *EXIFTOOL_ARGS, *args, *(str(path) for path in paths)],
+            capture_output=True,
+            check=False,
+        )
+        return {answer.get("SourceFile"): answer for answer in json.loads(done.stdout or b"[]")}
+
+    tags = run()
+    numbers = run(*(f"-{tag}#" for tag in NUMERIC_TAGS))
+    for name, answer in tags.items():
+        answer.update(numbers.get(name, {}))
+    return {path: tags.get(str(path), {}) for path in paths}
 
 
 def compact(value: object) -> bytes:
