@@ -211,7 +211,7 @@ def test_an_unchanged_build_writes_nothing_and_changes_are_picked_up(
 
 def test_an_unreadable_stored_file_is_reported_and_the_build_goes_on(tmp_path: Path) -> None:
     storage, records = _storage_with(tmp_path, 3)
-    storage.path(fake_id(2), "meta.json").write_bytes(b"{not json")
+    storage.write(fake_id(2), "meta.json", b"{not json")
     summary = build_catalog(tmp_path / "c.db", storage.root, [SourceFiles("/p", records)])
     assert summary.entries == 3
     assert (

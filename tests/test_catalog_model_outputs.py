@@ -160,7 +160,7 @@ def test_only_what_changed_is_read_and_a_new_embedding_joins(
     assert (later.changed, later.vectors) == (1, 1)
     assert fake_id(7) in search(catalog, f"similar:{fake_id(0)}")
     # an embedding removed takes the vector with it
-    storage.path(fake_id(6), embedding_kind("m-1")).unlink()
+    storage.delete(fake_id(6), embedding_kind("m-1"))
     build(catalog, storage, records)
     assert fake_id(6) not in search(catalog, "exists similar")
     assert rows(catalog, "SELECT count(*) FROM vectors WHERE media_id = ?", fake_id(6)) == [(0,)]
@@ -213,7 +213,7 @@ def test_a_broken_embedding_is_a_problem_and_is_read_again_once_mended(
     gallery: tuple[Path, StorageFolder, list[Indexed]],
 ) -> None:
     catalog, storage, records = gallery
-    storage.path(fake_id(3), embedding_kind("m-1")).write_bytes(b"\x93NUMPY broken")
+    storage.write(fake_id(3), embedding_kind("m-1"), b"\x93NUMPY broken")
     summary = build(catalog, storage, records)
     assert summary.vectors == 6
     assert len(summary.problems) == 1 and "not an embedding" in summary.problems[0]
@@ -253,7 +253,7 @@ def test_labels_survive_a_user_tag_and_the_rebuild_after_it(
     writer.close()
     assert search(catalog, "tag:best label:dog") == [fake_id(0)]
     write_meta(storage, fake_id(0), MediaMeta(type="image", keywords=["changed"]))
-    storage.path(fake_id(0), "place.json").write_text('{"source":"offline","city":"Rome"}')
+    storage.write(fake_id(0), "place.json", b'{"source":"offline","city":"Rome"}')
     assert build(catalog, storage, records).changed == 1
     assert search(catalog, "tag:best label:dog rome") == [fake_id(0)]
 

@@ -77,6 +77,7 @@ SUBCOMMANDS = [
     ["run", "import"],
     ["run", "server"],
     ["storage", "purge"],
+    ["storage", "compact"],
     ["export", "meta"],
     ["export", "static"],
 ]

@@ -364,8 +364,11 @@ def test_python_names_the_storage_files_as_the_core_lays_them_out(tmp_path: Path
     kinds = [preview_kind(320), video_kind(), POSTER_KIND, failure_kind("meta"), KINDS["meta"]]
     for kind in kinds:
         path = storage.write(media_id, kind, b"x")
-        assert path == tmp_path / _core.storage_relative(media_id, kind)
-        assert path.relative_to(tmp_path).as_posix() == f"01/23/{media_id[4:]}-{kind}"
+        # the small kinds go into the id's record, the others into files of their own
+        stored_as = KINDS["record"] if _core.storage_in_record(kind) else kind
+        assert path == tmp_path / _core.storage_relative(media_id, stored_as)
+        assert path.relative_to(tmp_path).as_posix() == f"01/23/{media_id[4:]}-{stored_as}"
+        assert storage.get(media_id, kind) == b"x"
     # files being written, hidden files and other ids are no kinds of this one
     folder = storage.folder(media_id)
     for name in (

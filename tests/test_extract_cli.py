@@ -14,6 +14,7 @@ from homegallery.cli.extract import parse_steps
 from homegallery.cli.main import main
 from homegallery.config_template import render_config
 from homegallery.samples import write_sample_photo
+from homegallery.storage import read_record
 
 
 def write_config(folder: Path, sources: list[Path]) -> Path:
@@ -59,7 +60,8 @@ def test_index_then_extract(
     assert main(["--config", str(config), "extract"]) == 0
     assert "0 with work" in capsys.readouterr().out
     storage = tmp_path / "storage"
-    assert len(list(storage.rglob("*-place.json"))) == 9
+    records = [read_record(path) for path in storage.rglob("*-record.bin")]
+    assert sum("place.json" in record for record in records) == 9
     assert len(list(storage.rglob("*-image-preview-128.jpg"))) == 25
 
 

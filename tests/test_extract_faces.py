@@ -200,7 +200,7 @@ def test_a_broken_preview_fails_its_photo_only_and_is_retried_when_asked(
     storage = tmp_path / "storage"
     extract([good, bad], storage, settings)
     preview = Storage(storage).path(bad.media_id, "image-preview-1280.jpg")
-    Storage(storage).path(bad.media_id, faces_kind(settings.models_tag)).unlink()
+    Storage(storage).delete(bad.media_id, faces_kind(settings.models_tag))
     preview.write_bytes(b"not a jpeg")
     run_settings = Settings(storage_dir=storage, faces=settings)
     summary = run_extract([good, bad], run_settings, ("faces",), workers=1, progress_factory=quiet)

@@ -111,7 +111,7 @@ def test_real_photos_and_a_phone_video(photos_dir: Path, tmp_path: Path) -> None
     summary = run_extract(items, settings, workers=2, progress_factory=quiet)
 
     # broken files are recorded with their reason, and nothing else stops
-    assert dict(summary.failures) == {("preview", "decode"): 1}
+    assert dict(summary.failures) == {("preview", "decode"): 1}, summary.failed_files
     failure = read_failure(storage, by_name["corrupted.jpg"].media_id, "preview")
     assert failure is not None and "corrupted.jpg" in failure.message
     for entry in items:

@@ -12,7 +12,7 @@ from homegallery.config import Config, load_config
 from homegallery.gallery import open_gallery
 from homegallery.importer import ImportOptions, import_lock, import_update
 from homegallery.index import load_index, update_index
-from homegallery.storage import Storage
+from homegallery.storage import Storage, read_record
 
 
 @pytest.fixture
@@ -48,8 +48,9 @@ def test_purge_removes_what_nothing_needs_and_keeps_the_rest(
     storage = Storage(config.storage.path)
     index = load_index(config.sources[0].index_path)
     gone = next(entry for entry in index if entry.path.startswith("gps/"))
-    gone_files = {storage.relative(gone.id, kind) for kind in storage.kinds(gone.id)}
-    assert len(gone_files) >= 3  # meta and two previews
+    stem = storage.relative(gone.id, "x")[:-1]  # ab/cd/<id[4:]>-
+    gone_files = {name for name in stored(config) if name.startswith(stem)}
+    assert len(gone_files) >= 3  # the record (meta and the rest) and two previews
     kept_id = next(entry.id for entry in index if entry.id != gone.id)
     # Leftovers of a crashed write and of an extractor step that no longer exists, and a
     # file the storage did not make.
@@ -83,7 +84,12 @@ def test_purge_removes_what_nothing_needs_and_keeps_the_rest(
     with open_gallery(config) as gallery:
         previews = [p for entry in gallery for p in entry.previews]
     assert previews and all((config.storage.path / p).is_file() for p in previews)
-    failures = [name for name in stored(config) if "-failed-" in name]
+    failures = [
+        name
+        for name in stored(config)
+        if name.endswith("-record.bin")
+        and any(kind.startswith("failed-") for kind in read_record(config.storage.path / name))
+    ]
     assert failures  # the broken photos' failure records are the ids' own: kept
 
 

@@ -27,7 +27,10 @@ __all__ = [
     "scan_float32",
     "scan_int8",
     "scan_kernel",
+    "storage_in_record",
     "storage_name",
+    "storage_record_decode",
+    "storage_record_encode",
     "storage_relative",
     "storage_split",
     "walk_source",
@@ -221,3 +224,12 @@ def storage_split(media_id: str) -> tuple[str, str]:
 def storage_name(name: str) -> tuple[str, str] | None:
     """(stem, kind) of a name in a storage folder; None for hidden files, files being
     written and names without a kind."""
+
+def storage_in_record(kind: str) -> bool:
+    """Whether a kind is kept in the id's record (JSON and ``.npy`` kinds)."""
+
+def storage_record_encode(parts: list[tuple[str, bytes]]) -> bytes:
+    """A record's bytes from its (kind, bytes) parts; ValueError for a part too large."""
+
+def storage_record_decode(data: bytes) -> list[tuple[str, bytes]]:
+    """The (kind, bytes) parts of a record; ValueError saying why it is broken."""

@@ -13,8 +13,8 @@ use crate::catalog::entry_make::{Group, GroupFile, Options};
 use crate::catalog::entry_rows::{self, FileRow, Value, ValueRow};
 use crate::catalog::fields::field_names;
 use crate::catalog::part_write::{self, PartTask};
-use crate::catalog::storage_layout;
 use crate::catalog::storage_read::{StoredLabel, StoredLabels, StoredMeta, StoredPlace};
+use crate::catalog::{storage_layout, storage_record};
 use crate::errors::CoreError;
 
 /// (source, path, size, mtime ns, id, kind), as `catalog.grouping.GroupFile`.
@@ -198,6 +198,39 @@ fn storage_name(name: &str) -> Option<(String, String)> {
     storage_layout::parse_name(name).map(|(stem, kind)| (stem.to_string(), kind.to_string()))
 }
 
+/// Whether a kind is kept in an id's record (`storage_layout::in_record`).
+#[pyfunction]
+fn storage_in_record(kind: &str) -> bool {
+    storage_layout::in_record(kind)
+}
+
+/// A record's bytes from its parts, (kind, bytes) pairs.
+#[pyfunction]
+fn storage_record_encode<'py>(
+    py: Python<'py>,
+    parts: Vec<(String, Bound<'py, PyBytes>)>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let parts: Vec<(String, &[u8])> = parts
+        .iter()
+        .map(|(kind, data)| (kind.clone(), data.as_bytes()))
+        .collect();
+    let record = storage_record::encode(&parts).map_err(PyValueError::new_err)?;
+    Ok(PyBytes::new(py, &record))
+}
+
+/// The (kind, bytes) parts of a record; `ValueError` with the cause when it is broken.
+#[pyfunction]
+fn storage_record_decode<'py>(
+    py: Python<'py>,
+    data: &[u8],
+) -> PyResult<Vec<(String, Bound<'py, PyBytes>)>> {
+    let parts = storage_record::decode(data).map_err(PyValueError::new_err)?;
+    Ok(parts
+        .into_iter()
+        .map(|(kind, bytes)| (kind, PyBytes::new(py, &bytes)))
+        .collect())
+}
+
 /// The field names of the core's structs, by the Python struct each one mirrors.
 fn doc_fields() -> Vec<(&'static str, Vec<&'static str>)> {
     vec![
@@ -226,6 +259,9 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(storage_relative, m)?)?;
     m.add_function(wrap_pyfunction!(storage_split, m)?)?;
     m.add_function(wrap_pyfunction!(storage_name, m)?)?;
+    m.add_function(wrap_pyfunction!(storage_in_record, m)?)?;
+    m.add_function(wrap_pyfunction!(storage_record_encode, m)?)?;
+    m.add_function(wrap_pyfunction!(storage_record_decode, m)?)?;
     m.add(
         "CASEFOLD_UNICODE_VERSION",
         crate::catalog::casefold::UNICODE_VERSION,

@@ -8,3 +8,4 @@ pub mod fields;
 pub mod part_write;
 pub mod storage_layout;
 pub mod storage_read;
+pub mod storage_record;

@@ -15,6 +15,19 @@ pub const META: &str = "meta.json";
 /// The place its position falls in (`homegallery.extract.schema.Place`).
 pub const PLACE: &str = "place.json";
 
+/// The id's record: every kind [`in_record`] says, in one file (`storage_record`).
+pub const RECORD: &str = "record.bin";
+
+/// Whether a kind is kept in the id's record rather than a file of its own: the small
+/// data kinds, JSON and `.npy` (metadata, place, failure records, model outputs, and
+/// any later step's), never previews, videos or posters, which are served as files.
+/// A storage written before the record existed keeps such kinds as files of their
+/// own; readers look in the record first, then for the file.
+pub fn in_record(kind: &str) -> bool {
+    // Kinds are lower case (Python's `Storage` refuses others).
+    matches!(kind.rsplit_once('.'), Some((_, "json" | "npy")))
+}
+
 /// Kinds that differ in one number or word: `<prefix><parameter><suffix>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KindFamily {
@@ -95,6 +108,7 @@ pub fn kinds() -> Vec<(&'static str, String)> {
         ("labels", LABELS.template()),
         ("faces", FACES.template()),
         ("objects", OBJECTS.template()),
+        ("record", RECORD.to_string()),
     ]
 }
 
@@ -186,9 +200,13 @@ mod tests {
                 "embedding",
                 "labels",
                 "faces",
-                "objects"
+                "objects",
+                "record"
             ]
         );
+        assert!(in_record(META) && in_record("embedding-m-1.npy") && in_record("objects-m-1.json"));
+        assert!(!in_record(RECORD) && !in_record("image-preview-320.jpg"));
+        assert!(!in_record("video-preview-720.mp4") && !in_record("video-frame-1.jpg"));
         assert_eq!(
             OBJECTS.parameter("objects-nanodet-m-1.json"),
             Some("nanodet-m-1")

@@ -5,6 +5,8 @@
 //! id and kind then; a few folders are kept because a RAW twin's id sends the reader
 //! elsewhere for a moment. A stored file that cannot be read is a problem noted with
 //! its path, never the end of the build: the entry is made from what is readable.
+//! An id's small kinds are read from its record (`storage_record`), which is read
+//! with its folder; a storage written before records keeps them as files, read as such.
 
 use std::collections::HashMap;
 
@@ -13,7 +15,7 @@ use std::io::Read;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
-use crate::catalog::storage_layout;
+use crate::catalog::{storage_layout, storage_record};
 
 const FOLDERS_KEPT: usize = 8;
 
@@ -117,8 +119,13 @@ pub struct StoredLabel {
     pub score: f64,
 }
 
-/// Kinds per id (the name after the prefix folders), each list sorted.
-type Folder = HashMap<String, Vec<String>>;
+/// Kinds per id (the name after the prefix folders), each list sorted, with the
+/// parts of the ids' records.
+#[derive(Default)]
+struct Folder {
+    kinds: HashMap<String, Vec<String>>,
+    parts: HashMap<String, HashMap<String, Vec<u8>>>,
+}
 
 pub struct StorageReader {
     root: String,
@@ -153,11 +160,26 @@ impl StorageReader {
             }
             self.folders.insert(folder.clone(), listed);
         }
-        self.folders[&folder].get(stem).map_or(&[], Vec::as_slice)
+        self.folders[&folder]
+            .kinds
+            .get(stem)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The bytes of a kind kept in the record of `media_id`, when it has one.
+    fn part(&mut self, media_id: &str, kind: &str) -> Option<Vec<u8>> {
+        self.kinds(media_id);
+        let (folder, stem) = split_id(media_id)?;
+        self.folders
+            .get(&folder)?
+            .parts
+            .get(stem)?
+            .get(kind)
+            .cloned()
     }
 
     fn list(&mut self, relative: &str) -> Folder {
-        let mut folder = Folder::new();
+        let mut folder = Folder::default();
         let path = format!("{}/{relative}", self.root);
         let entries = match std::fs::read_dir(&path) {
             Ok(entries) => entries,
@@ -180,12 +202,33 @@ impl StorageReader {
             .collect();
         names.sort_unstable();
         for name in &names {
-            if let Some((stem, kind)) = storage_layout::parse_name(name) {
-                folder
-                    .entry(stem.to_string())
-                    .or_default()
-                    .push(kind.to_string());
+            let Some((stem, kind)) = storage_layout::parse_name(name) else {
+                continue;
+            };
+            let kinds = folder.kinds.entry(stem.to_string()).or_default();
+            if kind != storage_layout::RECORD {
+                kinds.push(kind.to_string());
+                continue;
             }
+            let record = format!("{path}/{name}");
+            let parts = read_small(&record)
+                .map_err(|error| error.to_string())
+                .and_then(|data| storage_record::decode(&data));
+            match parts {
+                Ok(parts) => {
+                    kinds.extend(parts.iter().map(|(kind, _)| kind.clone()));
+                    folder
+                        .parts
+                        .insert(stem.to_string(), parts.into_iter().collect());
+                }
+                Err(message) => self
+                    .problems
+                    .push(format!("{record}: cannot read the record: {message}")),
+            }
+        }
+        for kinds in folder.kinds.values_mut() {
+            kinds.sort_unstable();
+            kinds.dedup();
         }
         folder
     }
@@ -196,7 +239,11 @@ impl StorageReader {
             return None;
         }
         let path = format!("{}/{}", self.root, storage_layout::relative(media_id, kind));
-        let result = read_small(&path)
+        let stored = match self.part(media_id, kind) {
+            Some(data) => Ok(data),
+            None => read_small(&path),
+        };
+        let result = stored
             .map_err(|error| error.to_string())
             .and_then(|data| serde_json::from_slice(&data).map_err(|error| error.to_string()));
         match result {
@@ -289,5 +336,40 @@ mod tests {
         assert_eq!(reader.problems.len(), 2);
         assert!(reader.problems[0].contains("ab/cd/0123-meta.json: cannot read meta.json"));
         assert!(reader.problems[1].contains("0123-labels-m-2.json: cannot read labels-m-2.json"));
+    }
+
+    #[test]
+    fn kinds_in_a_record_are_read_from_it_and_old_files_still_count() {
+        let root = storage(&[
+            ("0123-image-preview-320.jpg", ""),
+            ("0123-place.json", r#"{"source":"offline","city":"Tarifa"}"#),
+            ("4567-meta.json", r#"{"type":"video"}"#),
+            ("89ab-record.bin", "not a record"),
+        ]);
+        let record = storage_record::encode(&[
+            ("meta.json".to_string(), br#"{"type":"rawImage"}"#.to_vec()),
+            ("labels-m-1.json".to_string(), br#"{"labels":[]}"#.to_vec()),
+        ])
+        .unwrap();
+        std::fs::write(root.path().join("ab/cd/0123-record.bin"), record).unwrap();
+        let mut reader = StorageReader::new(root.path().to_str().unwrap());
+        assert_eq!(
+            reader.kinds(ID),
+            [
+                "image-preview-320.jpg",
+                "labels-m-1.json",
+                "meta.json",
+                "place.json"
+            ]
+        );
+        assert_eq!(reader.meta(ID).unwrap().media_type, MediaType::RawImage);
+        assert_eq!(reader.place(ID).unwrap().city.as_deref(), Some("Tarifa"));
+        assert_eq!(
+            reader.meta("abcd4567").unwrap().media_type,
+            MediaType::Video
+        );
+        assert!(reader.kinds("abcd89ab").is_empty());
+        assert_eq!(reader.problems.len(), 1);
+        assert!(reader.problems[0].contains("89ab-record.bin: cannot read the record"));
     }
 }

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pyvips
 
+from homegallery.bench.homegallery_model import chained_previews
 from homegallery.bench.quality import decoded_original, preview_ssim
 from homegallery.bench.report import Figure, Report, measure, quick_stage_main
 from homegallery.config import PreviewJpeg
@@ -62,10 +63,16 @@ def _cpu_in_turns(functions: list[Callable[[], object]], repeat: int) -> list[fl
     return best
 
 
-def storage_and_quality(path: Path, jpeg: PreviewJpeg) -> tuple[float, float]:
-    """(kB of all previews per MB of the original, their SSIM weighted by pixels)."""
+def storage_and_quality(
+    path: Path, jpeg: PreviewJpeg | None, quality: int = QUALITY
+) -> tuple[float, float]:
+    """(kB of all previews per MB of the original, their SSIM weighted by pixels);
+    ``jpeg`` None: HomeGallery's previews (see ``homegallery.bench.homegallery_model``)."""
     original = decoded_original(path)
-    previews = VipsEngine(jpeg=jpeg).render(path, SIZES, QUALITY)
+    if jpeg is None:
+        previews = chained_previews(path, quality, SIZES)
+    else:
+        previews = VipsEngine(jpeg=jpeg).render(path, SIZES, quality)
     total = pixels = 0
     weighted = 0.0
     for _, data in previews:
@@ -111,6 +118,16 @@ def run(quick: bool, data: Path | None = None) -> Report:
         )
         per_mb, ssim = storage_and_quality(path, vips.jpeg)
         plain_per_mb, plain_ssim = storage_and_quality(path, PLAIN_JPEG)
+        theirs_per_mb, theirs_ssim = storage_and_quality(path, None)
+        equal_quality = next(
+            (
+                (quality, *figures)
+                for quality in ([] if quick else range(QUALITY, 96, 2))
+                for figures in [storage_and_quality(path, None, quality)]
+                if figures[1] >= ssim
+            ),
+            (0, 0.0, 0.0),
+        )
     report = Report(f"previews ({width}x{height} JPEG, {len(SIZES)} sizes, one core)")
     megapixels = width * height / 1e6
     report.add(
@@ -168,6 +185,32 @@ def run(quick: bool, data: Path | None = None) -> Report:
             plain_ssim,
         )
     )
+    report.add(
+        Figure(
+            "previews",
+            f"storage per original MB against HomeGallery's (Q{QUALITY}, SSIM {theirs_ssim:.4f})",
+            per_mb,
+            "kB/MB",
+            "HomeGallery model",
+            theirs_per_mb,
+            higher_is_better=False,
+            note="HomeGallery's previews modelled: each size from the one above, sharp's "
+            "mozjpeg settings (see scripts/compare_homegallery_storage.py)",
+        )
+    )
+    if equal_quality[0] > QUALITY:
+        report.add(
+            Figure(
+                "previews",
+                f"storage per original MB against HomeGallery's at equal SSIM "
+                f"(its Q{equal_quality[0]}, SSIM {equal_quality[2]:.4f})",
+                per_mb,
+                "kB/MB",
+                "HomeGallery model",
+                equal_quality[1],
+                higher_is_better=False,
+            )
+        )
     return report
 
 

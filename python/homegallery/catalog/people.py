@@ -222,10 +222,11 @@ def _sync_faces(
             continue
         path = storage.path(media_id, kind)
         try:
-            found = decoder.decode(path.read_bytes())
-        except FileNotFoundError:
-            continue
-        except (OSError, msgspec.DecodeError, msgspec.ValidationError) as error:
+            data = storage.get(media_id, kind)
+            if data is None:
+                continue
+            found = decoder.decode(data)
+        except (OSError, ValueError, msgspec.DecodeError, msgspec.ValidationError) as error:
             problems.append(f"{path}: cannot read its faces: {error}")
             continue
         names = _names_in_metadata(storage, media_id, found, problems)

@@ -53,6 +53,7 @@ from homegallery.similarity import (
     rescore,
     scan_codes_batch,
 )
+from homegallery.storage import RECORD_KIND, read_record
 
 log = logging.getLogger("homegallery.catalog")
 
@@ -201,18 +202,24 @@ def read_vectors(
     more than the read of a small file, and a full build reads one per entry.)
     """
     root = os.fspath(storage_dir)
-    suffix = "-" + embedding_kind(model)
+    kind = embedding_kind(model)
     found: list[str] = []
     rows: list[npt.NDArray[np.float32]] = []
     problems: list[str] = []
     for media_id in ids:
         for owner in (media_id, *twins.get(media_id, ())):
-            path = f"{root}/{owner[0:2]}/{owner[2:4]}/{owner[4:]}{suffix}"
+            stem = f"{root}/{owner[0:2]}/{owner[2:4]}/{owner[4:]}-"
+            path = stem + kind
             try:
-                with open(path, "rb") as handle:  # noqa: PTH123
-                    data = handle.read()
+                data = read_record(stem + RECORD_KIND).get(kind)
+                if data is None:
+                    with open(path, "rb") as handle:  # noqa: PTH123
+                        data = handle.read()
             except FileNotFoundError:
                 continue
+            except StoredFileError as error:
+                problems.append(str(error))
+                break
             except OSError as error:
                 problems.append(f"{path}: cannot read the embedding: {error.strerror or error}")
                 break

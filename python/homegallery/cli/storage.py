@@ -1,4 +1,5 @@
-"""``homegallery storage purge``: storage files nothing needs any more, removed."""
+"""``homegallery storage purge``: storage files nothing needs any more, removed;
+``homegallery storage compact``: an older storage's small files folded into records."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ def register(
         "storage",
         parents=[common],
         help="look after the storage (previews, web videos, metadata)",
-        description="Look after the storage folder: `homegallery storage purge`.",
+        description=(
+            "Look after the storage folder: `homegallery storage purge`, "
+            "`homegallery storage compact`."
+        ),
     )
     actions = parser.add_subparsers(dest="action", metavar="ACTION", title="actions")
     actions.required = True
@@ -34,6 +38,18 @@ def register(
         "--dry-run", action="store_true", help="count what would be removed; remove nothing"
     )
     purge.set_defaults(func=run_purge)
+    compact = actions.add_parser(
+        "compact",
+        parents=[common],
+        help="fold an older storage's small files into one record per id",
+        description=(
+            "Move the metadata, places, failure records and model outputs that a storage "
+            "written by an older version keeps as one small file each (a 4 KiB block each "
+            "on ext4) into each id's record. Safe to stop at any point and run again. "
+            "Holds the import lock: refused while an import or extract runs."
+        ),
+    )
+    compact.set_defaults(func=run_compact)
 
 
 def run_purge(args: argparse.Namespace) -> int:
@@ -43,5 +59,13 @@ def run_purge(args: argparse.Namespace) -> int:
         config_from_args(args), dry_run=args.dry_run, quiet=getattr(args, "quiet", 0) > 0
     )
     for line in report.lines():
+        print(line)
+    return 0
+
+
+def run_compact(args: argparse.Namespace) -> int:
+    from homegallery.maintenance.compact import compact_config_storage  # lazy: light --help
+
+    for line in compact_config_storage(config_from_args(args)).lines():
         print(line)
     return 0

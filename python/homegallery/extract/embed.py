@@ -270,7 +270,7 @@ def embed_batch(
                 _record(storage, media_id, original, "io", message)
                 outcomes[media_id] = Outcome(media_id, False, 0.0, "io", message)
                 continue
-            storage.path(media_id, failure_kind("embeddings")).unlink(missing_ok=True)
+            storage.delete(media_id, failure_kind("embeddings"))
             outcomes[media_id] = Outcome(media_id, True, 0.0)
     seconds = (time.perf_counter() - started) / max(1, len(batch))
     for outcome in outcomes.values():

@@ -298,7 +298,7 @@ def faces_batch(
                 )
             )
             continue
-        storage.path(media_id, failure_kind("faces")).unlink(missing_ok=True)
+        storage.delete(media_id, failure_kind("faces"))
         outcomes.append(Outcome(media_id, True, time.perf_counter() - started))
     return outcomes
 

@@ -477,7 +477,7 @@ def run_geo(
                 longitude=longitude,
             )
         write_place(storage, media_id, place)
-        storage.path(media_id, failure_kind("geo")).unlink(missing_ok=True)
+        storage.delete(media_id, failure_kind("geo"))
         summary.add(StepOutcome("geo", True, 0.0))
     summary.steps["geo"].seconds += time.perf_counter() - started
 

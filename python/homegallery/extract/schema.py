@@ -20,6 +20,10 @@ Storage kinds (``Storage.path(media_id, kind)``; named in
 - ``objects-<model>-<version>.json``: :class:`Objects`, the COCO objects found in an image
 - ``failed-<step>.json``: :class:`Failure`, one per step that failed for the id
 
+The JSON and ``.npy`` kinds are kept together in the id's record (``record.bin``, see
+:mod:`homegallery.storage`), each with the bytes its file would have; read and write
+them through ``Storage`` (``get``, ``write``, ``exists``, ``delete``), never by path.
+
 The embedding and label kinds carry the model's name and version, so a new model (or
 a new version of one) finds its files missing and embeds again, while the old files
 stay readable until they are removed.
@@ -37,9 +41,9 @@ if TYPE_CHECKING:  # numpy is imported where embeddings are read: the structs lo
     import numpy as np
     import numpy.typing as npt
 
-from homegallery.errors import HomeGalleryError
 from homegallery.extract.steps import Step
 from homegallery.storage import KINDS, Storage
+from homegallery.storage import StoredFileError as StoredFileError  # re-exported
 
 META_SCHEMA = 1
 PLACE_SCHEMA = 1
@@ -228,10 +232,6 @@ class Failure(msgspec.Struct, kw_only=True, omit_defaults=True):
     attempts: int = 1
 
 
-class StoredFileError(HomeGalleryError, ValueError):
-    """A stored JSON file exists but cannot be read (names the file and the cause)."""
-
-
 def preview_kind(size: int) -> str:
     return KINDS["image_preview"].format(size)
 
@@ -274,11 +274,10 @@ def encode(value: msgspec.Struct) -> bytes:
 
 
 def _read(storage: Storage, media_id: str, kind: str, type_: type[msgspec.Struct]) -> object:
-    path: Path = storage.path(media_id, kind)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = storage.get(media_id, kind)
+    if data is None:
         return None
+    path: Path = storage.path(media_id, kind)
     try:
         return msgspec.json.decode(data, type=type_)
     except (msgspec.DecodeError, msgspec.ValidationError) as error:
@@ -384,12 +383,10 @@ def read_embedding(
     storage: Storage, media_id: str, model_tag: str
 ) -> npt.NDArray[np.float32] | None:
     """The stored embedding of ``media_id`` by one model, or None when not made (yet)."""
-    path = storage.path(media_id, embedding_kind(model_tag))
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    data = storage.get(media_id, embedding_kind(model_tag))
+    if data is None:
         return None
-    return decode_embedding(data, path)
+    return decode_embedding(data, storage.path(media_id, embedding_kind(model_tag)))
 
 
 def read_failure(storage: Storage, media_id: str, step: Step) -> Failure | None:

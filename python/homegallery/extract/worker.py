@@ -175,8 +175,7 @@ def now_iso() -> str:
 
 def record_failure(storage: Storage, item: WorkItem, step: Step, reason: str, message: str) -> None:
     previous_attempts = 0
-    kind_path = storage.path(item.media_id, failure_kind(step))
-    if kind_path.is_file():
+    if storage.exists(item.media_id, failure_kind(step)):
         try:
             previous = read_failure(storage, item.media_id, step)
             previous_attempts = previous.attempts if previous else 0
@@ -344,7 +343,7 @@ def process_item(item: WorkItem, steps: tuple[Step, ...], settings: Settings) ->
                 StepOutcome(step, False, time.perf_counter() - started, reason, message)
             )
             continue
-        storage.path(item.media_id, failure_kind(step)).unlink(missing_ok=True)
+        storage.delete(item.media_id, failure_kind(step))
         outcomes.append(StepOutcome(step, True, time.perf_counter() - started))
     position = None
     if storage.exists(item.media_id, META_KIND):

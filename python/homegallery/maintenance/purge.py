@@ -29,7 +29,7 @@ from homegallery.extract.steps import STEPS
 from homegallery.importer.lock import import_lock
 from homegallery.index import load_index
 from homegallery.progress import Progress, counted
-from homegallery.storage import KINDS, parse_name
+from homegallery.storage import KINDS, RECORD_KIND, Storage, StoredFileError, parse_name
 
 _FAILURE_PREFIX, _FAILURE_SUFFIX = KINDS["failure"].split("{}")
 _TEMPORARY_MARK = ".part"
@@ -131,11 +131,33 @@ def _reason(name: str, folder: str, keep: set[str]) -> str | None:
     stem, kind = parsed
     if folder + stem not in keep:
         return "files of ids no index or entry holds"
+    return _stale_kind(kind)
+
+
+def _stale_kind(kind: str) -> str | None:
+    """Why a kind of a kept id goes (None: it stays)."""
     if kind.startswith(_FAILURE_PREFIX) and kind.endswith(_FAILURE_SUFFIX):
         step = kind[len(_FAILURE_PREFIX) : len(kind) - len(_FAILURE_SUFFIX)]
         if step not in STEPS:
             return "failure records of steps that no longer exist"
     return None
+
+
+def _purge_record(folder: Path, media_id: str, report: PurgeReport) -> None:
+    """Takes the stale kinds out of a kept id's record."""
+    storage = Storage(folder.parent.parent)
+    try:
+        parts = storage.record(media_id)
+    except StoredFileError:
+        return  # its reader says what is wrong; purging leaves it be
+    stale = {kind: _stale_kind(kind) for kind in parts}
+    gone = {kind: reason for kind, reason in stale.items() if reason}
+    for kind, reason in gone.items():
+        report.files += 1
+        report.bytes += len(parts[kind])
+        report.by_reason[reason] += 1
+    if gone and not report.dry_run:
+        storage.change_record(media_id, dict.fromkeys(gone))
 
 
 def _folders(root: Path) -> list[tuple[Path, str]]:
@@ -155,6 +177,9 @@ def _purge_folder(folder: Path, prefix: str, keep: set[str], report: PurgeReport
             report.foreign += 1
             continue
         reason = _reason(item.name, prefix, keep)
+        parsed = parse_name(item.name)
+        if reason is None and parsed is not None and parsed[1] == RECORD_KIND:
+            _purge_record(folder, prefix + parsed[0], report)
         if reason is None:
             report.kept += 1
         elif not reason:

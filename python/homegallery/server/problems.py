@@ -24,7 +24,7 @@ def entry_problem(storage: Storage, entry: Entry, source_dirs: tuple[str, ...]) 
     if entry.previews:
         return ""
     for step in _STEPS:
-        if not storage.path(entry.id, failure_kind(step)).is_file():
+        if not storage.exists(entry.id, failure_kind(step)):
             continue
         try:
             failure = read_failure(storage, entry.id, step)
