@@ -37,6 +37,7 @@ from homegallery.extract.worker import WorkItem, missing_message
 from homegallery.importer import ImportOptions, import_initial
 from homegallery.index import AddLimits, update_index
 from homegallery.samples import shared_photos
+from homegallery.storage import RECORD_KIND, read_record
 
 REPO = Path(__file__).resolve().parent.parent
 MODELS = os.environ.get("HOMEGALLERY_TEST_MODELS", "")
@@ -94,21 +95,27 @@ def _config(folder: Path, cluster: str = "") -> Config:
 
 
 def _stored(config: Config) -> dict[str, bytes]:
-    """Every finished stored file by its path below the storage; failure records
-    without their time (the moment of the failure) and with the photos' folder as
-    ``photos`` (each run imports its own copy)."""
+    """Every finished stored file by its path below the storage, a record as its parts
+    (``<path>/<kind>``); failure records without their time (the moment of the failure)
+    and with the photos' folder as ``photos`` (each run imports its own copy)."""
     root = Path(config.storage.dir)
     photos = str(config.sources[0].path).encode()
     files: dict[str, bytes] = {}
     for path in sorted(root.rglob("*")):
         if not path.is_file() or path.name.startswith("."):
             continue
-        data = path.read_bytes()
-        if "-failed-" in path.name:
-            record = msgspec.json.decode(data.replace(photos, b"photos"))
-            record.pop("time")
-            data = msgspec.json.encode(record)
-        files[path.relative_to(root).as_posix()] = data
+        name = path.relative_to(root).as_posix()
+        parts = (
+            {f"{name}/{kind}": data for kind, data in read_record(path).items()}
+            if path.name.endswith(f"-{RECORD_KIND}")
+            else {name: path.read_bytes()}
+        )
+        for key, data in sorted(parts.items()):
+            if "failed-" in key.rpartition("/")[2]:
+                record = msgspec.json.decode(data.replace(photos, b"photos"))
+                record.pop("time")
+                data = msgspec.json.encode(record)
+            files[key] = data
     return files
 
 

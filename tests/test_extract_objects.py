@@ -172,7 +172,7 @@ def test_the_step_stores_objects_resumes_and_records_a_broken_preview(
     assert "dog" in {o.class_ for o in stored.objects}  # read itself: its previews are small
     again = run_extract([good, bad], run_settings, ("objects",), workers=1, progress_factory=quiet)
     assert again.steps["objects"].skipped == 2 and again.steps["objects"].done == 0
-    Storage(storage).path(bad.media_id, objects_kind(settings.model_tag)).unlink()
+    Storage(storage).delete(bad.media_id, objects_kind(settings.model_tag))
     for preview in Storage(storage).kinds(bad.media_id):
         if preview.startswith("image-preview-"):
             Storage(storage).path(bad.media_id, preview).write_bytes(b"not a jpeg")

@@ -114,7 +114,7 @@ def clip_batch(
                     media_id, original, "io", f"{original}: cannot store its CLIP vector: {error}"
                 )
                 continue
-            storage.path(media_id, failure_kind("embeddings")).unlink(missing_ok=True)
+            storage.delete(media_id, failure_kind("embeddings"))
             outcomes[media_id] = Outcome(media_id, True, 0.0)
     seconds = (time.perf_counter() - started) / max(1, len(batch))
     for outcome in outcomes.values():

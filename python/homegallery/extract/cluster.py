@@ -311,9 +311,9 @@ class Cluster:
             sources[str(original)] = real.read_bytes()
         wanted = {META_KIND, *(failure_kind(step) for step in steps)}
         stored = {
-            kind: self.storage.path(item.media_id, kind).read_bytes()
+            kind: data
             for kind in self.storage.kinds(item.media_id)
-            if kind in wanted
+            if kind in wanted and (data := self.storage.get(item.media_id, kind)) is not None
         }
         return Shipped({item.media_id: stored}, sources)
 
@@ -323,7 +323,9 @@ class Cluster:
             remove_leftovers(self.storage, media_id)
             kinds = previews_to_ship(self.storage.kinds(media_id))
             stored[media_id] = {
-                kind: self.storage.path(media_id, kind).read_bytes() for kind in kinds
+                kind: data
+                for kind in kinds
+                if (data := self.storage.get(media_id, kind)) is not None
             }
         return Shipped(stored, {})
 
@@ -341,7 +343,7 @@ class Cluster:
             for kind, source in changes.shared.get(media_id, []):
                 self.storage.share(media_id, self.storage.path(media_id, source), kind)
             for kind in changes.removed.get(media_id, []):
-                self.storage.path(media_id, kind).unlink(missing_ok=True)
+                self.storage.delete(media_id, kind)
 
     # -- the per-file steps --
 

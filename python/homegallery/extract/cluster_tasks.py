@@ -39,7 +39,7 @@ from homegallery.extract.schema import (
 )
 from homegallery.extract.steps import Step
 from homegallery.extract.worker import ItemResult, Settings, WorkItem, _resolved, process_item
-from homegallery.storage import Storage
+from homegallery.storage import Storage, in_record
 from homegallery.within import real_folder
 
 # (coordinator prefix, worker prefix), longest first: ``cluster.pathMap``.
@@ -234,7 +234,7 @@ def _place(root: Path, shipped: Shipped) -> tuple[Path, dict[str, Path]]:
     for media_id, kinds in shipped.stored.items():
         storage.folder(media_id).mkdir(parents=True, exist_ok=True)
         for kind, data in kinds.items():
-            storage.path(media_id, kind).write_bytes(data)
+            storage.write(media_id, kind, data)
     local: dict[str, Path] = {}
     for number, (original, data) in enumerate(shipped.sources.items()):
         folder = root / "sources" / str(number)
@@ -273,6 +273,11 @@ def _changes(storage_root: Path, shipped: Shipped, media_ids: Sequence[str]) -> 
         shared: list[tuple[str, str]] = []
         first_of: dict[int, str] = {}  # inode → the kind first seen with it
         for kind in _ordered(now):
+            if in_record(kind):  # a part of the id's record: no file, no link of its own
+                data = storage.get(media_id, kind)
+                if data is not None and before.get(kind) != data:
+                    written.append((kind, data))
+                continue
             path = storage.path(media_id, kind)
             inode = path.stat().st_ino
             if inode in first_of:

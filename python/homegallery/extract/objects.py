@@ -269,7 +269,7 @@ def objects_batch(
             message = f"{original}: cannot store its objects: {error}"
             outcomes.append(_record(storage, media_id, original, "io", message))
             continue
-        storage.path(media_id, failure_kind("objects")).unlink(missing_ok=True)
+        storage.delete(media_id, failure_kind("objects"))
         outcomes.append(Outcome(media_id, True, time.perf_counter() - started))
     return outcomes
 
