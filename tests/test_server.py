@@ -18,7 +18,7 @@ from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server import create_app
 from homegallery.server.place_clusters import Bounds, cluster
-from homegallery.server.routes.summaries import timeline_layout
+from homegallery.server.routes.summaries import pack_ratios, timeline_layout
 
 Client: TypeAlias = TestClient[Litestar]
 
@@ -108,14 +108,15 @@ def test_timeline_layout_of_unknown_sizes_and_dates() -> None:
     assert len(empty_ratios) == 0 and empty_groups == []
 
 
-def test_packed_timeline_holds_the_same_ratios_in_two_bytes_each(client: Client) -> None:
+def test_packed_timeline_holds_the_same_ratios_by_index(client: Client) -> None:
     listed = client.get("/api/timeline").json()
     packed = client.get("/api/timeline", params={"form": "packed"}).json()
     assert packed["ratios"] == [] and packed["groups"] == listed["groups"]
     assert packed["total"] == listed["total"] == 11
-    thousandths = np.frombuffer(base64.b64decode(packed["packedRatios"]), "<u2")
-    assert (thousandths / 1000).tolist() == pytest.approx(listed["ratios"], abs=5e-4)
-    assert listed["packedRatios"] == ""
+    indexes = np.frombuffer(base64.b64decode(packed["packedRatios"]), "u1")
+    assert packed["ratioTable"] == sorted(set(listed["ratios"]))
+    assert [packed["ratioTable"][i] for i in indexes] == listed["ratios"]
+    assert listed["packedRatios"] == "" and listed["ratioTable"] == []
     assert client.get("/api/timeline", params={"form": "gzip"}).status_code == 400
 
 
@@ -147,6 +148,16 @@ def test_place_clusters_count_every_geotagged_match_once(client: Client) -> None
     assert client.get("/api/places/clusters", params={"zoom": 20}).status_code == 400
     none = client.get("/api/places/clusters", params={"q": "year:2016"}).json()
     assert none == {"total": 0, "zoom": 2, "bounds": [], "clusters": []}
+
+
+def test_many_distinct_ratios_take_two_bytes_each() -> None:
+    ratios = np.arange(1, 302) / 100
+    table, packed = pack_ratios(ratios[::-1])
+    assert table == ratios.tolist()
+    indexes = np.frombuffer(base64.b64decode(packed), "<u2")
+    assert [table[i] for i in indexes] == ratios[::-1].tolist()
+    few_table, few = pack_ratios(np.array([1.5, 0.75, 1.5]))
+    assert few_table == [0.75, 1.5] and base64.b64decode(few) == bytes([1, 0, 1])
 
 
 def test_place_cells_cross_the_antimeridian_by_bounds() -> None:

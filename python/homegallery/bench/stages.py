@@ -16,3 +16,6 @@ STAGES: dict[str, str] = {
     "people": "people",
     "catalog": "catalog",
 }
+
+# ``homegallery bench --scale``: the sizes bench.scale measures (each beside ten times fewer).
+SCALE_SIZES = ("2k", "20k", "100k", "1m")

@@ -64,8 +64,11 @@ class Timeline(_Wire):
     version: int
     ratios: list[float]  # width / height per match, in order (1.0 when unknown)
     groups: list[tuple[int, int, int]]  # runs of (year, month, count); 0 when unknown
-    # form=packed: the ratios instead as base64 of little-endian uint16 thousandths
-    # (2 bytes a match instead of ~6 of JSON, decoded by the browser in one call)
+    # form=packed: the ratios instead as the distinct ratios (ratio_table) and, per
+    # match, the index of its ratio in that table: base64 of one byte each while the
+    # table has at most 256 ratios, else of two (little-endian). A gallery has few
+    # distinct ratios, so a match costs about a byte instead of ~6 of JSON.
+    ratio_table: list[float] = []
     packed_ratios: str = ""
 
 

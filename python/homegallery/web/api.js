@@ -28,20 +28,23 @@ async function request(path, options = {}) {
   return response.json();
 }
 
-// The packed timeline's ratios (base64 of little-endian uint16 thousandths) as floats:
-// two bytes a photo on the wire instead of a JSON number each.
-export function unpackRatios(packed) {
+// The packed timeline's ratios as floats: `table` holds the distinct ratios and `packed`
+// (base64) each photo's index in it, one byte each up to 256 ratios, else two
+// (little-endian). About a byte a photo on the wire instead of a JSON number each.
+export function unpackRatios(table, packed) {
   const bytes = atob(packed);
-  const ratios = new Float32Array(bytes.length >> 1);
+  const wide = table.length > 256;
+  const ratios = new Float32Array(wide ? bytes.length >> 1 : bytes.length);
   for (let i = 0; i < ratios.length; i += 1) {
-    ratios[i] = (bytes.charCodeAt(2 * i) | (bytes.charCodeAt(2 * i + 1) << 8)) / 1000;
+    const index = wide ? bytes.charCodeAt(2 * i) | (bytes.charCodeAt(2 * i + 1) << 8) : bytes.charCodeAt(i);
+    ratios[i] = table[index];
   }
   return ratios;
 }
 
 async function packedTimeline(q, options) {
   const timeline = await request(withQuery("api/timeline", { q, form: "packed" }), options);
-  timeline.ratios = unpackRatios(timeline.packedRatios);
+  timeline.ratios = unpackRatios(timeline.ratioTable, timeline.packedRatios);
   delete timeline.packedRatios;
   return timeline;
 }

@@ -38,10 +38,12 @@ def timeline_layout(
     return ratios, groups
 
 
-def pack_ratios(ratios: FloatArray) -> str:
-    """Ratios as base64 of little-endian uint16 thousandths (from 0.001 to 65.535)."""
-    thousandths = np.clip(np.rint(ratios * 1000), 1, 65535).astype("<u2")
-    return base64.b64encode(thousandths.tobytes()).decode("ascii")
+def pack_ratios(ratios: FloatArray) -> tuple[list[float], str]:
+    """The distinct ratios and each match's index among them, packed (see ``Timeline``)."""
+    table, indexes = np.unique(ratios, return_inverse=True)
+    width = "u1" if len(table) <= 256 else "<u2"
+    packed = base64.b64encode(indexes.astype(width).tobytes()).decode("ascii")
+    return table.tolist(), packed
 
 
 @get("/api/timeline", summary="Aspect ratios and months of every match")
@@ -60,8 +62,9 @@ async def timeline(
         )
         ratios, groups = timeline_layout(*columns)
         if form == "packed":
+            table, packed = pack_ratios(ratios)
             return Timeline(query=q, total=len(ratios), version=version, ratios=[],
-                            groups=groups, packed_ratios=pack_ratios(ratios))  # fmt: skip
+                            groups=groups, ratio_table=table, packed_ratios=packed)  # fmt: skip
         return Timeline(
             query=q, total=len(ratios), version=version, ratios=ratios.tolist(), groups=groups
         )
