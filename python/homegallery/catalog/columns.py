@@ -200,7 +200,7 @@ class Columns:
                 values = [""] * self.size
                 if self.size:
                     for row, value in zip(
-                        self.scan_rows().tolist(), text.split(_SEPARATOR), strict=True
+                        self.scan_rows().tolist(), _shared(text.split(_SEPARATOR)), strict=True
                     ):
                         values[row] = value
                 found = TextColumn(values)
@@ -301,23 +301,26 @@ class Columns:
             return
         self._file_rows = self._rows(_integers(joined[0]))
         for offset, name in enumerate(("name", "path", "ext"), start=1):
-            self._files[name] = TextColumn(joined[offset].split(_SEPARATOR))
+            split = joined[offset].split(_SEPARATOR)
+            self._files[name] = TextColumn(_shared(split) if name == "ext" else split)
         # the folder of each file in its source ("" at the top)
         self._files["dir"] = TextColumn(
-            [path.rpartition("/")[0] for path in joined[2].split(_SEPARATOR)]
+            _shared([path.rpartition("/")[0] for path in joined[2].split(_SEPARATOR)])
         )
         # a source by its index's name (as HomeGallery; by default the folder's name),
         # never by where it is on the server
         # (`folder:` names a source by its folder's name)
         index_names = {fold(source): fold(name) for source, name in self._index_names().items()}
         sources = joined[4].split(_SEPARATOR)
-        folders = [source.rstrip("/").rsplit("/", 1)[-1] for source in sources]
+        folders = _shared([source.rstrip("/").rsplit("/", 1)[-1] for source in sources])
         self._files["folder"] = TextColumn(folders)
         self._files["source"] = TextColumn(
-            [
-                index_names.get(source) or folder
-                for source, folder in zip(sources, folders, strict=True)
-            ]
+            _shared(
+                [
+                    index_names.get(source) or folder
+                    for source, folder in zip(sources, folders, strict=True)
+                ]
+            )
         )
 
     def file_rows(self) -> IntArray:
@@ -338,7 +341,7 @@ class Columns:
     def days(self) -> TextColumn:
         """The day of each entry (``2021-06-30``), as the text cache holds it."""
         if self._days is None:
-            self._days = TextColumn([date[:10].decode() or None for date in self.dates.tolist()])
+            self._days = TextColumn(_shared([date[:10].decode() for date in self.dates.tolist()]))
         return self._days
 
     def composite(self, parts: tuple[str, ...]) -> TextColumn:
@@ -407,6 +410,14 @@ class Columns:
         start = bisect_left(self.sorted_ids, prefix)
         end = bisect_left(self.sorted_ids, prefix + "\U0010ffff", lo=start)
         return self.sorted_rows[start:end]
+
+
+def _shared(values: list[str]) -> list[str]:
+    """``values`` with one string object per distinct value: a column of a million rows
+    and a few hundred values (types, cameras, places, folders, days) then holds a
+    million references (8 MB) instead of a million strings (~60 MB)."""
+    seen: dict[str, str] = {}
+    return [seen.setdefault(value, value) for value in values]
 
 
 def _regroup(grouped: dict[str, IntArray], row: int, now: set[str]) -> None:
