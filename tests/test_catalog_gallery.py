@@ -234,3 +234,15 @@ def test_repeated_column_values_are_held_once(tmp_path: Path) -> None:
     assert columns.days().values[0] == "2020-05-05"
     assert gallery.count("make:canon dir:2020 2020-05-03") == 1
     gallery.close()
+
+
+def test_substring_search_of_unique_values_groups_nothing(tmp_path: Path) -> None:
+    """File names and paths are searched in one joined text, never grouped by value
+    (an array per row); columns of few values are."""
+    gallery = open_gallery(make_gallery(tmp_path, count=8))
+    assert gallery.search_ids("file:img_3") == gallery.search_ids("img_3") == [fake_id(3)]
+    assert gallery.count("make:can") == 8
+    columns = gallery._searcher().columns()
+    assert columns.file_column("path")._equal is None
+    assert columns.text("make")._equal is not None
+    gallery.close()

@@ -54,6 +54,7 @@ class TextColumn:
         self._starts: IntArray | None = None
         self._equal: dict[str, IntArray] | None = None
         self._ranks: IntArray | None = None
+        self._distinct: int | None = None
 
     def _index(self) -> tuple[str, IntArray]:
         if self._blob is None or self._starts is None:
@@ -71,9 +72,8 @@ class TextColumn:
             return np.flatnonzero(np.array([bool(value) for value in self.values], dtype=bool))
         if _SEPARATOR in text:
             return np.zeros(0, np.int64)
-        groups = self._groups()
-        if len(groups) * 4 < len(self.values):  # few distinct values: test each once
-            found = [rows for value, rows in groups.items() if text in value]
+        if self._few_distinct():  # test each distinct value once
+            found = [rows for value, rows in self._groups().items() if text in value]
             return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
         blob, starts = self._index()
         # One match per row at most: the pattern swallows the rest of the row.
@@ -82,6 +82,14 @@ class TextColumn:
         if not len(positions):
             return np.zeros(0, np.int64)
         return np.searchsorted(starts, positions, side="right") - 1
+
+    def _few_distinct(self) -> bool:
+        """Whether a row in four or fewer has a value of its own. Counted once without
+        grouping: the groups of a column of unique values (file names, paths) would hold
+        an array per row, 200 MB at a million rows, for searches that never need them."""
+        if self._distinct is None:
+            self._distinct = len(set(self.values))
+        return self._distinct * 4 < len(self.values)
 
     def _groups(self) -> dict[str, IntArray]:
         if self._equal is None:
