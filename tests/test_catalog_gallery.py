@@ -219,3 +219,30 @@ def test_index_extract_build_and_search_a_real_folder(
     assert "2 entries from 4 files (0 added, 0 changed, 0 removed, 2 unchanged)" in (
         capsys.readouterr().out
     )
+
+
+def test_repeated_column_values_are_held_once(tmp_path: Path) -> None:
+    """A million rows of a few cameras, places, folders and days hold a few strings."""
+    gallery = open_gallery(make_gallery(tmp_path))
+    assert gallery.count("make:canon") == 5 and gallery.count("2020-05-01") == 1
+    assert gallery.count("dir:2020 ext:jpg") == 5
+    columns = gallery._searcher().columns()
+    for values in (columns.text("make").values, columns.days().values,
+                   columns.file_column("dir").values, columns.file_column("ext").values):  # fmt: skip
+        distinct = {id(value) for value in values}
+        assert len(distinct) == len(set(values)) and len(values) == 5
+    assert columns.days().values[0] == "2020-05-05"
+    assert gallery.count("make:canon dir:2020 2020-05-03") == 1
+    gallery.close()
+
+
+def test_substring_search_of_unique_values_groups_nothing(tmp_path: Path) -> None:
+    """File names and paths are searched in one joined text, never grouped by value
+    (an array per row); columns of few values are."""
+    gallery = open_gallery(make_gallery(tmp_path, count=8))
+    assert gallery.search_ids("file:img_3") == gallery.search_ids("img_3") == [fake_id(3)]
+    assert gallery.count("make:can") == 8
+    columns = gallery._searcher().columns()
+    assert columns.file_column("path")._equal is None
+    assert columns.text("make")._equal is not None
+    gallery.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, TypeAlias
@@ -16,7 +17,8 @@ from browser.galleries import build_sample_gallery
 from homegallery.config import Config
 from homegallery.gallery import Gallery
 from homegallery.server import create_app
-from homegallery.server.routes.summaries import timeline_layout
+from homegallery.server.place_clusters import Bounds, cluster
+from homegallery.server.routes.summaries import pack_ratios, timeline_layout
 
 Client: TypeAlias = TestClient[Litestar]
 
@@ -100,9 +102,71 @@ def test_timeline_layout_of_unknown_sizes_and_dates() -> None:
         np.array([2021.0, 2021.0, 2020.0, nan, nan]),
         np.array([5.0, 5.0, 12.0, nan, nan]),
     )
-    assert ratios == [1.333, 0.75, 1.0, 1.0, 1.333]
+    assert ratios.tolist() == [1.333, 0.75, 1.0, 1.0, 1.333]
     assert groups == [(2021, 5, 2), (2020, 12, 1), (0, 0, 2)]
-    assert timeline_layout(*(np.zeros(0) for _ in range(4))) == ([], [])
+    empty_ratios, empty_groups = timeline_layout(*(np.zeros(0) for _ in range(4)))
+    assert len(empty_ratios) == 0 and empty_groups == []
+
+
+def test_packed_timeline_holds_the_same_ratios_by_index(client: Client) -> None:
+    listed = client.get("/api/timeline").json()
+    packed = client.get("/api/timeline", params={"form": "packed"}).json()
+    assert packed["ratios"] == [] and packed["groups"] == listed["groups"]
+    assert packed["total"] == listed["total"] == 11
+    indexes = np.frombuffer(base64.b64decode(packed["packedRatios"]), "u1")
+    assert packed["ratioTable"] == sorted(set(listed["ratios"]))
+    assert [packed["ratioTable"][i] for i in indexes] == listed["ratios"]
+    assert listed["packedRatios"] == "" and listed["ratioTable"] == []
+    assert client.get("/api/timeline", params={"form": "gzip"}).status_code == 400
+
+
+def test_place_clusters_count_every_geotagged_match_once(client: Client) -> None:
+    points = client.get("/api/places").json()["points"]
+    for zoom in (0, 5, 19):
+        answer = client.get("/api/places/clusters", params={"zoom": zoom}).json()
+        assert answer["total"] == len(points) == 4 and answer["zoom"] == zoom
+        assert sum(c[2] for c in answer["clusters"]) == 4
+        assert {c[3] for c in answer["clusters"]} <= {p[2] for p in points}
+    south, west, north, east = client.get("/api/places/clusters").json()["bounds"]
+    assert (south, north) == (min(p[0] for p in points), max(p[0] for p in points))
+    assert (west, east) == (min(p[1] for p in points), max(p[1] for p in points))
+    # at zoom 0 a cell is a quarter of the world: places a few km apart are one cluster
+    assert len(client.get("/api/places/clusters", params={"zoom": 0}).json()["clusters"]) < 4
+    newest = client.get("/api/places/clusters", params={"zoom": 19}).json()["clusters"]
+    firsts: dict[tuple[float, float], str] = {}
+    for latitude, longitude, media_id in points:  # the samples repeat three places
+        firsts.setdefault((latitude, longitude), media_id)
+    assert [c[3] for c in newest] == list(firsts.values())  # in the result's order
+    assert [c[2] for c in newest] == [[p[:2] for p in points].count(list(k)) for k in firsts]
+    nowhere = client.get("/api/places/clusters", params={"bounds": "-60,-170,-50,-160"}).json()
+    assert nowhere["clusters"] == [] and nowhere["total"] == 4
+    everywhere = client.get("/api/places/clusters", params={"bounds": "-90,-540,90,540"})
+    assert sum(c[2] for c in everywhere.json()["clusters"]) == 4
+    for bad in ("1,2,3", "a,b,c,d", "10,0,-10,5", "nan,0,1,1"):
+        response = client.get("/api/places/clusters", params={"bounds": bad})
+        assert response.status_code == 400 and "bounds" in response.text, bad
+    assert client.get("/api/places/clusters", params={"zoom": 20}).status_code == 400
+    none = client.get("/api/places/clusters", params={"q": "year:2016"}).json()
+    assert none == {"total": 0, "zoom": 2, "bounds": [], "clusters": []}
+
+
+def test_many_distinct_ratios_take_two_bytes_each() -> None:
+    ratios = np.arange(1, 302) / 100
+    table, packed = pack_ratios(ratios[::-1])
+    assert table == ratios.tolist()
+    indexes = np.frombuffer(base64.b64decode(packed), "<u2")
+    assert [table[i] for i in indexes] == ratios[::-1].tolist()
+    few_table, few = pack_ratios(np.array([1.5, 0.75, 1.5]))
+    assert few_table == [0.75, 1.5] and base64.b64decode(few) == bytes([1, 0, 1])
+
+
+def test_place_cells_cross_the_antimeridian_by_bounds() -> None:
+    box = Bounds.parse("-10,170,10,-170")
+    inside = box.holds(np.array([0.0, 0.0, 0.0]), np.array([175.0, -175.0, 0.0]))
+    assert inside.tolist() == [True, True, False]
+    found = cluster(np.array([1.0, 1.001, 60.0]), np.array([10.0, 10.001, 10.0]), 3)
+    assert found.count == [2, 1] and found.first == [0, 2]
+    assert found.latitude[0] == pytest.approx(1.0005)
 
 
 def test_places_are_the_geotagged_matches(client: Client) -> None:

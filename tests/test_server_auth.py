@@ -160,13 +160,42 @@ def test_no_crafted_query_sees_past_the_filter(client: Client, gallery_config: C
     allowed = set(Gallery(gallery_config).search_ids("year:2016"))
     assert login(client, "anna", ANNA_PASSWORD) == 200
     for query in CRAFTED:
-        for url in ("/api/entries", "/api/timeline", "/api/places", "/api/tags"):
+        for url in ("/api/entries", "/api/timeline", "/api/places", "/api/tags",
+                    "/api/places/clusters"):  # fmt: skip
             response = client.get(url, params={"q": query})
             assert response.status_code in (200, 400), (query, url)
             if url == "/api/entries" and response.status_code == 200:
                 assert {e["id"] for e in response.json()["entries"]} <= allowed, query
             if url == "/api/timeline" and response.status_code == 200:
                 assert response.json()["total"] <= len(allowed), query
+            if url == "/api/places/clusters" and response.status_code == 200:
+                clusters = response.json()["clusters"]
+                assert {c[3] for c in clusters} <= allowed, query
+                assert response.json()["total"] <= len(allowed), query
+
+
+def test_map_clusters_and_packed_timeline_count_only_the_filtered(
+    gallery_config: Config,
+) -> None:
+    gallery = Gallery(gallery_config)
+    allowed = set(gallery.search_ids("year:2014"))
+    placed = set(gallery.search_ids("year:2014 exists geo"))
+    assert placed and len(gallery.search_ids("exists geo")) > len(placed)
+    dora = User(username="dora", password=hash_password(BOB_PASSWORD), filter="year:2014")
+    config = with_auth(gallery_config, Auth(users=[dora]))
+    with TestClient(create_app(config)) as client:
+        assert login(client, "dora", BOB_PASSWORD) == 200
+        _only_the_filtered(client, allowed, placed)
+
+
+def _only_the_filtered(client: Client, allowed: set[str], placed: set[str]) -> None:
+    for zoom in (0, 10, 19):
+        answer = client.get("/api/places/clusters", params={"zoom": zoom}).json()
+        assert answer["total"] == sum(c[2] for c in answer["clusters"]) == len(placed)
+        assert {c[3] for c in answer["clusters"]} <= placed
+    packed = client.get("/api/timeline", params={"form": "packed"}).json()
+    assert packed["total"] == len(allowed) == sum(g[2] for g in packed["groups"])
+    assert len(base64.b64decode(packed["packedRatios"])) == len(allowed)
 
 
 def test_no_entry_outside_the_filter_by_id(client: Client, gallery_config: Config) -> None:

@@ -166,10 +166,46 @@ def test_tag_editing_in_the_detail_view(page: Page, real_server: str, real_galle
 def test_map_clusters_places_without_outside_requests(page: Page, real_server: str) -> None:
     hosts: set[str] = set()
     page.on("request", lambda request: hosts.add(urlsplit(request.url).netloc))
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
     page.goto(f"{real_server}/map")
     page.wait_for_selector(".marker-cluster, .leaflet-marker-icon")
-    assert int(page.get_attribute("#map-view", "data-points") or 0) >= 9
+    total = int(page.get_attribute("#map-view", "data-points") or 0)
+    assert total >= 9
     assert hosts == {urlsplit(real_server).netloc}
+    # the server's clusters of the view: every place counted once, no list of points
+    page.wait_for_function("n => Number(document.getElementById('map-view').dataset.shown) === n",
+                           arg=total)  # fmt: skip
+    clustered = [url for url in asked if "/api/places/clusters" in url]
+    assert clustered and any("bounds=" in url for url in clustered)
+    assert not any("/api/places?" in url or url.endswith("/api/places") for url in asked)
+    clusters = int(page.get_attribute("#map-view", "data-clusters") or 0)
+    if page.locator("#map-view .marker-cluster").count():
+        zoom = page.evaluate(
+            "() => document.querySelector('#map-view .leaflet-map-pane').style.transform"
+        )
+        page.locator("#map-view .marker-cluster").first.click()
+        page.wait_for_function(
+            "([before, clusters]) => document.querySelector('#map-view .leaflet-map-pane')"
+            ".style.transform !== before || Number(document.getElementById('map-view')"
+            ".dataset.clusters) !== clusters", arg=[zoom, clusters],
+        )  # fmt: skip
+
+
+def test_the_grid_lays_out_from_the_packed_timeline(
+    page: Page, real_server: str, real_gallery: Config
+) -> None:
+    asked: list[str] = []
+    page.on("request", lambda request: asked.append(request.url))
+    expected = Gallery(real_gallery).search_ids("")
+    open_grid(page, real_server)
+    assert any("/api/timeline?" in url and "form=packed" in url for url in asked)
+    assert page.get_attribute("#timeline", "data-total") == str(len(expected))
+    first = page.locator(f".tile[data-id='{expected[0]}']")
+    box = first.bounding_box()
+    entry = Gallery(real_gallery).entry(expected[0])
+    assert box is not None and entry is not None and entry.width and entry.height
+    assert box["width"] / box["height"] == pytest.approx(entry.width / entry.height, rel=0.05)
 
 
 def test_keyboard_moves_through_the_grid(

@@ -141,13 +141,17 @@ def _model_results(
     )
 
 
-def generate(root: Path, count: int, seed: int = 7) -> list[Indexed]:
-    """A storage of ``count`` media and the index records that point at them."""
+def generate(
+    root: Path, count: int, seed: int = 7, first: int = 0, with_model: bool = True
+) -> list[Indexed]:
+    """A storage of ``count`` media and the index records that point at them
+    (``first``: the number of the first file, for a part of a larger storage; ``with_model``:
+    with the model's labels and embeddings, most of the bytes)."""
     rng = random.Random(seed)
     vectors = np.random.default_rng(seed)
     records: list[Indexed] = []
     made: set[str] = set()
-    for number in range(count):
+    for number in range(first, first + count):
         media_id = f"{rng.getrandbits(256):064x}"
         video = rng.random() < 0.1
         width, height = rng.choice(SIZES)
@@ -177,13 +181,55 @@ def generate(root: Path, count: int, seed: int = 7) -> list[Indexed]:
             _write(_stored(root, media_id, preview_kind(size)), b"")
         if video:
             _write(_stored(root, media_id, video_kind(720)), b"")
-        else:
+        elif with_model:
             _model_results(root, media_id, rng, vectors)
         extension = "mp4" if video else "jpg"
         path = f"{year}/{date[5:7]}/IMG_{number:06d}.{extension}"
         records.append(Indexed(path, rng.randint(10**5, 10**7), 1_700_000_000 * 10**9 + number,
                                media_id, "video" if video else "image"))  # fmt: skip
     return records
+
+
+CACHE_ROOT = Path(tempfile.gettempdir()) / "homegallery-bench"
+
+
+def cached_generate(count: int, seed: int = 7, model: bool = True) -> tuple[Path, list[Indexed]]:
+    """The storage of :func:`generate` kept under the temporary folder between runs: a
+    million media take minutes and gigabytes to write. Whoever changes its files for a
+    measurement puts them back."""
+    folder = CACHE_ROOT / (f"catalog-{count}-{seed}" + ("" if model else "-no-model"))
+    storage, listing = folder / "storage", folder / "records.msgpack"
+    if listing.exists():
+        return storage, msgspec.msgpack.decode(listing.read_bytes(), type=list[Indexed])
+    shutil.rmtree(folder, ignore_errors=True)
+    records = generate_in_parts(storage, count, seed, model)
+    part = listing.with_suffix(".part")
+    part.write_bytes(msgspec.msgpack.encode(records))
+    part.replace(listing)
+    return storage, records
+
+
+PART = 100_000
+
+
+def _generate_part(root: Path, count: int, seed: int, first: int, model: bool) -> list[Indexed]:
+    return generate(root, count, seed + first // PART, first, with_model=model)
+
+
+def generate_in_parts(root: Path, count: int, seed: int = 7, model: bool = True) -> list[Indexed]:
+    """:func:`generate` in parts of 100,000 on two processes: the first part is the
+    100k storage itself, so figures at 100k and 1M compare like with like."""
+    from concurrent.futures import ProcessPoolExecutor  # lazy: only for large storages
+
+    if count <= PART:
+        return generate(root, count, seed, with_model=model)
+    starts = range(0, count, PART)
+    with ProcessPoolExecutor(2) as pool:
+        parts = pool.map(
+            _generate_part, [root] * len(starts), [min(PART, count - s) for s in starts],
+            [seed] * len(starts), starts, [model] * len(starts),
+        )  # fmt: skip
+        return [record for part in parts for record in part]
 
 
 def read_plainly(root: Path, records: Sequence[Indexed]) -> None:

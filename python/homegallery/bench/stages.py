@@ -19,3 +19,6 @@ STAGES: dict[str, str] = {
     "relevance": "relevance",
     "cluster": "cluster",
 }
+
+# ``homegallery bench --scale``: the sizes bench.scale measures (each beside ten times fewer).
+SCALE_SIZES = ("2k", "20k", "100k", "1m")

@@ -56,6 +56,7 @@ class TextColumn:
         self._starts: IntArray | None = None
         self._equal: dict[str, IntArray] | None = None
         self._ranks: IntArray | None = None
+        self._distinct: int | None = None
 
     def _index(self) -> tuple[str, IntArray]:
         if self._blob is None or self._starts is None:
@@ -73,9 +74,8 @@ class TextColumn:
             return np.flatnonzero(np.array([bool(value) for value in self.values], dtype=bool))
         if _SEPARATOR in text:
             return np.zeros(0, np.int64)
-        groups = self._groups()
-        if len(groups) * 4 < len(self.values):  # few distinct values: test each once
-            found = [rows for value, rows in groups.items() if text in value]
+        if self._few_distinct():  # test each distinct value once
+            found = [rows for value, rows in self._groups().items() if text in value]
             return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
         blob, starts = self._index()
         # One match per row at most: the pattern swallows the rest of the row.
@@ -84,6 +84,14 @@ class TextColumn:
         if not len(positions):
             return np.zeros(0, np.int64)
         return np.searchsorted(starts, positions, side="right") - 1
+
+    def _few_distinct(self) -> bool:
+        """Whether a row in four or fewer has a value of its own. Counted once without
+        grouping: the groups of a column of unique values (file names, paths) would hold
+        an array per row, 200 MB at a million rows, for searches that never need them."""
+        if self._distinct is None:
+            self._distinct = len(set(self.values))
+        return self._distinct * 4 < len(self.values)
 
     def _groups(self) -> dict[str, IntArray]:
         if self._equal is None:
@@ -237,7 +245,7 @@ class Columns:
                 values = [""] * self.size
                 if self.size:
                     for row, value in zip(
-                        self.scan_rows().tolist(), text.split(_SEPARATOR), strict=True
+                        self.scan_rows().tolist(), _shared(text.split(_SEPARATOR)), strict=True
                     ):
                         values[row] = value
                 found = TextColumn(values)
@@ -369,23 +377,26 @@ class Columns:
             return
         self._file_rows = self._rows(_integers(joined[0]))
         for offset, name in enumerate(("name", "path", "ext"), start=1):
-            self._files[name] = TextColumn(joined[offset].split(_SEPARATOR))
+            split = joined[offset].split(_SEPARATOR)
+            self._files[name] = TextColumn(_shared(split) if name == "ext" else split)
         # the folder of each file in its source ("" at the top)
         self._files["dir"] = TextColumn(
-            [path.rpartition("/")[0] for path in joined[2].split(_SEPARATOR)]
+            _shared([path.rpartition("/")[0] for path in joined[2].split(_SEPARATOR)])
         )
         # a source by its index's name (as HomeGallery; by default the folder's name),
         # never by where it is on the server
         # (`folder:` names a source by its folder's name)
         index_names = {fold(source): fold(name) for source, name in self._index_names().items()}
         sources = joined[4].split(_SEPARATOR)
-        folders = [source.rstrip("/").rsplit("/", 1)[-1] for source in sources]
+        folders = _shared([source.rstrip("/").rsplit("/", 1)[-1] for source in sources])
         self._files["folder"] = TextColumn(folders)
         self._files["source"] = TextColumn(
-            [
-                index_names.get(source) or folder
-                for source, folder in zip(sources, folders, strict=True)
-            ]
+            _shared(
+                [
+                    index_names.get(source) or folder
+                    for source, folder in zip(sources, folders, strict=True)
+                ]
+            )
         )
 
     def file_rows(self) -> IntArray:
@@ -406,7 +417,7 @@ class Columns:
     def days(self) -> TextColumn:
         """The day of each entry (``2021-06-30``), as the text cache holds it."""
         if self._days is None:
-            self._days = TextColumn([date[:10].decode() or None for date in self.dates.tolist()])
+            self._days = TextColumn(_shared([date[:10].decode() for date in self.dates.tolist()]))
         return self._days
 
     def composite(self, parts: tuple[str, ...]) -> TextColumn:
@@ -483,6 +494,14 @@ _WORD_END = r"(?![^\W_])"  # no letter or digit follows
 def word_pattern(text: str) -> re.Pattern[str]:
     """``text`` as a word of its own: no letter or digit right before or after it."""
     return re.compile(r"(?<![^\W_])" + re.escape(text) + _WORD_END)
+
+
+def _shared(values: list[str]) -> list[str]:
+    """``values`` with one string object per distinct value: a column of a million rows
+    and a few hundred values (types, cameras, places, folders, days) then holds a
+    million references (8 MB) instead of a million strings (~60 MB)."""
+    seen: dict[str, str] = {}
+    return [seen.setdefault(value, value) for value in values]
 
 
 def _regroup(grouped: dict[str, IntArray], row: int, now: set[str]) -> None:

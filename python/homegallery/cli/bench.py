@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 from homegallery import xdg
-from homegallery.bench.stages import STAGES
+from homegallery.bench.stages import SCALE_SIZES, STAGES
 from homegallery.cli.common import CommandError
 
 log = logging.getLogger("homegallery.bench")
@@ -41,10 +41,35 @@ def register(
     parser.add_argument(
         "--apply", action="store_true", help="write the recommended settings into the config"
     )
+    parser.add_argument(
+        "--scale",
+        choices=list(SCALE_SIZES),
+        help="instead: catalog builds, searches, timeline, map and server memory at this "
+        "many entries beside ten times fewer (1m: generates ~7 GB into the temporary "
+        "folder on its first run, kept for the next)",
+    )
     parser.set_defaults(func=run)
 
 
+def run_scale(size: str, json_file: Path | None) -> int:
+    from homegallery.atomic import write_text  # lazy: light --help
+    from homegallery.bench.report import print_report  # lazy: light --help
+    from homegallery.bench.scale import run as measure_scale  # lazy: light --help
+
+    report = measure_scale(size)
+    print_report(report)
+    if json_file is not None:
+        write_text(json_file, json.dumps(report.to_json(), indent=2) + "\n")
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.scale is not None:
+        return run_scale(args.scale, args.json)
+    return run_stages(args)
+
+
+def run_stages(args: argparse.Namespace) -> int:
     from homegallery.atomic import write_text  # lazy: light --help
     from homegallery.bench.recommend import apply, recommend  # lazy: light --help
     from homegallery.bench.report import print_report  # lazy: light --help

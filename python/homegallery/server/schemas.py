@@ -81,10 +81,27 @@ class Timeline(_Wire):
     version: int
     ratios: list[float]  # width / height per match, in order (1.0 when unknown)
     groups: list[tuple[int, int, int]]  # runs of (year, month, count); 0 when unknown
+    # form=packed: the ratios instead as the distinct ratios (ratio_table) and, per
+    # match, the index of its ratio in that table: base64 of one byte each while the
+    # table has at most 256 ratios, else of two (little-endian). A gallery has few
+    # distinct ratios, so a match costs about a byte instead of ~6 of JSON.
+    ratio_table: list[float] = []
+    packed_ratios: str = ""
 
 
 class Places(_Wire):
     points: list[tuple[float, float, str]]  # latitude, longitude, media id
+
+
+class PlaceClusters(_Wire):
+    """The placed matches at one zoom of the map, grouped by what overlaps on screen."""
+
+    total: int  # placed matches, in the bounds or not
+    zoom: int
+    bounds: list[float]  # south, west, north, east of every placed match; [] when none
+    # latitude, longitude (the mean of its points), how many, its first match's id;
+    # only the clusters of the bounds asked for
+    clusters: list[tuple[float, float, int, str]]
 
 
 class TagCount(_Wire):

@@ -28,6 +28,27 @@ async function request(path, options = {}) {
   return response.json();
 }
 
+// The packed timeline's ratios as floats: `table` holds the distinct ratios and `packed`
+// (base64) each photo's index in it, one byte each up to 256 ratios, else two
+// (little-endian). About a byte a photo on the wire instead of a JSON number each.
+export function unpackRatios(table, packed) {
+  const bytes = atob(packed);
+  const wide = table.length > 256;
+  const ratios = new Float32Array(wide ? bytes.length >> 1 : bytes.length);
+  for (let i = 0; i < ratios.length; i += 1) {
+    const index = wide ? bytes.charCodeAt(2 * i) | (bytes.charCodeAt(2 * i + 1) << 8) : bytes.charCodeAt(i);
+    ratios[i] = table[index];
+  }
+  return ratios;
+}
+
+async function packedTimeline(q, options) {
+  const timeline = await request(withQuery("api/timeline", { q, form: "packed" }), options);
+  timeline.ratios = unpackRatios(timeline.ratioTable, timeline.packedRatios);
+  delete timeline.packedRatios;
+  return timeline;
+}
+
 function withQuery(path, params) {
   const search = new URLSearchParams();
   for (const [key, value] of Object.entries(params)) {
@@ -49,12 +70,13 @@ export const api = {
   settings: () => request("api/settings"),
   login: (username, password) => postJson("api/login", { username, password }),
   logout: () => postJson("api/logout", {}),
-  timeline: (q, options) => request(withQuery("api/timeline", { q }), options),
+  timeline: packedTimeline,
   entries: (q, offset, limit) => request(withQuery("api/entries", { q, offset, limit })),
   entry: (id) => request(`api/entries/${encodeURIComponent(id)}`),
   position: (id, q) => request(withQuery(`api/entries/${encodeURIComponent(id)}/position`, { q })),
   similar: (id, limit) => request(withQuery(`api/entries/${encodeURIComponent(id)}/similar`, { limit })),
-  places: (q) => request(withQuery("api/places", { q })),
+  placeClusters: (q, zoom, bounds, options) =>
+    request(withQuery("api/places/clusters", { q, zoom, bounds }), options),
   tags: (q, limit) => request(withQuery("api/tags", { q, limit })),
   folders: (path, offset, limit) => request(withQuery("api/folders", { path, offset, limit })),
   changeTags: (ids, add, remove) => postJson("api/events/tags", { ids, add, remove }),

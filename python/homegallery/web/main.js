@@ -397,10 +397,15 @@ async function showMap(query, at) {
   showSection("map");
   state.query = query;
   try {
-    const places = await api.places(query);
-    await mapView.show(places.points, state.settings.tileUrl, (id) => `files/${id}/image-preview-128.jpg`, at);
-    $("map-view").dataset.points = String(places.points.length);
-    if (!places.points.length) toast("No places among these photos");
+    const total = await mapView.show(
+      (zoom, bounds) => api.placeClusters(query, zoom, bounds),
+      state.settings.tileUrl,
+      (id) => `files/${id}/image-preview-128.jpg`,
+      at,
+      (error) => toast(error.message),
+    );
+    $("map-view").dataset.points = String(total);
+    if (!total) toast("No places among these photos");
   } catch (error) {
     if (error instanceof ApiError && error.status === 400) showQueryError(query, error);
     else toast(error.message);

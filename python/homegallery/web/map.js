@@ -1,4 +1,6 @@
-// Maps with Leaflet and marker clusters, loaded only when a map is shown.
+// Maps with Leaflet, loaded only when a map is shown. The server groups the places into
+// clusters for the zoom and the part of the world in view (api/places/clusters), so a
+// million placed photos cost the browser the few hundred markers on the screen.
 //
 // Tiles come from the configured tile URL. With none (the default), the map draws the
 // world's country outlines itself from Natural Earth data served with the app (the
@@ -32,9 +34,7 @@ export function loadLeaflet() {
     addStyle(vendor("leaflet/leaflet.css"));
     addStyle(vendor("markercluster/MarkerCluster.css"));
     addStyle(vendor("markercluster/MarkerCluster.Default.css"));
-    loading = addScript(vendor("leaflet/leaflet.js"))
-      .then(() => addScript(vendor("markercluster/leaflet.markercluster.js")))
-      .then(() => window.L);
+    loading = addScript(vendor("leaflet/leaflet.js")).then(() => window.L);
   }
   return loading;
 }
@@ -126,48 +126,103 @@ export async function smallMap(container, latitude, longitude, tileUrl) {
   return map;
 }
 
+function clusterIcon(L, count) {
+  const size = count < 10 ? "small" : count < 1000 ? "medium" : "large";
+  const text = count < 10000 ? String(count) : `${Math.round(count / 1000)}k`;
+  return L.divIcon({
+    className: `marker-cluster marker-cluster-${size}`,
+    html: `<div><span>${text}</span></div>`,
+    iconSize: [40, 40],
+  });
+}
+
+// The map of a result: `fetchClusters(zoom, bounds)` answers as api/places/clusters.
 export class MapView {
   constructor(container, onOpen) {
     this.container = container;
     this.onOpen = onOpen;
     this.map = null;
-    this.cluster = null;
+    this.layer = null;
+    this.asked = 0;
+    this.fetchClusters = null;
+    this.thumbnail = null;
+    this.onError = () => {};
   }
 
-  // `at`: "latitude,longitude" to centre on (a photo's place), else all points in view.
-  async show(points, tileUrl, thumbnail, at = "") {
+  // `at`: "latitude,longitude" to centre on (a photo's place), else all places in view.
+  // Returns how many placed matches there are.
+  async show(fetchClusters, tileUrl, thumbnail, at = "", onError = () => {}) {
     const L = await loadLeaflet();
+    this.L = L;
     if (!this.map) {
       this.map = baseMap(L, this.container, tileUrl);
       this.map.setView([30, 0], 2);
+      this.layer = L.layerGroup().addTo(this.map);
+      this.map.on("moveend", () => this.refresh());
     }
-    if (this.cluster) this.cluster.remove();
-    this.cluster = L.markerClusterGroup({ chunkedLoading: true, showCoverageOnHover: false });
-    const markers = points.map(([latitude, longitude, id]) => {
+    this.fetchClusters = fetchClusters;
+    this.thumbnail = thumbnail;
+    this.onError = onError;
+    this.layer.clearLayers();
+    this.map.invalidateSize();
+    const token = ++this.asked;
+    const whole = await fetchClusters(this.map.getZoom(), "");
+    if (token !== this.asked) return whole.total;
+    const centre = /^(-?[\d.]+),(-?[\d.]+)$/.exec(at || "");
+    if (centre) {
+      this.map.setView([Number(centre[1]), Number(centre[2])], tileUrl ? 14 : 6);
+    } else if (whole.bounds.length) {
+      const [south, west, north, east] = whole.bounds;
+      this.map.fitBounds([[south, west], [north, east]], { padding: [30, 30], maxZoom: 14 });
+    }
+    await this.refresh();
+    return whole.total;
+  }
+
+  // The clusters of what is in view now; an answer overtaken by a newer move is dropped.
+  async refresh() {
+    if (!this.fetchClusters) return;
+    const token = ++this.asked;
+    const view = this.map.getBounds();
+    const clamp = (latitude) => Math.max(-90, Math.min(90, latitude));
+    const bounds = [clamp(view.getSouth()), view.getWest(), clamp(view.getNorth()), view.getEast()]
+      .map((value) => value.toFixed(5))
+      .join(",");
+    let answer;
+    try {
+      answer = await this.fetchClusters(this.map.getZoom(), bounds);
+    } catch (error) {
+      if (token === this.asked) this.onError(error);
+      return;
+    }
+    if (token === this.asked) this.draw(answer.clusters);
+  }
+
+  draw(clusters) {
+    const L = this.L;
+    this.layer.clearLayers();
+    for (const [latitude, longitude, count, id] of clusters) {
+      if (count > 1) {
+        const marker = L.marker([latitude, longitude], { icon: clusterIcon(L, count), title: `${count} photos` });
+        marker.on("click", () => this.map.setView([latitude, longitude], Math.min(19, this.map.getZoom() + 2)));
+        this.layer.addLayer(marker);
+        continue;
+      }
       const marker = L.marker([latitude, longitude], { icon: dot(L), title: id.slice(0, 10) });
       marker.on("click", () => this.onOpen(id));
       marker.on("mouseover", () => {
         if (!marker.getTooltip()) {
           const image = document.createElement("img");
-          image.src = thumbnail(id);
+          image.src = this.thumbnail(id);
           image.alt = "";
           image.className = "map-thumb";
           marker.bindTooltip(image, { direction: "top", offset: [0, -8] }).openTooltip();
         }
       });
-      return marker;
-    });
-    this.cluster.addLayers(markers);
-    this.map.addLayer(this.cluster);
-    this.map.invalidateSize();
-    const centre = /^(-?[\d.]+),(-?[\d.]+)$/.exec(at || "");
-    if (centre) {
-      this.map.setView([Number(centre[1]), Number(centre[2])], tileUrl ? 14 : 6);
-    } else if (points.length) {
-      // From the points: with chunked loading the cluster's own bounds fill in later.
-      const bounds = L.latLngBounds(points.map(([latitude, longitude]) => [latitude, longitude]));
-      this.map.fitBounds(bounds, { padding: [30, 30], maxZoom: 14 });
+      this.layer.addLayer(marker);
     }
+    this.container.dataset.clusters = String(clusters.length);
+    this.container.dataset.shown = String(clusters.reduce((sum, cluster) => sum + cluster[2], 0));
   }
 
   resize() {
