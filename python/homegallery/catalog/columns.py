@@ -112,8 +112,15 @@ class TextColumn:
             self._ranks = ranks
         return self._ranks
 
-    def rows_equal(self, text: str) -> IntArray:
-        return self._groups().get(text, np.zeros(0, np.int64))
+    def rows_equal(self, text: str, within: IntArray | None = None) -> IntArray:
+        """Rows whose value is ``text``; ``within``: the rows containing it, when known.
+        A column of unique values is not grouped for this (see ``_few_distinct``): the
+        rows containing the text are compared one by one."""
+        if self._few_distinct() or self._equal is not None:
+            return self._groups().get(text, np.zeros(0, np.int64))
+        rows = self.rows_containing(text) if within is None else within
+        values = self.values
+        return np.array([row for row in rows.tolist() if values[row] == text], np.int64)
 
     def rows_with_word(self, text: str, within: IntArray | None = None) -> IntArray:
         """Rows whose value holds ``text`` as a word of its own (not inside a longer
@@ -128,8 +135,8 @@ class TextColumn:
             return np.array(
                 [row for row in within.tolist() if word.search(values[row] or "")], np.int64
             )
-        groups = self._groups()
-        if len(groups) * 4 < len(self.values):
+        if self._few_distinct():
+            groups = self._groups()
             found = [rows for value, rows in groups.items() if text in value and word.search(value)]
             return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
         blob, starts = self._index()

@@ -178,7 +178,7 @@ class Evaluator:
         grades = (
             ((MATCH_PART, contained),
              (MATCH_WORD, text.rows_with_word(word, contained)),
-             (MATCH_WHOLE, text.rows_equal(word)))
+             (MATCH_WHOLE, text.rows_equal(word, contained)))
             if self.rank_words
             else ((MATCH_PART, contained),)
         )  # fmt: skip
