@@ -33,7 +33,7 @@ from homegallery.importer import import_update
 from homegallery.ml.clip import model_tag
 from homegallery.ml.clip_tokenizer import ClipTokenizer, TokenizerError, byte_symbols
 from homegallery.server import create_app
-from homegallery.storage import Storage
+from homegallery.storage import RECORD_KIND, Storage
 
 INPUT_SIZE = 32
 CONTEXT = 8
@@ -216,7 +216,7 @@ def test_a_new_model_file_embeds_every_photo_anew(gallery_config: Path, tmp_path
     gallery = Gallery(new_config)
     try:
         ids = [entry.id for entry in gallery.search("")]
-        assert all(storage.path(i, embedding_kind(new_tag)).is_file() for i in ids)
+        assert all(storage.exists(i, embedding_kind(new_tag)) for i in ids)
         assert colours(gallery, "text:red")[:2] == ["red", "red"]
     finally:
         gallery.close()
@@ -226,8 +226,10 @@ def test_a_new_model_file_embeds_every_photo_anew(gallery_config: Path, tmp_path
     finally:
         reader.close()
     assert models == {new_tag}
-    # back to the first model: its stored vectors are there, so none is made again
-    first = [storage.path(i, embedding_kind(old_tag)) for i in ids]
+    # back to the first model: its stored vectors are there, so none is made again and
+    # no id's record (which holds them) is written
+    assert all(storage.exists(i, embedding_kind(old_tag)) for i in ids)
+    first = [storage.path(i, RECORD_KIND) for i in ids]
     before = [path.stat().st_mtime_ns for path in first]
     import_update(config)
     assert [path.stat().st_mtime_ns for path in first] == before
