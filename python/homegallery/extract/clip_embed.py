@@ -33,6 +33,7 @@ from homegallery.ml.clip import (
     run_model,
     session,
 )
+from homegallery.ml.sessions import ProcessSessions
 from homegallery.storage import Storage
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from homegallery.extract.runner import ProgressLike, Summary
     from homegallery.extract.worker import Settings
 
-_session: tuple[tuple[str, int], Any] | None = None  # one per worker process
+_sessions: ProcessSessions[Any] = ProcessSessions()  # this worker process's session
 
 
 def from_config(models: Models) -> tuple[ClipImageSettings | None, str]:
@@ -63,12 +64,10 @@ def from_config(models: Models) -> tuple[ClipImageSettings | None, str]:
 
 
 def _session_for(settings: ClipImageSettings) -> Any:
-    global _session
-    key = (str(settings.model_file), settings.threads)
-    if _session is None or _session[0] != key:
-        _session = None
-        _session = (key, session(settings.model_file, settings.threads))
-    return _session[1]
+    return _sessions.get(
+        (str(settings.model_file), settings.threads),
+        lambda: session(settings.model_file, settings.threads),
+    )
 
 
 def clip_batch(

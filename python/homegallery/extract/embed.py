@@ -52,6 +52,7 @@ from homegallery.extract.steps import Step
 from homegallery.extract.worker import StepOutcome, WorkItem, record_failure
 from homegallery.log import warn_once
 from homegallery.ml.labels import label_name, label_wnid, softmax
+from homegallery.ml.sessions import ProcessSessions, cpu_session
 from homegallery.models.preprocess import efficientnet_input
 from homegallery.models.spec import get_spec
 from homegallery.models.store import ModelNotInstalled, model_path, task_model
@@ -170,29 +171,15 @@ def load_input(paths: Sequence[Path]) -> Any:
 
 # --- the worker side ----------------------------------------------------------------------
 
-# One session per worker process, made at its first batch: (model file, threads) → session.
-_session: tuple[tuple[str, int], Any] | None = None
+_sessions: ProcessSessions[Any] = ProcessSessions()  # this worker process's session
 
 
 def session_for(settings: EmbeddingSettings) -> Any:
-    global _session
-    key = (str(settings.model_file), settings.threads)
-    if _session is None or _session[0] != key:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = settings.threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        _session = None  # the old one is freed before the new one is made
-        _session = (
-            key,
-            ort.InferenceSession(
-                str(settings.model_file), options, providers=["CPUExecutionProvider"]
-            ),
-        )
-    return _session[1]
+    """The model's session of this worker process, made at its first batch."""
+    return _sessions.get(
+        (str(settings.model_file), settings.threads),
+        lambda: cpu_session(settings.model_file, settings.threads),
+    )
 
 
 def labels_of(logits: Any, settings: EmbeddingSettings) -> Labels:

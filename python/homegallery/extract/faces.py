@@ -49,6 +49,7 @@ from homegallery.extract.schema import (
 )
 from homegallery.extract.worker import WorkItem, record_failure
 from homegallery.ml import faces as face_math
+from homegallery.ml.sessions import ProcessSessions, cpu_session
 from homegallery.models.store import ModelNotInstalled, model_path, task_model
 from homegallery.storage import Storage
 
@@ -219,31 +220,18 @@ def preview_for_faces(sizes: Sequence[int]) -> int:
 
 # --- the worker side ----------------------------------------------------------------------
 
-_sessions: tuple[tuple[str, str, int], tuple[Any, Any]] | None = None
+_sessions: ProcessSessions[tuple[Any, Any]] = ProcessSessions()  # this worker process's
 
 
 def sessions_for(settings: FaceSettings) -> tuple[Any, Any]:
     """The detector's and the recogniser's sessions of this worker process, made once."""
-    global _sessions
-    key = (str(settings.detector_file), str(settings.recogniser_file), settings.threads)
-    if _sessions is None or _sessions[0] != key:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = settings.threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        _sessions = None
-        providers = ["CPUExecutionProvider"]
-        _sessions = (
-            key,
-            (
-                ort.InferenceSession(str(settings.detector_file), options, providers=providers),
-                ort.InferenceSession(str(settings.recogniser_file), options, providers=providers),
-            ),
-        )
-    return _sessions[1]
+    return _sessions.get(
+        (str(settings.detector_file), str(settings.recogniser_file), settings.threads),
+        lambda: (
+            cpu_session(settings.detector_file, settings.threads),
+            cpu_session(settings.recogniser_file, settings.threads),
+        ),
+    )
 
 
 def _record(storage: Storage, media_id: str, path: Path, reason: str, message: str) -> Outcome:

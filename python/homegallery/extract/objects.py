@@ -48,6 +48,7 @@ from homegallery.extract.schema import (
     write_objects,
 )
 from homegallery.extract.worker import WorkItem, record_failure
+from homegallery.ml.sessions import ProcessSessions, cpu_session
 from homegallery.models.store import ModelNotInstalled, model_path, task_model
 from homegallery.storage import Storage
 from homegallery.within import open_within
@@ -211,29 +212,15 @@ def find_objects(session: Any, picture: Image.Image, model_tag: str, preview: in
 
 # --- the worker side ----------------------------------------------------------------------
 
-_session: tuple[tuple[str, int], Any] | None = None
+_sessions: ProcessSessions[Any] = ProcessSessions()  # this worker process's session
 
 
 def session_for(settings: ObjectSettings) -> Any:
     """The detector's session of this worker process, made once."""
-    global _session
-    key = (str(settings.model_file), settings.threads)
-    if _session is None or _session[0] != key:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = settings.threads
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.log_severity_level = 3
-        _session = None
-        _session = (
-            key,
-            ort.InferenceSession(
-                str(settings.model_file), options, providers=["CPUExecutionProvider"]
-            ),
-        )
-    return _session[1]
+    return _sessions.get(
+        (str(settings.model_file), settings.threads),
+        lambda: cpu_session(settings.model_file, settings.threads),
+    )
 
 
 def _record(storage: Storage, media_id: str, path: Path, reason: str, message: str) -> Outcome:

@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from homegallery.errors import HomeGalleryError
+from homegallery.ml.sessions import cpu_session
 
 FloatMatrix = npt.NDArray[np.float32]
 
@@ -83,16 +84,10 @@ def image_input(image: Any, settings: ClipImageSettings) -> FloatMatrix:
 
 def session(model_file: Path, threads: int = 1) -> Any:
     """An onnxruntime session on the CPU; :class:`ClipModelError` when the file is not a model."""
-    import onnxruntime as ort
-
     if not model_file.is_file():
         raise ClipModelError(f"{model_file}: no such CLIP model file")
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
     try:
-        return ort.InferenceSession(str(model_file), options, providers=["CPUExecutionProvider"])
+        return cpu_session(model_file, threads)
     except Exception as error:  # onnxruntime raises its own untyped errors
         first = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
         raise ClipModelError(f"{model_file}: cannot load the CLIP model: {first}") from None
