@@ -63,20 +63,28 @@ fn has_vector(group: &Group, reader: &mut StorageReader, options: &Options) -> b
     reader.has(&group.id, kind) || group.twin_ids.iter().any(|twin| reader.has(twin, kind))
 }
 
+/// A stored JSON kind of the entry's own file or, when it has none, of its first twin
+/// that has it (a RAW's JPEG twin carries the model outputs of the pair).
+fn own_or_twins<T: serde::de::DeserializeOwned>(
+    group: &Group,
+    reader: &mut StorageReader,
+    kind: &str,
+) -> Option<T> {
+    reader.read_json(&group.id, kind).or_else(|| {
+        group
+            .twin_ids
+            .iter()
+            .find_map(|twin| reader.read_json(twin, kind))
+    })
+}
+
 /// The labels at least as probable as the threshold, from the entry's own file or,
 /// when it has none, its twin's.
 fn labels(group: &Group, reader: &mut StorageReader, options: &Options) -> Vec<Label> {
     let Some(kind) = options.labels_kind.as_deref() else {
         return Vec::new();
     };
-    let mut stored: Option<StoredLabels> = reader.read_json(&group.id, kind);
-    for twin in &group.twin_ids {
-        if stored.is_some() {
-            break;
-        }
-        stored = reader.read_json(twin, kind);
-    }
-    stored
+    own_or_twins::<StoredLabels>(group, reader, kind)
         .map(|stored| stored.labels)
         .unwrap_or_default()
         .into_iter()
@@ -95,14 +103,7 @@ fn objects(group: &Group, reader: &mut StorageReader, options: &Options) -> Vec<
     let Some(kind) = options.objects_kind.as_deref() else {
         return Vec::new();
     };
-    let mut stored: Option<StoredObjects> = reader.read_json(&group.id, kind);
-    for twin in &group.twin_ids {
-        if stored.is_some() {
-            break;
-        }
-        stored = reader.read_json(twin, kind);
-    }
-    stored
+    own_or_twins::<StoredObjects>(group, reader, kind)
         .map(|stored| stored.objects)
         .unwrap_or_default()
         .into_iter()
