@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
@@ -29,6 +27,7 @@ from litestar.datastructures import ResponseHeader
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from homegallery.server.access import Viewer
+from homegallery.server.generational import GenerationalCache
 
 # The route option that keeps Litestar's compression off an answer compressed here.
 COMPRESSED_HERE = "compressed_here"
@@ -77,13 +76,17 @@ class AnswerCache:
     """Answers of the newest catalog generation seen, bounded by bytes, thread-safe."""
 
     def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
-        self._budget = budget
-        self._lock = threading.Lock()
-        self._answers: OrderedDict[Hashable, Answer] = OrderedDict()
-        self._generation = -1
-        self._bytes = 0
-        self.hits = 0
-        self.misses = 0
+        self._answers: GenerationalCache[Answer] = GenerationalCache(
+            budget, lambda answer: answer.size
+        )
+
+    @property
+    def hits(self) -> int:
+        return self._answers.hits
+
+    @property
+    def misses(self) -> int:
+        return self._answers.misses
 
     def answer(
         self, generation: int, viewer: Viewer, request_key: Hashable, make: Callable[[], bytes]
@@ -95,30 +98,11 @@ class AnswerCache:
         """
         # `order by random` shuffles once a day: a day's answers are of that day.
         key = (viewer, request_key, int(time.time()) // 86400)
-        with self._lock:
-            if generation == self._generation and (found := self._answers.get(key)) is not None:
-                self._answers.move_to_end(key)
-                self.hits += 1
-                return found
-            self.misses += 1
-        made = make_answer(make())
-        self._keep(generation, key, made)
-        return made
-
-    def _keep(self, generation: int, key: Hashable, made: Answer) -> None:
-        with self._lock:
-            if generation < self._generation:
-                return  # made from an older catalog while a newer one was read
-            if generation > self._generation:
-                self._answers.clear()
-                self._bytes = 0
-                self._generation = generation
-            old = self._answers.pop(key, None)
-            self._bytes += made.size - (old.size if old else 0)
-            self._answers[key] = made
-            while self._bytes > self._budget and self._answers:
-                _, dropped = self._answers.popitem(last=False)
-                self._bytes -= dropped.size
+        found = self._answers.get(generation, key)
+        if found is None:
+            found = make_answer(make())
+            self._answers.put(generation, key, found)
+        return found
 
 
 def takes_gzip(accept_encoding: str) -> bool:
