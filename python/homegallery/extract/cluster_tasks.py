@@ -29,6 +29,7 @@ from typing import Any
 
 import msgspec
 
+from homegallery.errors import HomeGalleryError
 from homegallery.extract.embed import preview_sizes_stored
 from homegallery.extract.schema import (
     POSTER_KIND,
@@ -51,7 +52,7 @@ MODEL_FILES: dict[str, str] = {}
 _MODEL_STEPS: tuple[Step, ...] = ("embeddings", "faces", "objects")
 
 
-class NotShared(Exception):  # noqa: N818 (a state the coordinator answers by shipping)
+class NotShared(HomeGalleryError):  # noqa: N818 (a state the coordinator answers by shipping)
     """This worker does not see the storage or the file at its mapped path."""
 
 

@@ -35,6 +35,7 @@ import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from homegallery.config import Server
+from homegallery.errors import HomeGalleryError
 from homegallery.server.heads import MAX_HEADER_BYTES, MAX_TARGET_BYTES
 from homegallery.server.proxies import TrustedProxies, parse_address
 
@@ -213,7 +214,7 @@ _HEADERS_TOO_LARGE = (
 _MAX_HEAD_BYTES = MAX_TARGET_BYTES + MAX_HEADER_BYTES + 8 * 1024
 
 
-class _HeadTooLargeError(Exception):
+class _HeadTooLargeError(HomeGalleryError):
     def __init__(self, status: str, text: str) -> None:
         super().__init__(text)
         self.status = status

@@ -222,6 +222,7 @@ export class MapView {
       this.layer.addLayer(marker);
     }
     this.container.dataset.clusters = String(clusters.length);
+    this.container.dataset.zoom = String(this.map.getZoom()); // the zoom they were drawn at
     this.container.dataset.shown = String(clusters.reduce((sum, cluster) => sum + cluster[2], 0));
   }
 
