@@ -22,10 +22,12 @@ done
 # ffmpeg: web video and video metadata; libvips42: previews (it pulls libheif for HEIC);
 # python3-venv: the environment below. For the tests only: chromium (the browser
 # tests), wordnet-base (WordNet 3.0's data.noun, which the test of the ImageNet
-# label table regenerates it from) and darknet (its classic demo photos, in
-# /usr/share/darknet/data, which the object detection tests look at).
+# label table regenerates it from), darknet (its classic demo photos, in
+# /usr/share/darknet/data, which the object detection tests look at) and
+# libimage-exiftool-perl (exiftool, with which the model of HomeGallery's storage
+# writes the exif.json HomeGallery would).
 APT_PACKAGES=(ffmpeg libvips42 python3-venv)
-((demo)) || APT_PACKAGES+=(chromium wordnet-base darknet)
+((demo)) || APT_PACKAGES+=(chromium wordnet-base darknet libimage-exiftool-perl)
 # npm: fetches the map's country outlines below (only at install; never at run time).
 command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(npm)
 
