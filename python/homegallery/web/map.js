@@ -164,6 +164,7 @@ export class MapView {
     this.thumbnail = thumbnail;
     this.onError = onError;
     this.layer.clearLayers();
+    this.drawn = "";
     this.map.invalidateSize();
     const token = ++this.asked;
     const whole = await fetchClusters(this.map.getZoom(), "");
@@ -200,6 +201,11 @@ export class MapView {
 
   draw(clusters) {
     const L = this.L;
+    // The same clusters again (the fitted view's own move answers what `show` asked)
+    // keep their markers: replacing them would drop a click already on its way.
+    const drawn = `${this.map.getZoom()}:${JSON.stringify(clusters)}`;
+    if (drawn === this.drawn) return;
+    this.drawn = drawn;
     this.layer.clearLayers();
     for (const [latitude, longitude, count, id] of clusters) {
       if (count > 1) {
