@@ -29,3 +29,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bindings::fs::register(m)?;
     Ok(())
 }
+
+/// A build plans a million media groups of small strings at once and frees them at
+/// the end: with the system allocator the frees alone took 2.3 s of a 1M-entry
+/// build, with mimalloc 0.3 s (the scale benchmark's million media, on two cores).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -308,17 +308,20 @@ def _built_entry(tmp_path: Path, main: MediaMeta | None, twin: MediaMeta | None)
         write_place(storage, MAIN, _full(Place))
     if twin is not None:
         write_meta(storage, TWIN, twin)
-    files = [
-        ("/photos", "clip.mp4", 10, 1, MAIN, "video"),
-        ("/photos", "clip.raw", 9, 1, TWIN, "raw"),
-    ]
-    twins = [TWIN] if twin is not None else []
+    # a video on its own, or a JPEG with its RAW twin (the only pairs a build makes)
+    if twin is None:
+        files = ("/photos", ["clip.mp4"], [10], [1], [MAIN], ["video"])
+    else:
+        files = ("/photos", ["clip.jpg", "clip.raw"], [10, 9], [1, 1], [MAIN, TWIN],
+                 ["image", "raw"])  # fmt: skip
+    plan = _core.BuildPlan([files], "")
+    assert plan.twins() == ({MAIN: [TWIN]} if twin is not None else {})
     *_, held, _, problems = _core.write_part(
         os.fspath(tmp_path / "part.db"), os.fspath(storage.root), ENTRY_TABLE_STATEMENTS,
-        [(MAIN, "video", files, twins, False)], {}, {MAIN},
+        plan, 0, 1, {MAIN}, set(),
     )  # fmt: skip
     assert problems == []
-    ((held_id, doc),) = held
+    ((held_id, _, doc),) = held
     assert held_id == MAIN
     return decode_doc(doc)
 

@@ -114,7 +114,10 @@ def test_a_source_that_cannot_be_walked_raises_what_python_raises(tmp_path: Path
 
 
 def _write_part(path: Path, schema: list[str] = ENTRY_TABLE_STATEMENTS) -> object:
-    return _core.write_part(os.fspath(path), "/nonexistent-storage", schema, [], {}, set())
+    plan = _core.BuildPlan([], "")
+    return _core.write_part(
+        os.fspath(path), "/nonexistent-storage", schema, plan, 0, 0, set(), set()
+    )
 
 
 def _unwritable_folder(tmp_path: Path) -> Path:

@@ -1,6 +1,7 @@
 """Types of the Rust extension module `homegallery._core`."""
 
 from collections.abc import Sequence
+from typing import final
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +15,7 @@ __all__ = [
     "SIGNATURE_FORMAT",
     "STORAGE_KINDS",
     "STORED_FIELDS",
+    "BuildPlan",
     "casefold",
     "core_version",
     "entry_doc_round_trip",
@@ -152,7 +154,7 @@ def group_people(
 # Catalog entries (rust/catalog/entry_make.rs, rust/catalog/entry_rows.rs).
 
 _GroupFile = tuple[str, str, int, int, str, str]
-_Group = tuple[str, str, Sequence[_GroupFile], Sequence[str], bool]
+_Group = tuple[str, str, list[_GroupFile], list[str]]
 
 CASEFOLD_UNICODE_VERSION: str
 ENTRY_COLUMNS: list[str]
@@ -165,31 +167,63 @@ STORED_FIELDS: dict[str, list[str]]
 # Storage kinds by name; a family has "{}" where its size, number or step goes.
 STORAGE_KINDS: dict[str, str]
 
+# (source folder, paths, sizes, mtimes in ns, ids, kinds): one source's index files
+_SourceColumns = tuple[
+    str, Sequence[str], Sequence[int], Sequence[int], Sequence[str], Sequence[str]
+]
+
+@final
+class BuildPlan:
+    """The media groups of a build, sorted by id, and the catalog's signatures.
+
+    Made from every source's files (``catalog.grouping``'s rules: copies are one
+    group, a RAW joins the one JPEG of its folder and base name, sidecars join their
+    media) and ``stored``: ``id:signature`` lines. ValueError for a line without a
+    colon or for columns of different lengths. The groups stay in the core; parts
+    are made from slices of them (``write_part``).
+    """
+
+    def __new__(cls, sources: Sequence[_SourceColumns], stored: str) -> BuildPlan: ...
+    def __len__(self) -> int: ...
+    @property
+    def stored_count(self) -> int:
+        """Entries the catalog held when the plan was made."""
+    def ids(self) -> list[str]:
+        """The id of every group, in order."""
+    def twins(self) -> dict[str, list[str]]:
+        """Group id → its RAW twins, for the groups that have any."""
+    def groups(self, start: int, end: int) -> list[_Group]:
+        """Groups ``start`` to ``end`` as (id, kind, files, twin ids)."""
+    def gone(self, kept_prefix: str) -> list[str]:
+        """Stored ids no group has, but those whose signature starts with ``kept_prefix``."""
+
 def write_part(
     path: str,
     storage_root: str,
     schema: list[str],
-    groups: Sequence[_Group],
-    stored: dict[str, str],
+    plan: BuildPlan,
+    start: int,
+    end: int,
     held: set[str],
+    vector_ids: set[str],
     labels_kind: str | None = None,
     label_threshold: float = 0.0,
     vector_kind: str | None = None,
     objects_kind: str | None = None,
     object_score: float = 0.0,
-) -> tuple[list[str], list[bool], list[tuple[str, bytes]], int, list[str]]:
-    """Makes one part of a catalog build into a new SQLite file (GIL released).
+) -> tuple[int, list[str], int, list[tuple[str, str, bytes]], int, list[str]]:
+    """Makes groups ``start`` to ``end`` of ``plan`` into a new SQLite file (GIL released).
 
-    A group is (id, kind, files, twin ids, has vector) with files as
-    ``catalog.grouping.GroupFile`` tuples; ``schema`` makes the entry tables; a group
-    whose signature ``stored`` holds is left out, and the docs of ``held`` ids come
-    back instead of being written. An entry's labels are those of the stored
-    ``labels_kind`` file (its own, else a RAW twin's) at least ``label_threshold``
-    probable; it has a vector when the group says so or a ``vector_kind`` file is
-    stored for it or a twin. ValueError for a threshold outside 0 to 1. Returns each group's signature and whether it was
-    made anew, the held (id, doc) pairs, the number of entries written (rowids 1 to
-    it) and the problems met (stored files that could not be read, each naming its
-    path). Raises the OSError of the errno (FileNotFoundError, PermissionError,
+    ``schema`` makes the entry tables; a group whose signature the plan's stored ones
+    hold is left out, and the docs of ``held`` ids come back instead of being
+    written. An entry's labels are those of the stored ``labels_kind`` file (its own,
+    else a RAW twin's) at least ``label_threshold`` probable; it has a vector when its
+    id is in ``vector_ids`` or a ``vector_kind`` file is stored for it or a twin.
+    ValueError for a threshold outside 0 to 1 or a range that is not in the plan.
+    Returns the groups added, the ids of those changed, the number unchanged, the held
+    (id, signature, doc) triples, the number of entries written (rowids 1 to it) and
+    the problems met (stored files that could not be read, each naming its path).
+    Raises the OSError of the errno (FileNotFoundError, PermissionError,
     IsADirectoryError, …, with ``errno`` and ``filename``) when the part file cannot be
     made, and OSError naming the file when SQLite cannot write it.
     """

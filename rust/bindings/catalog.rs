@@ -8,10 +8,12 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyBytes, PyTuple};
 
+use crate::catalog::build_plan::BuildPlan;
 use crate::catalog::entry_doc::{self, DetectedObject, Entry, EntryFile, Face, Label};
-use crate::catalog::entry_make::{Group, GroupFile, Options};
+use crate::catalog::entry_make::{Group, Options};
 use crate::catalog::entry_rows::{self, FileRow, Value, ValueRow};
 use crate::catalog::fields::field_names;
+use crate::catalog::grouping::SourceColumns;
 use crate::catalog::part_write::{self, PartTask};
 use crate::catalog::storage_read::{StoredLabel, StoredLabels, StoredMeta, StoredPlace};
 use crate::catalog::{storage_layout, storage_record};
@@ -19,61 +21,148 @@ use crate::errors::CoreError;
 
 /// (source, path, size, mtime ns, id, kind), as `catalog.grouping.GroupFile`.
 type FileTuple = (String, String, i64, i64, String, String);
-/// (id, kind, files, twin ids, has vector) of a media group.
-type GroupTuple = (String, String, Vec<FileTuple>, Vec<String>, bool);
-/// Signatures, remade flags, held (id, doc), entries written, problems.
-type Part<'py> = (
+/// (id, kind, files, twin ids) of a media group.
+type GroupTuple = (String, String, Vec<FileTuple>, Vec<String>);
+type Rows<'py> = (Vec<Bound<'py, PyTuple>>, Vec<ValueRow>, Vec<FileRow>);
+
+/// (source folder, paths, sizes, mtimes in ns, ids, kinds): one source's index files.
+type SourceTuple = (
+    String,
     Vec<String>,
-    Vec<bool>,
-    Vec<(String, Bound<'py, PyBytes>)>,
+    Vec<i64>,
+    Vec<i64>,
+    Vec<String>,
+    Vec<String>,
+);
+/// Added, changed ids, unchanged, held (id, signature, doc), entries written, problems.
+type Part<'py> = (
+    i64,
+    Vec<String>,
+    i64,
+    Vec<(String, String, Bound<'py, PyBytes>)>,
     i64,
     Vec<String>,
 );
-type Rows<'py> = (Vec<Bound<'py, PyTuple>>, Vec<ValueRow>, Vec<FileRow>);
 
-fn group(tuple: GroupTuple) -> Group {
-    let (id, kind, files, twin_ids, has_vector) = tuple;
-    let files = files
-        .into_iter()
-        .map(|(source, path, size, mtime_ns, id, kind)| GroupFile {
-            source,
-            path,
-            size,
-            mtime_ns,
-            id,
-            kind,
-        })
-        .collect();
-    Group {
-        id,
-        kind,
-        files,
-        twin_ids,
-        has_vector,
+/// The media groups of a build and the catalog's signatures (`catalog::build_plan`),
+/// held in the core: the parts read slices of it, Python sees only what it asks for.
+#[pyclass(frozen, name = "BuildPlan", module = "homegallery._core")]
+pub struct PyBuildPlan {
+    plan: BuildPlan,
+}
+
+#[pymethods]
+impl PyBuildPlan {
+    #[new]
+    fn new(py: Python<'_>, sources: Vec<SourceTuple>, stored: String) -> PyResult<Self> {
+        let sources: Vec<SourceColumns> = sources
+            .into_iter()
+            .map(
+                |(source, paths, sizes, mtimes_ns, ids, kinds)| SourceColumns {
+                    source,
+                    paths,
+                    sizes,
+                    mtimes_ns,
+                    ids,
+                    kinds,
+                },
+            )
+            .collect();
+        let plan = py.detach(|| BuildPlan::new(sources, &stored))?;
+        Ok(PyBuildPlan { plan })
+    }
+
+    fn __len__(&self) -> usize {
+        self.plan.groups.len()
+    }
+
+    /// Entries the catalog held when the plan was made.
+    #[getter]
+    fn stored_count(&self) -> usize {
+        self.plan.stored.len()
+    }
+
+    /// The id of every group, in order.
+    fn ids(&self) -> Vec<String> {
+        self.plan
+            .groups
+            .iter()
+            .map(|group| group.id.clone())
+            .collect()
+    }
+
+    /// Group id → its RAW twins, for the groups that have any.
+    fn twins(&self) -> HashMap<String, Vec<String>> {
+        self.plan
+            .groups
+            .iter()
+            .filter(|group| !group.twin_ids.is_empty())
+            .map(|group| (group.id.clone(), group.twin_ids.clone()))
+            .collect()
+    }
+
+    /// The groups from `start` to `end` as (id, kind, files, twin ids).
+    fn groups(&self, start: usize, end: usize) -> Vec<GroupTuple> {
+        let end = end.min(self.plan.groups.len());
+        self.plan.groups[start.min(end)..end]
+            .iter()
+            .map(group_tuple)
+            .collect()
+    }
+
+    /// Stored ids no group has any more, but those whose signature starts with `kept_prefix`.
+    fn gone(&self, kept_prefix: &str) -> Vec<String> {
+        self.plan.stored.gone(&self.plan.groups, kept_prefix)
     }
 }
 
-/// Makes one part of a build into a SQLite file (GIL released; see `part_write.rs`).
+fn group_tuple(group: &Group) -> GroupTuple {
+    let files = group
+        .files
+        .iter()
+        .map(|file| {
+            (
+                file.source.to_string(),
+                file.path.clone(),
+                file.size,
+                file.mtime_ns,
+                file.id.clone(),
+                file.kind.to_string(),
+            )
+        })
+        .collect();
+    (
+        group.id.clone(),
+        group.kind.clone(),
+        files,
+        group.twin_ids.clone(),
+    )
+}
+
+/// Makes groups `start` to `end` of a plan into a SQLite file (GIL released; see
+/// `part_write.rs`).
 #[pyfunction]
 #[pyo3(signature = (
-    path, storage_root, schema, groups, stored, held,
+    path, storage_root, schema, plan, start, end, held, vector_ids,
     labels_kind=None, label_threshold=0.0, vector_kind=None, objects_kind=None, object_score=0.0
 ))]
 #[allow(clippy::too_many_arguments)] // one binding mirrors the Python call's keywords
-fn write_part(
-    py: Python<'_>,
+fn write_part<'py>(
+    py: Python<'py>,
     path: PathBuf,
     storage_root: String,
     schema: Vec<String>,
-    groups: Vec<GroupTuple>,
-    stored: HashMap<String, String>,
+    plan: &Bound<'py, PyBuildPlan>,
+    start: usize,
+    end: usize,
     held: HashSet<String>,
+    vector_ids: HashSet<String>,
     labels_kind: Option<String>,
     label_threshold: f64,
     vector_kind: Option<String>,
     objects_kind: Option<String>,
     object_score: f64,
-) -> PyResult<Part<'_>> {
+) -> PyResult<Part<'py>> {
     if !(0.0..=1.0).contains(&label_threshold) {
         return Err(PyValueError::new_err(format!(
             "label_threshold must be a probability from 0 to 1, not {label_threshold}"
@@ -84,7 +173,13 @@ fn write_part(
             "object_score must be a score from 0 to 1, not {object_score}"
         )));
     }
-    let groups: Vec<Group> = groups.into_iter().map(group).collect();
+    let plan = &plan.get().plan;
+    if start > end || end > plan.groups.len() {
+        return Err(PyValueError::new_err(format!(
+            "groups {start} to {end} are not a part of a plan of {}",
+            plan.groups.len()
+        )));
+    }
     let options = Options {
         labels_kind,
         label_threshold,
@@ -93,20 +188,22 @@ fn write_part(
         object_score,
     };
     let task = PartTask {
-        groups: &groups,
-        stored: &stored,
+        groups: &plan.groups[start..end],
+        stored: &plan.stored,
         held: &held,
+        vector_ids: &vector_ids,
         options: &options,
     };
     let outcome = py.detach(|| part_write::write_part(&path, &storage_root, &schema, &task))?;
     let held_docs = outcome
         .held_docs
         .into_iter()
-        .map(|(id, doc)| (id, PyBytes::new(py, &doc)))
+        .map(|(id, signature, doc)| (id, signature, PyBytes::new(py, &doc)))
         .collect();
     Ok((
-        outcome.signatures,
-        outcome.remade,
+        outcome.added,
+        outcome.changed_ids,
+        outcome.unchanged,
         held_docs,
         outcome.written,
         outcome.problems,
@@ -252,6 +349,7 @@ fn stored_fields() -> Vec<(&'static str, Vec<&'static str>)> {
 }
 
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<PyBuildPlan>()?;
     m.add_function(wrap_pyfunction!(write_part, m)?)?;
     m.add_function(wrap_pyfunction!(rows_of_docs, m)?)?;
     m.add_function(wrap_pyfunction!(entry_doc_round_trip, m)?)?;

@@ -1,6 +1,6 @@
 //! Media groups plus what extract stored for them → catalog entries (stored form).
 //!
-//! The Python build groups index files into media groups (`catalog/grouping.py`);
+//! The build groups index files into media groups (`grouping.rs`);
 //! this makes each group's entry: its metadata (a RAW twin fills in what the JPEG
 //! lacks), place, labels, previews and files, and a signature of everything the
 //! entry is made from, so an incremental build remakes only entries whose signature
@@ -9,6 +9,7 @@
 //! Python build makes the whole catalog anew then.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::catalog::entry_doc::{DetectedObject, Entry, EntryFile, Label};
 use crate::catalog::storage_layout::{self, IMAGE_PREVIEW, VIDEO_FRAME, VIDEO_PREVIEW};
@@ -19,12 +20,14 @@ use crate::catalog::storage_read::{
 /// One indexed file of a group, as `catalog.grouping.GroupFile`.
 #[derive(Debug, Clone)]
 pub struct GroupFile {
-    pub source: String,
+    /// Shared by every file of the source (a million files, one string).
+    pub source: Arc<str>,
     pub path: String,
     pub size: i64,
     pub mtime_ns: i64,
     pub id: String,
-    pub kind: String,
+    /// Shared by every file of the kind.
+    pub kind: Arc<str>,
 }
 
 /// A media group, as `catalog.grouping.MediaGroup`, and whether the catalog holds a
@@ -239,7 +242,7 @@ fn ordered_files(group: &Group) -> Vec<&GroupFile> {
         let rank = |file: &GroupFile| {
             if file.id == group.id {
                 0
-            } else if file.kind == "sidecar" {
+            } else if &*file.kind == "sidecar" {
                 2
             } else {
                 1
@@ -279,11 +282,11 @@ pub fn assemble(group: &Group, reader: &mut StorageReader, options: &Options) ->
     let files = ordered_files(group)
         .into_iter()
         .map(|file| EntryFile {
-            source: file.source.clone(),
+            source: file.source.to_string(),
             path: file.path.clone(),
             size: file.size,
-            kind: if FILE_KINDS.contains(&file.kind.as_str()) {
-                file.kind.clone()
+            kind: if FILE_KINDS.contains(&&*file.kind) {
+                file.kind.to_string()
             } else {
                 "other".to_string()
             },

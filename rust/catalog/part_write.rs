@@ -10,12 +10,13 @@
 //! once (their POSIX locks would undo each other), so a part file is written and
 //! closed here before Python opens it, and this copy never opens the catalog.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, ToSql};
 
+use crate::catalog::build_plan::StoredSignatures;
 use crate::catalog::entry_doc;
 use crate::catalog::entry_make::{self, Group, Options};
 use crate::catalog::entry_rows::{self, Value, ENTRY_COLUMNS};
@@ -33,23 +34,26 @@ impl ToSql for Value {
     }
 }
 
-/// What a part asks for: its groups, the catalog's signatures of them (empty for a
-/// full build), the ids whose docs go back to Python instead of into the file (user
-/// events change those entries before they are written), and the build's options.
+/// What a part asks for: its groups, the catalog's signatures (empty for a full
+/// build), the ids whose docs go back to Python instead of into the file (user events
+/// change those entries before they are written), the ids with a vector in the
+/// catalog that no stored embedding accounts for, and the build's options.
 pub struct PartTask<'a> {
     pub groups: &'a [Group],
-    pub stored: &'a HashMap<String, String>,
+    pub stored: &'a StoredSignatures,
     pub held: &'a HashSet<String>,
+    pub vector_ids: &'a HashSet<String>,
     pub options: &'a Options,
 }
 
 #[derive(Debug, Default)]
 pub struct PartOutcome {
-    /// One per group: its signature, and whether its entry was made anew.
-    pub signatures: Vec<String>,
-    pub remade: Vec<bool>,
-    /// (id, doc) of the held ids that were made anew, in group order.
-    pub held_docs: Vec<(String, Vec<u8>)>,
+    /// Groups the catalog had no entry for, had one made otherwise, or had as they are.
+    pub added: i64,
+    pub changed_ids: Vec<String>,
+    pub unchanged: i64,
+    /// (id, signature, doc) of the held ids that were made anew, in group order.
+    pub held_docs: Vec<(String, String, Vec<u8>)>,
     /// Entries written, with rowids 1..=written.
     pub written: i64,
     pub problems: Vec<String>,
@@ -111,13 +115,28 @@ pub fn write_part(
             .prepare("INSERT INTO entry_docs (entry, doc) VALUES (?, ?)")
             .map_err(failed)?;
         for group in task.groups {
+            let marked;
+            let group = if task.vector_ids.contains(&group.id) {
+                marked = Group {
+                    has_vector: true,
+                    ..group.clone()
+                };
+                &marked
+            } else {
+                group
+            };
             let signature = entry_make::signature(group, &mut reader, task.options);
-            let remade = task.stored.get(&group.id) != Some(&signature);
-            if remade {
+            let stored = task.stored.get(&group.id);
+            match stored {
+                Some(known) if known == signature => outcome.unchanged += 1,
+                Some(_) => outcome.changed_ids.push(group.id.clone()),
+                None => outcome.added += 1,
+            }
+            if stored != Some(signature.as_str()) {
                 let entry = entry_make::assemble(group, &mut reader, task.options);
                 let doc = entry_doc::encode(&entry);
                 if task.held.contains(&group.id) {
-                    outcome.held_docs.push((group.id.clone(), doc));
+                    outcome.held_docs.push((group.id.clone(), signature, doc));
                 } else {
                     let rowid = outcome.written + 1;
                     let rows = entry_rows::entry_rows(rowid, &entry, &signature);
@@ -138,8 +157,6 @@ pub fn write_part(
                     outcome.written = rowid;
                 }
             }
-            outcome.signatures.push(signature);
-            outcome.remade.push(remade);
         }
     }
     transaction.commit().map_err(failed)?;
@@ -190,17 +207,15 @@ mod tests {
         )
         .unwrap();
         let groups = [group("aaaa01"), group("aaaa02"), group("aaaa03")];
-        let mut stored = HashMap::new();
         let mut reader = StorageReader::new(storage.to_str().unwrap());
-        stored.insert(
-            "aaaa02".to_string(),
-            entry_make::signature(&groups[1], &mut reader, &Options::default()),
-        );
+        let signature = entry_make::signature(&groups[1], &mut reader, &Options::default());
+        let stored = StoredSignatures::parse(&format!("aaaa02:{signature}\naaaa03:old")).unwrap();
         let held = HashSet::from(["aaaa03".to_string()]);
         let task = PartTask {
             groups: &groups,
             stored: &stored,
             held: &held,
+            vector_ids: &HashSet::new(),
             options: &Options::default(),
         };
         let path = root.path().join("part.db");
@@ -211,7 +226,9 @@ mod tests {
             &task,
         )
         .unwrap();
-        assert_eq!(outcome.remade, [true, false, true]);
+        assert_eq!(outcome.added, 1);
+        assert_eq!(outcome.unchanged, 1);
+        assert_eq!(outcome.changed_ids, ["aaaa03"]);
         assert_eq!(outcome.written, 1);
         assert_eq!(outcome.held_docs.len(), 1);
         assert_eq!(outcome.held_docs[0].0, "aaaa03");

@@ -30,13 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homegallery import _core
+from homegallery._core import BuildPlan
 from homegallery.catalog.clip_build import KEEP, ClipWork
 from homegallery.catalog.clip_build import prepare as prepare_clip
 from homegallery.catalog.clip_build import write as write_clip
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.events import Event, apply_to_catalog, events_by_entry, read_events
 from homegallery.catalog.generation import bump_generation
-from homegallery.catalog.grouping import MediaGroup, SourceFiles, group_files
+from homegallery.catalog.grouping import SourceFiles, plan_build
 from homegallery.catalog.people import (
     FaceOutputs,
     PeopleSummary,
@@ -135,8 +136,16 @@ def _fetched_entries(connection: sqlite3.Connection) -> list[tuple[bytes, str]]:
     ]
 
 
-def _stored_signatures(connection: sqlite3.Connection) -> dict[str, str]:
-    return dict(connection.execute("SELECT id, signature FROM entries").fetchall())
+def _stored_signatures(connection: sqlite3.Connection) -> str:
+    """``id:signature`` lines of every entry, for the core's plan (one string: a million
+    rows as Python tuples would cost a second). A fetched entry's signature is cut to
+    its prefix: the plan only needs to know it is never made here."""
+    (text,) = connection.execute(
+        "SELECT group_concat(id || ':' || CASE WHEN signature LIKE ? THEN ? "
+        "ELSE ifnull(signature, '') END, char(10)) FROM entries",
+        (FETCHED_SIGNATURE + "%", FETCHED_SIGNATURE),
+    ).fetchone()
+    return str(text or "")
 
 
 def _signature_format(outputs: ModelOutputs | None, objects: ObjectOutputs | None = None) -> str:
@@ -202,34 +211,30 @@ def _part_count(groups: int) -> int:
 
 
 def _tasks(
-    groups: list[MediaGroup],
+    plan: BuildPlan,
     parts: int,
     storage_dir: Path,
     catalog: Path,
-    stored: dict[str, str],
     vector_ids: set[str],
     events: dict[str, list[Event]],
     outputs: ModelOutputs | None,
     objects: ObjectOutputs | None = None,
 ) -> list[ShardTask]:
-    size = -(-len(groups) // parts) if groups else 0
-    tasks = []
-    for part in range(parts):
-        chunk = groups[part * size : (part + 1) * size]
-        ids = [group.id for group in chunk]
-        tasks.append(
-            ShardTask(
-                groups=chunk,
-                storage_dir=storage_dir,
-                path=catalog.with_name(f".{catalog.name}.part-{part}"),
-                stored={i: stored[i] for i in ids if i in stored},
-                vector_ids={i for i in ids if i in vector_ids},
-                events={i: events[i] for i in ids if i in events},
-                outputs=outputs,
-                objects=objects,
-            )
+    size = -(-len(plan) // parts) if len(plan) else 0
+    return [
+        ShardTask(
+            plan=plan,
+            start=min(part * size, len(plan)),
+            end=min((part + 1) * size, len(plan)),
+            storage_dir=storage_dir,
+            path=catalog.with_name(f".{catalog.name}.part-{part}"),
+            vector_ids=vector_ids,
+            events=events,
+            outputs=outputs,
+            objects=objects,
         )
-    return tasks
+        for part in range(parts)
+    ]
 
 
 def _make_shards(tasks: list[ShardTask]) -> list[ShardResult]:
@@ -252,7 +257,6 @@ def _build(
 ) -> BuildSummary:
     started = time.perf_counter()
     summary = BuildSummary(files=sum(len(source.files) for source in sources))
-    groups = group_files(sources)
     connection = open_writer(catalog)
     tasks: list[ShardTask] = []
     try:
@@ -263,17 +267,19 @@ def _build(
                     "catalog: made by another version or with another model or label "
                     "threshold, so every entry is made anew"
                 )
-        stored = {} if full else _stored_signatures(connection)
+        plan, name_problems = plan_build(sources, "" if full else _stored_signatures(connection))
+        summary.problems.extend(name_problems)
+        for problem in name_problems:
+            log.warning("%s", problem)
         managed = (outputs.model_tag if outputs else None, managed_model(connection))
         vector_ids = foreign_vector_ids(connection, managed)
         events_seen = _last_event(connection)
         events = events_by_entry(connection)
         tasks = _tasks(
-            groups,
-            _part_count(len(groups)),
+            plan,
+            _part_count(len(plan)),
             storage_dir,
             catalog,
-            stored,
             vector_ids,
             events,
             outputs,
@@ -285,7 +291,7 @@ def _build(
             summary.changed += result.changed
             summary.unchanged += result.unchanged
             summary.problems.extend(result.problems)
-        twins = {group.id: group.twin_ids for group in groups if group.twin_ids}
+        twins = plan.twins()
         part_files = [task.path for task in tasks]
         vectors = prepare_vectors(connection, storage_dir, outputs, part_files, twins)
         clip_work = prepare_clip(connection, storage_dir, clip, part_files, twins)
@@ -294,12 +300,7 @@ def _build(
         summary.problems.extend(clip_work.problems)
         for problem in vectors.problems:
             log.warning("%s", problem)
-        current_ids = {group.id for group in groups}
-        gone = [
-            media_id
-            for media_id, signature in stored.items()
-            if media_id not in current_ids and not signature.startswith(FETCHED_SIGNATURE)
-        ]
+        gone = plan.gone(FETCHED_SIGNATURE)
         names = _index_names(sources)
         if (
             full

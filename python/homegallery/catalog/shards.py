@@ -1,8 +1,8 @@
 """One part of a build: read the storage for some groups and write their rows to a file.
 
-The groups are cut into contiguous parts (by id, so each part lists its own storage
-folders), and each part is made by :func:`make_shard` into a small SQLite file of its
-own. The work per media file (storage reads, the entry, its doc and rows, the
+The groups (a :class:`~homegallery._core.BuildPlan`, held in the core) are cut into
+contiguous parts (by id, so each part lists its own storage folders), and each part
+is made by :func:`make_shard` into a small SQLite file of its own. The work per media file (storage reads, the entry, its doc and rows, the
 inserts) runs in the Rust core with the GIL released, so parts made on threads run
 on all cores. The build then copies every part into the catalog with ``INSERT …
 SELECT`` inside its one transaction; that copy runs in SQLite's C code and is cheap
@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homegallery import _core
+from homegallery._core import BuildPlan
 from homegallery.catalog.doc import decode_doc, encode_doc
 from homegallery.catalog.events import Event, apply_event
-from homegallery.catalog.grouping import GroupFile, MediaGroup
 from homegallery.catalog.rows import insert_docs
 from homegallery.catalog.schema import ENTRY_TABLE_STATEMENTS, ENTRY_TABLES
 from homegallery.catalog.vector_build import ModelOutputs
 from homegallery.extract.schema import objects_kind
-from homegallery.index.records import portable_path
 
 log = logging.getLogger("homegallery.catalog")
 
@@ -48,12 +47,13 @@ class ObjectOutputs:
 
 @dataclass
 class ShardTask:
-    groups: list[MediaGroup]
+    plan: BuildPlan  # every group of the build, with the catalog's signatures
+    start: int  # this part's groups: plan groups start to end
+    end: int
     storage_dir: Path
     path: Path  # the shard file to write
-    stored: dict[str, str]  # signatures in the catalog (empty for a full build)
     vector_ids: set[str]  # ids with vectors no stored embedding accounts for
-    events: dict[str, list[Event]]  # recorded user events of these ids, in order
+    events: dict[str, list[Event]]  # recorded user events by entry id, in order
     outputs: ModelOutputs | None = None  # the embedding model's labels and vectors
     objects: ObjectOutputs | None = None  # the object detector's objects
 
@@ -70,61 +70,41 @@ class ShardResult:
 
 
 def make_shard(task: ShardTask) -> ShardResult:
-    """Makes the entries of ``task.groups`` that changed, into ``task.path``.
+    """Makes the entries of the task's groups that changed, into ``task.path``.
 
     Entries with user events come back from the core as docs; the events are applied
     to them here (their rules live in Python) and they are written after the rest.
     """
-    result = ShardResult(task.path)
-    names: list[str] = []
-    groups = [
-        (
-            group.id,
-            group.kind,
-            _utf8_files(group.files, names),
-            group.twin_ids,
-            group.id in task.vector_ids,
-        )
-        for group in task.groups
-    ]
     outputs = task.outputs
-    signatures, remade, held_docs, result.written, problems = _core.write_part(
+    added, changed_ids, unchanged, held_docs, written, problems = _core.write_part(
         os.fspath(task.path),
         os.fspath(task.storage_dir),
         ENTRY_TABLE_STATEMENTS,
-        groups,
-        task.stored,
+        task.plan,
+        task.start,
+        task.end,
         set(task.events),
+        task.vector_ids,
         labels_kind=outputs.labels_kind if outputs else None,
         label_threshold=outputs.label_threshold if outputs else 0.0,
         vector_kind=outputs.vector_kind if outputs else None,
         objects_kind=task.objects.objects_kind if task.objects else None,
         object_score=task.objects.object_score if task.objects else 0.0,
     )
-    result.problems = names + problems
-    for problem in result.problems:
+    result = ShardResult(task.path, added, len(changed_ids), unchanged, written, changed_ids)
+    result.problems = problems
+    for problem in problems:
         log.warning("%s", problem)
-    for group, made in zip(task.groups, remade, strict=True):
-        if not made:
-            result.unchanged += 1
-        elif group.id in task.stored:
-            result.changed += 1
-            result.changed_ids.append(group.id)
-        else:
-            result.added += 1
     if held_docs:
-        by_id = dict(zip((group.id for group in task.groups), signatures, strict=True))
-        _write_held(task, held_docs, by_id, result.written + 1)
+        _write_held(task, held_docs, result.written + 1)
         result.written += len(held_docs)
     return result
 
 
-def _write_held(
-    task: ShardTask, held_docs: list[tuple[str, bytes]], signatures: dict[str, str], rowid: int
-) -> None:
+def _write_held(task: ShardTask, held_docs: list[tuple[str, str, bytes]], rowid: int) -> None:
     """Applies the user events to the held entries and writes them from ``rowid`` on."""
     docs = []
-    for media_id, doc in held_docs:
+    for media_id, _, doc in held_docs:
         entry = decode_doc(doc)
         for event in task.events[media_id]:
             entry = apply_event(entry, event)
@@ -132,32 +112,10 @@ def _write_held(
     connection = sqlite3.connect(task.path, isolation_level=None)
     try:
         connection.execute("BEGIN")
-        insert_docs(connection, docs, [signatures[media_id] for media_id, _ in held_docs], rowid)
+        insert_docs(connection, docs, [signature for _, signature, _ in held_docs], rowid)
         connection.execute("COMMIT")
     finally:
         connection.close()
-
-
-def _utf8_files(files: list[GroupFile], problems: list[str]) -> list[GroupFile]:
-    """The files with names the catalog can store (UTF-8 text).
-
-    A name that is not UTF-8 on disk comes from the index decoded like
-    ``os.fsdecode``; the catalog shows it with U+FFFD for the undecodable bytes (its
-    previews work, as they go by content id, but its original cannot be served).
-    """
-    if all(file.path.isascii() and file.source.isascii() for file in files):
-        return files  # nearly every name: nothing to check
-    carried = []
-    for file in files:
-        path, source = portable_path(file.path), portable_path(file.source)
-        if (path, source) != (file.path, file.source):
-            problems.append(
-                f"{source}/{path}: the name is not UTF-8; the catalog shows it with U+FFFD "
-                "and cannot serve the original"
-            )
-            file = file._replace(path=path, source=source)
-        carried.append(file)
-    return carried
 
 
 def copy_shard(connection: sqlite3.Connection, alias: str, rowid_offset: int) -> None:
