@@ -18,11 +18,12 @@ import pytest
 from factories import Indexed, fake_id, index_folder, record
 from homegallery.catalog import CatalogError, EventError, SourceFiles, build_catalog
 from homegallery.catalog import build as build_module
+from homegallery.catalog.columns import SharedColumns
 from homegallery.catalog.events import export_events, import_events, new_event, record_events
 from homegallery.catalog.generation import generation
 from homegallery.catalog.grouping import group_files
 from homegallery.catalog.schema import open_reader, open_writer
-from homegallery.catalog.search import Searcher
+from homegallery.catalog.search import Searcher, snapshot
 from homegallery.extract.runner import run_extract
 from homegallery.extract.schema import MediaMeta, Place, preview_kind, write_meta, write_place
 from homegallery.extract.worker import Settings, WorkItem
@@ -392,6 +393,44 @@ def test_search_snapshots_follow_events_in_place_and_reload_after_builds(tmp_pat
     assert searcher.ids("tag:new favorite:true") == [fake_id(1)]
     assert searcher.ids("count(previews) = 2") == [fake_id(4)]
     assert searcher.loads == 2
+
+
+def test_reader_threads_share_one_snapshot_and_events_never_change_it_under_them(
+    tmp_path: Path,
+) -> None:
+    storage, records = _storage_with(tmp_path, 4)
+    catalog = tmp_path / "catalog.db"
+    build_catalog(catalog, storage.root, [SourceFiles("/p", records)])
+    shared = SharedColumns()
+    first = Searcher(open_reader(catalog), shared=shared)
+    assert first.ids("tag:odd") == [fake_id(3), fake_id(1)]
+    seen: list[object] = []
+
+    def other_thread() -> None:
+        second = Searcher(open_reader(catalog), shared=shared)
+        seen.append(second.ids("tag:odd rating:0"))  # a column no search read yet
+        second.connection.close()
+
+    thread = threading.Thread(target=other_thread)
+    thread.start()
+    thread.join()
+    assert seen == [[]] and shared.loads == 1  # read once, by the first thread
+
+    with snapshot(first.connection):
+        before = first.columns()
+        favorites = before.number("favorite").copy()
+    # a transaction that began before an event keeps reading the state it began in
+    old_reader = open_reader(catalog)
+    old_reader.execute("BEGIN")
+    assert generation(old_reader) == before.generation
+    record_events(open_writer(catalog), [new_event([fake_id(1)], user="ann", favorite=True)])
+    assert first.ids("favorite:true") == [fake_id(1)]
+    assert (before.number("favorite") == favorites).all()  # patched in a copy
+    assert shared.loads == 1
+    older = shared.get(old_reader)  # the shared one is newer now: a private one
+    assert older.generation == before.generation and older is not before
+    assert older.number("favorite")[older.row_of(fake_id(1))] == 0
+    old_reader.execute("COMMIT")
 
 
 def test_a_name_that_is_not_utf8_is_shown_with_a_replacement_and_the_build_goes_on(

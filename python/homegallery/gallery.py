@@ -32,7 +32,7 @@ from homegallery.catalog import people as people_module
 from homegallery.catalog import people_changes
 from homegallery.catalog.build import BuildSummary, build_from_config, faces_from_config
 from homegallery.catalog.clip_search import TextEncoder
-from homegallery.catalog.columns import FloatArray
+from homegallery.catalog.columns import FloatArray, SharedColumns
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.events import (
     Event,
@@ -61,6 +61,7 @@ class Gallery:
         self.catalog_path = config.database.path
         self.storage_path = config.storage.path
         self._local = threading.local()
+        self._columns = SharedColumns()  # one column snapshot for every thread's searcher
         self._write_lock = threading.Lock()
         clip = config.extractor.models.clip
         # the CLIP text model, loaded at the first text: query and shared by the threads
@@ -74,7 +75,11 @@ class Gallery:
     def _searcher(self) -> Searcher:
         searcher: Searcher | None = getattr(self._local, "searcher", None)
         if searcher is None:
-            searcher = Searcher(open_reader(self.catalog_path), text_encoder=self.text_encoder)
+            searcher = Searcher(
+                open_reader(self.catalog_path),
+                text_encoder=self.text_encoder,
+                shared=self._columns,
+            )
             self._local.searcher = searcher
         return searcher
 

@@ -10,13 +10,20 @@ Rows are kept in the timeline order (date descending, then id descending), so a
 result in the default order needs no sort at all. A snapshot belongs to one catalog
 ``generation`` (every build and every user event moves it); searches compare it in
 the same read transaction and load a new snapshot when it moved.
+
+The reader threads of a server share one snapshot (:class:`SharedColumns`): at a
+million entries a snapshot holds hundreds of megabytes and takes seconds to read, so
+one per thread would multiply both. A shared snapshot is never changed in place:
+user events make a patched copy that shares every column they do not touch.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sqlite3
+import threading
 from bisect import bisect_left
 from typing import Any
 
@@ -164,13 +171,15 @@ class Columns:
     """The searchable columns of every entry, rows in timeline order, read on demand.
 
     Only ids and dates are read up front; every other column is read the first time a
-    query needs it. That is only correct within one catalog state, so the owner must
-    call the column methods inside a read transaction whose ``generation`` equals
-    this snapshot's (:class:`~homegallery.catalog.search.Searcher` does).
+    query needs it, through the connection the calling thread bound (:meth:`bind`).
+    That is only correct within one catalog state, so the caller must use the column
+    methods inside a read transaction whose ``generation`` equals this snapshot's
+    (:class:`SharedColumns` hands out only such snapshots).
     """
 
     def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
+        self._readers = threading.local()
+        self.bind(connection)
         self.generation = generation(connection)
         self.rebuilds = info_number(connection, "rebuilds")
         self.events_seen = _last_event(connection)
@@ -207,6 +216,15 @@ class Columns:
 
     # Columns cross from SQLite as one joined string each (group_concat): a Python
     # object per value would cost ten times as much at 100k rows.
+
+    def bind(self, connection: sqlite3.Connection) -> None:
+        """Reads columns through ``connection`` on this thread from now on."""
+        self._readers.connection = connection
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection = self._readers.connection
+        return connection
 
     def _rows(self, rowids: IntArray) -> IntArray:
         return self._position[rowids]
@@ -437,28 +455,41 @@ class Columns:
             )
         return self._texts[key]
 
-    def refresh(self) -> bool:
-        """Catches up with user events since this snapshot; False if a rebuild needs a reload.
+    def refreshed(self) -> Columns | None:
+        """This snapshot caught up with the user events since it was read, as a new
+        snapshot (this one stays as it was for whoever still reads it); None if a
+        rebuild means reading anew. Call with a connection bound whose transaction
+        sees the newer state.
 
         Events change only tags, favourite and rating, and keep every entry where it is
         in the timeline, so the few rows they name are read again and patched in.
         """
         if info_number(self.connection, "rebuilds") != self.rebuilds:
-            return False
+            return None
         touched: set[str] = set()
-        for seq, event in read_events(self.connection, self.events_seen):
+        events_seen = self.events_seen
+        for seq, event in read_events(self.connection, events_seen):
             touched.update(event.ids)
-            self.events_seen = seq
+            events_seen = seq
+        patched = copy.copy(self)
+        patched.events_seen = events_seen
+        # what a patch writes to is copied; every other column is shared
+        patched._position = self._position.copy()
+        patched._numbers = {
+            name: values.copy() if name in _PATCHED_NUMBERS else values
+            for name, values in self._numbers.items()
+        }
+        patched._values = {key: dict(grouped) for key, grouped in self._values.items()}
+        patched._value_tables = {}  # made again from the patched values when asked for
         for media_id in touched:
-            row = self.row_of(media_id)
+            row = patched.row_of(media_id)
             if row is not None:
-                self._patch(row, media_id)
-        self._scan_rows = None  # patched entries have new rowids
+                patched._patch(row, media_id)
+        patched._scan_rows = None  # patched entries have new rowids
         if touched:
-            self._updated = None  # read again when asked for
-        self._value_tables.clear()  # made again from the patched values when asked for
-        self.generation = generation(self.connection)
-        return True
+            patched._updated = None  # read again when asked for
+        patched.generation = generation(self.connection)
+        return patched
 
     def _patch(self, row: int, media_id: str) -> None:
         found = self.connection.execute(
@@ -472,7 +503,7 @@ class Columns:
             grown[: len(self._position)] = self._position
             self._position = grown
         self._position[rowid] = row
-        for name, value in zip(("tag_count", "favorite", "rating"), numbers, strict=True):
+        for name, value in zip(_PATCHED_NUMBERS, numbers, strict=True):
             if name in self._numbers:
                 self._numbers[name][row] = np.nan if value is None else value
         for key, grouped in self._values.items():
@@ -495,6 +526,7 @@ class Columns:
         return self.sorted_rows[start:end]
 
 
+_PATCHED_NUMBERS = ("tag_count", "favorite", "rating")  # the numbers user events change
 _WORD_END = r"(?![^\W_])"  # no letter or digit follows
 
 
@@ -540,3 +572,34 @@ def _integers(text: str | None) -> IntArray:
 def load_columns(connection: sqlite3.Connection) -> Columns:
     """A snapshot of the catalog this read transaction sees (see ``search.snapshot``)."""
     return Columns(connection)
+
+
+class SharedColumns:
+    """The newest column snapshot, shared by every reader thread of a gallery."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._columns: Columns | None = None
+        self.loads = 0  # snapshots read from the catalog so far (events patch, builds reload)
+
+    def get(self, connection: sqlite3.Connection) -> Columns:
+        """The snapshot of the state ``connection``'s read transaction sees, bound to it.
+
+        A transaction older than the shared snapshot (it began before a change another
+        thread has caught up with) gets a snapshot of its own, which is not kept.
+        """
+        current = generation(connection)
+        with self._lock:
+            columns = self._columns
+            if columns is not None and columns.generation > current:
+                return load_columns(connection)
+            if columns is not None and columns.generation < current:
+                columns.bind(connection)
+                columns = columns.refreshed()
+            if columns is None:
+                self._columns = None  # free the old snapshot before reading anew
+                columns = load_columns(connection)
+                self.loads += 1
+            self._columns = columns
+            columns.bind(connection)
+            return columns

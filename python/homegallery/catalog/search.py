@@ -17,11 +17,10 @@ import numpy as np
 import numpy.typing as npt
 
 from homegallery.catalog.clip_search import NOT_CONFIGURED, ClipRows, TextEncoder
-from homegallery.catalog.columns import Columns, FloatArray, IntArray, load_columns
+from homegallery.catalog.columns import Columns, FloatArray, IntArray, SharedColumns
 from homegallery.catalog.doc import decode_doc
 from homegallery.catalog.entry import Entry
 from homegallery.catalog.fold import fold
-from homegallery.catalog.generation import generation
 from homegallery.catalog.query import checked as c
 from homegallery.catalog.query.check import check_query
 from homegallery.catalog.query.checked import CheckedQuery, SimilarTo
@@ -61,8 +60,8 @@ class Searcher:
 
     Queries are evaluated over an in-memory column snapshot
     (:mod:`homegallery.catalog.columns`), loaded on first use, patched after user
-    events and loaded again after a build; only the entries asked for are read from
-    SQLite.
+    events and loaded again after a build, and shared with the searchers of the
+    gallery's other threads; only the entries asked for are read from SQLite.
     """
 
     def __init__(
@@ -70,13 +69,19 @@ class Searcher:
         connection: sqlite3.Connection,
         vectors: VectorCache | None = None,
         text_encoder: TextEncoder | None = None,
+        shared: SharedColumns | None = None,
     ) -> None:
         self.connection = connection
         self.vectors = vectors or VectorCache()
         self.text_encoder = text_encoder  # the CLIP text model for text: (None: none)
         self.clip_rows = ClipRows()
-        self._columns: Columns | None = None
-        self.loads = 0  # column snapshots read so far (user events patch, builds reload)
+        # the column snapshot, shared with the other threads' searchers of a gallery
+        self.shared = shared or SharedColumns()
+
+    @property
+    def loads(self) -> int:
+        """Column snapshots read so far (user events patch, builds reload)."""
+        return self.shared.loads
 
     # --- similar: ----------------------------------------------------------------------
 
@@ -175,13 +180,7 @@ class Searcher:
 
     def columns(self) -> Columns:
         """The column snapshot of the catalog state this transaction reads."""
-        current = generation(self.connection)
-        columns = self._columns
-        if columns is None or (columns.generation != current and not columns.refresh()):
-            self._columns = columns = None  # free the old snapshot before reading anew
-            self._columns = columns = load_columns(self.connection)
-            self.loads += 1
-        return columns
+        return self.shared.get(self.connection)
 
     def _match(self, query: str) -> Match:
         """Every match in order; call inside ``snapshot``."""
