@@ -12,6 +12,7 @@ __all__ = [
     "CASEFOLD_UNICODE_VERSION",
     "DOC_FIELDS",
     "ENTRY_COLUMNS",
+    "MEDIA_KINDS",
     "SIGNATURE_FORMAT",
     "STORAGE_KINDS",
     "STORED_FIELDS",
@@ -158,6 +159,7 @@ _Group = tuple[str, str, list[_GroupFile], list[str]]
 
 CASEFOLD_UNICODE_VERSION: str
 ENTRY_COLUMNS: list[str]
+MEDIA_KINDS: list[str]  # index kinds that make an entry (the build's grouping)
 SIGNATURE_FORMAT: str  # changes when the way signatures are made changes
 # Field names of the core's structs (serialized names, in order), by the msgspec
 # struct each one mirrors: DOC_FIELDS for the entry doc (catalog.entry), STORED_FIELDS
@@ -185,11 +187,6 @@ class BuildPlan:
 
     def __new__(cls, sources: Sequence[_SourceColumns], stored: str) -> BuildPlan: ...
     def __len__(self) -> int: ...
-    @property
-    def stored_count(self) -> int:
-        """Entries the catalog held when the plan was made."""
-    def ids(self) -> list[str]:
-        """The id of every group, in order."""
     def twins(self) -> dict[str, list[str]]:
         """Group id → its RAW twins, for the groups that have any."""
     def groups(self, start: int, end: int) -> list[_Group]:

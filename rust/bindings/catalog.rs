@@ -76,21 +76,6 @@ impl PyBuildPlan {
         self.plan.groups.len()
     }
 
-    /// Entries the catalog held when the plan was made.
-    #[getter]
-    fn stored_count(&self) -> usize {
-        self.plan.stored.len()
-    }
-
-    /// The id of every group, in order.
-    fn ids(&self) -> Vec<String> {
-        self.plan
-            .groups
-            .iter()
-            .map(|group| group.id.clone())
-            .collect()
-    }
-
     /// Group id → its RAW twins, for the groups that have any.
     fn twins(&self) -> HashMap<String, Vec<String>> {
         self.plan
@@ -370,6 +355,10 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add(
         "STORAGE_KINDS",
         storage_layout::kinds().into_py_dict(m.py())?,
+    )?;
+    m.add(
+        "MEDIA_KINDS",
+        crate::catalog::grouping::MEDIA_KINDS.to_vec(),
     )?;
     m.add(
         "SIGNATURE_FORMAT",

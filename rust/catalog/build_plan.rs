@@ -31,14 +31,6 @@ impl StoredSignatures {
         Ok(StoredSignatures { sorted })
     }
 
-    pub fn len(&self) -> usize {
-        self.sorted.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.sorted.is_empty()
-    }
-
     pub fn get(&self, media_id: &str) -> Option<&str> {
         self.sorted
             .binary_search_by(|(id, _)| id.as_str().cmp(media_id))
@@ -50,9 +42,6 @@ impl StoredSignatures {
     /// `kept_prefix` (entries that no index holds by design).
     pub fn gone(&self, groups: &[Group], kept_prefix: &str) -> Vec<String> {
         let mut gone = Vec::new();
-        if self.is_empty() {
-            return gone;
-        }
         let mut next = groups.iter().map(|group| group.id.as_str()).peekable();
         for (id, signature) in &self.sorted {
             while next.next_if(|group_id| *group_id < id.as_str()).is_some() {}

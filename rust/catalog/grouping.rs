@@ -15,7 +15,8 @@ use rustc_hash::{FxBuildHasher, FxHashMap};
 
 use crate::catalog::entry_make::{Group, GroupFile};
 
-const MEDIA_KINDS: [&str; 3] = ["image", "raw", "video"];
+/// Index kinds that make an entry (sidecars and other files only join one).
+pub const MEDIA_KINDS: [&str; 3] = ["image", "raw", "video"];
 
 /// The indexed files of one source folder, column by column (one row per file).
 #[derive(Debug, Default, Clone)]

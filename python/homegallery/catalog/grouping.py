@@ -17,10 +17,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
+from homegallery import _core
 from homegallery._core import BuildPlan
 from homegallery.index.records import portable_path
 
-MEDIA_KINDS = frozenset({"image", "raw", "video"})
+MEDIA_KINDS = frozenset(_core.MEDIA_KINDS)  # index kinds that make an entry
 
 
 class IndexedFile(Protocol):

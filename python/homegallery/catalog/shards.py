@@ -2,11 +2,11 @@
 
 The groups (a :class:`~homegallery._core.BuildPlan`, held in the core) are cut into
 contiguous parts (by id, so each part lists its own storage folders), and each part
-is made by :func:`make_shard` into a small SQLite file of its own. The work per media file (storage reads, the entry, its doc and rows, the
-inserts) runs in the Rust core with the GIL released, so parts made on threads run
-on all cores. The build then copies every part into the catalog with ``INSERT …
-SELECT`` inside its one transaction; that copy runs in SQLite's C code and is cheap
-next to making the rows.
+is made by :func:`make_shard` into a small SQLite file of its own. The work per media
+file (storage reads, the entry, its doc and rows, the inserts) runs in the Rust core
+with the GIL released, so parts made on threads run on all cores. The build then
+copies every part into the catalog with ``INSERT … SELECT`` inside its one
+transaction; that copy runs in SQLite's C code and is cheap next to making the rows.
 """
 
 from __future__ import annotations

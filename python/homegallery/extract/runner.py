@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
 from homegallery import xdg
+from homegallery.catalog.grouping import MEDIA_KINDS
 from homegallery.config import Config
 from homegallery.extract import clip_embed, embed, faces, objects
 from homegallery.extract.failures import FailedFile, failure_lines
@@ -67,7 +68,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("homegallery.extract")
 
-MEDIA_KINDS = {"image", "raw", "video"}
 _TASKS_PER_WORKER = 200  # a fresh process now and then returns memory a decoder kept
 
 
