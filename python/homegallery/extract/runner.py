@@ -28,8 +28,7 @@ from multiprocessing import get_context
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Protocol
 
-from homegallery import xdg
-from homegallery.catalog.grouping import MEDIA_KINDS
+from homegallery import _core, xdg
 from homegallery.config import Config
 from homegallery.extract import clip_embed, embed, faces, objects
 from homegallery.extract.failures import FailedFile, failure_lines
@@ -67,6 +66,8 @@ if TYPE_CHECKING:
     from homegallery.extract.cluster import Cluster, ClusterOptions
 
 log = logging.getLogger("homegallery.extract")
+
+MEDIA_KINDS = frozenset(_core.MEDIA_KINDS)  # index kinds that make an entry
 
 _TASKS_PER_WORKER = 200  # a fresh process now and then returns memory a decoder kept
 
