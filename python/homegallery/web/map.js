@@ -146,6 +146,8 @@ export class MapView {
     this.asked = 0;
     this.fetchClusters = null;
     this.thumbnail = null;
+    this.zooming = false; // a zoom animation is under way
+    this.pending = null; // the view a click asked for during it
     this.onError = () => {};
   }
 
@@ -159,6 +161,15 @@ export class MapView {
       this.map.setView([30, 0], 2);
       this.layer = L.layerGroup().addTo(this.map);
       this.map.on("moveend", () => this.refresh());
+      this.map.on("zoomstart", () => {
+        this.zooming = true;
+      });
+      this.map.on("zoomend", () => {
+        this.zooming = false;
+        const pending = this.pending;
+        this.pending = null;
+        if (pending) this.zoomTo(...pending);
+      });
     }
     this.fetchClusters = fetchClusters;
     this.thumbnail = thumbnail;
@@ -170,11 +181,13 @@ export class MapView {
     const whole = await fetchClusters(this.map.getZoom(), "");
     if (token !== this.asked) return whole.total;
     const centre = /^(-?[\d.]+),(-?[\d.]+)$/.exec(at || "");
+    // Placed at once, not animated from the placeholder view: the markers drawn next
+    // are then where they stay, and a click on one is not lost to an animation.
     if (centre) {
-      this.map.setView([Number(centre[1]), Number(centre[2])], tileUrl ? 14 : 6);
+      this.map.setView([Number(centre[1]), Number(centre[2])], tileUrl ? 14 : 6, { animate: false });
     } else if (whole.bounds.length) {
       const [south, west, north, east] = whole.bounds;
-      this.map.fitBounds([[south, west], [north, east]], { padding: [30, 30], maxZoom: 14 });
+      this.map.fitBounds([[south, west], [north, east]], { padding: [30, 30], maxZoom: 14, animate: false });
     }
     await this.refresh();
     return whole.total;
@@ -210,7 +223,7 @@ export class MapView {
     for (const [latitude, longitude, count, id] of clusters) {
       if (count > 1) {
         const marker = L.marker([latitude, longitude], { icon: clusterIcon(L, count), title: `${count} photos` });
-        marker.on("click", () => this.map.setView([latitude, longitude], Math.min(19, this.map.getZoom() + 2)));
+        marker.on("click", () => this.zoomTo(latitude, longitude, Math.min(19, this.map.getZoom() + 2)));
         this.layer.addLayer(marker);
         continue;
       }
@@ -230,6 +243,16 @@ export class MapView {
     this.container.dataset.clusters = String(clusters.length);
     this.container.dataset.zoom = String(this.map.getZoom()); // the zoom they were drawn at
     this.container.dataset.shown = String(clusters.reduce((sum, cluster) => sum + cluster[2], 0));
+  }
+
+  // Leaflet ignores a new view asked for while a zoom animation runs, so a click that
+  // comes then (a quick second click on a cluster) is kept and applied when it ends.
+  zoomTo(latitude, longitude, zoom) {
+    if (this.zooming) {
+      this.pending = [latitude, longitude, zoom];
+      return;
+    }
+    this.map.setView([latitude, longitude], zoom);
   }
 
   resize() {
