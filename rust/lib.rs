@@ -2,7 +2,8 @@
 //!
 //! Each hot path lives in a module of its own with plain Rust types so that it can be
 //! tested with `cargo test` without Python: `fs` (walk, excludes, checksums), `vectors`
-//! (codes and scans), `catalog` (entries, docs, rows, part files), all on the rayon
+//! (codes and scans), `catalog` (entries, docs, rows, part files), `search` (the
+//! columns searches read), all on the rayon
 //! pools of `pool`. `bindings` holds their Python functions; this file only puts them
 //! into the module.
 
@@ -11,6 +12,7 @@ mod catalog;
 mod errors;
 mod fs;
 mod pool;
+mod search;
 mod vectors;
 
 use pyo3::prelude::*;
@@ -27,6 +29,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     bindings::vectors::register(m)?;
     bindings::catalog::register(m)?;
     bindings::fs::register(m)?;
+    bindings::search::register(m)?;
     Ok(())
 }
 

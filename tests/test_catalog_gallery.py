@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -221,28 +222,56 @@ def test_index_extract_build_and_search_a_real_folder(
     )
 
 
-def test_repeated_column_values_are_held_once(tmp_path: Path) -> None:
-    """A million rows of a few cameras, places, folders and days hold a few strings."""
+def test_text_columns_hold_their_text_and_an_offset_per_row(tmp_path: Path) -> None:
+    """A million rows of cameras, places, folders and days: no object per value."""
     gallery = open_gallery(make_gallery(tmp_path))
     assert gallery.count("make:canon") == 5 and gallery.count("2020-05-01") == 1
     assert gallery.count("dir:2020 ext:jpg") == 5
     columns = gallery._searcher().columns()
-    for values in (columns.text("make").values, columns.days().values,
-                   columns.file_column("dir").values, columns.file_column("ext").values):  # fmt: skip
-        distinct = {id(value) for value in values}
-        assert len(distinct) == len(set(values)) and len(values) == 5
-    assert columns.days().values[0] == "2020-05-05"
+    for column in (columns.text("make"), columns.days(), columns.file_column("dir"),
+                   columns.file_column("ext")):  # fmt: skip
+        text = sum(len(column.value(row).encode()) + 1 for row in range(len(column)))
+        assert len(column) == 5 and column.nbytes <= 2 * text + 8 * (len(column) + 1)
+    assert columns.days().value(0) == "2020-05-05"
     assert gallery.count("make:canon dir:2020 2020-05-03") == 1
     gallery.close()
 
 
-def test_substring_search_of_unique_values_groups_nothing(tmp_path: Path) -> None:
-    """File names and paths are searched in one joined text, never grouped by value
-    (an array per row); columns of few values are."""
+def test_substring_search_of_unique_values_and_of_few_values(tmp_path: Path) -> None:
+    """File names and paths (a value each) and cameras (a few values) are searched alike."""
     gallery = open_gallery(make_gallery(tmp_path, count=8))
     assert gallery.search_ids("file:img_3") == gallery.search_ids("img_3") == [fake_id(3)]
     assert gallery.count("make:can") == 8
-    columns = gallery._searcher().columns()
-    assert columns.file_column("path")._equal is None
-    assert columns.text("make")._equal is not None
     gallery.close()
+
+
+def test_warming_reads_what_a_bare_word_needs_ahead(tmp_path: Path) -> None:
+    """After ``warm`` the first bare word and the timeline's numbers read no column."""
+    gallery = open_gallery(make_gallery(tmp_path))
+    assert gallery.warm() > 10
+    statements: list[str] = []
+    gallery._searcher().connection.set_trace_callback(statements.append)
+    assert gallery.search_ids("canon") and gallery.numbers("", ("width", "latitude"))
+    assert not [statement for statement in statements if "group_concat" in statement]
+    assert gallery.warm(stop=lambda: True) == 0  # stopped before its first column
+    gallery.close()
+
+
+def test_threads_asking_for_one_column_at_once_read_it_once(tmp_path: Path) -> None:
+    gallery = open_gallery(make_gallery(tmp_path))
+    gallery.count("")  # the shared snapshot, before the threads ask for a column of it
+    statements: list[str] = []
+    start = threading.Barrier(4)
+
+    def search() -> None:
+        gallery._searcher().connection.set_trace_callback(statements.append)
+        start.wait()
+        assert gallery.count("canon") == 5
+        gallery.close()
+
+    threads = [threading.Thread(target=search) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([s for s in statements if "group_concat(ifnull(make" in s]) == 1

@@ -99,3 +99,25 @@ def test_the_watcher_counts_commits_not_readers(config: Config) -> None:
         gallery.tag(gallery.search_ids(limit=1), add=["seen"], user="test")
         assert watcher.check() and watcher.version == 1
     assert not watcher.check() and watcher.version == 1  # the last reader closed
+
+
+def test_the_search_columns_are_read_ahead_at_start_and_after_a_change(config: Config) -> None:
+    gallery = Gallery(config)
+    app = create_app(config, gallery=gallery, poll_seconds=0.05)
+    warmer = app.state.warmer
+
+    def held() -> set[str]:
+        snapshot = gallery._columns._columns
+        return set() if snapshot is None else set(snapshot._texts) | set(snapshot._numbers)
+
+    with running(app) as url, httpx.Client(base_url=url, timeout=20) as client:
+        deadline = time.monotonic() + 20
+        while warmer.runs < 1 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert warmer.runs >= 1 and {"city", "make", "width", "latitude"} <= held()
+        assert client.get("/api/count", params={"q": "canon"}).status_code == 200
+        runs = warmer.runs
+        Gallery(config).tag(gallery.search_ids("", limit=1), add=["seen"], user="script")
+        while warmer.runs <= runs and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert warmer.runs > runs

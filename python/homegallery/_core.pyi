@@ -17,13 +17,17 @@ __all__ = [
     "STORAGE_KINDS",
     "STORED_FIELDS",
     "BuildPlan",
+    "TextColumn",
     "casefold",
     "core_version",
     "entry_doc_round_trip",
     "entry_rows",
     "group_people",
+    "has_word",
     "hash_files",
     "match_excludes",
+    "parse_integers",
+    "parse_numbers",
     "quantize_codes",
     "quantize_int8",
     "scan_codes",
@@ -264,3 +268,64 @@ def storage_record_encode(parts: list[tuple[str, bytes]]) -> bytes:
 
 def storage_record_decode(data: bytes) -> list[tuple[str, bytes]]:
     """The (kind, bytes) parts of a record; ValueError saying why it is broken."""
+
+_Rows = npt.NDArray[np.int64]
+
+@final
+class TextColumn:
+    """One text column of the catalog (casefolded values, one per row), held as one
+    text with an offset per row; every search gives ascending row numbers. A NUL in
+    a value becomes a space."""
+
+    def __new__(cls, values: Sequence[str | None]) -> TextColumn: ...
+    @staticmethod
+    def from_joined(
+        joined: str,
+        count: int,
+        placement: _Rows | None = None,
+        size: int | None = None,
+        separator: str = "\x00",
+    ) -> TextColumn:
+        """``count`` values joined by ``separator``, value ``k`` in row ``placement[k]``
+        of ``size`` rows (row ``k`` without a placement; other rows empty). ValueError
+        when the counts do not fit or a place is outside the rows."""
+    @staticmethod
+    def from_codes(distinct: Sequence[str], codes: _Rows) -> TextColumn:
+        """Row ``i`` holds ``distinct[codes[i]]`` (empty where the code is -1)."""
+    @staticmethod
+    def concatenated(columns: Sequence[TextColumn], separator: str) -> TextColumn:
+        """Each row's values of ``columns`` joined by ``separator``."""
+    def parents(self) -> TextColumn:
+        """Each value up to its last ``/`` (empty when it has none)."""
+    def __len__(self) -> int: ...
+    @property
+    def nbytes(self) -> int:
+        """The bytes the column holds."""
+    def value(self, row: int) -> str: ...
+    def rows_containing(self, text: str) -> _Rows:
+        """Rows whose value contains ``text`` (an empty one: rows with a value)."""
+    def rows_with_word(self, text: str, within: _Rows | None = None) -> _Rows:
+        """Rows holding ``text`` as a word of its own; ``within``: the only rows to test."""
+    def rows_equal(self, text: str, within: _Rows | None = None) -> _Rows:
+        """Rows whose value is ``text``; ``within``: the only rows to test."""
+    def rows_starting_with(self, prefix: str, within: _Rows | None = None) -> _Rows:
+        """Rows whose value starts with ``prefix``; ``within``: the only rows to test."""
+    def present(self) -> npt.NDArray[np.bool_]:
+        """Whether each row has a value other than white space."""
+    def dictionary(self) -> tuple[list[str], _Rows]:
+        """The sorted distinct values but the empty one, and each row's index among them
+        (-1: empty)."""
+    def ranks(self) -> _Rows:
+        """Each row's place among the sorted distinct values (-1: none)."""
+
+def parse_numbers(text: str, count: int) -> npt.NDArray[np.float64]:
+    """The numbers of a comma-joined column (``nan``: unknown). ValueError unless there
+    are ``count`` of them, each a number."""
+
+def parse_integers(text: str, count: int | None = None) -> _Rows:
+    """The integers of a comma-joined column. ValueError for a piece that is not an
+    integer, or unless there are ``count`` of them (when given)."""
+
+def has_word(value: str, word: str) -> bool:
+    """Whether ``word`` is in ``value`` as a word of its own: no letter or digit (in
+    Unicode's sense) right before or after it."""

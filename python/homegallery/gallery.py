@@ -20,7 +20,7 @@ import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,12 @@ class Gallery:
 
     def count(self, query: str = "") -> int:
         return self._searcher().count(query)
+
+    def warm(self, stop: Callable[[], bool] = lambda: False) -> int:
+        """Reads the columns most searches need now instead of at the first search that
+        needs each (see ``Searcher.warm``); the server does this after it starts and
+        after each build. Returns how many columns it went through."""
+        return self._searcher().warm(stop)
 
     def generation(self) -> int:
         """The catalog's change counter now: anything derived from the catalog and

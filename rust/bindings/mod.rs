@@ -8,4 +8,5 @@
 pub mod catalog;
 pub mod errors;
 pub mod fs;
+pub mod search;
 pub mod vectors;

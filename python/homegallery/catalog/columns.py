@@ -20,15 +20,17 @@ user events make a patched copy that shares every column they do not touch.
 from __future__ import annotations
 
 import copy
+import functools
 import json
-import re
 import sqlite3
 import threading
 from bisect import bisect_left
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import numpy as np
 
+from homegallery import _core
 from homegallery.catalog.events import read_events
 from homegallery.catalog.fold import fold
 from homegallery.catalog.generation import generation, info_number
@@ -46,125 +48,35 @@ TEXT_COLUMNS = (
     "county", "city", "road", "title", "description",
 )  # fmt: skip
 _SEPARATOR = "\x00"
-_FEW = 2000  # rows_with_word: this many candidate rows are tested one by one
 LEAST_SCORE = 1e-6  # a stored score of 0 still matches: it ranks last, but it is found
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
+# A text column: casefolded values, one per row, in one text the core searches (a
+# Python string per value would cost ~60 bytes of header each at a million rows).
+TextColumn = _core.TextColumn
 
 
-class TextColumn:
-    """Casefolded strings of one column, with what substring and equality searches need."""
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
-    def __init__(self, values: list[str | None] | list[str]) -> None:
-        """``values``: one per row; None or "" where the row has none."""
-        self.values = values
-        self._blob: str | None = None
-        self._starts: IntArray | None = None
-        self._equal: dict[str, IntArray] | None = None
-        self._ranks: IntArray | None = None
-        self._distinct: int | None = None
 
-    def _index(self) -> tuple[str, IntArray]:
-        if self._blob is None or self._starts is None:
-            texts = [(value or "").replace(_SEPARATOR, " ") for value in self.values]
-            lengths = np.fromiter((len(text) + 1 for text in texts), np.int64, len(texts))
-            starts = np.zeros(len(texts), np.int64)
-            if len(texts) > 1:
-                np.cumsum(lengths[:-1], out=starts[1:])
-            self._blob, self._starts = _SEPARATOR.join(texts), starts
-        return self._blob, self._starts
+def _read_once(
+    method: Callable[Concatenate[Columns, _P], _T],
+) -> Callable[Concatenate[Columns, _P], _T]:
+    """A column read by one thread at a time: a second thread asking for the same
+    column waits for the first one's read instead of reading it again (at a million
+    rows a read costs a third of a second and, twice at once, twice the memory)."""
 
-    def rows_containing(self, text: str) -> IntArray:
-        """Rows whose value contains ``text`` (each row once, ascending)."""
-        if not text:
-            return np.flatnonzero(np.array([bool(value) for value in self.values], dtype=bool))
-        if _SEPARATOR in text:
-            return np.zeros(0, np.int64)
-        if self._few_distinct():  # test each distinct value once
-            found = [rows for value, rows in self._groups().items() if text in value]
-            return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
-        blob, starts = self._index()
-        # One match per row at most: the pattern swallows the rest of the row.
-        pattern = re.compile(re.escape(text) + "[^" + _SEPARATOR + "]*")
-        positions = np.fromiter((match.start() for match in pattern.finditer(blob)), np.int64)
-        if not len(positions):
-            return np.zeros(0, np.int64)
-        return np.searchsorted(starts, positions, side="right") - 1
+    @functools.wraps(method)
+    def read(columns: Columns, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
+        key = (method.__name__, *args, *kwargs.values())
+        with columns._reading_lock:
+            lock = columns._reading.setdefault(key, threading.RLock())
+        with lock:
+            return method(columns, *args, **kwargs)
 
-    def _few_distinct(self) -> bool:
-        """Whether a row in four or fewer has a value of its own. Counted once without
-        grouping: the groups of a column of unique values (file names, paths) would hold
-        an array per row, 200 MB at a million rows, for searches that never need them."""
-        if self._distinct is None:
-            self._distinct = len(set(self.values))
-        return self._distinct * 4 < len(self.values)
-
-    def _groups(self) -> dict[str, IntArray]:
-        if self._equal is None:
-            grouped: dict[str, list[int]] = {}
-            for row, value in enumerate(self.values):
-                if value:
-                    grouped.setdefault(value, []).append(row)
-            self._equal = {key: np.array(rows, np.int64) for key, rows in grouped.items()}
-        return self._equal
-
-    def ranks(self) -> IntArray:
-        """Each row's place in the sorted distinct values; -1 where there is none."""
-        if self._ranks is None:
-            ordered = sorted(self._groups())
-            ranks = np.full(len(self.values), -1, np.int64)
-            for rank, value in enumerate(ordered):
-                ranks[self._groups()[value]] = rank
-            self._ranks = ranks
-        return self._ranks
-
-    def rows_equal(self, text: str, within: IntArray | None = None) -> IntArray:
-        """Rows whose value is ``text``; ``within``: the rows containing it, when known.
-        A column of unique values is not grouped for this (see ``_few_distinct``): the
-        rows containing the text are compared one by one."""
-        if self._few_distinct() or self._equal is not None:
-            return self._groups().get(text, np.zeros(0, np.int64))
-        rows = self.rows_containing(text) if within is None else within
-        values = self.values
-        return np.array([row for row in rows.tolist() if values[row] == text], np.int64)
-
-    def rows_with_word(self, text: str, within: IntArray | None = None) -> IntArray:
-        """Rows whose value holds ``text`` as a word of its own (not inside a longer
-        word: ``york`` in ``new york``, not in ``yorkshire``), each once, ascending.
-        ``within``: the rows containing ``text`` (``rows_containing``), when known: a
-        few of them are tested one by one instead of scanning every value."""
-        if not text or _SEPARATOR in text:
-            return np.zeros(0, np.int64)
-        word = word_pattern(text)
-        if within is not None and len(within) <= _FEW:
-            values = self.values
-            return np.array(
-                [row for row in within.tolist() if word.search(values[row] or "")], np.int64
-            )
-        if self._few_distinct():
-            groups = self._groups()
-            found = [rows for value, rows in groups.items() if text in value and word.search(value)]
-            return np.sort(np.concatenate(found)) if found else np.zeros(0, np.int64)
-        blob, starts = self._index()
-        # Led by the text itself, which the regex engine finds fast (a look-behind in
-        # front makes it try every position: 200 times slower); the letter before is
-        # looked at here.
-        ahead = re.compile(re.escape(text) + _WORD_END)
-        positions = np.fromiter(
-            (
-                match.start()
-                for match in ahead.finditer(blob)
-                if not match.start() or not blob[match.start() - 1].isalnum()
-            ),
-            np.int64,
-        )
-        if not len(positions):
-            return np.zeros(0, np.int64)
-        return np.unique(np.searchsorted(starts, positions, side="right") - 1)
-
-    def present(self) -> np.ndarray[Any, np.dtype[np.bool_]]:
-        return np.array([bool(value and value.strip()) for value in self.values], dtype=bool)
+    return read
 
 
 class Columns:
@@ -179,6 +91,8 @@ class Columns:
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self._readers = threading.local()
+        self._reading: dict[tuple[object, ...], threading.RLock] = {}  # see _read_once
+        self._reading_lock = threading.Lock()
         self.bind(connection)
         self.generation = generation(connection)
         self.rebuilds = info_number(connection, "rebuilds")
@@ -197,11 +111,9 @@ class Columns:
         self._position = np.full(int(rowids.max()) + 1 if count else 0, -1, np.int64)
         self._position[rowids] = np.arange(count)
         self._scan_rows: IntArray | None = None
-        order = np.argsort(self.id_array, kind="stable") if count else np.zeros(0, np.int64)
-        self.sorted_rows: IntArray = order.astype(np.int64)
-        self.sorted_ids: list[str] = self.id_array[order].tolist()
-        self.id_rank = np.empty(count, np.int64)
-        self.id_rank[self.sorted_rows] = np.arange(count)
+        self._sorted_rows: IntArray | None = None
+        self._sorted_ids: list[str] | None = None
+        self._id_rank: IntArray | None = None
         self._numbers: dict[str, FloatArray] = {}
         self._texts: dict[str, TextColumn] = {}
         self._values: dict[str, dict[str, IntArray]] = {}
@@ -229,15 +141,43 @@ class Columns:
     def _rows(self, rowids: IntArray) -> IntArray:
         return self._position[rowids]
 
+    @_read_once
     def scan_rows(self) -> IntArray:
         """The row of each entry in rowid order (the order of the per-column reads)."""
         if self._scan_rows is None:
             (text,) = self.connection.execute(
                 "SELECT group_concat(rowid, ',') FROM (SELECT rowid FROM entries ORDER BY rowid)"
             ).fetchone()
-            self._scan_rows = self._rows(_integers(text))
+            self._scan_rows = self._rows(_integers(text, self.size))
         return self._scan_rows
 
+    @property
+    def sorted_rows(self) -> IntArray:
+        """The rows in id order (read from the id index: sorting a million ids here
+        took 1.5 s)."""
+        if self._sorted_rows is None:
+            (text,) = self.connection.execute(
+                "SELECT group_concat(rowid, ',') FROM (SELECT rowid FROM entries ORDER BY id)"
+            ).fetchone()
+            self._sorted_rows = self._rows(_integers(text, self.size))
+        return self._sorted_rows
+
+    def id_order(self) -> list[str]:
+        """The ids, sorted (what an id prefix is looked up in)."""
+        if self._sorted_ids is None:
+            self._sorted_ids = self.id_array[self.sorted_rows].tolist()
+        return self._sorted_ids
+
+    @property
+    def id_rank(self) -> IntArray:
+        """Each row's place in id order."""
+        if self._id_rank is None:
+            ranks = np.empty(self.size, np.int64)
+            ranks[self.sorted_rows] = np.arange(self.size)
+            self._id_rank = ranks
+        return self._id_rank
+
+    @_read_once
     def number(self, name: str) -> FloatArray:
         """A numeric column (NaN where unknown); ``name`` is one of NUMBER_COLUMNS."""
         found = self._numbers.get(name)
@@ -250,16 +190,18 @@ class Columns:
             ).fetchone()
             found = np.full(self.size, np.nan)
             if self.size:
-                found[self.scan_rows()] = np.fromstring(text, sep=",")
+                found[self.scan_rows()] = _core.parse_numbers(text, self.size)
             self._numbers[name] = found
         return found
 
+    @_read_once
     def text(self, name: str) -> TextColumn:
         """A text column (casefolded); ``type_folded`` is the type as the text cache has it."""
         found = self._texts.get(name)
         if found is None:
             if name == "type_folded":
-                found = TextColumn([fold(kind or "") for kind in self.text("type").values])
+                kinds, codes = self.text("type").dictionary()
+                found = TextColumn.from_codes([fold(kind) for kind in kinds], codes)
             else:
                 if name not in TEXT_COLUMNS:
                     raise KeyError(name)
@@ -267,34 +209,27 @@ class Columns:
                     f"SELECT group_concat(ifnull({name}, ''), char(0)) FROM "
                     f"(SELECT {name} FROM entries ORDER BY rowid)"
                 ).fetchone()
-                values = [""] * self.size
-                if self.size:
-                    for row, value in zip(
-                        self.scan_rows().tolist(), _shared(text.split(_SEPARATOR)), strict=True
-                    ):
-                        values[row] = value
-                found = TextColumn(values)
+                found = TextColumn.from_joined(text or "", self.size, self.scan_rows(), self.size)
             self._texts[name] = found
         return found
 
+    @_read_once
     def values(self, key: str) -> dict[str, IntArray]:
         """``tag``, ``object`` or ``label``: each casefolded value → the rows that have it."""
         found = self._values.get(key)
         if found is None:
-            entries_text, values_text = self.connection.execute(
-                "SELECT group_concat(entry, ','), group_concat(value, char(0)) FROM "
+            count, entries_text, values_text = self.connection.execute(
+                "SELECT count(*), group_concat(entry, ','), group_concat(value, char(0)) FROM "
                 "(SELECT entry, value FROM entry_values NOT INDEXED WHERE key = ?)",
                 (key,),
             ).fetchone()
-            grouped: dict[str, list[int]] = {}
-            if entries_text:
-                rows = self._rows(_integers(entries_text)).tolist()
-                for row, value in zip(rows, values_text.split(_SEPARATOR), strict=True):
-                    grouped.setdefault(value, []).append(row)
-            found = {value: np.sort(np.array(rows, np.int64)) for value, rows in grouped.items()}
+            rows = self._rows(_integers(entries_text, count))
+            names, codes = TextColumn.from_joined(values_text or "", count).dictionary()
+            found = {name: part[0] for name, part in _by_value(names, codes, rows).items()}
             self._values[key] = found
         return found
 
+    @_read_once
     def value_scores(self, key: str) -> dict[str, tuple[IntArray, FloatArray]]:
         """``object`` or ``label``: each value → the rows a model saw it in (ascending)
         and its score there, at least ``LEAST_SCORE`` (a missing one counts as certain).
@@ -302,27 +237,17 @@ class Columns:
         so events never patch them."""
         found = self._scores.get(key)
         if found is None:
-            entries_text, values_text, scores_text = self.connection.execute(
-                "SELECT group_concat(entry, ','), group_concat(value, char(0)), "
+            count, entries_text, values_text, scores_text = self.connection.execute(
+                "SELECT count(*), group_concat(entry, ','), group_concat(value, char(0)), "
                 "group_concat(ifnull(score, 'nan'), ',') FROM "
                 "(SELECT entry, value, score FROM entry_values NOT INDEXED WHERE key = ?)",
                 (key,),
             ).fetchone()
-            found = {}
-            if entries_text:
-                rows = self._rows(_integers(entries_text))
-                scores = np.fromstring(scores_text, sep=",")
-                scores = np.clip(np.where(np.isnan(scores), 1.0, scores), LEAST_SCORE, 1.0)
-                names, codes = np.unique(
-                    np.array(values_text.split(_SEPARATOR), dtype=object), return_inverse=True
-                )
-                order = np.lexsort((rows, codes.reshape(-1)))
-                rows, scores = rows[order], scores[order]
-                ends = np.cumsum(np.bincount(codes.reshape(-1), minlength=len(names)))
-                for name, end, size in zip(
-                    names.tolist(), ends.tolist(), np.diff(ends, prepend=0).tolist(), strict=True
-                ):
-                    found[str(name)] = (rows[end - size : end], scores[end - size : end])
+            rows = self._rows(_integers(entries_text, count))
+            scores = _core.parse_numbers(scores_text or "", count)
+            scores = np.clip(np.where(np.isnan(scores), 1.0, scores), LEAST_SCORE, 1.0)
+            names, codes = TextColumn.from_joined(values_text or "", count).dictionary()
+            found = _by_value(names, codes, rows, scores)
             self._scores[key] = found
         return found
 
@@ -340,6 +265,7 @@ class Columns:
             found = self._value_tables[key] = (names, value_of, rows.astype(np.int64))
         return found
 
+    @_read_once
     def date_values(self, name: str) -> np.ndarray[Any, np.dtype[np.bytes_]]:
         """``date`` (when taken) or ``updated`` (when the entry last changed) of every
         row, ISO bytes, empty where unknown."""
@@ -389,39 +315,32 @@ class Columns:
             return {}
         return {str(k): str(v) for k, v in names.items()} if isinstance(names, dict) else {}
 
+    @_read_once
     def _load_files(self) -> None:
-        joined = self.connection.execute(
-            "SELECT group_concat(entry, ','), group_concat(name, char(0)), "
+        if self._file_rows is not None:  # read by another thread meanwhile
+            return
+        count, rows_text, names, paths, exts, sources = self.connection.execute(
+            "SELECT count(*), group_concat(entry, ','), group_concat(name, char(0)), "
             "group_concat(path, char(0)), group_concat(ext, char(0)), "
             "group_concat(source, char(0)) FROM entry_files"
         ).fetchone()
-        if joined[0] is None:
-            self._file_rows = np.zeros(0, np.int64)
-            for name in ("name", "path", "ext", "source", "dir", "folder"):
-                self._files[name] = TextColumn([])
-            return
-        self._file_rows = self._rows(_integers(joined[0]))
-        for offset, name in enumerate(("name", "path", "ext"), start=1):
-            split = joined[offset].split(_SEPARATOR)
-            self._files[name] = TextColumn(_shared(split) if name == "ext" else split)
-        # the folder of each file in its source ("" at the top)
-        self._files["dir"] = TextColumn(
-            _shared([path.rpartition("/")[0] for path in joined[2].split(_SEPARATOR)])
-        )
+        self._file_rows = self._rows(_integers(rows_text, count))
+        self._files["name"] = TextColumn.from_joined(names or "", count)
+        path = self._files["path"] = TextColumn.from_joined(paths or "", count)
+        self._files["ext"] = TextColumn.from_joined(exts or "", count)
+        self._files["dir"] = path.parents()  # the folder of each file in its source
         # a source by its index's name (as HomeGallery; by default the folder's name),
-        # never by where it is on the server
-        # (`folder:` names a source by its folder's name)
+        # never by where it is on the server (`folder:` names it by its folder's name)
         index_names = {fold(source): fold(name) for source, name in self._index_names().items()}
-        sources = joined[4].split(_SEPARATOR)
-        folders = _shared([source.rstrip("/").rsplit("/", 1)[-1] for source in sources])
-        self._files["folder"] = TextColumn(folders)
-        self._files["source"] = TextColumn(
-            _shared(
-                [
-                    index_names.get(source) or folder
-                    for source, folder in zip(sources, folders, strict=True)
-                ]
-            )
+        distinct, codes = TextColumn.from_joined(sources or "", count).dictionary()
+        folders = [source.rstrip("/").rsplit("/", 1)[-1] for source in distinct]
+        self._files["folder"] = TextColumn.from_codes(folders, codes)
+        self._files["source"] = TextColumn.from_codes(
+            [
+                index_names.get(source) or folder
+                for source, folder in zip(distinct, folders, strict=True)
+            ],
+            codes,
         )
 
     def file_rows(self) -> IntArray:
@@ -439,20 +358,20 @@ class Columns:
             self._load_files()
         return self._files[name]
 
+    @_read_once
     def days(self) -> TextColumn:
         """The day of each entry (``2021-06-30``), as the text cache holds it."""
         if self._days is None:
-            self._days = TextColumn(_shared([date[:10].decode() for date in self.dates.tolist()]))
+            days = self.dates.astype("S10").tolist()
+            self._days = TextColumn.from_joined(b"\x00".join(days).decode(), len(days))
         return self._days
 
     def composite(self, parts: tuple[str, ...]) -> TextColumn:
         """Text columns joined by spaces (``camera`` is make and model)."""
         key = "+".join(parts)
         if key not in self._texts:
-            columns = [self.text(part).values for part in parts]
-            self._texts[key] = TextColumn(
-                [" ".join(value or "" for value in row) for row in zip(*columns, strict=True)]
-            )
+            columns = [self.text(part) for part in parts]
+            self._texts[key] = TextColumn.concatenated(columns, " ")
         return self._texts[key]
 
     def refreshed(self) -> Columns | None:
@@ -521,26 +440,13 @@ class Columns:
         return self._row_of.get(media_id)
 
     def rows_with_id_prefix(self, prefix: str) -> IntArray:
-        start = bisect_left(self.sorted_ids, prefix)
-        end = bisect_left(self.sorted_ids, prefix + "\U0010ffff", lo=start)
+        ids = self.id_order()
+        start = bisect_left(ids, prefix)
+        end = bisect_left(ids, prefix + "\U0010ffff", lo=start)
         return self.sorted_rows[start:end]
 
 
 _PATCHED_NUMBERS = ("tag_count", "favorite", "rating")  # the numbers user events change
-_WORD_END = r"(?![^\W_])"  # no letter or digit follows
-
-
-def word_pattern(text: str) -> re.Pattern[str]:
-    """``text`` as a word of its own: no letter or digit right before or after it."""
-    return re.compile(r"(?<![^\W_])" + re.escape(text) + _WORD_END)
-
-
-def _shared(values: list[str]) -> list[str]:
-    """``values`` with one string object per distinct value: a column of a million rows
-    and a few hundred values (types, cameras, places, folders, days) then holds a
-    million references (8 MB) instead of a million strings (~60 MB)."""
-    seen: dict[str, str] = {}
-    return [seen.setdefault(value, value) for value in values]
 
 
 def _regroup(grouped: dict[str, IntArray], row: int, now: set[str]) -> None:
@@ -563,10 +469,29 @@ def _last_event(connection: sqlite3.Connection) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def _integers(text: str | None) -> IntArray:
+def _by_value(
+    names: list[str], codes: IntArray, rows: IntArray, scores: FloatArray | None = None
+) -> dict[str, tuple[IntArray, FloatArray]]:
+    """Each value (``names[code]``) → its rows, ascending, and their ``scores`` (the
+    rows again without scores); pairs whose code is -1 (an empty value) are left out."""
+    order = np.lexsort((rows, codes))
+    order = order[codes[order] >= 0]
+    rows = rows[order]
+    scores = rows.astype(np.float64) if scores is None else scores[order]
+    ends = np.cumsum(np.bincount(codes[order], minlength=len(names))).tolist()
+    found: dict[str, tuple[IntArray, FloatArray]] = {}
+    start = 0
+    for name, end in zip(names, ends, strict=True):
+        found[name] = (rows[start:end], scores[start:end])
+        start = end
+    return found
+
+
+def _integers(text: str | None, count: int | None = None) -> IntArray:
+    """The integers of a comma-joined column (``count`` of them, when known)."""
     if not text:
         return np.zeros(0, np.int64)
-    return np.fromstring(text, dtype=np.int64, sep=",")
+    return _core.parse_integers(text, count)
 
 
 def load_columns(connection: sqlite3.Connection) -> Columns:

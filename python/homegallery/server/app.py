@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from litestar import Litestar, Response, Router, get
 from litestar.config.compression import CompressionConfig
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -46,6 +47,7 @@ from homegallery.server.rules import Rule, address_allowed, compile_rules
 from homegallery.server.services import AnyRequest, Services, provide_viewer
 from homegallery.server.sessions import Sessions, load_secret
 from homegallery.server.shares import ShareStore
+from homegallery.server.warming import ColumnWarmer
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -117,6 +119,8 @@ def create_app(
         Revocations(data_folder / "server-sessions.db"),
     )
     watcher = CatalogWatcher(config.database.path, poll_seconds)
+    warmer = ColumnWarmer(gallery)
+    watcher.listeners.append(warmer.schedule)  # a build or a tag: read the new columns
     share_store = ShareStore(data_folder / "server-shares.db")
     album_store = AlbumStore(data_folder / "server-albums.db")
     services = Services(
@@ -130,6 +134,7 @@ def create_app(
         prefix=prefix,
         readers=ThreadPoolExecutor(reader_threads(), thread_name_prefix="catalog-reader"),
         writer=ThreadPoolExecutor(1, thread_name_prefix="catalog-writer"),
+        warmer=warmer,
     )
 
     def provide_services() -> Services:
@@ -166,7 +171,12 @@ def create_app(
         },
     )
 
+    async def start() -> None:
+        await watcher.start()
+        warmer.schedule()
+
     async def stop() -> None:
+        warmer.close()
         await watcher.stop()
         services.readers.shutdown(wait=False, cancel_futures=True)
         services.writer.shutdown(wait=True)  # a write under way finishes
@@ -176,6 +186,7 @@ def create_app(
         album_store.close()
 
     app = Litestar(
+        state=State({"warmer": warmer}),
         route_handlers=[router, *_to_prefix(prefix)],
         before_request=_guard_requests(compile_rules(config.server.auth.rules)),
         before_send=[security_headers_hook(config.server.tile_url)],
@@ -185,7 +196,7 @@ def create_app(
         # The command's logging stays as it is (Litestar's would replace the root
         # logger's handlers); failures are logged by server.errors.
         logging_config=None,
-        on_startup=[watcher.start],
+        on_startup=[start],
         on_shutdown=[stop],
         openapi_config=OpenAPIConfig(
             title="homegallery",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 from litestar.response import ServerSentEventMessage
@@ -48,6 +48,8 @@ class CatalogWatcher:
         self._state = self._catalog_state()
         self._changed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        # called on the event loop after each change seen; each must return at once
+        self.listeners: list[Callable[[], None]] = []
 
     def check(self) -> bool:
         """Looks at the files once; True (and a new version) when they changed."""
@@ -62,6 +64,8 @@ class CatalogWatcher:
         self.version += 1
         self._changed.set()
         self._changed = asyncio.Event()
+        for listener in self.listeners:
+            listener()
         return True
 
     def _catalog_state(self) -> tuple[int, int] | None:

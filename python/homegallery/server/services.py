@@ -26,6 +26,7 @@ from homegallery.server.scope import ScopedQuery
 from homegallery.server.sessions import COOKIE_NAME, Sessions
 from homegallery.server.shares import ShareStore
 from homegallery.server.visible_similar import resolve_similar
+from homegallery.server.warming import ColumnWarmer
 
 T = TypeVar("T")
 AnyRequest: TypeAlias = Request[Any, Any, Any]
@@ -42,12 +43,14 @@ class Services:
     albums: AlbumStore
     prefix: str  # "" or "/photos": where the app is mounted
     # Catalog work runs on these threads only. Each reader thread keeps its own
-    # connection and in-memory column snapshot, so a fixed, small pool bounds the
-    # memory (a snapshot per thread of a 40-thread pool would not be small).
+    # connection (the column snapshot is the gallery's, shared by them), so a fixed,
+    # small pool bounds the connections and the work at once.
     readers: ThreadPoolExecutor
     # Writes (tag changes, logouts) run on this one thread: a long write never takes
     # a reader thread, and writes queue behind each other rather than behind reads.
     writer: ThreadPoolExecutor
+    # Reads the search columns ahead after a start and after each catalog change.
+    warmer: ColumnWarmer
     # Encoded read answers of the newest catalog generation (see server.answers).
     answers: AnswerCache = field(default_factory=AnswerCache)
     # Each entry's API JSON of the newest catalog generation (see server.entry_json).

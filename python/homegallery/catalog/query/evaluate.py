@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from homegallery.catalog.columns import Columns, FloatArray, IntArray, TextColumn, word_pattern
+from homegallery import _core
+from homegallery.catalog.columns import Columns, FloatArray, IntArray, TextColumn
 from homegallery.catalog.query import checked as c
 from homegallery.catalog.query.fields import (
     MATCH_PART,
@@ -202,7 +203,6 @@ class Evaluator:
             items = [
                 (value, rows, None) for value, rows in self.columns.values(source.name).items()
             ]
-        pattern = None
         for value, rows, scores in items:
             if word not in value:
                 continue
@@ -211,8 +211,7 @@ class Evaluator:
             elif not self.rank_words:
                 quality = MATCH_PART
             else:
-                pattern = pattern or word_pattern(word)
-                quality = MATCH_WORD if pattern.search(value) else MATCH_PART
+                quality = MATCH_WORD if _core.has_word(value, word) else MATCH_PART
             score = np.zeros(self.size) if score is None else score
             score[rows] = np.maximum(score[rows], _sure(scores) * (source.weight * quality))
         return score
@@ -330,13 +329,7 @@ class Evaluator:
     def folder_test(self, node: c.FolderTest) -> Mask:
         files = self.columns.file_column("folder").rows_equal(node.source)
         if node.prefix and len(files):
-            paths = self.columns.file_column("path").values
-            inside = np.fromiter(
-                ((paths[file] or "").startswith(node.prefix) for file in files.tolist()),
-                bool,
-                len(files),
-            )
-            files = files[inside]
+            files = self.columns.file_column("path").rows_starting_with(node.prefix, files)
         return self.rows_mask(self.columns.file_rows()[files])
 
     def id_test(self, node: c.IdTest) -> Mask:
