@@ -307,7 +307,7 @@ class TextColumn:
     def rows_with_word(self, text: str, within: _Rows | None = None) -> _Rows:
         """Rows holding ``text`` as a word of its own; ``within``: the only rows to test."""
     def rows_equal(self, text: str, within: _Rows | None = None) -> _Rows:
-        """Rows whose value is ``text``; ``within``: the only rows to test."""
+        """Rows whose value is ``text`` (none for ""); ``within``: the only rows to test."""
     def rows_starting_with(self, prefix: str, within: _Rows | None = None) -> _Rows:
         """Rows whose value starts with ``prefix``; ``within``: the only rows to test."""
     def present(self) -> npt.NDArray[np.bool_]:

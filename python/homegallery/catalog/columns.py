@@ -47,7 +47,6 @@ TEXT_COLUMNS = (
     "type", "mime", "format", "make", "model", "lens", "country", "country_code", "state",
     "county", "city", "road", "title", "description",
 )  # fmt: skip
-_SEPARATOR = "\x00"
 LEAST_SCORE = 1e-6  # a stored score of 0 still matches: it ranks last, but it is found
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -152,6 +151,7 @@ class Columns:
         return self._scan_rows
 
     @property
+    @_read_once
     def sorted_rows(self) -> IntArray:
         """The rows in id order (read from the id index: sorting a million ids here
         took 1.5 s)."""
@@ -162,6 +162,7 @@ class Columns:
             self._sorted_rows = self._rows(_integers(text, self.size))
         return self._sorted_rows
 
+    @_read_once
     def id_order(self) -> list[str]:
         """The ids, sorted (what an id prefix is looked up in)."""
         if self._sorted_ids is None:
@@ -324,7 +325,6 @@ class Columns:
             "group_concat(path, char(0)), group_concat(ext, char(0)), "
             "group_concat(source, char(0)) FROM entry_files"
         ).fetchone()
-        self._file_rows = self._rows(_integers(rows_text, count))
         self._files["name"] = TextColumn.from_joined(names or "", count)
         path = self._files["path"] = TextColumn.from_joined(paths or "", count)
         self._files["ext"] = TextColumn.from_joined(exts or "", count)
@@ -342,6 +342,8 @@ class Columns:
             ],
             codes,
         )
+        # last: other threads take the files as read once this is set
+        self._file_rows = self._rows(_integers(rows_text, count))
 
     def file_rows(self) -> IntArray:
         """The entry row of each file (files as in :meth:`file_column`)."""

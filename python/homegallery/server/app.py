@@ -134,7 +134,6 @@ def create_app(
         prefix=prefix,
         readers=ThreadPoolExecutor(reader_threads(), thread_name_prefix="catalog-reader"),
         writer=ThreadPoolExecutor(1, thread_name_prefix="catalog-writer"),
-        warmer=warmer,
     )
 
     def provide_services() -> Services:
@@ -186,7 +185,7 @@ def create_app(
         album_store.close()
 
     app = Litestar(
-        state=State({"warmer": warmer}),
+        state=State({"warmer": warmer}),  # for whoever runs the app to see its runs
         route_handlers=[router, *_to_prefix(prefix)],
         before_request=_guard_requests(compile_rules(config.server.auth.rules)),
         before_send=[security_headers_hook(config.server.tile_url)],

@@ -26,7 +26,6 @@ from homegallery.server.scope import ScopedQuery
 from homegallery.server.sessions import COOKIE_NAME, Sessions
 from homegallery.server.shares import ShareStore
 from homegallery.server.visible_similar import resolve_similar
-from homegallery.server.warming import ColumnWarmer
 
 T = TypeVar("T")
 AnyRequest: TypeAlias = Request[Any, Any, Any]
@@ -49,8 +48,6 @@ class Services:
     # Writes (tag changes, logouts) run on this one thread: a long write never takes
     # a reader thread, and writes queue behind each other rather than behind reads.
     writer: ThreadPoolExecutor
-    # Reads the search columns ahead after a start and after each catalog change.
-    warmer: ColumnWarmer
     # Encoded read answers of the newest catalog generation (see server.answers).
     answers: AnswerCache = field(default_factory=AnswerCache)
     # Each entry's API JSON of the newest catalog generation (see server.entry_json).
