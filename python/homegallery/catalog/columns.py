@@ -402,15 +402,43 @@ class Columns:
         }
         patched._values = {key: dict(grouped) for key, grouped in self._values.items()}
         patched._value_tables = {}  # made again from the patched values when asked for
-        for media_id in touched:
-            row = patched.row_of(media_id)
-            if row is not None:
-                patched._patch(row, media_id)
+        if len(touched) > _PATCH_AT_MOST:
+            # A change of many entries (a tag on a whole result): reading the changed
+            # columns again costs less than patching row after row, and stays linear.
+            patched._renumber(touched)
+            patched._values = {}
+            patched._numbers = {
+                name: values
+                for name, values in self._numbers.items()
+                if name not in _PATCHED_NUMBERS
+            }
+        else:
+            for media_id in touched:
+                row = patched.row_of(media_id)
+                if row is not None:
+                    patched._patch(row, media_id)
         patched._scan_rows = None  # patched entries have new rowids
         if touched:
             patched._updated = None  # read again when asked for
         patched.generation = generation(self.connection)
         return patched
+
+    def _renumber(self, media_ids: set[str]) -> None:
+        """The rows of entries an event wrote anew, under their new rowids."""
+        found = self.connection.execute(
+            "SELECT group_concat(rowid, ','), group_concat(id, ',') FROM entries "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(media_ids)),),
+        ).fetchone()
+        if not found[0]:
+            return
+        rowids = _integers(found[0])
+        rows = np.array([self.row_of(media_id) for media_id in found[1].split(",")], np.int64)
+        if int(rowids.max()) >= len(self._position):
+            grown = np.full(int(rowids.max()) * 2 + 1, -1, np.int64)
+            grown[: len(self._position)] = self._position
+            self._position = grown
+        self._position[rowids] = rows
 
     def _patch(self, row: int, media_id: str) -> None:
         found = self.connection.execute(
@@ -449,6 +477,7 @@ class Columns:
 
 
 _PATCHED_NUMBERS = ("tag_count", "favorite", "rating")  # the numbers user events change
+_PATCH_AT_MOST = 200  # entries an event may change for its rows to be patched one by one
 
 
 def _regroup(grouped: dict[str, IntArray], row: int, now: set[str]) -> None:
@@ -515,11 +544,16 @@ class SharedColumns:
         A transaction older than the shared snapshot (it began before a change another
         thread has caught up with) gets a snapshot of its own, which is not kept.
         """
+        found = self.shared(connection)
+        return load_columns(connection) if found is None else found
+
+    def shared(self, connection: sqlite3.Connection) -> Columns | None:
+        """As :meth:`get`, but None where that would make a snapshot of its own."""
         current = generation(connection)
         with self._lock:
             columns = self._columns
             if columns is not None and columns.generation > current:
-                return load_columns(connection)
+                return None
             if columns is not None and columns.generation < current:
                 columns.bind(connection)
                 columns = columns.refreshed()

@@ -58,6 +58,26 @@ def snapshot(connection: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         connection.execute("COMMIT")
 
 
+def _warm_loads() -> list[Callable[[Columns], object]]:
+    """What ``Searcher.warm`` reads: every source of a bare word, then WARM_NUMBERS."""
+    loads: list[Callable[[Columns], object]] = []
+    for source in WORD_SOURCES:
+        if source.place == "column":
+            loads.append(partial(Columns.text, name=source.name))
+        elif source.place == "values":
+            loads.append(partial(Columns.values, key=source.name))
+        elif source.place in ("objects", "labels"):
+            loads.append(partial(Columns.value_scores, key=source.name))
+        elif source.place == "day":
+            loads.append(Columns.days)
+        elif source.place == "files":
+            loads.append(Columns.file_rows)
+        elif source.place == "id":
+            loads.append(Columns.id_order)
+    loads.extend(partial(Columns.number, name=name) for name in WARM_NUMBERS)
+    return loads
+
+
 class Searcher:
     """Queries over one reader connection (one per thread: sqlite3 objects are not shared).
 
@@ -274,25 +294,13 @@ class Searcher:
         a million entries each column takes a third of a second); stops early when
         ``stop()`` says so. Returns how many columns it went through (read now or
         found read)."""
-        loads: list[Callable[[Columns], object]] = []
-        for source in WORD_SOURCES:
-            if source.place == "column":
-                loads.append(partial(Columns.text, name=source.name))
-            elif source.place == "values":
-                loads.append(partial(Columns.values, key=source.name))
-            elif source.place in ("objects", "labels"):
-                loads.append(partial(Columns.value_scores, key=source.name))
-            elif source.place == "day":
-                loads.append(Columns.days)
-            elif source.place == "files":
-                loads.append(Columns.file_rows)
-            elif source.place == "id":
-                loads.append(Columns.id_order)
-        loads.extend(partial(Columns.number, name=name) for name in WARM_NUMBERS)
         read = 0
         with snapshot(self.connection):
-            columns = self.columns()
-            for load in loads:
+            # only the shared snapshot: one older than it would be read and thrown away
+            columns = self.shared.shared(self.connection)
+            if columns is None:
+                return 0
+            for load in _warm_loads():
                 if stop():
                     break
                 load(columns)

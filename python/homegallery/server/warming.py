@@ -14,6 +14,7 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from homegallery.catalog import CatalogError
 from homegallery.gallery import Gallery
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,8 @@ class ColumnWarmer:
             self._waiting = False
         try:
             self._gallery.warm(self._stopping.is_set)
+        except CatalogError:
+            pass  # no catalog yet: the first build is a change, which warms again
         except Exception:  # the searches read what they need themselves
             log.warning("could not read the search columns ahead", exc_info=True)
         finally:
