@@ -16,6 +16,7 @@ STAGES: dict[str, str] = {
     "similarity": "similarity",
     "people": "people",
     "catalog": "catalog",
+    "text": "text_columns",
     "relevance": "relevance",
     "cluster": "cluster",
 }
