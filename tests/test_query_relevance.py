@@ -227,3 +227,23 @@ def test_a_word_of_its_own_among_known_rows_is_the_same() -> None:
     column = TextColumn(values * 5)
     within = column.rows_containing("york")
     assert column.rows_with_word("york", within).tolist() == column.rows_with_word("york").tolist()
+
+
+def test_ids_beyond_ascii_are_still_in_id_order(tmp_path: Path) -> None:
+    """Ids are sorted as ASCII bytes; a catalog holding another id (written by hand)
+    is sorted as text instead of failing."""
+    catalog = tmp_path / "catalog.db"
+    writer = open_writer(catalog)
+    writer.execute("BEGIN IMMEDIATE")
+    ids = ["b" + "0" * 63, "é" + "1" * 63, "a" + "2" * 63]
+    entries = [Entry(id=i, type="image", date=f"202{n}-01-01T00:00:00") for n, i in enumerate(ids)]
+    insert_entries(writer, [(entry, "") for entry in entries], 1)
+    writer.execute("COMMIT")
+    writer.close()
+    reader = open_reader(catalog)
+    try:
+        searcher = Searcher(reader)
+        assert searcher.ids("order by id") == sorted(ids)
+        assert searcher.ids("id:é") == [ids[1]]
+    finally:
+        reader.close()

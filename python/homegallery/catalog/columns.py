@@ -123,7 +123,6 @@ class Columns:
         self._days: TextColumn | None = None
         self._updated: np.ndarray[Any, np.dtype[np.bytes_]] | None = None
         self._id_numbers: np.ndarray[Any, np.dtype[np.uint64]] | None = None
-        self._row_of: dict[str, int] | None = None
 
     # Columns cross from SQLite as one joined string each (group_concat): a Python
     # object per value would cost ten times as much at 100k rows.
@@ -153,13 +152,16 @@ class Columns:
     @property
     @_read_once
     def sorted_rows(self) -> IntArray:
-        """The rows in id order (read from the id index: sorting a million ids here
-        took 1.5 s)."""
+        """The rows in id order. Sorted here from the ids, which events never change
+        (their rowids they do), as ASCII bytes: a million of them in 0.5 s, three
+        times faster than as Python strings."""
         if self._sorted_rows is None:
-            (text,) = self.connection.execute(
-                "SELECT group_concat(rowid, ',') FROM (SELECT rowid FROM entries ORDER BY id)"
-            ).fetchone()
-            self._sorted_rows = self._rows(_integers(text, self.size))
+            try:
+                keys: np.ndarray[Any, Any] = np.array(self.ids, dtype="S")
+            except UnicodeEncodeError:  # not an id this catalog makes, but sorted all the same
+                keys = self.id_array
+            found = np.argsort(keys, kind="stable") if self.size else np.zeros(0, np.int64)
+            self._sorted_rows = found.astype(np.int64)
         return self._sorted_rows
 
     @_read_once
@@ -465,9 +467,13 @@ class Columns:
             _regroup(grouped, row, now)
 
     def row_of(self, media_id: str) -> int | None:
-        if self._row_of is None:
-            self._row_of = {media_id: row for row, media_id in enumerate(self.ids)}
-        return self._row_of.get(media_id)
+        """The row of an id, looked up in the id order (a dictionary of a million ids
+        would hold ~100 MB for lookups a few events and similar: searches make)."""
+        ids = self.id_order()
+        index = bisect_left(ids, media_id)
+        if index < len(ids) and ids[index] == media_id:
+            return int(self.sorted_rows[index])
+        return None
 
     def rows_with_id_prefix(self, prefix: str) -> IntArray:
         ids = self.id_order()
