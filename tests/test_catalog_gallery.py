@@ -275,3 +275,20 @@ def test_threads_asking_for_one_column_at_once_read_it_once(tmp_path: Path) -> N
     for thread in threads:
         thread.join()
     assert len([s for s in statements if "group_concat(ifnull(make" in s]) == 1
+
+
+def test_readers_map_the_catalog_and_see_a_build_that_grows_it(tmp_path: Path) -> None:
+    """Readers read pages through a memory map; a build by another connection that
+    makes the file larger is seen all the same."""
+    config_file = make_gallery(tmp_path, count=3)
+    gallery = open_gallery(config_file)
+    assert gallery.reader().execute("PRAGMA mmap_size").fetchone()[0] > 0
+    assert gallery.count("") == 3
+    photos = tmp_path / "photos"
+    storage = Storage(tmp_path / "storage")
+    for number in range(4, 400):
+        write_meta(storage, fake_id(number), MediaMeta(type="image", width=10, height=10))
+    records = [record(f"p/{number}.jpg", number) for number in range(1, 400)]
+    build_catalog(tmp_path / "catalog.db", storage.root, [SourceFiles(str(photos), records)])
+    assert gallery.count("") == 399 and len(gallery.search("", limit=500)) == 399
+    gallery.close()

@@ -56,10 +56,12 @@ def _seconds(function: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def _resident_mebibytes(pid: int) -> float:
-    """The process's resident set (Linux ``/proc``), MiB."""
+def _resident_mebibytes(pid: int, kind: str = "RssAnon") -> float:
+    """The process's resident memory of one kind (Linux ``/proc``), MiB: ``RssAnon``
+    its own, ``RssFile`` the pages of files it maps (the catalog's readers map it:
+    those are the page cache's, shared and given back under pressure)."""
     for line in Path(f"/proc/{pid}/status").read_text(encoding="ascii").splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{kind}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -132,6 +134,9 @@ def server_figures(config: Config, work: Path, repeats: int) -> dict[str, float]
             found[f"{name}, ms"] = (time.perf_counter() - started) * 1000
             found[f"{name}, KiB on the wire"] = len(answer.body) / 1024
         found["server memory after search, timeline and map"] = _resident_mebibytes(process.pid)
+        found["catalog pages the server maps, resident"] = _resident_mebibytes(
+            process.pid, "RssFile"
+        )
         client.close()
     finally:
         process.terminate()
@@ -154,6 +159,8 @@ def _unit(name: str) -> str:
         return TARGETS[name][0]
     if name.endswith("KiB on the wire"):
         return "KiB"
+    if name.endswith("resident"):
+        return "MiB"
     return "s" if "build" in name and "pass" not in name else "ms"
 
 

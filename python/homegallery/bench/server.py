@@ -224,7 +224,7 @@ def bench_api(report: Report, url: str, config: Config, repeats: int, count: int
                           higher_is_better=False, target="< 2 ms", at=count))  # fmt: skip
         report.add(Figure("search API", "the settings, p50 (what any request costs)",
                           percentile(floor, 0.5), "ms", higher_is_better=False))  # fmt: skip
-        bench_all_matches(report, get, repeats)
+        bench_all_matches(report, get, repeats, count)
         report.add(Figure("search API", "one client", 1000 / statistics.mean(first), "req/s",
                           "Python API in process", 1000 / statistics.mean(local)))  # fmt: skip
         lean.close()
@@ -296,8 +296,11 @@ HOMEGALLERY_NOTE = (
 )
 
 
-def bench_all_matches(report: Report, get: Callable[..., Answered], repeats: int) -> None:
-    """Every match of a selective query in one answer, first and repeated."""
+def bench_all_matches(
+    report: Report, get: Callable[..., Answered], repeats: int, count: int
+) -> None:
+    """Every match of a selective query in one answer, first and repeated. HomeGallery
+    was measured on 2,000 photos: its figure is the target on as few entries only."""
     sizes = {q: get("/api/count", {"q": q}).json()["total"] for q in ALL_MATCHES_QUERIES}
     first: list[float] = []
     again: list[float] = []
@@ -309,8 +312,8 @@ def bench_all_matches(report: Report, get: Callable[..., Answered], repeats: int
             again.append(_ms(lambda q=spelled: get("/api/entries", {"q": q, "limit": 1000})))  # type: ignore[misc]
     hits = ", ".join(f"{query} {total:,}" for query, total in sizes.items())
     report.add(Figure("search API", f"all matches as one JSON ({hits}), first, p50",
-                      percentile(first, 0.5), "ms", higher_is_better=False, target="< 3.9 ms",
-                      note=HOMEGALLERY_NOTE))  # fmt: skip
+                      percentile(first, 0.5), "ms", higher_is_better=False,
+                      target="< 3.9 ms" if count <= 10_000 else "", note=HOMEGALLERY_NOTE))  # fmt: skip
     report.add(Figure("search API", "all matches as one JSON, repeated, p50", percentile(again, 0.5),
                       "ms", higher_is_better=False, target="< 1.3 ms"))  # fmt: skip
 
