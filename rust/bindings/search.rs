@@ -17,6 +17,17 @@ fn rows_of(within: Option<PyReadonlyArray1<'_, i64>>) -> PyResult<Option<Vec<i64
         .map_err(|_| CoreError::Invalid("within must be a C-contiguous array".into()).into())
 }
 
+/// Runs `search` over the rows `within` names (every row without it), without the GIL.
+fn search_within<'py>(
+    py: Python<'py>,
+    within: Option<PyReadonlyArray1<'py, i64>>,
+    search: impl FnOnce(Option<&[i64]>) -> Vec<i64> + Send,
+) -> PyResult<Rows<'py>> {
+    let within = rows_of(within)?;
+    let rows = py.detach(|| search(within.as_deref()));
+    Ok(PyArray1::from_vec(py, rows))
+}
+
 fn separator_char(separator: &str) -> PyResult<char> {
     let mut characters = separator.chars();
     match (characters.next(), characters.next()) {
@@ -132,9 +143,7 @@ impl PyTextColumn {
         text: &str,
         within: Option<PyReadonlyArray1<'py, i64>>,
     ) -> PyResult<Rows<'py>> {
-        let within = rows_of(within)?;
-        let rows = py.detach(|| self.column.rows_with_word(text, within.as_deref()));
-        Ok(PyArray1::from_vec(py, rows))
+        search_within(py, within, |rows| self.column.rows_with_word(text, rows))
     }
 
     #[pyo3(signature = (text, within = None))]
@@ -144,9 +153,7 @@ impl PyTextColumn {
         text: &str,
         within: Option<PyReadonlyArray1<'py, i64>>,
     ) -> PyResult<Rows<'py>> {
-        let within = rows_of(within)?;
-        let rows = py.detach(|| self.column.rows_equal(text, within.as_deref()));
-        Ok(PyArray1::from_vec(py, rows))
+        search_within(py, within, |rows| self.column.rows_equal(text, rows))
     }
 
     #[pyo3(signature = (prefix, within = None))]
@@ -156,9 +163,9 @@ impl PyTextColumn {
         prefix: &str,
         within: Option<PyReadonlyArray1<'py, i64>>,
     ) -> PyResult<Rows<'py>> {
-        let within = rows_of(within)?;
-        let rows = py.detach(|| self.column.rows_starting_with(prefix, within.as_deref()));
-        Ok(PyArray1::from_vec(py, rows))
+        search_within(py, within, |rows| {
+            self.column.rows_starting_with(prefix, rows)
+        })
     }
 
     /// Whether each row has a value other than white space.

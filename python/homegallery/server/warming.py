@@ -4,8 +4,9 @@ At a million entries every column a search needs for the first time takes a thir
 of a second to read, and a bare word needs twenty of them: the first search after a
 start or a build would take seconds. The warmer reads them on a thread of its own
 right after the server starts and after each change of the catalog, so a visitor's
-first search finds them read. Searches never wait for it: one that comes first
-reads what it needs itself.
+first search finds them read. A search never waits for the whole of it: a column
+the warmer has not reached yet the search reads itself, and only a search needing
+the very column being read waits, for that read, instead of reading it twice.
 """
 
 from __future__ import annotations
