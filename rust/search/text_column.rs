@@ -382,6 +382,9 @@ mod tests {
         assert!(made.rows_with_word("yo", None).is_empty());
         assert_eq!(column(&["aaa a"]).rows_with_word("a", None), vec![0]);
         assert_eq!(column(&["xaa aa"]).rows_with_word("aa", None), vec![0]);
+        let overlapping = column(&["ba-a-a", "ba-a"]);
+        assert_eq!(overlapping.rows_with_word("a-a", None), vec![0]);
+        assert_eq!(overlapping.rows_with_word("a-a", Some(&[0, 1])), vec![0]);
     }
 
     #[test]

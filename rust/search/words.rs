@@ -20,11 +20,20 @@ pub fn stands_alone(text: &str, start: usize, length: usize) -> bool {
 }
 
 /// Whether `word` occurs in `value` as a word of its own (an empty word never does).
+/// Every match is tried, overlapping ones too (`a-a` in `ba-a-a` stands alone at 3).
 pub fn has_word(value: &str, word: &str) -> bool {
-    !word.is_empty()
-        && value
-            .match_indices(word)
-            .any(|(start, found)| stands_alone(value, start, found.len()))
+    if word.is_empty() {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(found) = value[from..].find(word) {
+        let start = from + found;
+        if stands_alone(value, start, word.len()) {
+            return true;
+        }
+        from = start + value[start..].chars().next().map_or(1, char::len_utf8);
+    }
+    false
 }
 
 #[cfg(test)]
@@ -54,5 +63,6 @@ mod tests {
     #[test]
     fn a_later_match_can_stand_alone_when_the_first_does_not() {
         assert!(has_word("seaside sea", "sea"));
+        assert!(has_word("ba-a-a", "a-a")); // overlapping the first match
     }
 }
