@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from litestar.testing import TestClient
 
@@ -218,6 +219,13 @@ def test_a_page_of_a_ranked_search_is_that_slice_of_the_whole(tmp_path: Path) ->
             for limit, offset in ((1, 0), (7, 0), (10, 3), (50, 40), (5, len(whole) - 2)):
                 assert searcher.ids(query, limit, offset) == whole[offset : offset + limit]
             assert searcher.ids(query, 0, 0) == []
+            # One kept match paged near the top, deep (ordered once then), and near the
+            # top again, as the server pages the match it keeps.
+            kept = searcher.match(query)
+            deep = len(whole) // 2
+            for limit, offset in ((3, 1), (4, deep), (5, len(whole) - 3), (2, 0), (3, deep)):
+                assert kept.page(limit, offset) == whole[offset : offset + limit], query
+            assert kept.rows is not None and kept.rows.dtype == np.int32
     finally:
         reader.close()
 

@@ -218,12 +218,14 @@ def test_a_new_build_shows_its_entries_with_a_new_etag(tmp_path: Path) -> None:
 
 
 def test_the_match_cache_evaluates_a_query_once_per_generation() -> None:
-    cache = MatchCache(budget=200)
     evaluated: list[str] = []
 
     def evaluate(text: str) -> Match:
         evaluated.append(text)
         return Match(ids=[f"{text}{number}" for number in range(100)])
+
+    cache = MatchCache(budget=2 * evaluate("sizing").nbytes + 100)  # room for two
+    evaluated.clear()
 
     first = cache.match(1, "a", evaluate)
     assert cache.match(1, "a", evaluate) is first and evaluated == ["a"]

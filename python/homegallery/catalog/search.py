@@ -11,6 +11,7 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache, partial
+from typing import Any
 
 import msgspec
 import numpy as np
@@ -241,7 +242,7 @@ class Searcher:
             return Match(rows=rows, columns=columns, keys=keys)
         return Match(rows=evaluator.order(rows, checked.order, checked.words), columns=columns)
 
-    def _rows(self, match: Match) -> tuple[Columns, IntArray]:
+    def _rows(self, match: Match) -> tuple[Columns, Rows]:
         """The snapshot rows of a match, in its order."""
         if match.rows is not None and match.columns is not None:
             return match.columns, match.rows
@@ -403,6 +404,12 @@ def required_duplicates(node: c.Node | None) -> float | None:
     return None
 
 
+# A match's rows, 32-bit while the snapshot has fewer rows than that can number.
+Rows = np.ndarray[Any, np.dtype[np.int32]] | IntArray
+_INT32_ROWS = np.iinfo(np.int32).max
+_ID_BYTES = 8 + 49  # a list's pointer and a str's own size besides its characters
+
+
 class Match:
     """The matches of one query, in order: rows of a column snapshot, or ids.
 
@@ -419,13 +426,27 @@ class Match:
         ids: list[str] | None = None,
         keys: FloatArray | None = None,
     ) -> None:
-        self._rows = rows
+        # Kept as 32-bit rows: the server keeps the matches of recent queries, and at a
+        # million entries one match of everything is 4 MB instead of 8.
+        self._rows: Rows | None = (
+            rows.astype(np.int32)
+            if rows is not None and columns is not None and columns.size <= _INT32_ROWS
+            else rows
+        )
         self.columns = columns
         self.ids = ids
         self.keys = keys
 
     @property
-    def rows(self) -> IntArray | None:
+    def nbytes(self) -> int:
+        """What keeping this match holds in memory (its ids approximately)."""
+        if self.ids is not None:
+            return len(self.ids) * (_ID_BYTES + (len(self.ids[0]) if self.ids else 0))
+        kept = self._rows.nbytes if self._rows is not None else 0
+        return kept + (self.keys.nbytes if self.keys is not None else 0)
+
+    @property
+    def rows(self) -> Rows | None:
         """Every matched row, in order."""
         if self.keys is not None and self._rows is not None:
             self._rows = self._rows[np.argsort(self.keys, kind="stable")]
@@ -439,13 +460,15 @@ class Match:
         assert self._rows is not None
         return len(self._rows)
 
-    def _top(self, end: int) -> IntArray:
-        """The first ``end`` rows in order, without ordering the others."""
+    def _top(self, end: int) -> Rows:
+        """The first ``end`` rows in order, without ordering the others while they are
+        few: past a quarter of the matches every page would cost most of a full sort,
+        so the matches are ordered once and later pages are slices."""
         assert self._rows is not None and self.keys is not None
         keys = self.keys
         if end <= 0:
             return self._rows[:0]
-        if end >= len(keys):
+        if end * 4 >= len(keys):
             return self.rows[:end]  # type: ignore[index]
         bound = np.partition(keys, end - 1)[end - 1]  # the end-th smallest key
         below = np.flatnonzero(keys < bound)

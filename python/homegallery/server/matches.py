@@ -21,10 +21,12 @@ from collections.abc import Callable
 from homegallery.catalog.search import Match
 from homegallery.server.generational import GenerationalCache
 
-# Matches kept over all queries (8 bytes each: rows of the column snapshot, which the
-# matches keep until the next generation); the least recently used query goes first.
-DEFAULT_BUDGET = 2_000_000
-_SMALLEST = 64  # what a query with few matches counts for
+# Bytes of matches kept over all queries (4 bytes a match: rows of the column
+# snapshot, which the matches keep until the next generation); the least recently used
+# query goes first. At a million entries this keeps a dozen queries matching most of
+# the catalog, so paging through any of them does not evaluate it again.
+DEFAULT_BUDGET = 48 << 20
+_SMALLEST = 512  # what a query with few matches counts for
 
 
 def _day() -> int:
@@ -54,4 +56,4 @@ class MatchCache:
 
 
 def _weight(match: Match) -> int:
-    return max(_SMALLEST, match.count)
+    return max(_SMALLEST, match.nbytes)
